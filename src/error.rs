@@ -1,0 +1,104 @@
+//! The crate-wide [`Error`] type.
+//!
+//! Each module owns an error enum that names what went wrong and where (file, line, field, id);
+//! this module only gathers them so callers can use one `Result` type. The CLI maps each variant
+//! to an exit code and a hint in `src/cli/error.rs`.
+
+use std::path::PathBuf;
+
+pub use crate::config::ConfigError;
+pub use crate::index::IndexError;
+pub use crate::parse::ParseError;
+pub use crate::store::StoreError;
+
+/// Result alias used throughout memdir.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in a memdir call.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A memory file or a value given for one could not be parsed.
+    #[error(transparent)]
+    Parse(#[from] ParseError),
+    /// `memory.toml` is invalid.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The git repository could not be read or written.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The search index could not be read or written.
+    #[error(transparent)]
+    Index(#[from] IndexError),
+    /// No memory has this id.
+    #[error("no memory with id `{id}`")]
+    NotFound {
+        /// The id that was asked for.
+        id: String,
+    },
+    /// Two or more files claim the same id, so the id does not name one memory.
+    #[error("id `{id}` is used by more than one file: {}", paths.join(", "))]
+    DuplicateId {
+        /// The ambiguous id.
+        id: String,
+        /// Every file that claims it.
+        paths: Vec<String>,
+    },
+    /// The memory changed since the caller read it (compare-and-swap failed).
+    #[error("memory `{id}` changed: expected revision {expected}, but it is now at {actual}")]
+    Conflict {
+        /// The memory being updated.
+        id: String,
+        /// The revision the caller expected.
+        expected: String,
+        /// The revision on disk now.
+        actual: String,
+    },
+    /// The caller passed a value that memdir cannot accept (an unknown type, an empty text...).
+    #[error("{message}")]
+    Invalid {
+        /// What is wrong, as a sentence fragment.
+        message: String,
+    },
+    /// The directory is not inside a memdir repository.
+    #[error("{} is not inside a memdir repository (no memory.toml and .git found above it)", path.display())]
+    NotARepository {
+        /// The directory that was searched from.
+        path: PathBuf,
+    },
+    /// `init` was asked to create a repository where one already exists.
+    #[error("{} already holds a memdir repository", path.display())]
+    AlreadyInitialized {
+        /// The directory.
+        path: PathBuf,
+    },
+    /// Hand edits cannot be committed because some edited files are invalid.
+    #[error("{} edited file(s) are invalid; fix them and try again:\n{}", problems.len(), problems.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("\n"))]
+    InvalidEdits {
+        /// One entry per problem.
+        problems: Vec<crate::Problem>,
+    },
+    /// Reading or writing a file outside git failed.
+    #[error("cannot access {}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl Error {
+    pub(crate) fn invalid(message: impl Into<String>) -> Self {
+        Error::Invalid {
+            message: message.into(),
+        }
+    }
+
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}

@@ -1,0 +1,567 @@
+//! The search index: tantivy over passages of memories. The only module that talks to tantivy.
+//!
+//! Each memory becomes one *memory* document (its metadata, for `get` and `list`) and one
+//! *passage* document per paragraph, list item, code block... (for `search`), each with its
+//! line range. The index lives in `.git/memdir/index/`, is never committed and can always be
+//! rebuilt from the files. Every index commit carries, as its payload, the [`IndexState`] it
+//! reflects (a git commit plus the hand-edited files it includes), so the index and its
+//! freshness marker change together, atomically.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use tantivy::collector::{Count, TopDocs};
+use tantivy::query::{AllQuery, BooleanQuery, ConstScoreQuery, Occur, Query, QueryParser, TermQuery};
+use tantivy::schema::{
+    DateOptions, Field, IndexRecordOption, NumericOptions, STORED, STRING, Schema,
+    TextFieldIndexing, TextOptions, Value,
+};
+use tantivy::tokenizer::{
+    AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer,
+    StopWordFilter, TextAnalyzer,
+};
+use tantivy::{DateTime, DocAddress, Index as TantivyIndex, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
+
+use crate::config::Boosts;
+use crate::memory::{Memory, Revision, Timestamp};
+use crate::parse::Passage;
+
+/// Bump when the schema or what is indexed changes: older indexes are then rebuilt.
+const SCHEMA_VERSION: u32 = 1;
+const TOKENIZER: &str = "memdir_en";
+const KIND_MEMORY: &str = "m";
+const KIND_PASSAGE: &str = "p";
+
+/// Why the index could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum IndexError {
+    /// tantivy reported an error.
+    #[error("search index {op} failed in {}; `memdir reindex` rebuilds it", dir.display())]
+    Tantivy {
+        /// What memdir was doing.
+        op: &'static str,
+        /// The index directory.
+        dir: PathBuf,
+        /// tantivy's error.
+        #[source]
+        source: tantivy::TantivyError,
+    },
+    /// The index directory could not be created or removed.
+    #[error("cannot use index directory {}", dir.display())]
+    Io {
+        /// The index directory.
+        dir: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// What the index reflects: a git commit plus hand-edited files, each with the revision indexed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IndexState {
+    /// Schema version of the index.
+    pub version: u32,
+    /// The commit whose tree was indexed (`None` for an empty repository).
+    pub head: Option<String>,
+    /// Working-tree paths that differed from `head` when indexed, with the revision of the
+    /// content indexed (`None` when the file was deleted).
+    pub dirty: BTreeMap<String, Option<String>>,
+}
+
+/// A memory's metadata as the index has it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Summary {
+    /// Id.
+    pub id: String,
+    /// Path relative to the root.
+    pub path: String,
+    /// Title.
+    pub title: String,
+    /// Type.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Tags.
+    pub tags: Vec<String>,
+    /// Scope.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    /// Last change time from front-matter.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub updated: Option<Timestamp>,
+    /// Always in context.
+    pub pinned: bool,
+    /// Content hash of the file.
+    pub revision: Revision,
+}
+
+/// A search result: the best passage of one memory.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Hit {
+    /// Memory id.
+    pub id: String,
+    /// Path relative to the root.
+    pub path: String,
+    /// Memory title.
+    pub title: String,
+    /// BM25 score of the passage.
+    pub score: f32,
+    /// The passage's Markdown text.
+    pub passage: String,
+    /// The heading of the passage's section.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub heading: Option<String>,
+    /// First line of the passage in the file (1-based).
+    pub line_start: usize,
+    /// Last line of the passage in the file.
+    pub line_end: usize,
+    /// Content hash of the file.
+    pub revision: Revision,
+    /// Type.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Tags.
+    pub tags: Vec<String>,
+    /// Scope.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+}
+
+/// Restricts `list` and `search` to memories with these properties.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Filter {
+    /// Only this type.
+    pub kind: Option<String>,
+    /// Only memories with every one of these tags.
+    pub tags: Vec<String>,
+    /// Only this scope.
+    pub scope: Option<String>,
+}
+
+struct Fields {
+    kind: Field,
+    id: Field,
+    path: Field,
+    title: Field,
+    heading: Field,
+    body: Field,
+    tags: Field,
+    tag: Field,
+    mtype: Field,
+    scope: Field,
+    created: Field,
+    updated: Field,
+    pinned: Field,
+    revision: Field,
+    line_start: Field,
+    line_end: Field,
+}
+
+fn schema() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let text = TextOptions::default()
+        .set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(TOKENIZER)
+                .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+        )
+        .set_stored();
+    let date = DateOptions::default().set_indexed().set_stored().set_fast();
+    let num = NumericOptions::default().set_stored();
+    let fields = Fields {
+        kind: b.add_text_field("kind", STRING),
+        id: b.add_text_field("id", STRING | STORED),
+        path: b.add_text_field("path", STRING | STORED),
+        title: b.add_text_field("title", text.clone()),
+        heading: b.add_text_field("heading", text.clone()),
+        body: b.add_text_field("body", text.clone()),
+        tags: b.add_text_field("tags", text),
+        tag: b.add_text_field("tag", STRING | STORED),
+        mtype: b.add_text_field("type", STRING | STORED),
+        scope: b.add_text_field("scope", STRING | STORED),
+        created: b.add_date_field("created", date.clone()),
+        updated: b.add_date_field("updated", date),
+        pinned: b.add_u64_field("pinned", num.clone().set_indexed()),
+        revision: b.add_text_field("revision", STRING | STORED),
+        line_start: b.add_u64_field("line_start", num.clone()),
+        line_end: b.add_u64_field("line_end", num),
+    };
+    (b.build(), fields)
+}
+
+fn analyzer() -> TextAnalyzer {
+    TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(40))
+        .filter(LowerCaser)
+        .filter(AsciiFoldingFilter)
+        .filter(StopWordFilter::new(Language::English).expect("tantivy ships English stop words"))
+        .filter(Stemmer::new(Language::English))
+        .build()
+}
+
+/// One memory prepared for indexing.
+pub struct IndexedMemory<'a> {
+    /// The memory.
+    pub memory: &'a Memory,
+    /// Its passages.
+    pub passages: Vec<Passage>,
+}
+
+/// The tantivy index of a repository.
+pub struct Index {
+    dir: PathBuf,
+    index: TantivyIndex,
+    reader: IndexReader,
+    fields: Fields,
+    boosts: Boosts,
+}
+
+impl std::fmt::Debug for Index {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Index").field("dir", &self.dir).finish()
+    }
+}
+
+impl Index {
+    /// Opens the index in `dir`, creating it if absent. An index with another schema version,
+    /// or one that cannot be opened, is deleted and created empty (its state is then `None`,
+    /// which tells the caller to rebuild).
+    pub fn open(dir: &Path, boosts: Boosts) -> Result<Index, IndexError> {
+        match Self::try_open(dir, boosts.clone()) {
+            Ok(index) if index.state().map(|s| s.version) == Some(SCHEMA_VERSION) => Ok(index),
+            Ok(index) if index.state().is_none() && index.count_all()? == 0 => Ok(index),
+            other => {
+                if let Err(e) = &other {
+                    tracing::warn!(dir = %dir.display(), error = %e, "search index unreadable; rebuilding");
+                }
+                drop(other);
+                std::fs::remove_dir_all(dir).map_err(|source| IndexError::Io {
+                    dir: dir.to_owned(),
+                    source,
+                })?;
+                Self::try_open(dir, boosts)
+            }
+        }
+    }
+
+    fn try_open(dir: &Path, boosts: Boosts) -> Result<Index, IndexError> {
+        let err = |op| {
+            move |source| IndexError::Tantivy {
+                op,
+                dir: dir.to_owned(),
+                source,
+            }
+        };
+        std::fs::create_dir_all(dir).map_err(|source| IndexError::Io {
+            dir: dir.to_owned(),
+            source,
+        })?;
+        let (schema, fields) = schema();
+        let mmap = tantivy::directory::MmapDirectory::open(dir)
+            .map_err(|e| err("open")(tantivy::TantivyError::from(e)))?;
+        let index = TantivyIndex::open_or_create(mmap, schema).map_err(err("open"))?;
+        index.tokenizers().register(TOKENIZER, analyzer());
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()
+            .map_err(err("open reader"))?;
+        Ok(Index {
+            dir: dir.to_owned(),
+            index,
+            reader,
+            fields,
+            boosts,
+        })
+    }
+
+    fn err(&self, op: &'static str) -> impl Fn(tantivy::TantivyError) -> IndexError + '_ {
+        move |source| IndexError::Tantivy {
+            op,
+            dir: self.dir.clone(),
+            source,
+        }
+    }
+
+    /// Returns what the index reflects, or `None` if it was never filled (or is unreadable).
+    pub fn state(&self) -> Option<IndexState> {
+        let metas = self.index.load_metas().ok()?;
+        serde_json::from_str(metas.payload.as_deref()?).ok()
+    }
+
+    /// Picks up commits made to the index by other processes.
+    pub fn reload(&self) -> Result<(), IndexError> {
+        self.reader.reload().map_err(self.err("reload"))
+    }
+
+    /// Replaces everything indexed for `remove_paths` with `add`, records `state`, and commits.
+    /// With `clear`, drops the whole index first (a rebuild).
+    pub fn apply(
+        &self,
+        clear: bool,
+        remove_paths: &[String],
+        add: &[IndexedMemory<'_>],
+        state: &IndexState,
+    ) -> Result<(), IndexError> {
+        let bulk = clear || add.len() > 1000;
+        let (threads, heap) = if bulk { (2, 200_000_000) } else { (1, 15_000_000) };
+        let mut writer: IndexWriter = self
+            .index
+            .writer_with_num_threads(threads, heap)
+            .map_err(self.err("open writer"))?;
+        if clear {
+            writer.delete_all_documents().map_err(self.err("clear"))?;
+        }
+        for path in remove_paths {
+            writer.delete_term(Term::from_field_text(self.fields.path, path));
+        }
+        for m in add {
+            for doc in self.documents(m) {
+                writer.add_document(doc).map_err(self.err("add"))?;
+            }
+        }
+        let mut state = state.clone();
+        state.version = SCHEMA_VERSION;
+        let payload = serde_json::to_string(&state).expect("state serializes");
+        let mut commit = writer.prepare_commit().map_err(self.err("commit"))?;
+        commit.set_payload(&payload);
+        commit.commit().map_err(self.err("commit"))?;
+        writer.wait_merging_threads().map_err(self.err("merge"))?;
+        self.reload()
+    }
+
+    fn documents(&self, m: &IndexedMemory<'_>) -> Vec<TantivyDocument> {
+        let f = &self.fields;
+        let front = &m.memory.front;
+        let base = || {
+            let mut d = TantivyDocument::default();
+            d.add_text(f.id, front.id.as_str());
+            d.add_text(f.path, &m.memory.path);
+            d.add_text(f.title, &front.title);
+            d.add_text(f.tags, front.tags.join(" "));
+            for tag in &front.tags {
+                d.add_text(f.tag, tag);
+            }
+            d.add_text(f.mtype, &front.kind);
+            if let Some(scope) = &front.scope {
+                d.add_text(f.scope, scope);
+            }
+            if let Some(t) = front.created {
+                d.add_date(f.created, DateTime::from_timestamp_secs(t.unix()));
+            }
+            if let Some(t) = front.updated {
+                d.add_date(f.updated, DateTime::from_timestamp_secs(t.unix()));
+            }
+            d.add_u64(f.pinned, front.pinned as u64);
+            d.add_text(f.revision, &m.memory.revision.0);
+            d
+        };
+        let mut docs = Vec::with_capacity(m.passages.len() + 1);
+        let mut meta = base();
+        meta.add_text(f.kind, KIND_MEMORY);
+        docs.push(meta);
+        let header_only = [Passage {
+            text: String::new(),
+            heading: None,
+            line_start: 1,
+            line_end: m.memory.body_line.saturating_sub(1).max(1),
+        }];
+        let passages = if m.passages.is_empty() { &header_only[..] } else { &m.passages[..] };
+        for p in passages {
+            let mut d = base();
+            d.add_text(f.kind, KIND_PASSAGE);
+            d.add_text(f.body, &p.text);
+            if let Some(h) = &p.heading {
+                d.add_text(f.heading, h);
+            }
+            d.add_u64(f.line_start, p.line_start as u64);
+            d.add_u64(f.line_end, p.line_end as u64);
+            docs.push(d);
+        }
+        docs
+    }
+
+    fn term(&self, field: Field, value: &str) -> Box<dyn Query> {
+        Box::new(ConstScoreQuery::new(
+            Box::new(TermQuery::new(
+                Term::from_field_text(field, value),
+                IndexRecordOption::Basic,
+            )),
+            0.0,
+        ))
+    }
+
+    fn filtered(&self, kind: &str, main: Option<Box<dyn Query>>, filter: &Filter) -> BooleanQuery {
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, self.term(self.fields.kind, kind))];
+        if let Some(q) = main {
+            clauses.push((Occur::Must, q));
+        }
+        if let Some(k) = &filter.kind {
+            clauses.push((Occur::Must, self.term(self.fields.mtype, k)));
+        }
+        for t in &filter.tags {
+            clauses.push((Occur::Must, self.term(self.fields.tag, t)));
+        }
+        if let Some(s) = &filter.scope {
+            clauses.push((Occur::Must, self.term(self.fields.scope, s)));
+        }
+        BooleanQuery::new(clauses)
+    }
+
+    /// Returns the best-matching memories for `query`, one hit (its best passage) per memory.
+    pub fn search(&self, query: &str, filter: &Filter, limit: usize) -> Result<Vec<Hit>, IndexError> {
+        let f = &self.fields;
+        let mut parser = QueryParser::for_index(&self.index, vec![f.title, f.heading, f.body, f.tags]);
+        parser.set_field_boost(f.title, self.boosts.title);
+        parser.set_field_boost(f.tags, self.boosts.tags);
+        parser.set_field_boost(f.heading, self.boosts.heading);
+        parser.set_field_boost(f.body, self.boosts.body);
+        let (text_query, _ignored_syntax_errors) = parser.parse_query_lenient(query);
+        let q = self.filtered(KIND_PASSAGE, Some(text_query), filter);
+        let searcher = self.reader.searcher();
+        let mut want = limit.saturating_mul(4).max(16);
+        loop {
+            let top = searcher
+                .search(&q, &TopDocs::with_limit(want).order_by_score())
+                .map_err(self.err("search"))?;
+            let exhausted = top.len() < want;
+            let mut seen = HashSet::new();
+            let mut hits = Vec::new();
+            for (score, addr) in &top {
+                let doc = self.doc(&searcher, *addr)?;
+                let id = first_str(&doc, f.id);
+                if seen.insert(id.clone()) {
+                    hits.push(self.hit(&doc, id, *score));
+                    if hits.len() == limit {
+                        return Ok(hits);
+                    }
+                }
+            }
+            if exhausted {
+                return Ok(hits);
+            }
+            want *= 4;
+        }
+    }
+
+    fn doc(&self, searcher: &tantivy::Searcher, addr: DocAddress) -> Result<TantivyDocument, IndexError> {
+        searcher.doc(addr).map_err(self.err("read"))
+    }
+
+    fn hit(&self, doc: &TantivyDocument, id: String, score: f32) -> Hit {
+        let f = &self.fields;
+        let heading = first_str(doc, f.heading);
+        Hit {
+            id,
+            path: first_str(doc, f.path),
+            title: first_str(doc, f.title),
+            score,
+            passage: first_str(doc, f.body),
+            heading: (!heading.is_empty()).then_some(heading),
+            line_start: first_u64(doc, f.line_start) as usize,
+            line_end: first_u64(doc, f.line_end) as usize,
+            revision: Revision(first_str(doc, f.revision)),
+            kind: first_str(doc, f.mtype),
+            tags: all_str(doc, f.tag),
+            scope: Some(first_str(doc, f.scope)).filter(|s| !s.is_empty()),
+        }
+    }
+
+    fn summary(&self, doc: &TantivyDocument) -> Summary {
+        let f = &self.fields;
+        Summary {
+            id: first_str(doc, f.id),
+            path: first_str(doc, f.path),
+            title: first_str(doc, f.title),
+            kind: first_str(doc, f.mtype),
+            tags: all_str(doc, f.tag),
+            scope: Some(first_str(doc, f.scope)).filter(|s| !s.is_empty()),
+            updated: doc
+                .get_first(f.updated)
+                .and_then(|v| v.as_datetime())
+                .and_then(|d| time::OffsetDateTime::from_unix_timestamp(d.into_timestamp_secs()).ok())
+                .map(Timestamp),
+            pinned: first_u64(doc, f.pinned) == 1,
+            revision: Revision(first_str(doc, f.revision)),
+        }
+    }
+
+    /// Returns the memories indexed under `id` (more than one means a duplicate id).
+    pub fn find_id(&self, id: &str) -> Result<Vec<Summary>, IndexError> {
+        let q = BooleanQuery::new(vec![
+            (Occur::Must, self.term(self.fields.kind, KIND_MEMORY)),
+            (Occur::Must, self.term(self.fields.id, id)),
+        ]);
+        self.collect_summaries(&q)
+    }
+
+    /// Returns every indexed memory that passes `filter`, sorted by path.
+    pub fn list(&self, filter: &Filter) -> Result<Vec<Summary>, IndexError> {
+        let q = self.filtered(KIND_MEMORY, None, filter);
+        let mut all = self.collect_summaries(&q)?;
+        all.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(all)
+    }
+
+    fn collect_summaries(&self, q: &dyn Query) -> Result<Vec<Summary>, IndexError> {
+        let searcher = self.reader.searcher();
+        let n = searcher.search(q, &Count).map_err(self.err("count"))?;
+        if n == 0 {
+            return Ok(Vec::new());
+        }
+        let top = searcher
+            .search(q, &TopDocs::with_limit(n).order_by_score())
+            .map_err(self.err("list"))?;
+        top.iter()
+            .map(|(_, addr)| Ok(self.summary(&self.doc(&searcher, *addr)?)))
+            .collect()
+    }
+
+    /// Returns `(memories, passages)` in the index.
+    pub fn counts(&self) -> Result<(usize, usize), IndexError> {
+        let searcher = self.reader.searcher();
+        let count = |kind| {
+            searcher
+                .search(&TermQuery::new(Term::from_field_text(self.fields.kind, kind), IndexRecordOption::Basic), &Count)
+                .map_err(self.err("count"))
+        };
+        Ok((count(KIND_MEMORY)?, count(KIND_PASSAGE)?))
+    }
+
+    fn count_all(&self) -> Result<usize, IndexError> {
+        self.reader.searcher().search(&AllQuery, &Count).map_err(self.err("count"))
+    }
+}
+
+fn first_str(doc: &TantivyDocument, field: Field) -> String {
+    doc.get_first(field).and_then(|v| v.as_str()).unwrap_or_default().to_owned()
+}
+
+fn all_str(doc: &TantivyDocument, field: Field) -> Vec<String> {
+    doc.get_all(field).filter_map(|v| v.as_str().map(str::to_owned)).collect()
+}
+
+fn first_u64(doc: &TantivyDocument, field: Field) -> u64 {
+    doc.get_first(field).and_then(|v| v.as_u64()).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tokens(text: &str) -> Vec<String> {
+        let mut a = analyzer();
+        let mut stream = a.token_stream(text);
+        let mut out = Vec::new();
+        while stream.advance() {
+            out.push(stream.token().text.clone());
+        }
+        out
+    }
+
+    #[test]
+    fn analysis_stems_folds_and_drops_stop_words() {
+        assert_eq!(tokens("The users are Running café deployments"), ["user", "run", "cafe", "deploy"]);
+    }
+}

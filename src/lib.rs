@@ -1,0 +1,51 @@
+//! memdir: an agent's memory as Markdown files in git, searchable with tantivy.
+//!
+//! Each memory is a Markdown file with YAML front-matter, in a folder named for its type.
+//! Every change is one git commit whose trailers say what changed and where it came from
+//! (`Memdir-Op`, `Memdir-Id`, `Memdir-Session`, `Memdir-Agent`, `Memdir-Step`), so `git log` and
+//! `git blame` tell the story without memdir. A tantivy index under `.git/memdir/` finds the
+//! passages that matter for a query and catches up with hand edits on its own.
+//!
+//! ```
+//! # fn main() -> memdir::Result<()> {
+//! # let dir = tempfile::tempdir().unwrap();
+//! use memdir::{Memdir, NewMemory, Provenance, SearchQuery, Update};
+//!
+//! let mem = Memdir::init(dir.path())?;
+//! let prov = Provenance { session: Some("s-1".into()), agent: Some("doc-test".into()), ..Default::default() };
+//! let w = mem.remember(NewMemory::new("The staging API listens on port 8443.").kind("fact").tag("api"), &prov)?;
+//!
+//! let hits = mem.search(&SearchQuery::new("which port does staging use"))?;
+//! assert_eq!(hits[0].id, w.id);
+//! assert_eq!(hits[0].line_start, 13); // the exact line in the file
+//!
+//! // Compare-and-swap: an update against a stale revision is refused.
+//! let stale = w.revision.clone().unwrap().0;
+//! mem.update(&w.id, Update { body: Some("Port 9443 since the move.".into()), ..Default::default() }, &prov)?;
+//! let err = mem.update(&w.id, Update { title: Some("x".into()), expect: Some(stale), ..Default::default() }, &prov);
+//! assert!(matches!(err, Err(memdir::Error::Conflict { .. })));
+//! # Ok(()) }
+//! ```
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod config;
+mod error;
+pub mod index;
+mod lock;
+mod memdir;
+pub mod memory;
+pub mod parse;
+pub mod store;
+pub mod template;
+
+pub use config::Config;
+pub use error::{Error, Result};
+pub use index::{Filter, Hit, Summary};
+pub use memdir::{
+    Memdir, NewMemory, Problem, Provenance, Refresh, SearchQuery, Status, Update, Written,
+    is_memory_path,
+};
+pub use memory::{FrontMatter, Memory, MemoryId, Revision, Source, Timestamp};
+pub use store::Author;

@@ -1,0 +1,274 @@
+//! Plain data: what a memory is, its id, its front-matter and its revision.
+//!
+//! Nothing here does I/O. Parsing and rendering live in [`crate::parse`]; reading and writing
+//! files live in [`crate::store`].
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::parse::ParseError;
+
+/// A memory's stable, readable id: a slug plus a short suffix, such as `prefers-dark-mode-3f9c2a`.
+///
+/// Ids are lower-case ASCII letters, digits and `-`, `_` or `.`, start with a letter or digit and are at most
+/// 96 characters long, so an id can never name a path outside the repository.
+///
+/// ```
+/// use memdir::MemoryId;
+/// assert!(MemoryId::parse("prefers-dark-mode-3f9c2a").is_ok());
+/// assert!(MemoryId::parse("../etc/passwd").is_err());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct MemoryId(String);
+
+impl MemoryId {
+    /// Longest id accepted.
+    pub const MAX_LEN: usize = 96;
+
+    /// Returns the id if `text` is a valid id.
+    pub fn parse(text: &str) -> Result<Self, ParseError> {
+        let valid = !text.is_empty()
+            && text.len() <= Self::MAX_LEN
+            && text
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-_.".contains(&b))
+            && text.as_bytes()[0].is_ascii_alphanumeric()
+            && !text.contains("..");
+        if valid {
+            Ok(MemoryId(text.to_owned()))
+        } else {
+            Err(ParseError::InvalidId {
+                id: text.to_owned(),
+            })
+        }
+    }
+
+    /// Returns the id as a string slice.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for MemoryId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl TryFrom<String> for MemoryId {
+    type Error = ParseError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        MemoryId::parse(&value)
+    }
+}
+
+impl From<MemoryId> for String {
+    fn from(id: MemoryId) -> String {
+        id.0
+    }
+}
+
+/// The content hash of a memory file: the git blob id of its bytes, in hex.
+///
+/// Any change to a file, committed or not, changes its revision, so a revision read earlier
+/// tells whether the file changed since (compare-and-swap). `git log --find-object=<revision>`
+/// finds the commits that wrote it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Revision(pub String);
+
+impl Revision {
+    /// Returns the first seven hex digits, as git abbreviates.
+    pub fn short(&self) -> &str {
+        &self.0[..self.0.len().min(7)]
+    }
+
+    /// Returns true if `expected` (a full revision or a prefix of at least four hex digits)
+    /// names this revision.
+    pub fn matches(&self, expected: &str) -> bool {
+        let expected = expected.trim().to_ascii_lowercase();
+        expected.len() >= 4 && self.0.starts_with(&expected)
+    }
+}
+
+impl fmt::Display for Revision {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A point in time, written in front-matter as RFC 3339 (`2026-11-25T09:30:00Z`) or as a date
+/// (`2026-11-25`, read as midnight UTC).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Timestamp(pub OffsetDateTime);
+
+impl Timestamp {
+    /// Returns the current time, truncated to whole seconds.
+    pub fn now() -> Self {
+        let now = OffsetDateTime::now_utc();
+        Timestamp(now.replace_nanosecond(0).unwrap_or(now))
+    }
+
+    /// Parses RFC 3339 or `YYYY-MM-DD`.
+    pub fn parse(text: &str) -> Option<Self> {
+        let text = text.trim();
+        if let Ok(t) = OffsetDateTime::parse(text, &Rfc3339) {
+            return Some(Timestamp(t));
+        }
+        let date = time::Date::parse(text, time::macros::format_description!("[year]-[month]-[day]"));
+        date.ok().map(|d| Timestamp(d.midnight().assume_utc()))
+    }
+
+    /// Returns seconds since the Unix epoch.
+    pub fn unix(&self) -> i64 {
+        self.0.unix_timestamp()
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0.format(&Rfc3339) {
+            Ok(s) => f.write_str(&s),
+            Err(_) => write!(f, "{}", self.0.unix_timestamp()),
+        }
+    }
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// Where a belief came from: which session, agent and step wrote it, and an optional reference
+/// (a URL, a ticket, a file).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Source {
+    /// The conversation or run that produced the memory.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session: Option<String>,
+    /// The agent (or person) that wrote it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agent: Option<String>,
+    /// The step of the session, such as a tool-call number.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub step: Option<String>,
+    /// A reference to outside evidence.
+    #[serde(rename = "ref", skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+}
+
+impl Source {
+    /// Returns true when no field is set.
+    pub fn is_empty(&self) -> bool {
+        self.session.is_none()
+            && self.agent.is_none()
+            && self.step.is_none()
+            && self.reference.is_none()
+    }
+}
+
+/// The front-matter fields memdir understands, plus every other key, kept as it was read.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FrontMatter {
+    /// Stable id.
+    pub id: MemoryId,
+    /// One-line summary.
+    pub title: String,
+    /// One of the configured types (`fact`, `preference`, `event`, `procedure`, `note`,
+    /// `summary` by default).
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Free-form labels.
+    pub tags: Vec<String>,
+    /// Whose memory this is, such as `user:alice` or `agent:support`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    /// When the memory was first written.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created: Option<Timestamp>,
+    /// When the memory last changed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub updated: Option<Timestamp>,
+    /// Always include in context.
+    pub pinned: bool,
+    /// After this time the memory is no longer believed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires: Option<Timestamp>,
+    /// Provenance.
+    #[serde(skip_serializing_if = "Source::is_empty")]
+    pub source: Source,
+    /// Keys memdir does not know, as parsed (they stay verbatim in the file).
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, serde_json::Value>,
+}
+
+/// A memory as read from its file.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Memory {
+    /// The parsed front-matter.
+    #[serde(flatten)]
+    pub front: FrontMatter,
+    /// The Markdown body, exactly as in the file.
+    pub body: String,
+    /// Path relative to the repository root, with `/` separators.
+    pub path: String,
+    /// Content hash of the file.
+    pub revision: Revision,
+    /// 1-based line of the file where the body starts.
+    #[serde(skip)]
+    pub body_line: usize,
+}
+
+impl Memory {
+    /// Returns the id.
+    pub fn id(&self) -> &MemoryId {
+        &self.front.id
+    }
+}
+
+/// The built-in memory types; `memory.toml` may replace the list.
+pub const DEFAULT_TYPES: &[&str] = &["fact", "preference", "event", "procedure", "note", "summary"];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_cannot_escape_the_repository() {
+        for bad in ["", "../x", "a/b", "A-upper", "-lead", "a..b", "x y", "a\0b", ".hidden"] {
+            assert!(MemoryId::parse(bad).is_err(), "{bad:?} should be rejected");
+        }
+        for good in ["a", "prefers-dark-mode-3f9c2a", "v1.2_x"] {
+            assert!(MemoryId::parse(good).is_ok(), "{good:?} should be accepted");
+        }
+        assert!(MemoryId::parse(&"a".repeat(97)).is_err());
+    }
+
+    #[test]
+    fn timestamps_accept_dates_and_rfc3339() {
+        assert_eq!(
+            Timestamp::parse("2026-11-25").unwrap().to_string(),
+            "2026-11-25T00:00:00Z"
+        );
+        assert_eq!(
+            Timestamp::parse("2026-11-25T09:30:00+01:00").unwrap().unix(),
+            Timestamp::parse("2026-11-25T08:30:00Z").unwrap().unix()
+        );
+        assert!(Timestamp::parse("next tuesday").is_none());
+    }
+
+    #[test]
+    fn revisions_match_prefixes_of_four_or_more_digits() {
+        let rev = Revision("3f9c2a1b".into());
+        assert!(rev.matches("3f9c2a1"));
+        assert!(rev.matches("3F9C"));
+        assert!(!rev.matches("3f9"));
+        assert!(!rev.matches("3f9d"));
+    }
+}

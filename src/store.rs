@@ -1,0 +1,360 @@
+//! Where memories live: files in a git working tree, written atomically and committed one
+//! change at a time. The only module that talks to git.
+//!
+//! A write goes: temp file in the target folder, `fsync`, rename over the target, `fsync` the
+//! folder, stage the path in git's index, build the new tree from HEAD's tree plus exactly the
+//! written paths (so unrelated staged changes are never swept into a memdir commit), commit.
+//! Afterwards `git status` is clean for those paths. Locking is the caller's job
+//! ([`crate::lock`]).
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use git2::{
+    build::TreeUpdateBuilder, FileMode, ObjectType, Oid, Repository, RepositoryInitOptions,
+    Signature, StatusOptions,
+};
+
+use crate::memory::Revision;
+
+/// Why a git operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// libgit2 reported an error.
+    #[error("git {op} failed in {}", root.display())]
+    Git {
+        /// What memdir was doing.
+        op: &'static str,
+        /// The repository.
+        root: PathBuf,
+        /// libgit2's error.
+        #[source]
+        source: git2::Error,
+    },
+    /// A file could not be written, renamed or removed.
+    #[error("cannot write {}", path.display())]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The repository's HEAD moved while memdir was committing (another writer that does not
+    /// take memdir's lock, such as plain git).
+    #[error("HEAD moved during the commit in {}; nothing was committed, the written files are left for `memdir commit`", root.display())]
+    HeadMoved {
+        /// The repository.
+        root: PathBuf,
+    },
+}
+
+/// Who a commit is by.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Author {
+    /// Display name.
+    pub name: String,
+    /// Email address.
+    pub email: String,
+}
+
+/// One file to write (`Some` bytes) or delete (`None`), by path relative to the root.
+#[derive(Debug, Clone)]
+pub struct FileWrite {
+    /// Relative path with `/` separators.
+    pub path: String,
+    /// New contents, or `None` to delete the file.
+    pub content: Option<Vec<u8>>,
+}
+
+/// A commit message: subject, optional body, and `Key: value` trailers.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CommitMessage {
+    /// First line.
+    pub subject: String,
+    /// Paragraphs after the subject.
+    pub body: Option<String>,
+    /// Trailers, in order, parseable by `git interpret-trailers`.
+    pub trailers: Vec<(String, String)>,
+}
+
+impl CommitMessage {
+    /// Renders the message as git stores it.
+    pub fn render(&self) -> String {
+        let one_line = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+        let mut out = one_line(&self.subject);
+        out.push('\n');
+        if let Some(body) = self.body.as_deref().filter(|b| !b.trim().is_empty()) {
+            out.push('\n');
+            out.push_str(body.trim_end());
+            out.push('\n');
+        }
+        if !self.trailers.is_empty() {
+            out.push('\n');
+            for (key, value) in &self.trailers {
+                out.push_str(key);
+                out.push_str(": ");
+                out.push_str(&one_line(value));
+                out.push('\n');
+            }
+        }
+        out
+    }
+}
+
+/// A committed change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommitId(pub String);
+
+/// A git repository holding memories.
+pub struct Store {
+    repo: Repository,
+    root: PathBuf,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("root", &self.root).finish()
+    }
+}
+
+impl Store {
+    /// Creates (or reuses) a git repository at `root` with branch `main`.
+    pub fn init(root: &Path) -> Result<Store, StoreError> {
+        let mut opts = RepositoryInitOptions::new();
+        opts.initial_head("main").mkpath(true);
+        let repo = Repository::init_opts(root, &opts).map_err(git_err("init", root))?;
+        Ok(Store {
+            repo,
+            root: root.to_owned(),
+        })
+    }
+
+    /// Opens the repository whose working tree is `root`.
+    pub fn open(root: &Path) -> Result<Store, StoreError> {
+        let repo = Repository::open(root).map_err(git_err("open", root))?;
+        Ok(Store {
+            repo,
+            root: root.to_owned(),
+        })
+    }
+
+    /// Returns the working-tree root.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Returns the `.git` directory.
+    pub fn git_dir(&self) -> &Path {
+        self.repo.path()
+    }
+
+    /// Returns the revision (git blob id) of file contents.
+    pub fn revision_of(bytes: &[u8]) -> Revision {
+        let oid = Oid::hash_object(ObjectType::Blob, bytes).expect("hashing bytes cannot fail");
+        Revision(oid.to_string())
+    }
+
+    /// Returns the commit HEAD points at, or `None` in an empty repository.
+    pub fn head(&self) -> Result<Option<String>, StoreError> {
+        match self.repo.head() {
+            Ok(r) => Ok(r.target().map(|o| o.to_string())),
+            Err(e) if matches!(e.code(), git2::ErrorCode::UnbornBranch | git2::ErrorCode::NotFound) => Ok(None),
+            Err(e) => Err(git_err("head", &self.root)(e)),
+        }
+    }
+
+    /// Returns the author for new commits: `explicit`, else git config, else `memdir`.
+    fn signature(&self, explicit: Option<&Author>) -> Result<Signature<'static>, StoreError> {
+        let sig = match explicit {
+            Some(a) => Signature::now(&a.name, &a.email),
+            None => match self.repo.signature() {
+                Ok(s) => return Ok(s.to_owned()),
+                Err(_) => {
+                    tracing::debug!("no user.name/user.email in git config; committing as memdir");
+                    Signature::now("memdir", "memdir@localhost")
+                }
+            },
+        };
+        sig.map_err(git_err("signature", &self.root))
+    }
+
+    /// Writes each file atomically and records them all in one commit.
+    ///
+    /// Returns `None` when the files already had this content in HEAD (nothing to commit).
+    pub fn commit(
+        &self,
+        writes: &[FileWrite],
+        message: &CommitMessage,
+        author: Option<&Author>,
+    ) -> Result<Option<CommitId>, StoreError> {
+        for w in writes {
+            let path = self.root.join(&w.path);
+            match &w.content {
+                Some(bytes) => atomic_write(&path, bytes)?,
+                None => match std::fs::remove_file(&path) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(source) => return Err(StoreError::Write { path, source }),
+                },
+            }
+        }
+        self.commit_paths(writes.iter().map(|w| w.path.as_str()), message, author)
+    }
+
+    /// Commits the working-tree state of `paths` (present files are added, missing ones
+    /// removed) on top of HEAD, leaving every other path as HEAD has it.
+    pub fn commit_paths<'a>(
+        &self,
+        paths: impl IntoIterator<Item = &'a str>,
+        message: &CommitMessage,
+        author: Option<&Author>,
+    ) -> Result<Option<CommitId>, StoreError> {
+        let err = |op| git_err(op, &self.root);
+        let mut index = self.repo.index().map_err(err("index"))?;
+        let parent = match self.head()? {
+            Some(h) => Some(
+                self.repo
+                    .find_commit(Oid::from_str(&h).map_err(err("head"))?)
+                    .map_err(err("head"))?,
+            ),
+            None => None,
+        };
+        let mut updates = TreeUpdateBuilder::new();
+        for path in paths {
+            if self.root.join(path).symlink_metadata().is_ok() {
+                index.add_path(Path::new(path)).map_err(err("add"))?;
+                let entry = index.get_path(Path::new(path), 0).ok_or_else(|| {
+                    err("add")(git2::Error::from_str(&format!("{path} missing from index after add")))
+                })?;
+                let mode = match entry.mode {
+                    0o100755 => FileMode::BlobExecutable,
+                    0o120000 => FileMode::Link,
+                    _ => FileMode::Blob,
+                };
+                updates.upsert(path, entry.id, mode);
+            } else {
+                match index.remove_path(Path::new(path)) {
+                    Ok(()) => {}
+                    Err(e) if e.code() == git2::ErrorCode::NotFound => {}
+                    Err(e) => return Err(err("rm")(e)),
+                }
+                updates.remove(path);
+            }
+        }
+        index.write().map_err(err("index write"))?;
+        let tree_id = match &parent {
+            Some(p) => {
+                let base = p.tree().map_err(err("tree"))?;
+                let id = updates.create_updated(&self.repo, &base).map_err(err("tree"))?;
+                if id == base.id() {
+                    return Ok(None);
+                }
+                id
+            }
+            None => index.write_tree().map_err(err("tree"))?,
+        };
+        let tree = self.repo.find_tree(tree_id).map_err(err("tree"))?;
+        let sig = self.signature(author)?;
+        let parents: Vec<&git2::Commit> = parent.iter().collect();
+        match self.repo.commit(Some("HEAD"), &sig, &sig, &message.render(), &tree, &parents) {
+            Ok(oid) => Ok(Some(CommitId(oid.to_string()))),
+            Err(e) if e.code() == git2::ErrorCode::Modified => Err(StoreError::HeadMoved {
+                root: self.root.clone(),
+            }),
+            Err(e) => Err(err("commit")(e)),
+        }
+    }
+
+    /// Returns every path that differs between commit `from` and HEAD, or `None` if `from` is
+    /// not in the repository any more (history was rewritten): then the caller must rebuild.
+    pub fn changed_since(&self, from: Option<&str>) -> Result<Option<Vec<String>>, StoreError> {
+        let err = |op| git_err(op, &self.root);
+        let old_tree = match from {
+            None => None,
+            Some(hex) => {
+                let commit = Oid::from_str(hex).ok().and_then(|o| self.repo.find_commit(o).ok());
+                match commit {
+                    Some(c) => Some(c.tree().map_err(err("tree"))?),
+                    None => return Ok(None),
+                }
+            }
+        };
+        let new_tree = match self.head()? {
+            Some(h) => Some(
+                self.repo
+                    .find_commit(Oid::from_str(&h).map_err(err("head"))?)
+                    .and_then(|c| c.tree())
+                    .map_err(err("tree"))?,
+            ),
+            None => None,
+        };
+        let diff = self
+            .repo
+            .diff_tree_to_tree(old_tree.as_ref(), new_tree.as_ref(), None)
+            .map_err(err("diff"))?;
+        let mut paths = Vec::new();
+        for delta in diff.deltas() {
+            for file in [delta.old_file(), delta.new_file()] {
+                if let Some(p) = file.path().and_then(|p| p.to_str()) {
+                    paths.push(p.to_owned());
+                }
+            }
+        }
+        paths.sort();
+        paths.dedup();
+        Ok(Some(paths))
+    }
+
+    /// Returns the paths whose working-tree state differs from HEAD: edited, new (untracked
+    /// and not ignored) or deleted files.
+    pub fn dirty_paths(&self) -> Result<Vec<String>, StoreError> {
+        let mut opts = StatusOptions::new();
+        opts.include_untracked(true)
+            .recurse_untracked_dirs(true)
+            .include_ignored(false)
+            .exclude_submodules(true);
+        let statuses = self
+            .repo
+            .statuses(Some(&mut opts))
+            .map_err(git_err("status", &self.root))?;
+        let mut paths: Vec<String> = statuses
+            .iter()
+            .filter(|s| s.status() != git2::Status::CURRENT)
+            .filter_map(|s| s.path().ok().map(str::to_owned))
+            .collect();
+        paths.sort();
+        Ok(paths)
+    }
+}
+
+fn git_err<'a>(op: &'static str, root: &'a Path) -> impl Fn(git2::Error) -> StoreError + 'a {
+    move |source| StoreError::Git {
+        op,
+        root: root.to_owned(),
+        source,
+    }
+}
+
+/// Writes `bytes` to `path` so that a crash leaves either the old or the new file, never a
+/// mix: temp file in the same folder, fsync, rename, fsync the folder.
+pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+    let err = |source| StoreError::Write {
+        path: path.to_owned(),
+        source,
+    };
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(err)?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".memdir-tmp-")
+        .tempfile_in(dir)
+        .map_err(err)?;
+    tmp.write_all(bytes).map_err(err)?;
+    tmp.as_file().sync_all().map_err(err)?;
+    tmp.persist(path).map_err(|e| err(e.error))?;
+    if let Ok(d) = std::fs::File::open(dir) {
+        // Directory fsync makes the rename durable; not supported everywhere, so best effort.
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
