@@ -843,6 +843,60 @@ impl Memdir {
         })
     }
 
+    /// Replaces the whole file of a memory with `text`, as `memdir edit` does after the editor
+    /// closes, as one commit (`Memdir-Op: edit`). The new text must parse, keep the same id and
+    /// use a configured type; otherwise nothing is written. With `expect`, fails with
+    /// [`Error::Conflict`] if the memory changed since that revision.
+    pub fn replace(&self, id: &str, text: &str, expect: Option<&str>, prov: &Provenance) -> Result<Written> {
+        let _lock = self.lock()?;
+        self.catch_up(false, None)?;
+        let memory = self.get(id)?;
+        if let Some(expected) = expect {
+            if !memory.revision.matches(expected) {
+                return Err(Error::Conflict {
+                    id: id.to_owned(),
+                    expected: expected.to_owned(),
+                    actual: memory.revision.0.clone(),
+                });
+            }
+        }
+        let revision = Store::revision_of(text.as_bytes());
+        if revision == memory.revision {
+            return Ok(Written {
+                id: id.to_owned(),
+                path: memory.path,
+                revision: Some(revision),
+                commit: None,
+            });
+        }
+        let edited = self
+            .parse_file(&memory.path, text.as_bytes())
+            .map_err(|p| Error::InvalidEdits { problems: vec![p] })?;
+        if edited.front.id != memory.front.id {
+            return Err(Error::invalid(format!(
+                "the id cannot change in an edit (was `{}`, now `{}`): ids are never reused; add a new memory instead",
+                memory.front.id, edited.front.id
+            )));
+        }
+        let message = CommitMessage {
+            subject: format!("edit: {} ({})", edited.front.title, edited.front.id),
+            body: None,
+            trailers: prov.trailers("edit", &[&edited.front.id]),
+        };
+        let write = FileWrite {
+            path: memory.path.clone(),
+            content: Some(text.as_bytes().to_vec()),
+        };
+        let commit = self.store().commit(std::slice::from_ref(&write), &message, prov.author.as_ref())?;
+        self.catch_up(false, Some(&[memory.path.clone()]))?;
+        Ok(Written {
+            id: id.to_owned(),
+            path: memory.path,
+            revision: Some(revision),
+            commit: commit.map(|c| c.0),
+        })
+    }
+
     /// Removes a memory as one commit (`Memdir-Op: rm`, with `Memdir-Reason` when given). The
     /// file stays in git history.
     pub fn forget(&self, id: &str, reason: Option<&str>, prov: &Provenance) -> Result<Written> {

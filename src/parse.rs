@@ -378,7 +378,7 @@ pub fn derive_title(text: &str) -> Option<String> {
         .map(|l| l.trim().trim_start_matches('#').trim())
         .find(|l| !l.is_empty())?;
     if line.chars().count() <= 80 {
-        return Some(line.to_owned());
+        return Some(line.trim_end_matches('.').to_owned()).filter(|l| !l.is_empty());
     }
     let cut: String = line.chars().take(80).collect();
     let cut = match cut.rfind(' ') {

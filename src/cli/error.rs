@@ -1,0 +1,144 @@
+//! How a failed command is reported: a message with its causes, hints on what to do, and an
+//! exit code chosen by the kind of failure.
+//!
+//! Exit codes: 0 success (also when stdout is a closed pipe), 1 the request could not be done
+//! (bad input, missing memory, invalid files, `check` found problems), 2 bad command-line usage,
+//! 3 conflict (the memory changed since the expected revision), 4 internal error (git, index or
+//! I/O failure).
+
+use std::process::ExitCode;
+
+use memdir::Error;
+
+/// What kind of failure, which picks the exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// The user asked for something that cannot be done as asked.
+    User,
+    /// The command line itself is wrong.
+    Usage,
+    /// A compare-and-swap failed.
+    Conflict,
+    /// stdout was closed by the reader.
+    BrokenPipe,
+    /// Something broke that the user did not cause.
+    Internal,
+    /// The command ran and reported its finding (e.g. `check` found problems); nothing more to print.
+    Silent,
+}
+
+/// A command failure.
+#[derive(Debug)]
+pub struct CliError {
+    kind: Kind,
+    error: Box<dyn std::error::Error + Send + Sync>,
+    hints: Vec<String>,
+}
+
+impl CliError {
+    pub fn user(message: impl Into<String>) -> Self {
+        CliError {
+            kind: Kind::User,
+            error: message.into().into(),
+            hints: Vec::new(),
+        }
+    }
+
+    pub fn usage(message: impl Into<String>) -> Self {
+        CliError {
+            kind: Kind::Usage,
+            error: message.into().into(),
+            hints: Vec::new(),
+        }
+    }
+
+    pub fn silent() -> Self {
+        CliError {
+            kind: Kind::Silent,
+            error: "".into(),
+            hints: Vec::new(),
+        }
+    }
+
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hints.push(hint.into());
+        self
+    }
+
+    /// Prints the error and returns the exit code.
+    pub fn report(self) -> ExitCode {
+        let code = match self.kind {
+            Kind::BrokenPipe => return ExitCode::SUCCESS,
+            Kind::Silent => return ExitCode::from(1),
+            Kind::User => 1,
+            Kind::Usage => 2,
+            Kind::Conflict => 3,
+            Kind::Internal => 4,
+        };
+        let mut message = format!("error: {}", self.error);
+        let mut source = self.error.source();
+        while let Some(cause) = source {
+            message.push_str(&format!("\n  caused by: {cause}"));
+            source = cause.source();
+        }
+        eprintln!("{message}");
+        for hint in &self.hints {
+            eprintln!("hint: {hint}");
+        }
+        ExitCode::from(code)
+    }
+}
+
+impl From<Error> for CliError {
+    fn from(error: Error) -> Self {
+        let (kind, hints): (Kind, Vec<String>) = match &error {
+            Error::Conflict { id, .. } => (
+                Kind::Conflict,
+                vec![format!("run `memdir show {id}` to see the current version, then retry with its revision")],
+            ),
+            Error::NotARepository { .. } => (
+                Kind::User,
+                vec!["run `memdir init DIR` to create one, or point at one with -C DIR or MEMDIR_DIR".into()],
+            ),
+            Error::NotFound { .. } => (Kind::User, vec!["`memdir list` shows every id; `memdir search TEXT` finds one".into()]),
+            Error::DuplicateId { .. } => (Kind::User, vec!["`memdir check` lists duplicates; give one file a new id".into()]),
+            Error::Parse(_) | Error::Config(_) | Error::Invalid { .. } | Error::InvalidEdits { .. } | Error::AlreadyInitialized { .. } => {
+                (Kind::User, Vec::new())
+            }
+            Error::Store(_) | Error::Index(_) | Error::Io { .. } => (Kind::Internal, Vec::new()),
+        };
+        CliError {
+            kind,
+            error: Box::new(error),
+            hints,
+        }
+    }
+}
+
+impl From<std::io::Error> for CliError {
+    fn from(error: std::io::Error) -> Self {
+        let kind = if error.kind() == std::io::ErrorKind::BrokenPipe {
+            Kind::BrokenPipe
+        } else {
+            Kind::Internal
+        };
+        CliError {
+            kind,
+            error: Box::new(error),
+            hints: Vec::new(),
+        }
+    }
+}
+
+impl From<serde_json::Error> for CliError {
+    fn from(error: serde_json::Error) -> Self {
+        if error.io_error_kind() == Some(std::io::ErrorKind::BrokenPipe) {
+            return CliError::from(std::io::Error::from(std::io::ErrorKind::BrokenPipe));
+        }
+        CliError {
+            kind: Kind::Internal,
+            error: Box::new(error),
+            hints: Vec::new(),
+        }
+    }
+}

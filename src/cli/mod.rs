@@ -1,0 +1,198 @@
+//! The command line: `Cli` and its subcommands, one module per verb. Each `cmd_<verb>` only
+//! turns arguments into a library call and prints the result; rules live in the library.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use memdir::{Author, Memdir, Provenance, Timestamp};
+use serde::Serialize;
+
+mod check;
+mod commit;
+mod edit;
+mod error;
+mod init;
+mod list;
+mod reindex;
+mod search;
+mod show;
+mod status;
+mod write;
+
+pub use error::CliError;
+
+/// memdir: an agent's memory as Markdown files in git, searchable in a millisecond.
+///
+/// Each memory is a Markdown file with front-matter in `<type>/<slug>.md`. Every change is one
+/// git commit with `Memdir-*` trailers, so `git log` and `git blame` show who wrote each
+/// belief, when, from which session. Edit files by hand at any time: the next command sees it.
+///
+/// Start with `memdir init ~/mem`, then `memdir -C ~/mem add "..."` and `memdir -C ~/mem search ...`.
+#[derive(Debug, Parser)]
+#[command(name = "memdir", version, max_term_width = 100)]
+pub struct Cli {
+    /// Repository to use [default: $MEMDIR_DIR, else the nearest enclosing memdir repository]
+    #[arg(short = 'C', long = "dir", global = true, value_name = "DIR")]
+    dir: Option<PathBuf>,
+    /// Print machine-readable JSON on stdout
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    Init(init::InitArgs),
+    Add(write::AddArgs),
+    Show(show::ShowArgs),
+    List(list::ListArgs),
+    Update(write::UpdateArgs),
+    Edit(edit::EditArgs),
+    Rm(write::RmArgs),
+    Search(search::SearchArgs),
+    Check(check::CheckArgs),
+    Status(status::StatusArgs),
+    Commit(commit::CommitArgs),
+    Reindex(reindex::ReindexArgs),
+}
+
+/// Where a write came from; recorded in commit trailers (`Memdir-Session`, `Memdir-Agent`,
+/// `Memdir-Step`) and, for new memories, in the `source:` front-matter.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ProvenanceArgs {
+    /// Session id to record [env: MEMDIR_SESSION]
+    #[arg(long, env = "MEMDIR_SESSION", hide_env = true)]
+    session: Option<String>,
+    /// Agent name to record [env: MEMDIR_AGENT]
+    #[arg(long, env = "MEMDIR_AGENT", hide_env = true)]
+    agent: Option<String>,
+    /// Step within the session to record [env: MEMDIR_STEP]
+    #[arg(long, env = "MEMDIR_STEP", hide_env = true)]
+    step: Option<String>,
+    /// Commit author as "Name <email>" [default: git config user.name and user.email]
+    #[arg(long, value_name = "NAME <EMAIL>", value_parser = parse_author)]
+    author: Option<Author>,
+}
+
+impl ProvenanceArgs {
+    fn provenance(&self) -> Provenance {
+        Provenance {
+            session: self.session.clone(),
+            agent: self.agent.clone(),
+            step: self.step.clone(),
+            reference: None,
+            author: self.author.clone(),
+        }
+    }
+}
+
+fn parse_author(text: &str) -> Result<Author, String> {
+    let (name, rest) = text
+        .split_once('<')
+        .ok_or_else(|| "expected \"Name <email>\"".to_owned())?;
+    let email = rest
+        .strip_suffix('>')
+        .ok_or_else(|| "expected \"Name <email>\"".to_owned())?;
+    if name.trim().is_empty() || email.trim().is_empty() {
+        return Err("expected \"Name <email>\"".into());
+    }
+    Ok(Author {
+        name: name.trim().to_owned(),
+        email: email.trim().to_owned(),
+    })
+}
+
+/// Parses an absolute time (`2026-12-01`, RFC 3339) or a duration from now (`12h`, `30d`, `8w`).
+pub fn parse_when(text: &str) -> Result<Timestamp, String> {
+    if let Some(t) = Timestamp::parse(text) {
+        return Ok(t);
+    }
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (n, unit) = text.split_at(split);
+    let n: i64 = n.parse().map_err(|_| bad_when(text))?;
+    let secs = match unit {
+        "h" => 3600,
+        "d" => 86_400,
+        "w" => 7 * 86_400,
+        _ => return Err(bad_when(text)),
+    };
+    let now = Timestamp::now();
+    Ok(Timestamp(now.0 + time::Duration::seconds(n.saturating_mul(secs))))
+}
+
+fn bad_when(text: &str) -> String {
+    format!("`{text}` is not a time: use a date (2026-12-01), an RFC 3339 time, or a duration from now (12h, 30d, 8w)")
+}
+
+/// Global options every command sees.
+pub struct Globals {
+    dir: Option<PathBuf>,
+    pub json: bool,
+}
+
+impl Globals {
+    /// Returns the directory the user pointed at: `-C`, else `$MEMDIR_DIR`, else the current one.
+    pub fn start_dir(&self) -> PathBuf {
+        self.dir
+            .clone()
+            .or_else(|| std::env::var_os("MEMDIR_DIR").map(PathBuf::from))
+            .unwrap_or_else(|| PathBuf::from("."))
+    }
+
+    /// Opens the repository (catching its index up with any hand edits).
+    pub fn open(&self) -> Result<Memdir, CliError> {
+        Ok(Memdir::discover(&self.start_dir())?)
+    }
+}
+
+/// Prints `value` as pretty JSON on stdout.
+pub fn print_json<T: Serialize + ?Sized>(value: &T) -> Result<(), CliError> {
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, value)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+/// Writes a line to stdout, treating a closed pipe as success.
+#[macro_export]
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($arg)*)?;
+    }};
+}
+
+/// Parses the command line and runs the command.
+pub fn run() -> Result<(), CliError> {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => Ok(()),
+                _ => Err(CliError::usage("invalid command line (see above)").hint("run `memdir --help`")),
+            };
+        }
+    };
+    let g = Globals {
+        dir: cli.dir,
+        json: cli.json,
+    };
+    match cli.command {
+        Command::Init(a) => init::cmd_init(&g, a),
+        Command::Add(a) => write::cmd_add(&g, a),
+        Command::Show(a) => show::cmd_show(&g, a),
+        Command::List(a) => list::cmd_list(&g, a),
+        Command::Update(a) => write::cmd_update(&g, a),
+        Command::Edit(a) => edit::cmd_edit(&g, a),
+        Command::Rm(a) => write::cmd_rm(&g, a),
+        Command::Search(a) => search::cmd_search(&g, a),
+        Command::Check(a) => check::cmd_check(&g, a),
+        Command::Status(a) => status::cmd_status(&g, a),
+        Command::Commit(a) => commit::cmd_commit(&g, a),
+        Command::Reindex(a) => reindex::cmd_reindex(&g, a),
+    }
+}

@@ -1,0 +1,37 @@
+//! `memdir status`
+
+use clap::Args;
+
+use super::{CliError, Globals, print_json};
+use crate::outln;
+
+/// Show index freshness, uncommitted hand edits and counts
+#[derive(Debug, Args)]
+pub struct StatusArgs {}
+
+pub fn cmd_status(g: &Globals, _args: StatusArgs) -> Result<(), CliError> {
+    let mem = g.open()?;
+    let s = mem.status()?;
+    if g.json {
+        return print_json(&s);
+    }
+    let short = |c: &Option<String>| c.as_deref().map_or("(none)".to_owned(), |c| c[..c.len().min(7)].to_owned());
+    outln!("Repository: {}", s.root.display());
+    outln!("HEAD:       {}", short(&s.head));
+    outln!(
+        "Index:      {} ({} memories, {} passages, at {})",
+        if s.index_fresh { "up to date" } else { "stale" },
+        s.memories,
+        s.passages,
+        short(&s.indexed_head)
+    );
+    if s.uncommitted.is_empty() {
+        outln!("Working tree clean.");
+    } else {
+        outln!("Uncommitted hand edits (`memdir commit` records them):");
+        for p in &s.uncommitted {
+            outln!("  {p}");
+        }
+    }
+    Ok(())
+}

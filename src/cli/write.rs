@@ -1,0 +1,181 @@
+//! `memdir add`, `memdir update`, `memdir rm`: the writes that take their input from flags.
+
+use std::io::{IsTerminal, Read};
+
+use clap::Args;
+use memdir::{NewMemory, Update, Written};
+
+use super::{CliError, Globals, ProvenanceArgs, parse_when, print_json};
+use crate::outln;
+
+/// Add a memory
+///
+/// Writes `<type>/<slug>.md` and commits it (`Memdir-Op: add`). Prints the new id.
+///
+/// Examples:
+///   memdir add "Alice prefers dark mode" --type preference --tag ui --scope user:alice
+///   echo "Deploys go through the release train" | memdir add --title "Release process" --type procedure
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    /// The memory text (Markdown) [default: read from stdin]
+    text: Option<String>,
+    /// One-line title [default: the first line of the text]
+    #[arg(long)]
+    title: Option<String>,
+    /// Memory type: fact, preference, event, procedure, note, summary (see memory.toml) [default: note]
+    #[arg(long = "type", value_name = "TYPE")]
+    kind: Option<String>,
+    /// Tag (can be repeated)
+    #[arg(long = "tag", value_name = "TAG")]
+    tags: Vec<String>,
+    /// Whose memory this is, e.g. user:alice or agent:support
+    #[arg(long)]
+    scope: Option<String>,
+    /// Always include in context
+    #[arg(long)]
+    pin: bool,
+    /// Stop believing it after this: a date, an RFC 3339 time, or 12h / 30d / 8w from now
+    #[arg(long, value_parser = parse_when)]
+    expires: Option<memdir::Timestamp>,
+    #[command(flatten)]
+    provenance: ProvenanceArgs,
+}
+
+pub fn cmd_add(g: &Globals, args: AddArgs) -> Result<(), CliError> {
+    let text = match args.text {
+        Some(t) => t,
+        None => {
+            let mut stdin = std::io::stdin();
+            if stdin.is_terminal() {
+                return Err(CliError::user("no memory text given").hint("pass the text as an argument or pipe it on stdin"));
+            }
+            let mut text = String::new();
+            stdin
+                .read_to_string(&mut text)
+                .map_err(|e| CliError::user(format!("cannot read the memory text from stdin: {e}")))?;
+            text
+        }
+    };
+    let mem = g.open()?;
+    let new = NewMemory {
+        text,
+        title: args.title,
+        kind: args.kind,
+        tags: args.tags,
+        scope: args.scope,
+        pinned: args.pin,
+        expires: args.expires,
+    };
+    let written = mem.remember(new, &args.provenance.provenance())?;
+    if g.json {
+        print_json(&with_status(&written))?;
+    } else {
+        outln!("{}", written.id);
+    }
+    Ok(())
+}
+
+fn with_status(w: &Written) -> serde_json::Value {
+    let mut v = serde_json::to_value(w).expect("Written serializes");
+    v["status"] = "ok".into();
+    v
+}
+
+/// Change a memory's fields or body
+///
+/// Rewrites only the lines of the fields that change (comments, key order and unknown keys
+/// stay) and commits (`Memdir-Op: update`). With --expect, refuses (exit code 3) if the memory
+/// changed since that revision.
+///
+/// Example:
+///   memdir update prefers-dark-mode-3f9c2a --add-tag editor --expect 3f9c2a1
+#[derive(Debug, Args)]
+pub struct UpdateArgs {
+    /// The memory's id
+    id: String,
+    /// New title
+    #[arg(long)]
+    title: Option<String>,
+    /// New body (Markdown); `-` reads it from stdin
+    #[arg(long)]
+    body: Option<String>,
+    /// Tag to add (can be repeated)
+    #[arg(long, value_name = "TAG")]
+    add_tag: Vec<String>,
+    /// Tag to remove (can be repeated)
+    #[arg(long, value_name = "TAG")]
+    remove_tag: Vec<String>,
+    /// New scope
+    #[arg(long)]
+    scope: Option<String>,
+    /// Pin (true) or unpin (false)
+    #[arg(long, value_name = "BOOL")]
+    pin: Option<bool>,
+    /// New expiry: a date, an RFC 3339 time, or 12h / 30d / 8w from now
+    #[arg(long, value_parser = parse_when)]
+    expires: Option<memdir::Timestamp>,
+    /// Only update if the memory is still at this revision (from `show --json`; 4+ hex digits)
+    #[arg(long, value_name = "REV")]
+    expect: Option<String>,
+    #[command(flatten)]
+    provenance: ProvenanceArgs,
+}
+
+pub fn cmd_update(g: &Globals, args: UpdateArgs) -> Result<(), CliError> {
+    let body = match args.body.as_deref() {
+        Some("-") => {
+            let mut text = String::new();
+            std::io::stdin()
+                .read_to_string(&mut text)
+                .map_err(|e| CliError::user(format!("cannot read the body from stdin: {e}")))?;
+            Some(text)
+        }
+        other => other.map(str::to_owned),
+    };
+    let mem = g.open()?;
+    let update = Update {
+        title: args.title,
+        body,
+        add_tags: args.add_tag,
+        remove_tags: args.remove_tag,
+        scope: args.scope,
+        pinned: args.pin,
+        expires: args.expires,
+        expect: args.expect,
+    };
+    let written = mem.update(&args.id, update, &args.provenance.provenance())?;
+    if g.json {
+        print_json(&with_status(&written))?;
+    } else if written.commit.is_some() {
+        let rev = written.revision.as_ref().map_or("", |r| r.short());
+        outln!("Updated {} (revision {rev}).", written.id);
+    } else {
+        outln!("No change to {}.", written.id);
+    }
+    Ok(())
+}
+
+/// Remove a memory
+///
+/// Deletes the file and commits (`Memdir-Op: rm`). The memory stays in git history.
+#[derive(Debug, Args)]
+pub struct RmArgs {
+    /// The memory's id
+    id: String,
+    /// Why it is removed (recorded as a `Memdir-Reason` trailer)
+    #[arg(long)]
+    reason: Option<String>,
+    #[command(flatten)]
+    provenance: ProvenanceArgs,
+}
+
+pub fn cmd_rm(g: &Globals, args: RmArgs) -> Result<(), CliError> {
+    let mem = g.open()?;
+    let written = mem.forget(&args.id, args.reason.as_deref(), &args.provenance.provenance())?;
+    if g.json {
+        print_json(&with_status(&written))?;
+    } else {
+        outln!("Removed {} ({}).", written.id, written.path);
+    }
+    Ok(())
+}
