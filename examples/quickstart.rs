@@ -12,10 +12,19 @@ fn main() -> memdir::Result<()> {
     // # Step 1: create the repository.
     // `init` lays down memory.toml, MEMORY.md, a README and one folder per memory type, as the
     // first commit of a new git repository.
-    let temp = tempfile::tempdir().map_err(|e| memdir::Error::Io { path: "tmp".into(), source: e })?;
-    let dir = std::env::args().nth(1).map(PathBuf::from).unwrap_or_else(|| temp.path().join("memory"));
+    let temp = tempfile::tempdir().map_err(|e| memdir::Error::Io {
+        path: "tmp".into(),
+        source: e,
+    })?;
+    let dir = std::env::args()
+        .nth(1)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| temp.path().join("memory"));
     let mem = Memdir::init(&dir)?;
-    println!("# Created a memory repository in {}\n", mem.root().display());
+    println!(
+        "# Created a memory repository in {}\n",
+        mem.root().display()
+    );
 
     // # Step 2: an agent remembers things, with provenance.
     // Each write is one commit; session, agent and step go into its trailers.
@@ -54,18 +63,45 @@ fn main() -> memdir::Result<()> {
     // No memdir command in between: the next search sees the new text.
     let fact = mem.search(&SearchQuery::new("staging port"))?.remove(0);
     let path = mem.root().join(&fact.path);
-    let text = std::fs::read_to_string(&path).map_err(|e| memdir::Error::Io { path: path.clone(), source: e })?;
-    std::fs::write(&path, text.replace("port 8443 behind", "port 9443 (moved in November) behind"))
-        .map_err(|e| memdir::Error::Io { path: path.clone(), source: e })?;
+    let text = std::fs::read_to_string(&path).map_err(|e| memdir::Error::Io {
+        path: path.clone(),
+        source: e,
+    })?;
+    std::fs::write(
+        &path,
+        text.replace("port 8443 behind", "port 9443 (moved in November) behind"),
+    )
+    .map_err(|e| memdir::Error::Io {
+        path: path.clone(),
+        source: e,
+    })?;
     mem.refresh()?;
     mem.commit_hand_edits(Some("Fix the staging port"), &Provenance::agent("alice"))?;
 
     // # Step 4: search finds passages, with the exact line in the file.
-    for query in ["which port does staging use", "how do I tag a release", "editor theme"] {
+    for query in [
+        "which port does staging use",
+        "how do I tag a release",
+        "editor theme",
+    ] {
         println!("$ memdir search {query:?}");
-        for hit in mem.search(&SearchQuery { text: query.into(), limit: Some(2), ..Default::default() })? {
-            println!("  {:5.2}  {}:{}  [{}@{}]", hit.score, hit.path, hit.line_start, hit.id, hit.revision.short());
-            println!("         {}", hit.passage.lines().next().unwrap_or_default());
+        for hit in mem.search(&SearchQuery {
+            text: query.into(),
+            limit: Some(2),
+            ..Default::default()
+        })? {
+            println!(
+                "  {:5.2}  {}:{}  [{}@{}]",
+                hit.score,
+                hit.path,
+                hit.line_start,
+                hit.id,
+                hit.revision.short()
+            );
+            println!(
+                "         {}",
+                hit.passage.lines().next().unwrap_or_default()
+            );
         }
         println!();
     }
@@ -74,20 +110,37 @@ fn main() -> memdir::Result<()> {
     let current = mem.get(&dark.id)?;
     mem.update(
         &dark.id,
-        Update { add_tags: vec!["terminal".into()], expect: Some(current.revision.0.clone()), ..Default::default() },
+        Update {
+            add_tags: vec!["terminal".into()],
+            expect: Some(current.revision.0.clone()),
+            ..Default::default()
+        },
         &agent,
     )?;
     let stale = mem.update(
         &dark.id,
-        Update { title: Some("Likes light mode".into()), expect: Some(current.revision.0), ..Default::default() },
+        Update {
+            title: Some("Likes light mode".into()),
+            expect: Some(current.revision.0),
+            ..Default::default()
+        },
         &agent,
     );
-    println!("# A write against a stale revision is refused:\n  {}\n", stale.unwrap_err());
+    println!(
+        "# A write against a stale revision is refused:\n  {}\n",
+        stale.unwrap_err()
+    );
 
     // # Step 6: git tells the story, no memdir needed.
-    println!("# git log --format='%h %s' (run it in {}):", mem.root().display());
+    println!(
+        "# git log --format='%h %s' (run it in {}):",
+        mem.root().display()
+    );
     let log = std::process::Command::new("git")
-        .args(["log", "--format=%h %s%n%(trailers:key=Memdir-Op,key=Memdir-Agent,separator=%x2C )"])
+        .args([
+            "log",
+            "--format=%h %s%n%(trailers:key=Memdir-Op,key=Memdir-Agent,separator=%x2C )",
+        ])
         .current_dir(mem.root())
         .output();
     match log {

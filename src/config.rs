@@ -51,6 +51,7 @@ pub enum ConfigError {
 /// A repository's configuration.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+#[derive(Default)]
 pub struct Config {
     /// What memories are and where they go.
     pub memory: MemoryConfig,
@@ -90,15 +91,6 @@ pub struct Boosts {
     pub heading: f32,
     /// The passage text.
     pub body: f32,
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Config {
-            memory: MemoryConfig::default(),
-            search: SearchConfig::default(),
-        }
-    }
 }
 
 impl Default for MemoryConfig {
@@ -148,9 +140,9 @@ impl Config {
     pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
         let config: Config = toml::from_str(text).map_err(|e| ConfigError::Parse {
             path: path.to_owned(),
-            line: e
-                .span()
-                .map_or(1, |s| text[..s.start.min(text.len())].matches('\n').count() + 1),
+            line: e.span().map_or(1, |s| {
+                text[..s.start.min(text.len())].matches('\n').count() + 1
+            }),
             message: e.message().to_owned(),
         })?;
         config.validate(path)?;
@@ -170,7 +162,9 @@ impl Config {
             if crate::MemoryId::parse(t).is_err() {
                 return Err(invalid(
                     "memory.types",
-                    format!("`{t}` is not usable as a folder name; use lower-case letters, digits and `-`"),
+                    format!(
+                        "`{t}` is not usable as a folder name; use lower-case letters, digits and `-`"
+                    ),
                 ));
             }
         }
@@ -188,8 +182,14 @@ impl Config {
             return Err(invalid("search.limit", "must be at least 1".into()));
         }
         let b = &self.search.boost;
-        if [b.title, b.tags, b.heading, b.body].iter().any(|w| !w.is_finite() || *w < 0.0) {
-            return Err(invalid("search.boost", "weights must be finite and not negative".into()));
+        if [b.title, b.tags, b.heading, b.body]
+            .iter()
+            .any(|w| !w.is_finite() || *w < 0.0)
+        {
+            return Err(invalid(
+                "search.boost",
+                "weights must be finite and not negative".into(),
+            ));
         }
         Ok(())
     }
@@ -222,7 +222,8 @@ mod tests {
     fn errors_point_at_the_line() {
         let e = Config::parse(Path::new("memory.toml"), "[memory]\n\ntypes = 5\n").unwrap_err();
         assert!(e.to_string().starts_with("memory.toml:3: "), "{e}");
-        let e = Config::parse(Path::new("memory.toml"), "[memory]\ndefault_type = \"x\"\n").unwrap_err();
+        let e = Config::parse(Path::new("memory.toml"), "[memory]\ndefault_type = \"x\"\n")
+            .unwrap_err();
         assert_eq!(
             e.to_string(),
             "memory.toml: `memory.default_type`: `x` is not one of memory.types (fact, preference, event, procedure, note, summary)"

@@ -12,7 +12,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use tantivy::collector::{Count, TopDocs};
-use tantivy::query::{AllQuery, BooleanQuery, ConstScoreQuery, Occur, Query, QueryParser, TermQuery};
+use tantivy::query::{
+    AllQuery, BooleanQuery, ConstScoreQuery, Occur, Query, QueryParser, TermQuery,
+};
 use tantivy::schema::{
     DateOptions, Field, IndexRecordOption, NumericOptions, STORED, STRING, Schema,
     TextFieldIndexing, TextOptions, Value,
@@ -21,7 +23,10 @@ use tantivy::tokenizer::{
     AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer,
     StopWordFilter, TextAnalyzer,
 };
-use tantivy::{DateTime, DocAddress, Index as TantivyIndex, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
+use tantivy::{
+    DateTime, DocAddress, Index as TantivyIndex, IndexReader, IndexWriter, ReloadPolicy,
+    TantivyDocument, Term,
+};
 
 use crate::config::Boosts;
 use crate::memory::{Memory, Revision, Timestamp};
@@ -305,7 +310,11 @@ impl Index {
         state: &IndexState,
     ) -> Result<(), IndexError> {
         let bulk = clear || add.len() > 1000;
-        let (threads, heap) = if bulk { (2, 200_000_000) } else { (1, 15_000_000) };
+        let (threads, heap) = if bulk {
+            (2, 200_000_000)
+        } else {
+            (1, 15_000_000)
+        };
         let mut writer: IndexWriter = self
             .index
             .writer_with_num_threads(threads, heap)
@@ -367,7 +376,11 @@ impl Index {
             line_start: 1,
             line_end: m.memory.body_line.saturating_sub(1).max(1),
         }];
-        let passages = if m.passages.is_empty() { &header_only[..] } else { &m.passages[..] };
+        let passages = if m.passages.is_empty() {
+            &header_only[..]
+        } else {
+            &m.passages[..]
+        };
         for p in passages {
             let mut d = base();
             d.add_text(f.kind, KIND_PASSAGE);
@@ -393,7 +406,8 @@ impl Index {
     }
 
     fn filtered(&self, kind: &str, main: Option<Box<dyn Query>>, filter: &Filter) -> BooleanQuery {
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, self.term(self.fields.kind, kind))];
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> =
+            vec![(Occur::Must, self.term(self.fields.kind, kind))];
         if let Some(q) = main {
             clauses.push((Occur::Must, q));
         }
@@ -410,9 +424,15 @@ impl Index {
     }
 
     /// Returns the best-matching memories for `query`, one hit (its best passage) per memory.
-    pub fn search(&self, query: &str, filter: &Filter, limit: usize) -> Result<Vec<Hit>, IndexError> {
+    pub fn search(
+        &self,
+        query: &str,
+        filter: &Filter,
+        limit: usize,
+    ) -> Result<Vec<Hit>, IndexError> {
         let f = &self.fields;
-        let mut parser = QueryParser::for_index(&self.index, vec![f.title, f.heading, f.body, f.tags]);
+        let mut parser =
+            QueryParser::for_index(&self.index, vec![f.title, f.heading, f.body, f.tags]);
         parser.set_field_boost(f.title, self.boosts.title);
         parser.set_field_boost(f.tags, self.boosts.tags);
         parser.set_field_boost(f.heading, self.boosts.heading);
@@ -445,7 +465,11 @@ impl Index {
         }
     }
 
-    fn doc(&self, searcher: &tantivy::Searcher, addr: DocAddress) -> Result<TantivyDocument, IndexError> {
+    fn doc(
+        &self,
+        searcher: &tantivy::Searcher,
+        addr: DocAddress,
+    ) -> Result<TantivyDocument, IndexError> {
         searcher.doc(addr).map_err(self.err("read"))
     }
 
@@ -480,7 +504,9 @@ impl Index {
             updated: doc
                 .get_first(f.updated)
                 .and_then(|v| v.as_datetime())
-                .and_then(|d| time::OffsetDateTime::from_unix_timestamp(d.into_timestamp_secs()).ok())
+                .and_then(|d| {
+                    time::OffsetDateTime::from_unix_timestamp(d.into_timestamp_secs()).ok()
+                })
                 .map(Timestamp),
             pinned: first_u64(doc, f.pinned) == 1,
             revision: Revision(first_str(doc, f.revision)),
@@ -523,27 +549,43 @@ impl Index {
         let searcher = self.reader.searcher();
         let count = |kind| {
             searcher
-                .search(&TermQuery::new(Term::from_field_text(self.fields.kind, kind), IndexRecordOption::Basic), &Count)
+                .search(
+                    &TermQuery::new(
+                        Term::from_field_text(self.fields.kind, kind),
+                        IndexRecordOption::Basic,
+                    ),
+                    &Count,
+                )
                 .map_err(self.err("count"))
         };
         Ok((count(KIND_MEMORY)?, count(KIND_PASSAGE)?))
     }
 
     fn count_all(&self) -> Result<usize, IndexError> {
-        self.reader.searcher().search(&AllQuery, &Count).map_err(self.err("count"))
+        self.reader
+            .searcher()
+            .search(&AllQuery, &Count)
+            .map_err(self.err("count"))
     }
 }
 
 fn first_str(doc: &TantivyDocument, field: Field) -> String {
-    doc.get_first(field).and_then(|v| v.as_str()).unwrap_or_default().to_owned()
+    doc.get_first(field)
+        .and_then(|v| v.as_str())
+        .unwrap_or_default()
+        .to_owned()
 }
 
 fn all_str(doc: &TantivyDocument, field: Field) -> Vec<String> {
-    doc.get_all(field).filter_map(|v| v.as_str().map(str::to_owned)).collect()
+    doc.get_all(field)
+        .filter_map(|v| v.as_str().map(str::to_owned))
+        .collect()
 }
 
 fn first_u64(doc: &TantivyDocument, field: Field) -> u64 {
-    doc.get_first(field).and_then(|v| v.as_u64()).unwrap_or_default()
+    doc.get_first(field)
+        .and_then(|v| v.as_u64())
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -562,6 +604,9 @@ mod tests {
 
     #[test]
     fn analysis_stems_folds_and_drops_stop_words() {
-        assert_eq!(tokens("The users are Running café deployments"), ["user", "run", "cafe", "deploy"]);
+        assert_eq!(
+            tokens("The users are Running café deployments"),
+            ["user", "run", "cafe", "deploy"]
+        );
     }
 }

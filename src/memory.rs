@@ -120,7 +120,10 @@ impl Timestamp {
         if let Ok(t) = OffsetDateTime::parse(text, &Rfc3339) {
             return Some(Timestamp(t));
         }
-        let date = time::Date::parse(text, time::macros::format_description!("[year]-[month]-[day]"));
+        let date = time::Date::parse(
+            text,
+            time::macros::format_description!("[year]-[month]-[day]"),
+        );
         date.ok().map(|d| Timestamp(d.midnight().assume_utc()))
     }
 
@@ -233,7 +236,14 @@ impl Memory {
 }
 
 /// The built-in memory types; `memory.toml` may replace the list.
-pub const DEFAULT_TYPES: &[&str] = &["fact", "preference", "event", "procedure", "note", "summary"];
+pub const DEFAULT_TYPES: &[&str] = &[
+    "fact",
+    "preference",
+    "event",
+    "procedure",
+    "note",
+    "summary",
+];
 
 #[cfg(test)]
 mod tests {
@@ -241,7 +251,9 @@ mod tests {
 
     #[test]
     fn ids_cannot_escape_the_repository() {
-        for bad in ["", "../x", "a/b", "A-upper", "-lead", "a..b", "x y", "a\0b", ".hidden"] {
+        for bad in [
+            "", "../x", "a/b", "A-upper", "-lead", "a..b", "x y", "a\0b", ".hidden",
+        ] {
             assert!(MemoryId::parse(bad).is_err(), "{bad:?} should be rejected");
         }
         for good in ["a", "prefers-dark-mode-3f9c2a", "v1.2_x"] {
@@ -257,7 +269,9 @@ mod tests {
             "2026-11-25T00:00:00Z"
         );
         assert_eq!(
-            Timestamp::parse("2026-11-25T09:30:00+01:00").unwrap().unix(),
+            Timestamp::parse("2026-11-25T09:30:00+01:00")
+                .unwrap()
+                .unix(),
             Timestamp::parse("2026-11-25T08:30:00Z").unwrap().unix()
         );
         assert!(Timestamp::parse("next tuesday").is_none());

@@ -24,7 +24,9 @@ pub const MAX_YAML_DEPTH: usize = 32;
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ParseError {
     /// The file does not start with a `---` front-matter block.
-    #[error("{path}:1: no front-matter: a memory file starts with a `---` line, then `id: ...`, then `---`")]
+    #[error(
+        "{path}:1: no front-matter: a memory file starts with a `---` line, then `id: ...`, then `---`"
+    )]
     NoFrontMatter {
         /// File path, relative to the repository.
         path: String,
@@ -224,22 +226,26 @@ fn check_yaml_shape(path: &str, yaml: &str) -> Result<(), ParseError> {
     }
 }
 
-fn front_matter_value(path: &str, text: &str) -> Result<serde_json::Map<String, Value>, ParseError> {
+fn front_matter_value(
+    path: &str,
+    text: &str,
+) -> Result<serde_json::Map<String, Value>, ParseError> {
     let matter = Matter::<YAML>::new();
-    let parsed = matter
-        .parse::<Value>(text)
-        .map_err(|e| ParseError::Yaml {
-            path: path.into(),
-            line: 2,
-            message: e.to_string(),
-        })?;
+    let parsed = matter.parse::<Value>(text).map_err(|e| ParseError::Yaml {
+        path: path.into(),
+        line: 2,
+        message: e.to_string(),
+    })?;
     match parsed.data {
         Some(Value::Object(map)) => Ok(map),
         None | Some(Value::Null) => Ok(serde_json::Map::new()),
         Some(other) => Err(ParseError::Yaml {
             path: path.into(),
             line: 2,
-            message: format!("front-matter must be a mapping of `key: value` lines, found {}", kind_of(&other)),
+            message: format!(
+                "front-matter must be a mapping of `key: value` lines, found {}",
+                kind_of(&other)
+            ),
         }),
     }
 }
@@ -271,13 +277,16 @@ fn front_matter_from_value(
             MemoryId::parse(&text).map_err(|e| invalid("id", e.to_string()))?
         }
     };
-    let string_field = |map: &mut serde_json::Map<String, Value>, field: &str| match map.remove(field) {
-        None | Some(Value::Null) => Ok(None),
-        Some(v) => scalar_string(&v)
-            .map(Some)
-            .ok_or_else(|| invalid(field, expected("a string", &v))),
-    };
-    let time_field = |map: &mut serde_json::Map<String, Value>, field: &str| -> Result<Option<Timestamp>, ParseError> {
+    let string_field =
+        |map: &mut serde_json::Map<String, Value>, field: &str| match map.remove(field) {
+            None | Some(Value::Null) => Ok(None),
+            Some(v) => scalar_string(&v)
+                .map(Some)
+                .ok_or_else(|| invalid(field, expected("a string", &v))),
+        };
+    let time_field = |map: &mut serde_json::Map<String, Value>,
+                      field: &str|
+     -> Result<Option<Timestamp>, ParseError> {
         match string_field(map, field)? {
             None => Ok(None),
             Some(s) => Timestamp::parse(&s).map(Some).ok_or_else(|| {
@@ -294,9 +303,13 @@ fn front_matter_from_value(
         None | Some(Value::Null) => Vec::new(),
         Some(Value::Array(items)) => items
             .iter()
-            .map(|v| scalar_string(v).ok_or_else(|| invalid("tags", expected("a list of strings", v))))
+            .map(|v| {
+                scalar_string(v).ok_or_else(|| invalid("tags", expected("a list of strings", v)))
+            })
             .collect::<Result<_, _>>()?,
-        Some(v) => vec![scalar_string(&v).ok_or_else(|| invalid("tags", expected("a list of strings", &v)))?],
+        Some(v) => vec![
+            scalar_string(&v).ok_or_else(|| invalid("tags", expected("a list of strings", &v)))?,
+        ],
     };
     let scope = string_field(&mut map, "scope")?;
     let created = time_field(&mut map, "created")?;
@@ -312,9 +325,9 @@ fn front_matter_from_value(
         Some(Value::Object(mut s)) => {
             let mut get = |k: &str| match s.remove(k) {
                 None | Some(Value::Null) => Ok(None),
-                Some(v) => scalar_string(&v)
-                    .map(Some)
-                    .ok_or_else(|| invalid("source", format!("`{k}`: {}", expected("a string", &v)))),
+                Some(v) => scalar_string(&v).map(Some).ok_or_else(|| {
+                    invalid("source", format!("`{k}`: {}", expected("a string", &v)))
+                }),
             };
             Source {
                 session: get("session")?,
@@ -396,7 +409,11 @@ pub fn slugify(title: &str) -> String {
     while cut.ends_with('-') {
         cut.pop();
     }
-    if cut.is_empty() { "memory".to_owned() } else { cut }
+    if cut.is_empty() {
+        "memory".to_owned()
+    } else {
+        cut
+    }
 }
 
 /// Renders a new memory file. Field order is fixed; empty optional fields are left out.
@@ -518,8 +535,9 @@ fn key_line(yaml: &str, key: &str) -> Option<usize> {
 }
 
 fn is_key_line(line: &str, key: &str) -> bool {
-    line.strip_prefix(key)
-        .is_some_and(|rest| rest.starts_with(':') && (rest.len() == 1 || rest[1..].starts_with([' ', '\t', '\n', '\r'])))
+    line.strip_prefix(key).is_some_and(|rest| {
+        rest.starts_with(':') && (rest.len() == 1 || rest[1..].starts_with([' ', '\t', '\n', '\r']))
+    })
 }
 
 /// Returns the end (exclusive) of the block of lines that belong to the key at `start`.
@@ -555,7 +573,9 @@ fn set_key(lines: &mut Vec<String>, key: &str, value: &FieldValue) {
     // Keep the list style of the existing value: block (`- a` lines) or flow (`[a, b]`).
     let block_indent = lines[start + 1..end].iter().find_map(|l| {
         let trimmed = l.trim_start_matches([' ', '\t']);
-        trimmed.starts_with('-').then(|| l[..l.len() - trimmed.len()].to_owned())
+        trimmed
+            .starts_with('-')
+            .then(|| l[..l.len() - trimmed.len()].to_owned())
     });
     match render_key(key, value, block_indent.as_deref()) {
         Some(rendered) => {
@@ -597,7 +617,9 @@ pub fn yaml_scalar(s: &str, in_flow: bool) -> String {
         s.to_ascii_lowercase().as_str(),
         "true" | "false" | "yes" | "no" | "on" | "off" | "null" | "~" | "y" | "n"
     );
-    let numeric = s.parse::<f64>().is_ok() || s.starts_with(|c: char| c.is_ascii_digit()) && s.chars().all(|c| c.is_ascii_digit() || "._:-+".contains(c));
+    let numeric = s.parse::<f64>().is_ok()
+        || s.starts_with(|c: char| c.is_ascii_digit())
+            && s.chars().all(|c| c.is_ascii_digit() || "._:-+".contains(c));
     let plain = !s.is_empty()
         && !special_word
         && !numeric
@@ -716,7 +738,11 @@ pub fn passages(body: &str, body_line: usize) -> Vec<Passage> {
 
 /// Returns the 1-based line of byte `offset` in `bytes`.
 fn line_of(bytes: &[u8], offset: usize) -> usize {
-    bytes[..offset.min(bytes.len())].iter().filter(|&&b| b == b'\n').count() + 1
+    bytes[..offset.min(bytes.len())]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
 }
 
 /// Iterates `(start, end)` byte spans of lines, each including its `\n`.
@@ -750,7 +776,10 @@ mod tests {
         )
         .unwrap();
         let f = &m.front;
-        assert_eq!((f.id.as_str(), f.title.as_str(), f.kind.as_str()), ("x-1", "T", "fact"));
+        assert_eq!(
+            (f.id.as_str(), f.title.as_str(), f.kind.as_str()),
+            ("x-1", "T", "fact")
+        );
         assert_eq!(f.tags, ["a", "b"]);
         assert_eq!(f.scope.as_deref(), Some("user:alice"));
         assert_eq!(f.created.unwrap().to_string(), "2026-01-02T00:00:00Z");
@@ -763,9 +792,15 @@ mod tests {
     #[test]
     fn errors_name_the_line_and_field() {
         let e = parse("---\nid: x-1\ntags: {a: 1}\npinned: maybe\n---\n").unwrap_err();
-        assert_eq!(e.to_string(), "note/x.md:3: field `tags`: expected a list of strings, found a mapping");
+        assert_eq!(
+            e.to_string(),
+            "note/x.md:3: field `tags`: expected a list of strings, found a mapping"
+        );
         let e = parse("---\nid: x-1\npinned: maybe\n---\n").unwrap_err();
-        assert_eq!(e.to_string(), "note/x.md:3: field `pinned`: expected true or false, found a string");
+        assert_eq!(
+            e.to_string(),
+            "note/x.md:3: field `pinned`: expected true or false, found a string"
+        );
         let e = parse("---\ntitle: no id\n---\n").unwrap_err();
         assert_eq!(e.to_string(), "note/x.md:2: missing field `id`");
         let e = parse("---\nid: x-1\ntitle: [unclosed\n---\n").unwrap_err();
@@ -775,7 +810,11 @@ mod tests {
         let e = parse("---\nid: x-1\n").unwrap_err();
         assert!(matches!(e, ParseError::Unclosed { .. }));
         let e = parse("---\nid: ../../etc\n---\n").unwrap_err();
-        assert!(e.to_string().starts_with("note/x.md:2: field `id`: invalid id"), "{e}");
+        assert!(
+            e.to_string()
+                .starts_with("note/x.md:2: field `id`: invalid id"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -783,14 +822,19 @@ mod tests {
         let bomb = "---\nid: x-1\na: &a [x, x]\nb: &b [*a, *a]\nc: [*b, *b]\n---\n";
         let e = parse(bomb).unwrap_err();
         assert!(e.to_string().contains("aliases"), "{e}");
-        let deep = format!("---\nid: x-1\nd: {}{}\n---\n", "[".repeat(100), "]".repeat(100));
+        let deep = format!(
+            "---\nid: x-1\nd: {}{}\n---\n",
+            "[".repeat(100),
+            "]".repeat(100)
+        );
         let e = parse(&deep).unwrap_err();
         assert!(e.to_string().contains("nested"), "{e}");
     }
 
     #[test]
     fn binary_and_non_utf8_files_are_reported() {
-        let e = parse_memory("a.md", b"---\nid: a\n---\n\xff\xfe", Revision("r".into())).unwrap_err();
+        let e =
+            parse_memory("a.md", b"---\nid: a\n---\n\xff\xfe", Revision("r".into())).unwrap_err();
         assert_eq!(e.to_string(), "a.md:4: not UTF-8 text (binary file?)");
         let e = parse_memory("a.md", b"---\nid: a\n---\nx\0y", Revision("r".into())).unwrap_err();
         assert!(matches!(e, ParseError::NotText { line: 4, .. }));
@@ -802,8 +846,14 @@ mod tests {
         let e = Edit {
             fields: vec![
                 ("title".into(), FieldValue::Text("New: title".into())),
-                ("tags".into(), FieldValue::List(vec!["a".into(), "c".into()])),
-                ("updated".into(), FieldValue::Text("2026-11-25T00:00:00Z".into())),
+                (
+                    "tags".into(),
+                    FieldValue::List(vec!["a".into(), "c".into()]),
+                ),
+                (
+                    "updated".into(),
+                    FieldValue::Text("2026-11-25T00:00:00Z".into()),
+                ),
             ],
             body: None,
         };
@@ -820,8 +870,14 @@ mod tests {
     #[test]
     fn edit_replaces_the_body_and_keeps_the_separator() {
         let text = "---\nid: x-1\n---\n\nold\n";
-        let e = Edit { fields: vec![], body: Some("new".into()) };
-        assert_eq!(edit("x.md", text, &e).unwrap(), "---\nid: x-1\n---\n\nnew\n");
+        let e = Edit {
+            fields: vec![],
+            body: Some("new".into()),
+        };
+        assert_eq!(
+            edit("x.md", text, &e).unwrap(),
+            "---\nid: x-1\n---\n\nnew\n"
+        );
     }
 
     #[test]
@@ -836,7 +892,11 @@ mod tests {
             updated: None,
             pinned: true,
             expires: None,
-            source: Source { session: Some("s 1".into()), step: Some("3".into()), ..Source::default() },
+            source: Source {
+                session: Some("s 1".into()),
+                step: Some("3".into()),
+                ..Source::default()
+            },
             extra: BTreeMap::new(),
         };
         let text = render_new(&front, "hello");
@@ -847,9 +907,20 @@ mod tests {
 
     #[test]
     fn passages_carry_line_ranges_and_section_headings() {
-        let body = "intro line\n\n## Tools\n\n- vim\n  - nested\n- git\n\n```\ncode\n```\n\n## Empty\n";
+        let body =
+            "intro line\n\n## Tools\n\n- vim\n  - nested\n- git\n\n```\ncode\n```\n\n## Empty\n";
         let p = passages(body, 5);
-        let summary: Vec<_> = p.iter().map(|p| (p.text.as_str(), p.heading.as_deref(), p.line_start, p.line_end)).collect();
+        let summary: Vec<_> = p
+            .iter()
+            .map(|p| {
+                (
+                    p.text.as_str(),
+                    p.heading.as_deref(),
+                    p.line_start,
+                    p.line_end,
+                )
+            })
+            .collect();
         assert_eq!(
             summary,
             [
@@ -867,6 +938,9 @@ mod tests {
         assert_eq!(slugify("Prefers Dark Mode!"), "prefers-dark-mode");
         assert_eq!(slugify("¿Qué?"), "que");
         assert_eq!(slugify("!!!"), "memory");
-        assert_eq!(derive_title("\n# Heading here\nrest").as_deref(), Some("Heading here"));
+        assert_eq!(
+            derive_title("\n# Heading here\nrest").as_deref(),
+            Some("Heading here")
+        );
     }
 }

@@ -11,8 +11,8 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use git2::{
-    build::TreeUpdateBuilder, FileMode, ObjectType, Oid, Repository, RepositoryInitOptions,
-    Signature, StatusOptions,
+    FileMode, ObjectType, Oid, Repository, RepositoryInitOptions, Signature, StatusOptions,
+    build::TreeUpdateBuilder,
 };
 
 use crate::memory::Revision;
@@ -159,7 +159,14 @@ impl Store {
     pub fn head(&self) -> Result<Option<String>, StoreError> {
         match self.repo.head() {
             Ok(r) => Ok(r.target().map(|o| o.to_string())),
-            Err(e) if matches!(e.code(), git2::ErrorCode::UnbornBranch | git2::ErrorCode::NotFound) => Ok(None),
+            Err(e)
+                if matches!(
+                    e.code(),
+                    git2::ErrorCode::UnbornBranch | git2::ErrorCode::NotFound
+                ) =>
+            {
+                Ok(None)
+            }
             Err(e) => Err(git_err("head", &self.root)(e)),
         }
     }
@@ -225,7 +232,9 @@ impl Store {
             if self.root.join(path).symlink_metadata().is_ok() {
                 index.add_path(Path::new(path)).map_err(err("add"))?;
                 let entry = index.get_path(Path::new(path), 0).ok_or_else(|| {
-                    err("add")(git2::Error::from_str(&format!("{path} missing from index after add")))
+                    err("add")(git2::Error::from_str(&format!(
+                        "{path} missing from index after add"
+                    )))
                 })?;
                 let mode = match entry.mode {
                     0o100755 => FileMode::BlobExecutable,
@@ -246,7 +255,9 @@ impl Store {
         let tree_id = match &parent {
             Some(p) => {
                 let base = p.tree().map_err(err("tree"))?;
-                let id = updates.create_updated(&self.repo, &base).map_err(err("tree"))?;
+                let id = updates
+                    .create_updated(&self.repo, &base)
+                    .map_err(err("tree"))?;
                 if id == base.id() {
                     return Ok(None);
                 }
@@ -257,7 +268,10 @@ impl Store {
         let tree = self.repo.find_tree(tree_id).map_err(err("tree"))?;
         let sig = self.signature(author)?;
         let parents: Vec<&git2::Commit> = parent.iter().collect();
-        match self.repo.commit(Some("HEAD"), &sig, &sig, &message.render(), &tree, &parents) {
+        match self
+            .repo
+            .commit(Some("HEAD"), &sig, &sig, &message.render(), &tree, &parents)
+        {
             Ok(oid) => Ok(Some(CommitId(oid.to_string()))),
             Err(e) if e.code() == git2::ErrorCode::Modified => Err(StoreError::HeadMoved {
                 root: self.root.clone(),
@@ -273,7 +287,9 @@ impl Store {
         let old_tree = match from {
             None => None,
             Some(hex) => {
-                let commit = Oid::from_str(hex).ok().and_then(|o| self.repo.find_commit(o).ok());
+                let commit = Oid::from_str(hex)
+                    .ok()
+                    .and_then(|o| self.repo.find_commit(o).ok());
                 match commit {
                     Some(c) => Some(c.tree().map_err(err("tree"))?),
                     None => return Ok(None),

@@ -28,5 +28,9 @@ pub fn cmd_check(g: &Globals, _args: CheckArgs) -> Result<(), CliError> {
             eprintln!("{} problem(s) found.", problems.len());
         }
     }
-    if problems.is_empty() { Ok(()) } else { Err(CliError::silent()) }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(CliError::silent())
+    }
 }

@@ -32,7 +32,11 @@ pub fn cmd_edit(g: &Globals, args: EditArgs) -> Result<(), CliError> {
     let editor = std::env::var("VISUAL")
         .ok()
         .filter(|e| !e.trim().is_empty())
-        .or_else(|| std::env::var("EDITOR").ok().filter(|e| !e.trim().is_empty()))
+        .or_else(|| {
+            std::env::var("EDITOR")
+                .ok()
+                .filter(|e| !e.trim().is_empty())
+        })
         .unwrap_or_else(|| "vi".to_owned());
     // Run through the shell so EDITOR may carry arguments ("code --wait").
     let status = Command::new("sh")
@@ -41,15 +45,26 @@ pub fn cmd_edit(g: &Globals, args: EditArgs) -> Result<(), CliError> {
         .arg("sh")
         .arg(&scratch)
         .status()
-        .map_err(|e| CliError::user(format!("cannot start the editor `{editor}`: {e}")).hint("set $EDITOR"))?;
+        .map_err(|e| {
+            CliError::user(format!("cannot start the editor `{editor}`: {e}")).hint("set $EDITOR")
+        })?;
     if !status.success() {
-        return Err(CliError::user(format!("the editor `{editor}` exited with {status}; nothing was changed"))
-            .hint(format!("your copy is at {}", scratch.display())));
+        return Err(CliError::user(format!(
+            "the editor `{editor}` exited with {status}; nothing was changed"
+        ))
+        .hint(format!("your copy is at {}", scratch.display())));
     }
     let edited = std::fs::read_to_string(&scratch)?;
-    let keep = |e: memdir::Error| CliError::from(e).hint(format!("your edited copy is kept at {}", scratch.display()));
+    let keep = |e: memdir::Error| {
+        CliError::from(e).hint(format!("your edited copy is kept at {}", scratch.display()))
+    };
     let written = mem
-        .replace(&args.id, &edited, Some(&memory.revision.0), &args.provenance.provenance())
+        .replace(
+            &args.id,
+            &edited,
+            Some(&memory.revision.0),
+            &args.provenance.provenance(),
+        )
         .map_err(keep)?;
     std::fs::remove_file(&scratch)?;
     if g.json {

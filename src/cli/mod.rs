@@ -110,7 +110,9 @@ pub fn parse_when(text: &str) -> Result<Timestamp, String> {
         return Ok(t);
     }
     let text = text.trim();
-    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
     let (n, unit) = text.split_at(split);
     let n: i64 = n.parse().map_err(|_| bad_when(text))?;
     let secs = match unit {
@@ -120,11 +122,15 @@ pub fn parse_when(text: &str) -> Result<Timestamp, String> {
         _ => return Err(bad_when(text)),
     };
     let now = Timestamp::now();
-    Ok(Timestamp(now.0 + time::Duration::seconds(n.saturating_mul(secs))))
+    Ok(Timestamp(
+        now.0 + time::Duration::seconds(n.saturating_mul(secs)),
+    ))
 }
 
 fn bad_when(text: &str) -> String {
-    format!("`{text}` is not a time: use a date (2026-12-01), an RFC 3339 time, or a duration from now (12h, 30d, 8w)")
+    format!(
+        "`{text}` is not a time: use a date (2026-12-01), an RFC 3339 time, or a duration from now (12h, 30d, 8w)"
+    )
 }
 
 /// Global options every command sees.
@@ -167,16 +173,19 @@ macro_rules! outln {
 
 /// Parses the command line and runs the command.
 pub fn run() -> Result<(), CliError> {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
-        Err(e) => {
-            let _ = e.print();
-            return match e.kind() {
-                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => Ok(()),
-                _ => Err(CliError::usage("invalid command line (see above)").hint("run `memdir --help`")),
-            };
-        }
-    };
+    let cli =
+        match Cli::try_parse() {
+            Ok(cli) => cli,
+            Err(e) => {
+                let _ = e.print();
+                return match e.kind() {
+                    clap::error::ErrorKind::DisplayHelp
+                    | clap::error::ErrorKind::DisplayVersion => Ok(()),
+                    _ => Err(CliError::usage("invalid command line (see above)")
+                        .hint("run `memdir --help`")),
+                };
+            }
+        };
     let g = Globals {
         dir: cli.dir,
         json: cli.json,

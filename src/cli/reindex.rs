@@ -36,7 +36,11 @@ pub fn cmd_reindex(g: &Globals, _args: ReindexArgs) -> Result<(), CliError> {
     outln!(
         "Indexed {} file(s){}.",
         refresh.reindexed - refresh.problems.len(),
-        if refresh.problems.is_empty() { String::new() } else { format!("; {} could not be read (see above)", refresh.problems.len()) }
+        if refresh.problems.is_empty() {
+            String::new()
+        } else {
+            format!("; {} could not be read (see above)", refresh.problems.len())
+        }
     );
     Ok(())
 }

@@ -93,7 +93,14 @@ pub fn cmd_search(g: &Globals, args: SearchArgs) -> Result<(), CliError> {
         eprintln!("No memory matches.");
     }
     for h in &hits {
-        outln!("{:6.2}  {}  {}:{}  {}", h.score, h.id, h.path, h.line_start, h.title);
+        outln!(
+            "{:6.2}  {}  {}:{}  {}",
+            h.score,
+            h.id,
+            h.path,
+            h.line_start,
+            h.title
+        );
         for line in snippet(&h.passage).lines().take(4) {
             outln!("        {line}");
         }

@@ -15,7 +15,10 @@ pub fn cmd_status(g: &Globals, _args: StatusArgs) -> Result<(), CliError> {
     if g.json {
         return print_json(&s);
     }
-    let short = |c: &Option<String>| c.as_deref().map_or("(none)".to_owned(), |c| c[..c.len().min(7)].to_owned());
+    let short = |c: &Option<String>| {
+        c.as_deref()
+            .map_or("(none)".to_owned(), |c| c[..c.len().min(7)].to_owned())
+    };
     outln!("Repository: {}", s.root.display());
     outln!("HEAD:       {}", short(&s.head));
     outln!(

@@ -47,12 +47,13 @@ pub fn cmd_add(g: &Globals, args: AddArgs) -> Result<(), CliError> {
         None => {
             let mut stdin = std::io::stdin();
             if stdin.is_terminal() {
-                return Err(CliError::user("no memory text given").hint("pass the text as an argument or pipe it on stdin"));
+                return Err(CliError::user("no memory text given")
+                    .hint("pass the text as an argument or pipe it on stdin"));
             }
             let mut text = String::new();
-            stdin
-                .read_to_string(&mut text)
-                .map_err(|e| CliError::user(format!("cannot read the memory text from stdin: {e}")))?;
+            stdin.read_to_string(&mut text).map_err(|e| {
+                CliError::user(format!("cannot read the memory text from stdin: {e}"))
+            })?;
             text
         }
     };
@@ -171,7 +172,11 @@ pub struct RmArgs {
 
 pub fn cmd_rm(g: &Globals, args: RmArgs) -> Result<(), CliError> {
     let mem = g.open()?;
-    let written = mem.forget(&args.id, args.reason.as_deref(), &args.provenance.provenance())?;
+    let written = mem.forget(
+        &args.id,
+        args.reason.as_deref(),
+        &args.provenance.provenance(),
+    )?;
     if g.json {
         print_json(&with_status(&written))?;
     } else {

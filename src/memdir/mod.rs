@@ -1,0 +1,360 @@
+//! The [`Memdir`] facade: what agents and the CLI call. It wires the store (git), the index
+//! (tantivy) and the config together and owns the rules that span them: ids, paths, commit
+//! messages and keeping the index caught up with the files.
+//!
+//! Every write takes the repository's write lock ([`crate::lock`]), writes and commits through
+//! the store, then brings the index up to date before returning (`write.rs`). Reads never lock;
+//! opening a repository (and [`Memdir::refresh`]) catches the index up with commits and hand
+//! edits at a cost proportional to what changed (`sync.rs`).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use crate::config::{CONFIG_FILE, Config};
+use crate::index::{Filter, Hit, Index, IndexState, Summary};
+use crate::lock::WriteLock;
+use crate::memory::{Memory, MemoryId};
+use crate::parse;
+use crate::store::{Author, CommitMessage, FileWrite, Store};
+use crate::{Error, Result};
+
+mod sync;
+mod types;
+mod write;
+
+pub use types::{NewMemory, Problem, Provenance, Refresh, SearchQuery, Status, Update, Written};
+
+/// A memory repository: Markdown files in git, with a search index.
+///
+/// `Memdir` is `Send + Sync`; every method takes `&self`, so one value can serve many
+/// threads (writes are serialized by the repository's write lock).
+///
+/// ```
+/// # fn main() -> memdir::Result<()> {
+/// # let dir = tempfile::tempdir().unwrap();
+/// use memdir::{Memdir, NewMemory, Provenance, SearchQuery};
+/// let mem = Memdir::init(dir.path())?;
+/// let written = mem.remember(
+///     NewMemory::new("Alice prefers dark mode in every editor.").kind("preference"),
+///     &Provenance::agent("quickstart"),
+/// )?;
+/// let hits = mem.search(&SearchQuery::new("dark editor"))?;
+/// assert_eq!(hits[0].id, written.id);
+/// # Ok(()) }
+/// ```
+pub struct Memdir {
+    root: PathBuf,
+    config: Config,
+    store: Mutex<Store>,
+    index: Index,
+    /// The state the index was last seen at, to skip work when nothing changed.
+    state: Mutex<Option<IndexState>>,
+}
+
+impl std::fmt::Debug for Memdir {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Memdir").field("root", &self.root).finish()
+    }
+}
+
+/// Returns true if `path` (relative, `/`-separated) is a memory file: a `.md` file outside
+/// hidden folders that is not a README or the `MEMORY.md` overview.
+pub fn is_memory_path(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    path.ends_with(".md")
+        && !path.split('/').any(|c| c.starts_with('.') || c.is_empty())
+        && !name.eq_ignore_ascii_case("README.md")
+        // MEMORY.md at the root is the always-loaded overview, not a searchable memory.
+        && (path.contains('/') || !name.eq_ignore_ascii_case("MEMORY.md"))
+}
+
+impl Memdir {
+    /// Creates a memory repository in `dir` (creating the folder if needed) from the template,
+    /// as its first commit, and opens it. Reuses an existing git repository there.
+    pub fn init(dir: &Path) -> Result<Memdir> {
+        Self::init_as(dir, None)
+    }
+
+    /// Like [`Memdir::init`], with an explicit author for the first commit.
+    pub fn init_as(dir: &Path, author: Option<&Author>) -> Result<Memdir> {
+        if dir.join(CONFIG_FILE).exists() && dir.join(".git").exists() {
+            return Err(Error::AlreadyInitialized {
+                path: dir.to_owned(),
+            });
+        }
+        let store = Store::init(dir)?;
+        let root = store.root().to_owned();
+        let writes: Vec<FileWrite> = crate::template::FILES
+            .iter()
+            .filter(|(p, _)| !root.join(p).exists())
+            .map(|(p, text)| FileWrite {
+                path: (*p).to_owned(),
+                content: Some(text.as_bytes().to_vec()),
+            })
+            .collect();
+        let message = CommitMessage {
+            subject: "init: memdir repository".into(),
+            body: Some("Laid down by `memdir init` from the memory template.".into()),
+            trailers: vec![("Memdir-Op".into(), "init".into())],
+        };
+        let lock_path = store.git_dir().join("memdir").join("write.lock");
+        let _lock = WriteLock::acquire(&lock_path).map_err(|e| Error::io(e.path, e.source))?;
+        store.commit(&writes, &message, author)?;
+        drop(_lock);
+        drop(store);
+        Self::open(dir)
+    }
+
+    /// Opens the memory repository whose root is `dir` and catches its index up.
+    pub fn open(dir: &Path) -> Result<Memdir> {
+        let root = std::fs::canonicalize(dir).map_err(|e| Error::io(dir, e))?;
+        if !root.join(".git").exists() || !root.join(CONFIG_FILE).exists() {
+            return Err(Error::NotARepository { path: root });
+        }
+        let config = Config::load(&root)?;
+        let store = Store::open(&root)?;
+        let index = Index::open(
+            &store.git_dir().join("memdir").join("index"),
+            config.search.boost.clone(),
+        )?;
+        let mem = Memdir {
+            root,
+            config,
+            store: Mutex::new(store),
+            index,
+            state: Mutex::new(None),
+        };
+        mem.refresh()?;
+        Ok(mem)
+    }
+
+    /// Finds the nearest enclosing memory repository of `start` (itself or a parent folder
+    /// holding `memory.toml` and `.git`) and opens it.
+    pub fn discover(start: &Path) -> Result<Memdir> {
+        let start = std::fs::canonicalize(start).map_err(|e| Error::io(start, e))?;
+        let root = start
+            .ancestors()
+            .find(|d| d.join(CONFIG_FILE).is_file() && d.join(".git").exists())
+            .ok_or_else(|| Error::NotARepository {
+                path: start.clone(),
+            })?;
+        Self::open(root)
+    }
+
+    /// Returns the repository root.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Returns the configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    fn store(&self) -> std::sync::MutexGuard<'_, Store> {
+        self.store.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn lock(&self) -> Result<WriteLock> {
+        let path = self.store().git_dir().join("memdir").join("write.lock");
+        WriteLock::acquire(&path).map_err(|e| Error::io(e.path, e.source))
+    }
+
+    fn read(&self, path: &str) -> Result<Option<Vec<u8>>> {
+        let full = self.root.join(path);
+        match std::fs::symlink_metadata(&full) {
+            Ok(meta) if meta.file_type().is_file() => std::fs::read(&full)
+                .map(Some)
+                .map_err(|e| Error::io(full, e)),
+            Ok(_) => Ok(None), // symlinks and folders are never followed or read
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(Error::io(full, e)),
+        }
+    }
+
+    fn parse_file(&self, path: &str, bytes: &[u8]) -> std::result::Result<Memory, Problem> {
+        let memory = parse::parse_memory(path, bytes, Store::revision_of(bytes))
+            .map_err(|e| Problem::from_parse(path, &e))?;
+        if let Err(e) = self.config.check_type(&memory.front.kind) {
+            return Err(Problem {
+                path: path.to_owned(),
+                line: None,
+                message: format!("field `type`: {e}"),
+            });
+        }
+        Ok(memory)
+    }
+
+    /// Returns the memory with this id, read from its file now.
+    pub fn get(&self, id: &str) -> Result<Memory> {
+        let id = MemoryId::parse(id)?;
+        let mut found = self.index.find_id(id.as_str())?;
+        if found.is_empty() {
+            // The file may have been added or renamed by hand since the index last looked.
+            self.refresh()?;
+            found = self.index.find_id(id.as_str())?;
+        }
+        match found.len() {
+            0 => Err(Error::NotFound { id: id.to_string() }),
+            1 => {
+                let path = &found[0].path;
+                let bytes = self
+                    .read(path)?
+                    .ok_or_else(|| Error::NotFound { id: id.to_string() })?;
+                let memory = parse::parse_memory(path, &bytes, Store::revision_of(&bytes))?;
+                if memory.front.id != id {
+                    // Edited by hand to another id since indexing.
+                    self.refresh()?;
+                    return self.get(id.as_str());
+                }
+                Ok(memory)
+            }
+            _ => Err(Error::DuplicateId {
+                id: id.to_string(),
+                paths: found.into_iter().map(|s| s.path).collect(),
+            }),
+        }
+    }
+
+    /// Lists memories that pass `filter`, sorted by path.
+    pub fn list(&self, filter: &Filter) -> Result<Vec<Summary>> {
+        Ok(self.index.list(filter)?)
+    }
+
+    /// Searches passages with BM25 and returns the best passage of each matching memory.
+    ///
+    /// Sees every write made through memdir at once. Hand edits are seen after
+    /// [`Memdir::refresh`] (which `open` runs, so each CLI command sees them).
+    pub fn search(&self, query: &SearchQuery) -> Result<Vec<Hit>> {
+        let fresh = {
+            let head = self.store().head()?;
+            let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+            state.as_ref().is_some_and(|s| s.head == head)
+        };
+        if !fresh {
+            // Another process committed: catch up with commits (cheap) before searching.
+            self.index.reload()?;
+            self.catch_up(false, None)?;
+        }
+        let limit = query.limit.unwrap_or(self.config.search.limit);
+        Ok(self.index.search(&query.text, &query.filter, limit)?)
+    }
+
+    /// Validates every memory file and `memory.toml`; returns the problems found.
+    pub fn check(&self) -> Result<Vec<Problem>> {
+        let mut problems = Vec::new();
+        if let Err(e) = Config::load(&self.root) {
+            problems.push(config_problem(&e));
+        }
+        let mut ids: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for path in self.memory_files()? {
+            let full = self.root.join(&path);
+            if full
+                .symlink_metadata()
+                .map(|m| m.file_type().is_symlink())
+                .unwrap_or(false)
+            {
+                problems.push(Problem {
+                    path,
+                    line: None,
+                    message: "is a symbolic link; memdir never follows links: replace it with a regular file".into(),
+                });
+                continue;
+            }
+            let Some(bytes) = self.read(&path)? else {
+                continue;
+            };
+            match self.parse_file(&path, &bytes) {
+                Ok(m) => ids.entry(m.front.id.to_string()).or_default().push(path),
+                Err(p) => problems.push(p),
+            }
+        }
+        for (id, paths) in ids.into_iter().filter(|(_, p)| p.len() > 1) {
+            for path in &paths {
+                problems.push(Problem {
+                    path: path.clone(),
+                    line: Some(2),
+                    message: format!(
+                        "duplicate id `{id}` (also in {}): give one of them a new id",
+                        paths
+                            .iter()
+                            .filter(|p| *p != path)
+                            .cloned()
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                });
+            }
+        }
+        problems.sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
+        Ok(problems)
+    }
+
+    /// Reports index freshness, uncommitted hand edits and counts.
+    pub fn status(&self) -> Result<Status> {
+        let (head, uncommitted) = {
+            let store = self.store();
+            (store.head()?, store.dirty_paths()?)
+        };
+        self.index.reload()?;
+        let state = self.index.state();
+        let memory_dirty: BTreeMap<String, Option<String>> = uncommitted
+            .iter()
+            .filter(|p| is_memory_path(p))
+            .map(|p| Ok((p.clone(), self.read(p)?.map(|b| Store::revision_of(&b).0))))
+            .collect::<Result<_>>()?;
+        let index_fresh = state
+            .as_ref()
+            .is_some_and(|s| s.head == head && s.dirty == memory_dirty);
+        let (memories, passages) = self.index.counts()?;
+        Ok(Status {
+            root: self.root.clone(),
+            head,
+            indexed_head: state.and_then(|s| s.head),
+            index_fresh,
+            uncommitted,
+            memories,
+            passages,
+        })
+    }
+}
+
+fn config_problem(e: &crate::config::ConfigError) -> Problem {
+    let line = match e {
+        crate::config::ConfigError::Parse { line, .. } => Some(*line),
+        _ => None,
+    };
+    let text = e.to_string();
+    let message = text
+        .split_once(": ")
+        .map_or(text.clone(), |(_, m)| m.to_owned());
+    Problem {
+        path: CONFIG_FILE.into(),
+        line,
+        message,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_memory_path;
+
+    #[test]
+    fn which_files_are_memories() {
+        for yes in ["fact/a.md", "note/deep/b.md", "top.md"] {
+            assert!(is_memory_path(yes), "{yes}");
+        }
+        for no in [
+            "MEMORY.md",
+            "README.md",
+            "fact/README.md",
+            ".hidden/a.md",
+            "fact/.a.md",
+            "a.txt",
+            "memory.toml",
+        ] {
+            assert!(!is_memory_path(no), "{no}");
+        }
+    }
+}

@@ -1,0 +1,243 @@
+//! The values that go in and out of [`Memdir`](super::Memdir) calls: provenance, new memories,
+//! updates, search requests, and the reports writes and checks return.
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::index::Filter;
+use crate::memory::{MemoryId, Revision, Source, Timestamp};
+use crate::parse::ParseError;
+use crate::store::Author;
+
+/// Who is writing, recorded in commit trailers (and, for new memories, in `source:`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Provenance {
+    /// Session or conversation id (`Memdir-Session`).
+    pub session: Option<String>,
+    /// Agent name (`Memdir-Agent`).
+    pub agent: Option<String>,
+    /// Step within the session (`Memdir-Step`).
+    pub step: Option<String>,
+    /// Outside reference, kept in `source.ref`.
+    pub reference: Option<String>,
+    /// Commit author; `None` uses git config.
+    pub author: Option<Author>,
+}
+
+impl Provenance {
+    /// Returns provenance naming only an agent.
+    pub fn agent(name: impl Into<String>) -> Self {
+        Provenance {
+            agent: Some(name.into()),
+            ..Provenance::default()
+        }
+    }
+
+    pub(super) fn trailers(&self, op: &str, ids: &[&MemoryId]) -> Vec<(String, String)> {
+        let mut t = vec![("Memdir-Op".to_owned(), op.to_owned())];
+        for id in ids {
+            t.push(("Memdir-Id".into(), id.to_string()));
+        }
+        for (key, value) in [
+            ("Memdir-Session", &self.session),
+            ("Memdir-Agent", &self.agent),
+            ("Memdir-Step", &self.step),
+        ] {
+            if let Some(v) = value {
+                t.push((key.into(), v.clone()));
+            }
+        }
+        t
+    }
+
+    pub(super) fn source(&self) -> Source {
+        Source {
+            session: self.session.clone(),
+            agent: self.agent.clone(),
+            step: self.step.clone(),
+            reference: self.reference.clone(),
+        }
+    }
+}
+
+/// A memory to add. Only the text is required.
+///
+/// ```
+/// use memdir::NewMemory;
+/// let m = NewMemory::new("Alice prefers dark mode.").title("Prefers dark mode").kind("preference").tag("ui");
+/// assert_eq!(m.tags, ["ui"]);
+/// ```
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NewMemory {
+    /// Markdown body.
+    pub text: String,
+    /// Title; derived from the text's first line when absent.
+    pub title: Option<String>,
+    /// Type; the configured default when absent.
+    pub kind: Option<String>,
+    /// Tags.
+    pub tags: Vec<String>,
+    /// Scope, such as `user:alice`.
+    pub scope: Option<String>,
+    /// Always include in context.
+    pub pinned: bool,
+    /// Stop believing it after this time.
+    pub expires: Option<Timestamp>,
+}
+
+impl NewMemory {
+    /// Returns a memory with this body.
+    pub fn new(text: impl Into<String>) -> Self {
+        NewMemory {
+            text: text.into(),
+            ..NewMemory::default()
+        }
+    }
+    /// Sets the title.
+    pub fn title(mut self, title: impl Into<String>) -> Self {
+        self.title = Some(title.into());
+        self
+    }
+    /// Sets the type.
+    pub fn kind(mut self, kind: impl Into<String>) -> Self {
+        self.kind = Some(kind.into());
+        self
+    }
+    /// Adds a tag.
+    pub fn tag(mut self, tag: impl Into<String>) -> Self {
+        self.tags.push(tag.into());
+        self
+    }
+    /// Sets the scope.
+    pub fn scope(mut self, scope: impl Into<String>) -> Self {
+        self.scope = Some(scope.into());
+        self
+    }
+    /// Pins the memory.
+    pub fn pinned(mut self, pinned: bool) -> Self {
+        self.pinned = pinned;
+        self
+    }
+}
+
+/// Changes to an existing memory. Fields left `None` (or empty) are not touched.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Update {
+    /// New title.
+    pub title: Option<String>,
+    /// New body.
+    pub body: Option<String>,
+    /// Tags to add.
+    pub add_tags: Vec<String>,
+    /// Tags to remove.
+    pub remove_tags: Vec<String>,
+    /// New scope.
+    pub scope: Option<String>,
+    /// Pin or unpin.
+    pub pinned: Option<bool>,
+    /// New expiry.
+    pub expires: Option<Timestamp>,
+    /// Fail with [`Error::Conflict`] unless the memory is still at this revision.
+    pub expect: Option<String>,
+}
+
+/// The outcome of a write.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Written {
+    /// The memory written.
+    pub id: String,
+    /// Its path.
+    pub path: String,
+    /// Its revision after the write (`None` after a removal).
+    pub revision: Option<Revision>,
+    /// The commit, or `None` when nothing changed.
+    pub commit: Option<String>,
+}
+
+/// A search request.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SearchQuery {
+    /// Free text.
+    pub text: String,
+    /// Most hits to return; the configured default when `None`.
+    pub limit: Option<usize>,
+    /// Restrictions.
+    pub filter: Filter,
+}
+
+impl SearchQuery {
+    /// Returns a query for `text` with default limit and no filter.
+    pub fn new(text: impl Into<String>) -> Self {
+        SearchQuery {
+            text: text.into(),
+            ..SearchQuery::default()
+        }
+    }
+}
+
+/// A problem found in a file: `path:line: message`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    /// File, relative to the root.
+    pub path: String,
+    /// 1-based line, when known.
+    pub line: Option<usize>,
+    /// What is wrong and what to do.
+    pub message: String,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "{}:{}: {}", self.path, line, self.message),
+            None => write!(f, "{}: {}", self.path, self.message),
+        }
+    }
+}
+
+impl Problem {
+    pub(super) fn from_parse(path: &str, e: &ParseError) -> Problem {
+        let text = e.to_string();
+        let line = e.line();
+        let prefix = match line {
+            Some(l) => format!("{path}:{l}: "),
+            None => format!("{path}: "),
+        };
+        Problem {
+            path: path.to_owned(),
+            line,
+            message: text.strip_prefix(&prefix).unwrap_or(&text).to_owned(),
+        }
+    }
+}
+
+/// What `refresh` did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Refresh {
+    /// Files re-read and re-indexed.
+    pub reindexed: usize,
+    /// Whether the whole index was rebuilt.
+    pub rebuilt: bool,
+    /// Files that could not be indexed.
+    pub problems: Vec<Problem>,
+}
+
+/// The state of a repository, for `memdir status`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Status {
+    /// The repository root.
+    pub root: PathBuf,
+    /// HEAD commit.
+    pub head: Option<String>,
+    /// The commit the index reflects.
+    pub indexed_head: Option<String>,
+    /// Whether the index reflects HEAD and every hand edit.
+    pub index_fresh: bool,
+    /// Files that differ from HEAD (uncommitted hand edits), with git-status-like letters.
+    pub uncommitted: Vec<String>,
+    /// Memories in the index.
+    pub memories: usize,
+    /// Passages in the index.
+    pub passages: usize,
+}

@@ -1,0 +1,448 @@
+//! Writes: add, update, replace, forget and committing hand edits. Each takes the write lock,
+//! validates before touching anything, writes and commits through the store as exactly one
+//! commit with provenance trailers, then catches the index up.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use super::{Memdir, NewMemory, Provenance, Update, Written, config_problem, is_memory_path};
+use crate::config::{CONFIG_FILE, Config};
+use crate::index::Filter;
+use crate::memory::{FrontMatter, Memory, MemoryId, Timestamp};
+use crate::parse::{self, Edit, FieldValue};
+use crate::store::{CommitMessage, FileWrite, Store};
+use crate::{Error, Result};
+
+impl Memdir {
+    /// Generates a fresh id for `slug`: the slug (cut to 40 characters) plus six hex digits.
+    fn new_id(&self, slug: &str) -> Result<MemoryId> {
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let stem: String = slug
+            .chars()
+            .take(40)
+            .collect::<String>()
+            .trim_end_matches('-')
+            .to_owned();
+        loop {
+            let seed = format!(
+                "{slug}\0{}\0{}\0{}",
+                time::OffsetDateTime::now_utc().unix_timestamp_nanos(),
+                std::process::id(),
+                COUNTER.fetch_add(1, Ordering::Relaxed)
+            );
+            let hex = &Store::revision_of(seed.as_bytes()).0[..6];
+            let id = MemoryId::parse(&format!("{stem}-{hex}"))?;
+            if self.index.find_id(id.as_str())?.is_empty() {
+                return Ok(id);
+            }
+        }
+    }
+
+    fn prepare_new(
+        &self,
+        new: NewMemory,
+        prov: &Provenance,
+        taken: &mut BTreeSet<String>,
+    ) -> Result<(Memory, Vec<u8>)> {
+        let text = new.text.trim_end();
+        if text.trim().is_empty() {
+            return Err(Error::invalid(
+                "the memory text is empty: give the text as an argument or on stdin",
+            ));
+        }
+        let kind = new
+            .kind
+            .unwrap_or_else(|| self.config.memory.default_type.clone());
+        self.config.check_type(&kind)?;
+        let title = match new.title.map(|t| t.trim().to_owned()) {
+            Some(t) if !t.is_empty() => t,
+            _ => parse::derive_title(text)
+                .ok_or_else(|| Error::invalid("the memory has no title"))?,
+        };
+        for tag in &new.tags {
+            if tag.trim().is_empty() || tag.contains(['\n', '\r']) {
+                return Err(Error::invalid(format!(
+                    "invalid tag {tag:?}: tags are non-empty single-line strings"
+                )));
+            }
+        }
+        let slug = parse::slugify(&title);
+        let id = self.new_id(&slug)?;
+        let mut path = format!("{kind}/{slug}.md");
+        if taken.contains(&path) || self.root.join(&path).symlink_metadata().is_ok() {
+            path = format!("{kind}/{id}.md");
+        }
+        taken.insert(path.clone());
+        let now = Timestamp::now();
+        let mut tags: Vec<String> = Vec::new();
+        for t in new.tags {
+            let t = t.trim().to_owned();
+            if !tags.contains(&t) {
+                tags.push(t);
+            }
+        }
+        let front = FrontMatter {
+            id,
+            title,
+            kind,
+            tags,
+            scope: new.scope.filter(|s| !s.trim().is_empty()),
+            created: Some(now),
+            updated: Some(now),
+            pinned: new.pinned,
+            expires: new.expires,
+            source: prov.source(),
+            extra: BTreeMap::new(),
+        };
+        let content = parse::render_new(&front, &format!("{text}\n"));
+        let memory = parse::parse_memory(
+            &path,
+            content.as_bytes(),
+            Store::revision_of(content.as_bytes()),
+        )?;
+        Ok((memory, content.into_bytes()))
+    }
+
+    /// Adds a memory as one commit (`Memdir-Op: add`) and returns where it went.
+    pub fn remember(&self, new: NewMemory, prov: &Provenance) -> Result<Written> {
+        let mut written = self.remember_batch(vec![new], prov)?;
+        Ok(written.remove(0))
+    }
+
+    /// Adds many memories in a single commit.
+    pub fn remember_batch(&self, news: Vec<NewMemory>, prov: &Provenance) -> Result<Vec<Written>> {
+        if news.is_empty() {
+            return Ok(Vec::new());
+        }
+        let _lock = self.lock()?;
+        self.catch_up(false, None)?;
+        let mut taken = BTreeSet::new();
+        let mut prepared = Vec::with_capacity(news.len());
+        for new in news {
+            prepared.push(self.prepare_new(new, prov, &mut taken)?);
+        }
+        let ids: Vec<&MemoryId> = prepared.iter().map(|(m, _)| m.id()).collect();
+        let subject = match prepared.as_slice() {
+            [(m, _)] => format!("add: {} ({})", m.front.title, m.id()),
+            many => format!("add: {} memories", many.len()),
+        };
+        let body = (prepared.len() > 1).then(|| {
+            prepared
+                .iter()
+                .map(|(m, _)| format!("- {} ({})", m.front.title, m.path))
+                .collect::<Vec<_>>()
+                .join("\n")
+        });
+        let message = CommitMessage {
+            subject,
+            body,
+            trailers: prov.trailers("add", &ids),
+        };
+        let writes: Vec<FileWrite> = prepared
+            .iter()
+            .map(|(m, bytes)| FileWrite {
+                path: m.path.clone(),
+                content: Some(bytes.clone()),
+            })
+            .collect();
+        let commit = self
+            .store()
+            .commit(&writes, &message, prov.author.as_ref())?;
+        let paths: Vec<String> = writes.into_iter().map(|w| w.path).collect();
+        self.catch_up(false, Some(&paths))?;
+        Ok(prepared
+            .into_iter()
+            .map(|(m, _)| Written {
+                id: m.front.id.to_string(),
+                path: m.path,
+                revision: Some(m.revision),
+                commit: commit.as_ref().map(|c| c.0.clone()),
+            })
+            .collect())
+    }
+
+    /// Changes fields or the body of a memory as one commit (`Memdir-Op: update`). Only the
+    /// lines of changed fields are rewritten. With `update.expect`, fails with
+    /// [`Error::Conflict`] if the memory changed since that revision.
+    pub fn update(&self, id: &str, update: Update, prov: &Provenance) -> Result<Written> {
+        let _lock = self.lock()?;
+        self.catch_up(false, None)?;
+        let memory = self.get(id)?;
+        check_expected(&memory, update.expect.as_deref())?;
+        let mut edit = Edit::default();
+        let mut changed = Vec::new();
+        if let Some(title) = update.title.as_ref().map(|t| t.trim()) {
+            if title.is_empty() || title.contains('\n') {
+                return Err(Error::invalid("the title must be one non-empty line"));
+            }
+            if title != memory.front.title {
+                edit.fields
+                    .push(("title".into(), FieldValue::Text(title.to_owned())));
+                changed.push("title");
+            }
+        }
+        if !update.add_tags.is_empty() || !update.remove_tags.is_empty() {
+            let mut tags: Vec<String> = memory
+                .front
+                .tags
+                .iter()
+                .filter(|t| !update.remove_tags.contains(t))
+                .cloned()
+                .collect();
+            for t in &update.add_tags {
+                let t = t.trim();
+                if t.is_empty() || t.contains('\n') {
+                    return Err(Error::invalid(format!("invalid tag {t:?}")));
+                }
+                if !tags.iter().any(|x| x == t) {
+                    tags.push(t.to_owned());
+                }
+            }
+            if tags != memory.front.tags {
+                edit.fields.push(("tags".into(), FieldValue::List(tags)));
+                changed.push("tags");
+            }
+        }
+        if let Some(scope) = &update.scope
+            && Some(scope) != memory.front.scope.as_ref()
+        {
+            edit.fields
+                .push(("scope".into(), FieldValue::Text(scope.clone())));
+            changed.push("scope");
+        }
+        if let Some(pinned) = update.pinned
+            && pinned != memory.front.pinned
+        {
+            edit.fields
+                .push(("pinned".into(), FieldValue::Bool(pinned)));
+            changed.push("pinned");
+        }
+        if let Some(expires) = update.expires
+            && Some(expires) != memory.front.expires
+        {
+            edit.fields
+                .push(("expires".into(), FieldValue::Text(expires.to_string())));
+            changed.push("expires");
+        }
+        if let Some(body) = &update.body {
+            let old = memory.body.trim_start_matches('\n').trim_end();
+            if body.trim_end() != old {
+                edit.body = Some(format!("{}\n", body.trim_end()));
+                changed.push("body");
+            }
+        }
+        if changed.is_empty() {
+            return Ok(Written {
+                id: id.to_owned(),
+                path: memory.path,
+                revision: Some(memory.revision),
+                commit: None,
+            });
+        }
+        edit.fields.push((
+            "updated".into(),
+            FieldValue::Text(Timestamp::now().to_string()),
+        ));
+        let text = std::str::from_utf8(&self.read(&memory.path)?.unwrap_or_default())
+            .map_err(|_| Error::invalid(format!("{} is not UTF-8", memory.path)))?
+            .to_owned();
+        let new_text = parse::edit(&memory.path, &text, &edit)?;
+        // Never write a file memdir could not read back.
+        let revision = Store::revision_of(new_text.as_bytes());
+        parse::parse_memory(&memory.path, new_text.as_bytes(), revision.clone())?;
+        let title = update
+            .title
+            .as_deref()
+            .unwrap_or(&memory.front.title)
+            .trim();
+        let message = CommitMessage {
+            subject: format!(
+                "update: {title} ({}): {}",
+                memory.front.id,
+                changed.join(", ")
+            ),
+            body: None,
+            trailers: prov.trailers("update", &[&memory.front.id]),
+        };
+        let write = FileWrite {
+            path: memory.path.clone(),
+            content: Some(new_text.into_bytes()),
+        };
+        let commit =
+            self.store()
+                .commit(std::slice::from_ref(&write), &message, prov.author.as_ref())?;
+        self.catch_up(false, Some(std::slice::from_ref(&memory.path)))?;
+        Ok(Written {
+            id: id.to_owned(),
+            path: memory.path,
+            revision: Some(revision),
+            commit: commit.map(|c| c.0),
+        })
+    }
+
+    /// Replaces the whole file of a memory with `text`, as `memdir edit` does after the editor
+    /// closes, as one commit (`Memdir-Op: edit`). The new text must parse, keep the same id and
+    /// use a configured type; otherwise nothing is written. With `expect`, fails with
+    /// [`Error::Conflict`] if the memory changed since that revision.
+    pub fn replace(
+        &self,
+        id: &str,
+        text: &str,
+        expect: Option<&str>,
+        prov: &Provenance,
+    ) -> Result<Written> {
+        let _lock = self.lock()?;
+        self.catch_up(false, None)?;
+        let memory = self.get(id)?;
+        check_expected(&memory, expect)?;
+        let revision = Store::revision_of(text.as_bytes());
+        if revision == memory.revision {
+            return Ok(Written {
+                id: id.to_owned(),
+                path: memory.path,
+                revision: Some(revision),
+                commit: None,
+            });
+        }
+        let edited = self
+            .parse_file(&memory.path, text.as_bytes())
+            .map_err(|p| Error::InvalidEdits { problems: vec![p] })?;
+        if edited.front.id != memory.front.id {
+            return Err(Error::invalid(format!(
+                "the id cannot change in an edit (was `{}`, now `{}`): ids are never reused; add a new memory instead",
+                memory.front.id, edited.front.id
+            )));
+        }
+        let message = CommitMessage {
+            subject: format!("edit: {} ({})", edited.front.title, edited.front.id),
+            body: None,
+            trailers: prov.trailers("edit", &[&edited.front.id]),
+        };
+        let write = FileWrite {
+            path: memory.path.clone(),
+            content: Some(text.as_bytes().to_vec()),
+        };
+        let commit =
+            self.store()
+                .commit(std::slice::from_ref(&write), &message, prov.author.as_ref())?;
+        self.catch_up(false, Some(std::slice::from_ref(&memory.path)))?;
+        Ok(Written {
+            id: id.to_owned(),
+            path: memory.path,
+            revision: Some(revision),
+            commit: commit.map(|c| c.0),
+        })
+    }
+
+    /// Removes a memory as one commit (`Memdir-Op: rm`, with `Memdir-Reason` when given). The
+    /// file stays in git history.
+    pub fn forget(&self, id: &str, reason: Option<&str>, prov: &Provenance) -> Result<Written> {
+        let _lock = self.lock()?;
+        self.catch_up(false, None)?;
+        let memory = self.get(id)?;
+        let mut trailers = prov.trailers("rm", &[&memory.front.id]);
+        if let Some(r) = reason {
+            trailers.push(("Memdir-Reason".into(), r.to_owned()));
+        }
+        let message = CommitMessage {
+            subject: format!("rm: {} ({})", memory.front.title, memory.front.id),
+            body: reason.map(str::to_owned),
+            trailers,
+        };
+        let write = FileWrite {
+            path: memory.path.clone(),
+            content: None,
+        };
+        let commit =
+            self.store()
+                .commit(std::slice::from_ref(&write), &message, prov.author.as_ref())?;
+        self.catch_up(false, Some(std::slice::from_ref(&memory.path)))?;
+        Ok(Written {
+            id: id.to_owned(),
+            path: memory.path,
+            revision: None,
+            commit: commit.map(|c| c.0),
+        })
+    }
+
+    /// Commits every uncommitted change in the working tree as one `Memdir-Op: hand-edit`
+    /// commit. Refuses (changing nothing) if an edited memory file or `memory.toml` is invalid.
+    /// Returns `None` when there is nothing to commit.
+    pub fn commit_hand_edits(
+        &self,
+        message: Option<&str>,
+        prov: &Provenance,
+    ) -> Result<Option<String>> {
+        let _lock = self.lock()?;
+        let dirty = self.store().dirty_paths()?;
+        if dirty.is_empty() {
+            return Ok(None);
+        }
+        let mut problems = Vec::new();
+        let mut ids = Vec::new();
+        for path in &dirty {
+            if path == CONFIG_FILE {
+                if let Err(e) = Config::load(&self.root) {
+                    problems.push(config_problem(&e));
+                }
+            } else if is_memory_path(path) {
+                match self.read(path)? {
+                    Some(bytes) => match self.parse_file(path, &bytes) {
+                        Ok(m) => ids.push(m.front.id),
+                        Err(p) => problems.push(p),
+                    },
+                    None => {
+                        let gone = self
+                            .index
+                            .list(&Filter::default())?
+                            .into_iter()
+                            .find(|s| &s.path == path);
+                        if let Some(s) = gone.and_then(|s| MemoryId::parse(&s.id).ok()) {
+                            ids.push(s);
+                        }
+                    }
+                }
+            }
+        }
+        if !problems.is_empty() {
+            return Err(Error::InvalidEdits { problems });
+        }
+        let id_refs: Vec<&MemoryId> = ids.iter().collect();
+        let subject = message
+            .map(str::to_owned)
+            .unwrap_or_else(|| match dirty.as_slice() {
+                [one] => format!("hand-edit: {one}"),
+                many => format!("hand-edit: {} files", many.len()),
+            });
+        let body = (dirty.len() > 1 || message.is_some()).then(|| {
+            dirty
+                .iter()
+                .map(|p| format!("- {p}"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        });
+        let commit = self.store().commit_paths(
+            dirty.iter().map(String::as_str),
+            &CommitMessage {
+                subject,
+                body,
+                trailers: prov.trailers("hand-edit", &id_refs),
+            },
+            prov.author.as_ref(),
+        )?;
+        self.catch_up(true, None)?;
+        Ok(commit.map(|c| c.0))
+    }
+}
+
+/// Fails with [`Error::Conflict`] unless `memory` is at the `expect`ed revision (if any).
+fn check_expected(memory: &Memory, expect: Option<&str>) -> Result<()> {
+    match expect {
+        Some(expected) if !memory.revision.matches(expected) => Err(Error::Conflict {
+            id: memory.front.id.to_string(),
+            expected: expected.to_owned(),
+            actual: memory.revision.0.clone(),
+        }),
+        _ => Ok(()),
+    }
+}
