@@ -219,6 +219,9 @@ impl Store {
     ) -> Result<Option<CommitId>, StoreError> {
         let err = |op| git_err(op, &self.root);
         let mut index = self.repo.index().map_err(err("index"))?;
+        // libgit2 caches the index per process: pick up what other writers staged since
+        // (re-read only if the file on disk changed; writes replace it, so its inode changes).
+        index.read(false).map_err(err("index read"))?;
         let parent = match self.head()? {
             Some(h) => Some(
                 self.repo

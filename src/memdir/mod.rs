@@ -188,32 +188,41 @@ impl Memdir {
 
     /// Returns the memory with this id, read from its file now.
     pub fn get(&self, id: &str) -> Result<Memory> {
+        self.find(id, None)
+    }
+
+    /// Finds a memory by id through the index and reads its file. If the index does not know
+    /// the id, or the file no longer carries it (edited by hand since), catches up once and
+    /// looks again. `lock` is the write lock when the caller holds it.
+    pub(super) fn find(&self, id: &str, lock: Option<&WriteLock>) -> Result<Memory> {
         let id = MemoryId::parse(id)?;
-        let mut found = self.index.find_id(id.as_str())?;
-        if found.is_empty() {
-            // The file may have been added or renamed by hand since the index last looked.
-            self.refresh()?;
-            found = self.index.find_id(id.as_str())?;
-        }
-        match found.len() {
-            0 => Err(Error::NotFound { id: id.to_string() }),
-            1 => {
-                let path = &found[0].path;
-                let bytes = self
-                    .read(path)?
-                    .ok_or_else(|| Error::NotFound { id: id.to_string() })?;
-                let memory = parse::parse_memory(path, &bytes, Store::revision_of(&bytes))?;
-                if memory.front.id != id {
-                    // Edited by hand to another id since indexing.
-                    self.refresh()?;
-                    return self.get(id.as_str());
+        let mut caught_up = false;
+        loop {
+            let found = self.index.find_id(id.as_str())?;
+            let memory = match found.as_slice() {
+                [] => None,
+                [one] => match self.read(&one.path)? {
+                    Some(bytes) => {
+                        let m = parse::parse_memory(&one.path, &bytes, Store::revision_of(&bytes))?;
+                        (m.front.id == id).then_some(m)
+                    }
+                    None => None,
+                },
+                _ => {
+                    return Err(Error::DuplicateId {
+                        id: id.to_string(),
+                        paths: found.into_iter().map(|s| s.path).collect(),
+                    });
                 }
-                Ok(memory)
+            };
+            match memory {
+                Some(m) => return Ok(m),
+                None if caught_up => return Err(Error::NotFound { id: id.to_string() }),
+                None => {
+                    self.catch_up(true, None, lock)?;
+                    caught_up = true;
+                }
             }
-            _ => Err(Error::DuplicateId {
-                id: id.to_string(),
-                paths: found.into_iter().map(|s| s.path).collect(),
-            }),
         }
     }
 
@@ -235,7 +244,7 @@ impl Memdir {
         if !fresh {
             // Another process committed: catch up with commits (cheap) before searching.
             self.index.reload()?;
-            self.catch_up(false, None)?;
+            self.catch_up(false, None, None)?;
         }
         let limit = query.limit.unwrap_or(self.config.search.limit);
         Ok(self.index.search(&query.text, &query.filter, limit)?)

@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::{Memdir, Refresh, is_memory_path};
 use crate::index::{IndexState, IndexedMemory};
+use crate::lock::WriteLock;
 use crate::parse;
 use crate::store::Store;
 use crate::{Error, Result};
@@ -13,13 +14,22 @@ impl Memdir {
     /// Brings the index up to date with HEAD and with uncommitted hand edits, re-reading only
     /// the files that changed since the index was last updated.
     pub fn refresh(&self) -> Result<Refresh> {
-        self.catch_up(true, None)
+        self.catch_up(true, None, None)
     }
 
     /// Catches the index up. With `scan`, also looks for hand edits in the working tree (a
     /// `git status`); without, trusts the recorded hand-edit set. `committed` lists paths the
     /// caller just committed: they are no longer hand edits.
-    pub(super) fn catch_up(&self, scan: bool, committed: Option<&[String]>) -> Result<Refresh> {
+    ///
+    /// Finding out what changed needs no lock. Changing the index does: a caller that holds
+    /// the write lock passes it in; otherwise the lock is taken only when there is work, and
+    /// the work is computed again under it (another process may have done it meanwhile).
+    pub(super) fn catch_up(
+        &self,
+        scan: bool,
+        committed: Option<&[String]>,
+        lock: Option<&WriteLock>,
+    ) -> Result<Refresh> {
         let stored = self.index.state();
         let head = self.store().head()?;
         let (paths, dirty_now, rebuild) = {
@@ -70,19 +80,21 @@ impl Memdir {
             }
         };
         let new_state = IndexState {
-            version: 0,
+            version: stored.as_ref().map_or(0, |s| s.version),
             head,
             dirty: dirty_now,
         };
-        if rebuild {
-            return self.rebuild(new_state, &mut |_, _| {});
-        }
-        if paths.is_empty() && stored.as_ref().map(|s| &s.dirty) == Some(&new_state.dirty) {
-            if stored.as_ref().map(|s| &s.head) != Some(&new_state.head) {
-                self.index.apply(false, &[], &[], &new_state)?;
-            }
+        if !rebuild && paths.is_empty() && stored.as_ref() == Some(&new_state) {
             *self.state.lock().unwrap_or_else(|e| e.into_inner()) = Some(new_state);
             return Ok(Refresh::default());
+        }
+        let Some(_held) = lock else {
+            let lock = self.lock()?;
+            self.index.reload()?;
+            return self.catch_up(scan, committed, Some(&lock));
+        };
+        if rebuild {
+            return self.rebuild(new_state, &mut |_, _| {});
         }
         let mut memories = Vec::new();
         let mut problems = Vec::new();

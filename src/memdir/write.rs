@@ -114,8 +114,8 @@ impl Memdir {
         if news.is_empty() {
             return Ok(Vec::new());
         }
-        let _lock = self.lock()?;
-        self.catch_up(false, None)?;
+        let lock = self.lock()?;
+        self.catch_up(false, None, Some(&lock))?;
         let mut taken = BTreeSet::new();
         let mut prepared = Vec::with_capacity(news.len());
         for new in news {
@@ -149,7 +149,7 @@ impl Memdir {
             .store()
             .commit(&writes, &message, prov.author.as_ref())?;
         let paths: Vec<String> = writes.into_iter().map(|w| w.path).collect();
-        self.catch_up(false, Some(&paths))?;
+        self.catch_up(false, Some(&paths), Some(&lock))?;
         Ok(prepared
             .into_iter()
             .map(|(m, _)| Written {
@@ -165,9 +165,9 @@ impl Memdir {
     /// lines of changed fields are rewritten. With `update.expect`, fails with
     /// [`Error::Conflict`] if the memory changed since that revision.
     pub fn update(&self, id: &str, update: Update, prov: &Provenance) -> Result<Written> {
-        let _lock = self.lock()?;
-        self.catch_up(false, None)?;
-        let memory = self.get(id)?;
+        let lock = self.lock()?;
+        self.catch_up(false, None, Some(&lock))?;
+        let memory = self.find(id, Some(&lock))?;
         check_expected(&memory, update.expect.as_deref())?;
         let mut edit = Edit::default();
         let mut changed = Vec::new();
@@ -271,7 +271,7 @@ impl Memdir {
         let commit =
             self.store()
                 .commit(std::slice::from_ref(&write), &message, prov.author.as_ref())?;
-        self.catch_up(false, Some(std::slice::from_ref(&memory.path)))?;
+        self.catch_up(false, Some(std::slice::from_ref(&memory.path)), Some(&lock))?;
         Ok(Written {
             id: id.to_owned(),
             path: memory.path,
@@ -291,9 +291,9 @@ impl Memdir {
         expect: Option<&str>,
         prov: &Provenance,
     ) -> Result<Written> {
-        let _lock = self.lock()?;
-        self.catch_up(false, None)?;
-        let memory = self.get(id)?;
+        let lock = self.lock()?;
+        self.catch_up(false, None, Some(&lock))?;
+        let memory = self.find(id, Some(&lock))?;
         check_expected(&memory, expect)?;
         let revision = Store::revision_of(text.as_bytes());
         if revision == memory.revision {
@@ -325,7 +325,7 @@ impl Memdir {
         let commit =
             self.store()
                 .commit(std::slice::from_ref(&write), &message, prov.author.as_ref())?;
-        self.catch_up(false, Some(std::slice::from_ref(&memory.path)))?;
+        self.catch_up(false, Some(std::slice::from_ref(&memory.path)), Some(&lock))?;
         Ok(Written {
             id: id.to_owned(),
             path: memory.path,
@@ -337,9 +337,9 @@ impl Memdir {
     /// Removes a memory as one commit (`Memdir-Op: rm`, with `Memdir-Reason` when given). The
     /// file stays in git history.
     pub fn forget(&self, id: &str, reason: Option<&str>, prov: &Provenance) -> Result<Written> {
-        let _lock = self.lock()?;
-        self.catch_up(false, None)?;
-        let memory = self.get(id)?;
+        let lock = self.lock()?;
+        self.catch_up(false, None, Some(&lock))?;
+        let memory = self.find(id, Some(&lock))?;
         let mut trailers = prov.trailers("rm", &[&memory.front.id]);
         if let Some(r) = reason {
             trailers.push(("Memdir-Reason".into(), r.to_owned()));
@@ -356,7 +356,7 @@ impl Memdir {
         let commit =
             self.store()
                 .commit(std::slice::from_ref(&write), &message, prov.author.as_ref())?;
-        self.catch_up(false, Some(std::slice::from_ref(&memory.path)))?;
+        self.catch_up(false, Some(std::slice::from_ref(&memory.path)), Some(&lock))?;
         Ok(Written {
             id: id.to_owned(),
             path: memory.path,
@@ -373,7 +373,7 @@ impl Memdir {
         message: Option<&str>,
         prov: &Provenance,
     ) -> Result<Option<String>> {
-        let _lock = self.lock()?;
+        let lock = self.lock()?;
         let dirty = self.store().dirty_paths()?;
         if dirty.is_empty() {
             return Ok(None);
@@ -430,7 +430,7 @@ impl Memdir {
             },
             prov.author.as_ref(),
         )?;
-        self.catch_up(true, None)?;
+        self.catch_up(true, None, Some(&lock))?;
         Ok(commit.map(|c| c.0))
     }
 }
