@@ -96,33 +96,7 @@ impl Memdir {
         if rebuild {
             return self.rebuild(new_state, &mut |_, _| {});
         }
-        let mut memories = Vec::new();
-        let mut problems = Vec::new();
-        for p in &paths {
-            if let Some(bytes) = self.read(p)? {
-                match self.parse_file(p, &bytes) {
-                    Ok(m) => memories.push(m),
-                    Err(problem) => problems.push(problem),
-                }
-            }
-        }
-        let docs: Vec<IndexedMemory<'_>> = memories
-            .iter()
-            .map(|m| IndexedMemory {
-                memory: m,
-                passages: parse::passages(&m.body, m.body_line),
-            })
-            .collect();
-        self.index.apply(false, &paths, &docs, &new_state)?;
-        for p in &problems {
-            tracing::warn!("{p}");
-        }
-        *self.state.lock().unwrap_or_else(|e| e.into_inner()) = Some(new_state);
-        Ok(Refresh {
-            reindexed: paths.len(),
-            rebuilt: false,
-            problems,
-        })
+        self.index_paths(&paths, false, new_state, &mut |_, _| {})
     }
 
     /// Rebuilds the index from every file in the working tree. `progress` is called with
@@ -156,17 +130,30 @@ impl Memdir {
         progress: &mut dyn FnMut(usize, usize),
     ) -> Result<Refresh> {
         let files = self.memory_files()?;
-        let mut memories = Vec::with_capacity(files.len());
+        self.index_paths(&files, true, state, progress)
+    }
+
+    /// Reads and parses `paths` and replaces what the index holds for them (with `clear`,
+    /// the whole index), recording `state`. Files that cannot be parsed are left out of the
+    /// index and reported, as warnings and in the returned [`Refresh`].
+    fn index_paths(
+        &self,
+        paths: &[String],
+        clear: bool,
+        state: IndexState,
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<Refresh> {
+        let mut memories = Vec::with_capacity(paths.len());
         let mut problems = Vec::new();
-        for (i, p) in files.iter().enumerate() {
+        for (i, p) in paths.iter().enumerate() {
             if let Some(bytes) = self.read(p)? {
                 match self.parse_file(p, &bytes) {
                     Ok(m) => memories.push(m),
                     Err(problem) => problems.push(problem),
                 }
             }
-            if i % 256 == 0 || i + 1 == files.len() {
-                progress(i + 1, files.len());
+            if i % 256 == 0 || i + 1 == paths.len() {
+                progress(i + 1, paths.len());
             }
         }
         let docs: Vec<IndexedMemory<'_>> = memories
@@ -176,11 +163,15 @@ impl Memdir {
                 passages: parse::passages(&m.body, m.body_line),
             })
             .collect();
-        self.index.apply(true, &[], &docs, &state)?;
+        let removed: &[String] = if clear { &[] } else { paths };
+        self.index.apply(clear, removed, &docs, &state)?;
+        for p in &problems {
+            tracing::warn!("{p}");
+        }
         *self.state.lock().unwrap_or_else(|e| e.into_inner()) = Some(state);
         Ok(Refresh {
-            reindexed: files.len(),
-            rebuilt: true,
+            reindexed: paths.len(),
+            rebuilt: clear,
             problems,
         })
     }

@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use super::{Memdir, NewMemory, Provenance, Update, Written, config_problem, is_memory_path};
 use crate::config::{CONFIG_FILE, Config};
 use crate::index::Filter;
+use crate::lock::WriteLock;
 use crate::memory::{FrontMatter, Memory, MemoryId, Timestamp};
 use crate::parse::{self, Edit, FieldValue};
 use crate::store::{CommitMessage, FileWrite, Store};
@@ -264,19 +265,18 @@ impl Memdir {
             body: None,
             trailers: prov.trailers("update", &[&memory.front.id]),
         };
-        let write = FileWrite {
-            path: memory.path.clone(),
-            content: Some(new_text.into_bytes()),
-        };
-        let commit =
-            self.store()
-                .commit(std::slice::from_ref(&write), &message, prov.author.as_ref())?;
-        self.catch_up(false, Some(std::slice::from_ref(&memory.path)), Some(&lock))?;
+        let commit = self.commit_one(
+            &lock,
+            &memory.path,
+            Some(new_text.into_bytes()),
+            &message,
+            prov,
+        )?;
         Ok(Written {
             id: id.to_owned(),
             path: memory.path,
             revision: Some(revision),
-            commit: commit.map(|c| c.0),
+            commit,
         })
     }
 
@@ -318,19 +318,18 @@ impl Memdir {
             body: None,
             trailers: prov.trailers("edit", &[&edited.front.id]),
         };
-        let write = FileWrite {
-            path: memory.path.clone(),
-            content: Some(text.as_bytes().to_vec()),
-        };
-        let commit =
-            self.store()
-                .commit(std::slice::from_ref(&write), &message, prov.author.as_ref())?;
-        self.catch_up(false, Some(std::slice::from_ref(&memory.path)), Some(&lock))?;
+        let commit = self.commit_one(
+            &lock,
+            &memory.path,
+            Some(text.as_bytes().to_vec()),
+            &message,
+            prov,
+        )?;
         Ok(Written {
             id: id.to_owned(),
             path: memory.path,
             revision: Some(revision),
-            commit: commit.map(|c| c.0),
+            commit,
         })
     }
 
@@ -349,19 +348,12 @@ impl Memdir {
             body: reason.map(str::to_owned),
             trailers,
         };
-        let write = FileWrite {
-            path: memory.path.clone(),
-            content: None,
-        };
-        let commit =
-            self.store()
-                .commit(std::slice::from_ref(&write), &message, prov.author.as_ref())?;
-        self.catch_up(false, Some(std::slice::from_ref(&memory.path)), Some(&lock))?;
+        let commit = self.commit_one(&lock, &memory.path, None, &message, prov)?;
         Ok(Written {
             id: id.to_owned(),
             path: memory.path,
             revision: None,
-            commit: commit.map(|c| c.0),
+            commit,
         })
     }
 
@@ -431,6 +423,26 @@ impl Memdir {
             prov.author.as_ref(),
         )?;
         self.catch_up(true, None, Some(&lock))?;
+        Ok(commit.map(|c| c.0))
+    }
+    /// Writes (or with `None`, deletes) one file as one commit, then catches the index up.
+    /// The caller holds `lock`.
+    fn commit_one(
+        &self,
+        lock: &WriteLock,
+        path: &str,
+        content: Option<Vec<u8>>,
+        message: &CommitMessage,
+        prov: &Provenance,
+    ) -> Result<Option<String>> {
+        let write = FileWrite {
+            path: path.to_owned(),
+            content,
+        };
+        let commit =
+            self.store()
+                .commit(std::slice::from_ref(&write), message, prov.author.as_ref())?;
+        self.catch_up(false, Some(&[write.path]), Some(lock))?;
         Ok(commit.map(|c| c.0))
     }
 }
