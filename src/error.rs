@@ -60,7 +60,7 @@ pub enum Error {
         message: String,
     },
     /// The directory is not inside a memdir repository.
-    #[error("{} is not inside a memdir repository (no memory.toml and .git found above it)", path.display())]
+    #[error("{} is not inside a memdir repository (no folder holding memory.toml and .git at or above it)", path.display())]
     NotARepository {
         /// The directory that was searched from.
         path: PathBuf,

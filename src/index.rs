@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{
-    AllQuery, BooleanQuery, ConstScoreQuery, Occur, Query, QueryParser, TermQuery,
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, Occur, Query, TermQuery,
 };
 use tantivy::schema::{
     DateOptions, Field, IndexRecordOption, NumericOptions, STORED, STRING, Schema,
@@ -431,13 +431,7 @@ impl Index {
         limit: usize,
     ) -> Result<Vec<Hit>, IndexError> {
         let f = &self.fields;
-        let mut parser =
-            QueryParser::for_index(&self.index, vec![f.title, f.heading, f.body, f.tags]);
-        parser.set_field_boost(f.title, self.boosts.title);
-        parser.set_field_boost(f.tags, self.boosts.tags);
-        parser.set_field_boost(f.heading, self.boosts.heading);
-        parser.set_field_boost(f.body, self.boosts.body);
-        let (text_query, _ignored_syntax_errors) = parser.parse_query_lenient(query);
+        let text_query = self.text_query(query);
         let q = self.filtered(KIND_PASSAGE, Some(text_query), filter);
         let searcher = self.reader.searcher();
         let mut want = limit.saturating_mul(4).max(16);
@@ -463,6 +457,42 @@ impl Index {
             }
             want *= 4;
         }
+    }
+
+    /// Returns the query for plain words: every analyzed term of `text`, in every text field
+    /// with that field's boost, OR-ed together and scored with BM25. No query syntax: a `:` or
+    /// a quote in the text is just punctuation.
+    fn text_query(&self, text: &str) -> Box<dyn Query> {
+        let f = &self.fields;
+        let b = &self.boosts;
+        let mut analyzer = analyzer();
+        let mut stream = analyzer.token_stream(text);
+        let mut terms: Vec<String> = Vec::new();
+        while stream.advance() {
+            let t = &stream.token().text;
+            if !terms.contains(t) {
+                terms.push(t.clone());
+            }
+        }
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for term in &terms {
+            for (field, boost) in [
+                (f.title, b.title),
+                (f.heading, b.heading),
+                (f.body, b.body),
+                (f.tags, b.tags),
+            ] {
+                let q = TermQuery::new(
+                    Term::from_field_text(field, term),
+                    IndexRecordOption::WithFreqs,
+                );
+                clauses.push((Occur::Should, Box::new(BoostQuery::new(Box::new(q), boost))));
+            }
+        }
+        if clauses.is_empty() {
+            return Box::new(EmptyQuery);
+        }
+        Box::new(BooleanQuery::new(clauses))
     }
 
     fn doc(

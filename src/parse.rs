@@ -613,16 +613,7 @@ fn flow_list(items: &[String]) -> String {
 /// Returns `s` as a YAML scalar: plain when that reads back as the same string, else
 /// double-quoted (JSON string syntax is valid YAML).
 pub fn yaml_scalar(s: &str, in_flow: bool) -> String {
-    let special_word = matches!(
-        s.to_ascii_lowercase().as_str(),
-        "true" | "false" | "yes" | "no" | "on" | "off" | "null" | "~" | "y" | "n"
-    );
-    let numeric = s.parse::<f64>().is_ok()
-        || s.starts_with(|c: char| c.is_ascii_digit())
-            && s.chars().all(|c| c.is_ascii_digit() || "._:-+".contains(c));
-    let plain = !s.is_empty()
-        && !special_word
-        && !numeric
+    let looks_plain = !s.is_empty()
         && s.trim() == s
         && !s.starts_with(|c: char| "-?:,[]{}#&*!|>'\"%@`".contains(c))
         && !s.ends_with(':')
@@ -630,7 +621,27 @@ pub fn yaml_scalar(s: &str, in_flow: bool) -> String {
         && !s.contains(" #")
         && !s.chars().any(|c| c.is_control())
         && !(in_flow && s.contains([',', '[', ']', '{', '}']));
-    if plain {
+    // Ask the YAML parser itself: a plain scalar must read back as this very string, not as a
+    // number (`0x1F`, `.inf`), a boolean (`true`) or null (`~`).
+    let reads_back = || {
+        let doc = format!("k: {s}");
+        matches!(
+            yaml_rust2::YamlLoader::load_from_str(&doc).as_deref(),
+            Ok([yaml_rust2::Yaml::Hash(h)]) if h.len() == 1
+                && h.values().next() == Some(&yaml_rust2::Yaml::String(s.to_owned()))
+        )
+    };
+    // YAML 1.1 readers (PyYAML, many editors) also take these for booleans, numbers or dates.
+    let yaml11_special = matches!(
+        s.to_ascii_lowercase().as_str(),
+        "yes" | "no" | "on" | "off" | "y" | "n"
+    ) || (s.starts_with(|c: char| c.is_ascii_digit() || c == '.' || c == '+')
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._:-+".contains(c))
+        && !s
+            .chars()
+            .any(|c| c.is_ascii_alphabetic() && !"eExXoObBT".contains(c)));
+    if looks_plain && !yaml11_special && reads_back() {
         s.to_owned()
     } else {
         serde_json::to_string(s).expect("strings always serialize")

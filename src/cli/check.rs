@@ -14,7 +14,7 @@ use crate::outln;
 pub struct CheckArgs {}
 
 pub fn cmd_check(g: &Globals, _args: CheckArgs) -> Result<(), CliError> {
-    let mem = g.open()?;
+    let mem = g.open_quiet()?;
     let problems = mem.check()?;
     if g.json {
         print_json(&problems)?;

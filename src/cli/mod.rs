@@ -149,8 +149,30 @@ impl Globals {
     }
 
     /// Opens the repository (catching its index up with any hand edits).
+    /// Warns on stderr about files that could not be indexed (they are left out of search).
     pub fn open(&self) -> Result<Memdir, CliError> {
+        let mem = Memdir::discover(&self.start_dir())?;
+        report_problems(&mem);
+        Ok(mem)
+    }
+
+    /// Opens the repository without reporting unindexable files (for commands that list
+    /// every problem themselves).
+    pub fn open_quiet(&self) -> Result<Memdir, CliError> {
         Ok(Memdir::discover(&self.start_dir())?)
+    }
+}
+
+/// Prints a warning per file that could not be indexed since the last report.
+pub fn report_problems(mem: &Memdir) {
+    let problems = mem.take_problems();
+    for p in &problems {
+        eprintln!("warning: {p}");
+    }
+    if !problems.is_empty() {
+        eprintln!(
+            "hint: these files are left out of search until fixed; `memdir check` lists every problem"
+        );
     }
 }
 

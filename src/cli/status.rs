@@ -22,10 +22,12 @@ pub fn cmd_status(g: &Globals, _args: StatusArgs) -> Result<(), CliError> {
     outln!("Repository: {}", s.root.display());
     outln!("HEAD:       {}", short(&s.head));
     outln!(
-        "Index:      {} ({} memories, {} passages, at {})",
+        "Index:      {} ({} memor{}, {} passage{}, at {})",
         if s.index_fresh { "up to date" } else { "stale" },
         s.memories,
+        if s.memories == 1 { "y" } else { "ies" },
         s.passages,
+        if s.passages == 1 { "" } else { "s" },
         short(&s.indexed_head)
     );
     if s.uncommitted.is_empty() {

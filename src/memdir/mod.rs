@@ -50,6 +50,8 @@ pub struct Memdir {
     index: Index,
     /// The state the index was last seen at, to skip work when nothing changed.
     state: Mutex<Option<IndexState>>,
+    /// Files catch-ups could not index, not yet handed out by [`Memdir::take_problems`].
+    problems: Mutex<Vec<Problem>>,
 }
 
 impl std::fmt::Debug for Memdir {
@@ -108,7 +110,9 @@ impl Memdir {
 
     /// Opens the memory repository whose root is `dir` and catches its index up.
     pub fn open(dir: &Path) -> Result<Memdir> {
-        let root = std::fs::canonicalize(dir).map_err(|e| Error::io(dir, e))?;
+        let root = std::fs::canonicalize(dir).map_err(|_| Error::NotARepository {
+            path: dir.to_owned(),
+        })?;
         if !root.join(".git").exists() || !root.join(CONFIG_FILE).exists() {
             return Err(Error::NotARepository { path: root });
         }
@@ -124,6 +128,7 @@ impl Memdir {
             store: Mutex::new(store),
             index,
             state: Mutex::new(None),
+            problems: Mutex::new(Vec::new()),
         };
         mem.refresh()?;
         Ok(mem)
@@ -132,7 +137,9 @@ impl Memdir {
     /// Finds the nearest enclosing memory repository of `start` (itself or a parent folder
     /// holding `memory.toml` and `.git`) and opens it.
     pub fn discover(start: &Path) -> Result<Memdir> {
-        let start = std::fs::canonicalize(start).map_err(|e| Error::io(start, e))?;
+        let start = std::fs::canonicalize(start).map_err(|_| Error::NotARepository {
+            path: start.to_owned(),
+        })?;
         let root = start
             .ancestors()
             .find(|d| d.join(CONFIG_FILE).is_file() && d.join(".git").exists())
@@ -140,6 +147,14 @@ impl Memdir {
                 path: start.clone(),
             })?;
         Self::open(root)
+    }
+
+    /// Returns, and forgets, the files that catching the index up (at open, on refresh, after
+    /// a write) could not index since the last call: broken files a person should fix. They
+    /// stay out of search; the other memories are unaffected. [`Memdir::check`] lists every
+    /// problem at any time.
+    pub fn take_problems(&self) -> Vec<Problem> {
+        std::mem::take(&mut *self.problems.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
     /// Returns the repository root.

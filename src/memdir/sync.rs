@@ -166,8 +166,12 @@ impl Memdir {
         let removed: &[String] = if clear { &[] } else { paths };
         self.index.apply(clear, removed, &docs, &state)?;
         for p in &problems {
-            tracing::warn!("{p}");
+            tracing::debug!("cannot index {p}");
         }
+        self.problems
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend(problems.iter().cloned());
         *self.state.lock().unwrap_or_else(|e| e.into_inner()) = Some(state);
         Ok(Refresh {
             reindexed: paths.len(),

@@ -1,0 +1,500 @@
+//! The command line: repository discovery, stdin, `--json` shapes, exit codes and help. The
+//! rules behind each command are tested at the library level; this proves the wiring.
+
+use crate::common::{TestEnv, keys, settings, words};
+
+#[test]
+fn init_creates_a_repository_and_says_where() {
+    let env = TestEnv::new();
+    let out = env.run_in(env.root(), &["init", "repo"]).success();
+    insta::assert_snapshot!(out, @"Initialized memory repository in $TEST_ENV/repo");
+    assert!(env.path("memory.toml").is_file());
+    assert_eq!(env.commit_count(), 1);
+    assert_eq!(env.git_status(), "");
+
+    let again = env.run_in(env.root(), &["init", "repo"]);
+    insta::assert_snapshot!(again, @r"
+    ------- stderr -------
+    error: repo already holds a memdir repository
+    [exit status: 1]
+    ");
+}
+
+#[test]
+fn init_json_prints_root_and_commit() {
+    let env = TestEnv::new();
+    let out = env
+        .run_in(env.root(), &["init", "repo", "--json"])
+        .success()
+        .json();
+    assert_eq!(keys(&out), ["commit", "root"]);
+    assert_eq!(out["commit"], env.head().as_str());
+}
+
+#[test]
+fn the_repository_is_found_with_dash_c() {
+    let env = TestEnv::init();
+    let id = env.add("The office opens at eight.", &[])["id"].clone();
+    let out = env
+        .run_in(env.root(), &["-C", "repo", "list", "--json"])
+        .success()
+        .json();
+    assert_eq!(out[0]["id"], id);
+    // -C works after the subcommand too.
+    env.run_in(env.root(), &["list", "-C", "repo"]).success();
+}
+
+#[test]
+fn the_repository_is_found_with_memdir_dir() {
+    let env = TestEnv::init();
+    let id = env.add("The office opens at eight.", &[])["id"].clone();
+    let mut cmd = env.memdir_command(env.root());
+    cmd.env("MEMDIR_DIR", env.repo()).args(["list", "--json"]);
+    let out = env.run_command(cmd, None).success().json();
+    assert_eq!(out[0]["id"], id);
+}
+
+#[test]
+fn dash_c_wins_over_memdir_dir() {
+    let env = TestEnv::init();
+    let mut cmd = env.memdir_command(env.root());
+    cmd.env("MEMDIR_DIR", env.root().join("nowhere"))
+        .args(["-C", "repo", "status"]);
+    env.run_command(cmd, None).success();
+}
+
+#[test]
+fn the_repository_is_found_from_a_subdirectory() {
+    let env = TestEnv::init();
+    let added = env.add("The office opens at eight.", &["--type", "fact"]);
+    let out = env
+        .run_in(
+            &env.path("fact"),
+            &["show", added["id"].as_str().unwrap(), "--json"],
+        )
+        .success()
+        .json();
+    assert_eq!(out["path"], added["path"]);
+    // Adding from a subdirectory writes into the repository, not the subdirectory.
+    let deep = env.path("fact/deeper");
+    std::fs::create_dir_all(&deep).unwrap();
+    let out = env
+        .run_in(&deep, &["add", "Second memory.", "--json"])
+        .success()
+        .json();
+    assert!(env.path(out["path"].as_str().unwrap()).is_file());
+}
+
+#[test]
+fn outside_any_repository_the_error_says_to_run_init() {
+    let env = TestEnv::new();
+    let out = env.run_in(env.root(), &["list"]);
+    insta::assert_snapshot!(out, @r"
+    ------- stderr -------
+    error: $TEST_ENV is not inside a memdir repository (no folder holding memory.toml and .git at or above it)
+    hint: run `memdir init DIR` to create one, or point at one with -C DIR or MEMDIR_DIR
+    [exit status: 1]
+    ");
+}
+
+#[test]
+fn a_missing_dash_c_directory_is_a_user_error() {
+    let env = TestEnv::new();
+    let out = env.run_in(env.root(), &["-C", "missing", "search", "x"]);
+    assert_eq!(out.status, 1, "{out}");
+    assert!(out.stderr.contains("missing"), "{out}");
+}
+
+#[test]
+fn add_reads_the_text_from_stdin() {
+    let env = TestEnv::init();
+    let out = env
+        .run_stdin(
+            &[
+                "add",
+                "--title",
+                "Release process",
+                "--type",
+                "procedure",
+                "--json",
+            ],
+            "Deploys go through the release train.\n\nEvery Tuesday.\n",
+        )
+        .success()
+        .json();
+    assert_eq!(out["path"], "procedure/release-process.md");
+    let shown = env
+        .run(&["show", out["id"].as_str().unwrap(), "--json"])
+        .success()
+        .json();
+    assert_eq!(shown["title"], "Release process");
+    assert_eq!(
+        shown["body"],
+        "\nDeploys go through the release train.\n\nEvery Tuesday.\n"
+    );
+}
+
+#[test]
+fn add_with_empty_text_is_a_user_error() {
+    let env = TestEnv::init();
+    let out = env.run_stdin(&["add"], "  \n");
+    insta::assert_snapshot!(out, @r"
+    ------- stderr -------
+    error: the memory text is empty: give the text as an argument or on stdin
+    [exit status: 1]
+    ");
+    assert_eq!(env.commit_count(), 1);
+}
+
+#[test]
+fn add_prints_the_id() {
+    let env = TestEnv::init();
+    let out = env.run(&["add", "The office opens at eight."]).success();
+    let _guard = settings().bind_to_scope();
+    insta::assert_snapshot!(out, @"the-office-opens-at-eight-[ID]");
+}
+
+#[test]
+fn add_json_has_id_path_and_commit() {
+    let env = TestEnv::init();
+    let out = env.add(
+        "Alice prefers dark mode.",
+        &words(
+            "--type preference --tag ui --tag editor --scope user:alice --pin \
+             --expires 2030-01-01 --session s-1 --agent cli",
+        ),
+    );
+    let _guard = settings().bind_to_scope();
+    insta::assert_json_snapshot!(out, @r#"
+    {
+      "commit": "[HASH]",
+      "id": "alice-prefers-dark-mode-[ID]",
+      "path": "preference/alice-prefers-dark-mode.md",
+      "revision": "[HASH]",
+      "status": "ok"
+    }
+    "#);
+    assert_eq!(out["commit"], env.head().as_str());
+    assert_eq!(env.trailer("HEAD", "Memdir-Session"), ["s-1"]);
+    assert_eq!(env.trailer("HEAD", "Memdir-Agent"), ["cli"]);
+}
+
+#[test]
+fn show_json_has_every_field_plus_body_path_and_revision() {
+    let env = TestEnv::init();
+    let id = env.add(
+        "Alice prefers dark mode.",
+        &words(
+            "--type preference --tag ui --scope user:alice --pin \
+             --expires 2030-01-01 --session s-1 --agent cli --step 3",
+        ),
+    )["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let out = env.run(&["show", &id, "--json"]).success();
+    let _guard = settings().bind_to_scope();
+    insta::assert_snapshot!(out, @r#"
+    {
+      "id": "alice-prefers-dark-mode-[ID]",
+      "title": "Alice prefers dark mode",
+      "type": "preference",
+      "tags": [
+        "ui"
+      ],
+      "scope": "user:alice",
+      "created": "[TIME]",
+      "updated": "[TIME]",
+      "pinned": true,
+      "expires": "[TIME]",
+      "source": {
+        "session": "s-1",
+        "agent": "cli",
+        "step": "3"
+      },
+      "body": "\nAlice prefers dark mode.\n",
+      "path": "preference/alice-prefers-dark-mode.md",
+      "revision": "[HASH]"
+    }
+    "#);
+}
+
+#[test]
+fn show_json_includes_unknown_keys() {
+    let env = TestEnv::init();
+    env.write(
+        "note/mine.md",
+        "---\nid: mine-1\ntitle: Mine\nowner: ops\npriority: 3\n---\nBody.\n",
+    );
+    let out = env.run(&["show", "mine-1", "--json"]).success().json();
+    assert_eq!(out["owner"], "ops");
+    assert_eq!(out["priority"], 3);
+}
+
+#[test]
+fn show_prints_the_file_as_it_is() {
+    let env = TestEnv::init();
+    let text = "---\nid: mine-1\ntitle: Mine\n# a comment\n---\nBody *as* written.\n";
+    env.write("note/mine.md", text);
+    let out = env.run(&["show", "mine-1"]).success();
+    assert_eq!(out.stdout, text);
+}
+
+#[test]
+fn show_of_an_unknown_id_is_a_user_error() {
+    let env = TestEnv::init();
+    let out = env.run(&["show", "no-such-id"]);
+    insta::assert_snapshot!(out, @r"
+    ------- stderr -------
+    error: no memory with id `no-such-id`
+    hint: `memdir list` shows every id; `memdir search TEXT` finds one
+    [exit status: 1]
+    ");
+}
+
+#[test]
+fn search_json_has_the_documented_fields() {
+    let env = TestEnv::init();
+    env.add(
+        "The staging API listens on port 8443.",
+        &["--type", "fact", "--tag", "api", "--scope", "team:web"],
+    );
+    let out = env.run(&["search", "staging port", "--json"]).success();
+    let _guard = settings().bind_to_scope();
+    insta::assert_snapshot!(out, @r#"
+    [
+      {
+        "id": "the-staging-api-listens-on-port-8443-[ID]",
+        "path": "fact/the-staging-api-listens-on-port-8443.md",
+        "title": "The staging API listens on port 8443",
+        "score": [SCORE],
+        "snippet": "The staging API listens on port 8443.",
+        "line": 11,
+        "line_end": 11,
+        "type": "fact",
+        "tags": [
+          "api"
+        ],
+        "scope": "team:web",
+        "revision": "[HASH]"
+      }
+    ]
+    "#);
+    let hit = &out.json()[0];
+    for key in [
+        "id", "path", "title", "score", "snippet", "line", "type", "tags",
+    ] {
+        assert!(hit.get(key).is_some(), "missing {key} in {hit}");
+    }
+    assert!(hit["score"].as_f64().unwrap() > 0.0);
+}
+
+#[test]
+fn search_prints_score_id_path_line_and_passage() {
+    let env = TestEnv::init();
+    env.add("The staging API listens on port 8443.", &["--type", "fact"]);
+    let out = env.run(&["search", "staging"]).success();
+    let _guard = settings().bind_to_scope();
+    insta::assert_snapshot!(out, @r"
+    [SCORE]  the-staging-api-listens-on-port-8443-[ID]  fact/the-staging-api-listens-on-port-8443.md:10  The staging API listens on port 8443
+            The staging API listens on port 8443.
+    ");
+    let none = env.run(&["search", "zebra"]).success();
+    insta::assert_snapshot!(none, @r"
+    ------- stderr -------
+    No memory matches.
+    ");
+}
+
+#[test]
+fn search_takes_limit_and_filters() {
+    let env = TestEnv::init();
+    env.add(
+        "Coffee, black.",
+        &words("--type preference --tag drinks --scope user:alice"),
+    );
+    env.add(
+        "Coffee machine on floor 2.",
+        &["--type", "fact", "--tag", "office"],
+    );
+    env.add(
+        "Coffee with oat milk.",
+        &words("--type preference --tag drinks --scope user:bob"),
+    );
+    let count = |args: &[&str]| {
+        let mut all = vec!["search", "coffee", "--json"];
+        all.extend_from_slice(args);
+        env.run(&all).success().json().as_array().unwrap().len()
+    };
+    assert_eq!(count(&[]), 3);
+    assert_eq!(count(&["-n", "2"]), 2);
+    assert_eq!(count(&["--type", "preference"]), 2);
+    assert_eq!(count(&["--tag", "office"]), 1);
+    assert_eq!(count(&["--scope", "user:bob"]), 1);
+    assert_eq!(count(&["--tag", "drinks", "--scope", "user:alice"]), 1);
+    let out = env.run(&["search", "coffee", "-n", "0"]);
+    assert_eq!(out.status, 2, "{out}");
+}
+
+#[test]
+fn list_prints_and_filters() {
+    let env = TestEnv::init();
+    env.add(
+        "Coffee, black.",
+        &["--type", "preference", "--tag", "drinks", "--pin"],
+    );
+    env.add(
+        "Coffee machine on floor 2.",
+        &["--type", "fact", "--tag", "office"],
+    );
+    let out = env.run(&["list"]).success();
+    let _guard = settings().bind_to_scope();
+    insta::assert_snapshot!(out, @r"
+    coffee-machine-on-floor-2-[ID]  fact        Coffee machine on floor 2
+    coffee-black-[ID]               preference  Coffee, black [pinned]
+    ");
+    let json = env.run(&["list", "--type", "fact", "--json"]).success();
+    insta::assert_snapshot!(json, @r#"
+    [
+      {
+        "id": "coffee-machine-on-floor-2-[ID]",
+        "path": "fact/coffee-machine-on-floor-2.md",
+        "title": "Coffee machine on floor 2",
+        "type": "fact",
+        "tags": [
+          "office"
+        ],
+        "updated": "[TIME]",
+        "pinned": false,
+        "revision": "[HASH]"
+      }
+    ]
+    "#);
+    let tagged = env
+        .run(&["list", "--tag", "drinks", "--json"])
+        .success()
+        .json();
+    assert_eq!(tagged.as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn status_reports_freshness_hand_edits_and_counts() {
+    let env = TestEnv::init();
+    let added = env.add("The office opens at eight.", &[]);
+    let out = env.run(&["status"]).success();
+    let _guard = settings().bind_to_scope();
+    insta::assert_snapshot!(out, @r"
+    Repository: $TEST_ENV/repo
+    HEAD:       [SHORT]
+    Index:      up to date (1 memory, 1 passage, at [SHORT])
+    Working tree clean.
+    ");
+
+    let path = added["path"].as_str().unwrap();
+    env.write(path, env.read(path).replace("eight", "nine"));
+    let json = env.run(&["status", "--json"]).success();
+    insta::assert_snapshot!(json, @r#"
+    {
+      "root": "$TEST_ENV/repo",
+      "head": "[HASH]",
+      "indexed_head": "[HASH]",
+      "index_fresh": true,
+      "uncommitted": [
+        "note/the-office-opens-at-eight.md"
+      ],
+      "memories": 1,
+      "passages": 1
+    }
+    "#);
+}
+
+#[test]
+fn update_and_rm_report_what_they_did() {
+    let env = TestEnv::init();
+    let id = env.add("The office opens at eight.", &[])["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let _guard = settings().bind_to_scope();
+    let out = env
+        .run(&["update", &id, "--add-tag", "office", "--pin", "true"])
+        .success();
+    insta::assert_snapshot!(out, @"Updated the-office-opens-at-eight-[ID] (revision [SHORT]).");
+    let same = env.run(&["update", &id, "--add-tag", "office"]).success();
+    insta::assert_snapshot!(same, @"No change to the-office-opens-at-eight-[ID].");
+    let json = env
+        .run(&["update", &id, "--remove-tag", "office", "--json"])
+        .success();
+    insta::assert_snapshot!(json, @r#"
+    {
+      "commit": "[HASH]",
+      "id": "the-office-opens-at-eight-[ID]",
+      "path": "note/the-office-opens-at-eight.md",
+      "revision": "[HASH]",
+      "status": "ok"
+    }
+    "#);
+    let shown = env.run(&["show", &id, "--json"]).success().json();
+    assert_eq!(shown["tags"], serde_json::json!([]));
+    assert_eq!(shown["pinned"], true);
+
+    let out = env.run(&["rm", &id, "--reason", "moved to nine"]).success();
+    insta::assert_snapshot!(out, @"Removed the-office-opens-at-eight-[ID] (note/the-office-opens-at-eight.md).");
+    assert_eq!(env.trailer("HEAD", "Memdir-Reason"), ["moved to nine"]);
+    let gone = env.run(&["show", &id]);
+    assert_eq!(gone.status, 1, "{gone}");
+}
+
+#[test]
+fn update_body_reads_stdin_with_a_dash() {
+    let env = TestEnv::init();
+    let id = env.add("The office opens at eight.", &[])["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    env.run_stdin(&["update", &id, "--body", "-"], "Opens at nine now.\n")
+        .success();
+    let shown = env.run(&["show", &id, "--json"]).success().json();
+    assert_eq!(shown["body"], "\nOpens at nine now.\n");
+}
+
+#[test]
+fn bad_usage_exits_2() {
+    let env = TestEnv::init();
+    for args in [
+        &["frobnicate"][..],
+        &["add", "--no-such-flag"],
+        &["show"],
+        &["update", "x", "--pin", "maybe"],
+        &["add", "x", "--expires", "someday"],
+    ] {
+        let out = env.run(args);
+        assert_eq!(out.status, 2, "{args:?}: {out}");
+        assert!(out.stderr.contains("error"), "{args:?}: {out}");
+    }
+}
+
+#[test]
+fn every_subcommand_has_help() {
+    let env = TestEnv::new();
+    let out = env.run_in(env.root(), &["--help"]).success();
+    let subcommands = [
+        "init", "add", "show", "list", "update", "edit", "rm", "search", "check", "status",
+        "commit", "reindex",
+    ];
+    for sub in subcommands {
+        assert!(
+            out.stdout.contains(&format!("  {sub} ")),
+            "{sub} missing from\n{out}"
+        );
+        let help = env.run_in(env.root(), &[sub, "--help"]).success();
+        assert!(help.stdout.contains("Usage: memdir"), "{sub}: {help}");
+        assert_eq!(help.stderr, "", "{sub}");
+        let first = help.stdout.lines().next().unwrap();
+        assert!(
+            !first.ends_with('.'),
+            "{sub}: first help line ends with a period: {first}"
+        );
+    }
+    env.run_in(env.root(), &["--version"]).success();
+}

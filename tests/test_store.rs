@@ -1,0 +1,357 @@
+//! The git store: the template's first commit, one commit per write, trailers that plain git
+//! parses, a clean working tree, batches, authors, and staged changes left alone.
+
+use memdir::{NewMemory, Provenance, Update};
+
+use crate::common::{TestEnv, author, prov};
+
+fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
+    items
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+#[test]
+fn init_lays_down_the_template_as_the_first_commit() {
+    let (env, mem) = TestEnv::init_lib();
+    assert_eq!(env.commit_count(), 1);
+    let files = env.git(&["ls-tree", "-r", "--name-only", "HEAD"]);
+    let files: Vec<&str> = files.lines().collect();
+    for expected in [".gitattributes", "memory.toml", "MEMORY.md", "README.md"] {
+        assert!(
+            files.contains(&expected),
+            "{expected} missing from {files:?}"
+        );
+    }
+    for kind in &mem.config().memory.types {
+        // git has no empty folders: each type folder holds a README.
+        assert!(
+            files.contains(&format!("{kind}/README.md").as_str()),
+            "{kind}/ missing from {files:?}"
+        );
+        assert!(env.path(kind).is_dir());
+    }
+    assert_eq!(env.trailer("HEAD", "Memdir-Op"), ["init"]);
+    assert_eq!(env.git_status(), "");
+    // The attributes are real git attributes.
+    let attr = env.git(&["check-attr", "eol", "--", "fact/x.md"]);
+    assert_eq!(attr.trim(), "fact/x.md: eol: lf");
+}
+
+#[test]
+fn init_refuses_an_existing_repository() {
+    let (env, _mem) = TestEnv::init_lib();
+    let err = memdir::Memdir::init_as(&env.repo(), Some(&author())).unwrap_err();
+    assert!(
+        matches!(err, memdir::Error::AlreadyInitialized { .. }),
+        "{err:?}"
+    );
+    assert_eq!(env.commit_count(), 1);
+}
+
+#[test]
+fn every_write_is_exactly_one_commit_touching_only_its_file() {
+    let (env, mem) = TestEnv::init_lib();
+    let w = mem
+        .remember(
+            NewMemory::new("Port 8443.")
+                .title("Staging port")
+                .kind("fact"),
+            &prov(),
+        )
+        .unwrap();
+    assert_eq!(env.commit_count(), 2);
+    assert_eq!(env.changed_files("HEAD"), [w.path.as_str()]);
+    assert_eq!(w.commit.as_deref(), Some(env.head().as_str()));
+    assert_eq!(env.git_status(), "");
+
+    let u = mem
+        .update(
+            &w.id,
+            Update {
+                body: Some("Port 9443.".into()),
+                ..Update::default()
+            },
+            &prov(),
+        )
+        .unwrap();
+    assert_eq!(env.commit_count(), 3);
+    assert_eq!(env.changed_files("HEAD"), [w.path.as_str()]);
+    assert_eq!(u.commit.as_deref(), Some(env.head().as_str()));
+    assert_eq!(env.git_status(), "");
+
+    let r = mem.forget(&w.id, Some("moved"), &prov()).unwrap();
+    assert_eq!(env.commit_count(), 4);
+    assert_eq!(env.changed_files("HEAD"), [w.path.as_str()]);
+    assert_eq!(r.commit.as_deref(), Some(env.head().as_str()));
+    assert!(!env.path(&w.path).exists());
+    assert_eq!(env.git_status(), "");
+    // The memory stays in history.
+    let old = env.git(&["show", &format!("HEAD~1:{}", w.path)]);
+    assert!(old.contains("Port 9443."), "{old}");
+}
+
+#[test]
+fn an_update_that_changes_nothing_makes_no_commit() {
+    let (env, mem) = TestEnv::init_lib();
+    let w = mem
+        .remember(NewMemory::new("Port 8443.").title("Staging port"), &prov())
+        .unwrap();
+    let same = Update {
+        title: Some("Staging port".into()),
+        ..Update::default()
+    };
+    let u = mem.update(&w.id, same, &prov()).unwrap();
+    assert_eq!(u.commit, None);
+    assert_eq!(env.commit_count(), 2);
+}
+
+#[test]
+fn trailers_parse_with_git_interpret_trailers() {
+    let (env, mem) = TestEnv::init_lib();
+    let w = mem
+        .remember(NewMemory::new("Port 8443.").title("Staging port"), &prov())
+        .unwrap();
+    let expected = |op: &str| {
+        pairs(&[
+            ("Memdir-Op", op),
+            ("Memdir-Id", &w.id),
+            ("Memdir-Session", "s-1"),
+            ("Memdir-Agent", "tester"),
+            ("Memdir-Step", "7"),
+        ])
+    };
+    assert_eq!(env.trailers("HEAD"), expected("add"));
+    let subject = env.git(&["log", "-1", "--format=%s"]);
+    assert_eq!(subject.trim(), format!("add: Staging port ({})", w.id));
+
+    let update = Update {
+        add_tags: vec!["net".into()],
+        ..Update::default()
+    };
+    mem.update(&w.id, update, &prov()).unwrap();
+    assert_eq!(env.trailers("HEAD"), expected("update"));
+    let subject = env.git(&["log", "-1", "--format=%s"]);
+    assert_eq!(
+        subject.trim(),
+        format!("update: Staging port ({}): tags", w.id)
+    );
+
+    mem.forget(&w.id, Some("wrong port"), &prov()).unwrap();
+    let mut rm = expected("rm");
+    rm.push(("Memdir-Reason".into(), "wrong port".into()));
+    assert_eq!(env.trailers("HEAD"), rm);
+}
+
+#[test]
+fn unknown_provenance_leaves_its_trailers_out() {
+    let (env, mem) = TestEnv::init_lib();
+    let p = Provenance {
+        author: Some(author()),
+        ..Provenance::default()
+    };
+    let w = mem.remember(NewMemory::new("Port 8443."), &p).unwrap();
+    assert_eq!(
+        env.trailers("HEAD"),
+        pairs(&[("Memdir-Op", "add"), ("Memdir-Id", &w.id)])
+    );
+    // No `source:` block is written either.
+    assert!(!env.read(&w.path).contains("source:"));
+}
+
+#[test]
+fn trailer_values_stay_on_one_line() {
+    let (env, mem) = TestEnv::init_lib();
+    let p = Provenance {
+        session: Some("line one\nMemdir-Op: forged".into()),
+        ..prov()
+    };
+    mem.remember(NewMemory::new("Port 8443."), &p).unwrap();
+    assert_eq!(env.trailer("HEAD", "Memdir-Op"), ["add"]);
+    assert_eq!(
+        env.trailer("HEAD", "Memdir-Session"),
+        ["line one Memdir-Op: forged"]
+    );
+}
+
+#[test]
+fn a_batch_is_one_commit_for_many_memories() {
+    let (env, mem) = TestEnv::init_lib();
+    let news = vec![
+        NewMemory::new("Port 8443.")
+            .title("Staging port")
+            .kind("fact"),
+        NewMemory::new("Dark mode.")
+            .title("Theme")
+            .kind("preference"),
+        NewMemory::new("Standup at nine.")
+            .title("Standup")
+            .kind("event"),
+    ];
+    let written = mem.remember_batch(news, &prov()).unwrap();
+    assert_eq!(written.len(), 3);
+    assert_eq!(env.commit_count(), 2);
+    let head = env.head();
+    assert!(
+        written
+            .iter()
+            .all(|w| w.commit.as_deref() == Some(head.as_str()))
+    );
+    let mut changed = env.changed_files("HEAD");
+    changed.sort();
+    let mut paths: Vec<String> = written.iter().map(|w| w.path.clone()).collect();
+    paths.sort();
+    assert_eq!(changed, paths);
+    let ids: Vec<String> = written.iter().map(|w| w.id.clone()).collect();
+    assert_eq!(env.trailer("HEAD", "Memdir-Id"), ids);
+    assert_eq!(env.trailer("HEAD", "Memdir-Op"), ["add"]);
+    assert_eq!(env.git_status(), "");
+    // Every memory of the batch is searchable at once.
+    for w in &written {
+        assert_eq!(mem.get(&w.id).unwrap().path, w.path);
+    }
+}
+
+#[test]
+fn a_batch_with_one_invalid_memory_writes_nothing() {
+    let (env, mem) = TestEnv::init_lib();
+    let news = vec![
+        NewMemory::new("Port 8443.")
+            .title("Staging port")
+            .kind("fact"),
+        NewMemory::new("Bad type.").kind("no-such-type"),
+    ];
+    assert!(mem.remember_batch(news, &prov()).is_err());
+    assert_eq!(env.commit_count(), 1);
+    assert_eq!(env.git_status(), "");
+}
+
+#[test]
+fn the_author_is_the_explicit_one_when_given() {
+    let (env, mem) = TestEnv::init_lib();
+    let p = Provenance {
+        author: Some(memdir::Author {
+            name: "Agent Smith".into(),
+            email: "smith@agents.example".into(),
+        }),
+        ..Provenance::default()
+    };
+    mem.remember(NewMemory::new("Likes green tea."), &p)
+        .unwrap();
+    assert_eq!(
+        env.git(&["log", "-1", "--format=%an <%ae>|%cn <%ce>"])
+            .trim(),
+        "Agent Smith <smith@agents.example>|Agent Smith <smith@agents.example>"
+    );
+}
+
+#[test]
+fn the_cli_author_comes_from_git_config_or_the_flag() {
+    let env = TestEnv::init();
+    env.add("Likes green tea.", &[]);
+    assert_eq!(
+        env.git(&["log", "-1", "--format=%an <%ae>"]).trim(),
+        "Test User <test@example.com>"
+    );
+    env.add(
+        "Likes black tea.",
+        &["--author", "Agent Smith <smith@agents.example>"],
+    );
+    assert_eq!(
+        env.git(&["log", "-1", "--format=%an <%ae>"]).trim(),
+        "Agent Smith <smith@agents.example>"
+    );
+}
+
+#[test]
+fn a_write_does_not_sweep_unrelated_staged_changes_into_its_commit() {
+    let (env, mem) = TestEnv::init_lib();
+    env.write("scratch.txt", "work in progress\n");
+    env.write("MEMORY.md", "# Overview\n\nEdited and staged by hand.\n");
+    env.git(&["add", "scratch.txt", "MEMORY.md"]);
+
+    let w = mem.remember(NewMemory::new("Port 8443."), &prov()).unwrap();
+    assert_eq!(env.changed_files("HEAD"), [w.path.as_str()]);
+    // The staged changes are still staged, untouched.
+    let staged = env.git(&["diff", "--cached", "--name-only"]);
+    assert_eq!(
+        staged.lines().collect::<Vec<_>>(),
+        ["MEMORY.md", "scratch.txt"]
+    );
+    assert_eq!(
+        env.read("MEMORY.md"),
+        "# Overview\n\nEdited and staged by hand.\n"
+    );
+    assert!(
+        !env.git(&["show", "HEAD:MEMORY.md"])
+            .contains("Edited and staged")
+    );
+}
+
+#[test]
+fn writes_leave_no_temp_files_behind() {
+    let (env, mem) = TestEnv::init_lib();
+    let w = mem
+        .remember(NewMemory::new("Port 8443.").kind("fact"), &prov())
+        .unwrap();
+    mem.update(
+        &w.id,
+        Update {
+            body: Some("Port 9443.".into()),
+            ..Update::default()
+        },
+        &prov(),
+    )
+    .unwrap();
+    let leftovers: Vec<String> = std::fs::read_dir(env.path("fact"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    assert_eq!(env.git(&["status", "--porcelain", "--ignored"]), "");
+}
+
+#[test]
+fn a_write_leaves_other_hand_edits_uncommitted_and_searchable() {
+    let (env, mem) = TestEnv::init_lib();
+    let a = mem
+        .remember(
+            NewMemory::new("The office opens at eight.").title("Office hours"),
+            &prov(),
+        )
+        .unwrap();
+    env.write(&a.path, env.read(&a.path).replace("at eight.", "at nine."));
+
+    let b = mem.remember(NewMemory::new("Port 8443."), &prov()).unwrap();
+    assert_eq!(env.changed_files("HEAD"), [b.path.as_str()]);
+    assert_eq!(env.git_status(), format!(" M {}\n", a.path));
+    mem.refresh().unwrap();
+    let hits = mem.search(&memdir::SearchQuery::new("nine")).unwrap();
+    assert_eq!(hits.len(), 1);
+    assert_eq!(hits[0].id, a.id);
+}
+
+#[test]
+fn init_reuses_an_existing_git_repository() {
+    let env = TestEnv::new();
+    std::fs::create_dir_all(env.repo()).unwrap();
+    env.git(&["init", "-q", "-b", "trunk"]);
+    env.write("notes.txt", "older history\n");
+    env.git(&["add", "notes.txt"]);
+    env.git(&["commit", "-q", "-m", "before memdir"]);
+
+    env.run(&["init", "."]).success();
+    assert_eq!(env.commit_count(), 2);
+    assert_eq!(env.trailer("HEAD", "Memdir-Op"), ["init"]);
+    assert_eq!(
+        env.git(&["log", "-1", "--format=%s", "HEAD~1"]).trim(),
+        "before memdir"
+    );
+    assert_eq!(env.git(&["branch", "--show-current"]).trim(), "trunk");
+    assert_eq!(env.read("notes.txt"), "older history\n");
+    assert_eq!(env.git_status(), "");
+    env.add("Port 8443.", &[]);
+    assert_eq!(env.commit_count(), 3);
+}
