@@ -7,7 +7,7 @@
 //! reflects (a git commit plus the hand-edited files it includes), so the index and its
 //! freshness marker change together, atomically.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -423,12 +423,13 @@ impl Index {
         BooleanQuery::new(clauses)
     }
 
-    /// Returns the best-matching memories for `query`, one hit (its best passage) per memory.
+    /// Returns the best-matching passages for `query`, at most `per_memory` of any one memory.
     pub fn search(
         &self,
         query: &str,
         filter: &Filter,
         limit: usize,
+        per_memory: usize,
     ) -> Result<Vec<Hit>, IndexError> {
         let f = &self.fields;
         let text_query = self.text_query(query);
@@ -440,12 +441,14 @@ impl Index {
                 .search(&q, &TopDocs::with_limit(want).order_by_score())
                 .map_err(self.err("search"))?;
             let exhausted = top.len() < want;
-            let mut seen = HashSet::new();
+            let mut seen: HashMap<String, usize> = HashMap::new();
             let mut hits = Vec::new();
             for (score, addr) in &top {
                 let doc = self.doc(&searcher, *addr)?;
                 let id = first_str(&doc, f.id);
-                if seen.insert(id.clone()) {
+                let taken = seen.entry(id.clone()).or_default();
+                if *taken < per_memory {
+                    *taken += 1;
                     hits.push(self.hit(&doc, id, *score));
                     if hits.len() == limit {
                         return Ok(hits);

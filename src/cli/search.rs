@@ -24,6 +24,10 @@ pub struct SearchArgs {
     /// How many memories to return [default: [search] limit in memory.toml, 10]
     #[arg(short = 'n', long = "limit", value_name = "K")]
     limit: Option<usize>,
+    /// Passages to return from any one memory, each as its own hit (for long memories such
+    /// as imported transcripts, where each turn is a passage)
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    per_memory: usize,
     #[command(flatten)]
     filter: FilterArgs,
 }
@@ -63,11 +67,15 @@ pub fn cmd_search(g: &Globals, args: SearchArgs) -> Result<(), CliError> {
     if args.limit == Some(0) {
         return Err(CliError::usage("-n must be at least 1"));
     }
+    if args.per_memory == 0 {
+        return Err(CliError::usage("--per-memory must be at least 1"));
+    }
     let mem = g.open()?;
     let query = SearchQuery {
         text: args.query,
         limit: args.limit,
         filter: args.filter.filter(),
+        per_memory: Some(args.per_memory),
     };
     let hits = mem.search(&query)?;
     if g.json {

@@ -246,7 +246,8 @@ impl Memdir {
         Ok(self.index.list(filter)?)
     }
 
-    /// Searches passages with BM25 and returns the best passage of each matching memory.
+    /// Searches passages with BM25 and returns the best passage of each matching memory (or
+    /// the best [`SearchQuery::per_memory`] passages).
     ///
     /// Sees every write made through memdir at once. Hand edits are seen after
     /// [`Memdir::refresh`] (which `open` runs, so each CLI command sees them).
@@ -262,7 +263,10 @@ impl Memdir {
             self.catch_up(false, None, None)?;
         }
         let limit = query.limit.unwrap_or(self.config.search.limit);
-        Ok(self.index.search(&query.text, &query.filter, limit)?)
+        let per_memory = query.per_memory.unwrap_or(1).max(1);
+        Ok(self
+            .index
+            .search(&query.text, &query.filter, limit, per_memory)?)
     }
 
     /// Validates every memory file and `memory.toml`; returns the problems found.

@@ -164,6 +164,9 @@ pub struct SearchQuery {
     pub limit: Option<usize>,
     /// Restrictions.
     pub filter: Filter,
+    /// Most passages to return from any one memory (`None`: 1, the best one). More than one
+    /// suits long memories such as imported transcripts, where each passage is a turn.
+    pub per_memory: Option<usize>,
 }
 
 impl SearchQuery {
