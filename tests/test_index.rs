@@ -193,9 +193,8 @@ fn filters_restrict_by_type_tag_and_scope() {
     let query = |filter: Filter| {
         let mut got: Vec<String> = mem
             .search(&SearchQuery {
-                text: "coffee".into(),
-                limit: None,
                 filter,
+                ..SearchQuery::new("coffee")
             })
             .unwrap()
             .into_iter()
@@ -270,6 +269,24 @@ fn each_memory_is_one_hit_however_many_passages_match() {
         })
         .unwrap();
     assert_eq!(one.len(), 1);
+    // With per_memory, several passages of one memory come back as separate hits, best
+    // first, each with its own line.
+    let many = mem
+        .search(&SearchQuery {
+            per_memory: Some(10),
+            ..SearchQuery::new("tea")
+        })
+        .unwrap();
+    let lines: Vec<(&str, usize)> = many.iter().map(|h| (h.id.as_str(), h.line_start)).collect();
+    assert!(many.len() > 2, "{lines:?}");
+    let mut distinct = lines.clone();
+    distinct.sort();
+    distinct.dedup();
+    assert_eq!(
+        distinct.len(),
+        lines.len(),
+        "a passage came back twice: {lines:?}"
+    );
 }
 
 #[test]
