@@ -39,6 +39,7 @@ pub mod memory;
 pub mod parse;
 pub mod store;
 pub mod template;
+pub mod worktree;
 
 pub use config::Config;
 pub use error::{Error, Result};

@@ -17,6 +17,28 @@ pub struct WriteLock {
 impl WriteLock {
     /// Blocks until the lock at `path` is ours.
     pub fn acquire(path: &Path) -> Result<WriteLock, LockError> {
+        let file = Self::open(path)?;
+        file.lock().map_err(|source| LockError {
+            path: path.to_owned(),
+            source,
+        })?;
+        Ok(WriteLock { _file: file })
+    }
+
+    /// Takes the lock at `path` if no one holds it; `None` when another writer does.
+    pub fn try_acquire(path: &Path) -> Result<Option<WriteLock>, LockError> {
+        let file = Self::open(path)?;
+        match file.try_lock() {
+            Ok(()) => Ok(Some(WriteLock { _file: file })),
+            Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+            Err(std::fs::TryLockError::Error(source)) => Err(LockError {
+                path: path.to_owned(),
+                source,
+            }),
+        }
+    }
+
+    fn open(path: &Path) -> Result<File, LockError> {
         let err = |source| LockError {
             path: path.to_owned(),
             source,
@@ -24,14 +46,12 @@ impl WriteLock {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(err)?;
         }
-        let file = OpenOptions::new()
+        OpenOptions::new()
             .create(true)
             .truncate(false)
             .write(true)
             .open(path)
-            .map_err(err)?;
-        file.lock().map_err(err)?;
-        Ok(WriteLock { _file: file })
+            .map_err(err)
     }
 }
 

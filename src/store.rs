@@ -325,6 +325,43 @@ impl Store {
         Ok(Some(paths))
     }
 
+    /// Returns the first parent of commit `id`, if it has one.
+    pub fn parent_of(&self, id: &str) -> Result<Option<String>, StoreError> {
+        let err = git_err("parent", &self.root);
+        let commit = self
+            .repo
+            .find_commit(Oid::from_str(id).map_err(&err)?)
+            .map_err(&err)?;
+        Ok(commit.parent_ids().next().map(|o| o.to_string()))
+    }
+
+    /// Returns, for each path, the revision (blob id) HEAD holds for it, or `None` when HEAD
+    /// has no such file.
+    pub fn head_revisions(&self, paths: &[String]) -> Result<Vec<Option<Revision>>, StoreError> {
+        let err = |op| git_err(op, &self.root);
+        let tree = match self.head()? {
+            Some(h) => Some(
+                self.repo
+                    .find_commit(Oid::from_str(&h).map_err(err("head"))?)
+                    .and_then(|c| c.tree())
+                    .map_err(err("tree"))?,
+            ),
+            None => None,
+        };
+        Ok(paths
+            .iter()
+            .map(|p| {
+                let entry = tree.as_ref()?.get_path(Path::new(p)).ok()?;
+                (entry.kind() == Some(ObjectType::Blob)).then(|| Revision(entry.id().to_string()))
+            })
+            .collect())
+    }
+
+    /// Returns true when git ignores `path` (`.gitignore`, `info/exclude`).
+    pub fn is_ignored(&self, path: &str) -> bool {
+        self.repo.is_path_ignored(path).unwrap_or(false)
+    }
+
     /// Returns the paths whose working-tree state differs from HEAD: edited, new (untracked
     /// and not ignored) or deleted files.
     pub fn dirty_paths(&self) -> Result<Vec<String>, StoreError> {

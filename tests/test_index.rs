@@ -454,6 +454,33 @@ fn a_hand_deleted_memory_is_no_longer_found() {
 }
 
 #[test]
+fn a_memory_deleted_by_hand_right_after_memdir_wrote_it_is_no_longer_found() {
+    // No scan ran between the write and the deletion: the writer itself must have told the
+    // stat cache about the file, or the deletion would go unnoticed.
+    let env = TestEnv::init();
+    let first = env.add("The office opens at eight.", &[]);
+    let second = env.add("The office closes at six.", &[]);
+    for added in [&first, &second] {
+        std::fs::remove_file(env.path(added["path"].as_str().unwrap())).unwrap();
+    }
+    assert!(cli_ids(&env, "office").is_empty());
+}
+
+#[test]
+fn a_touched_but_unchanged_file_is_not_read_again() {
+    let (env, mem) = TestEnv::init_lib();
+    let w = mem
+        .remember(NewMemory::new("Walruses have tusks."), &prov())
+        .unwrap();
+    mem.refresh().unwrap();
+    let text = env.read(&w.path);
+    env.write(&w.path, text);
+    let refresh = mem.refresh().unwrap();
+    assert_eq!(refresh.reindexed, 0, "{refresh:?}");
+    assert!(mem.status().unwrap().uncommitted.is_empty());
+}
+
+#[test]
 fn git_reset_hard_moves_the_index_back_in_time() {
     let (env, mem) = TestEnv::init_lib();
     let a = mem

@@ -17,6 +17,7 @@ use crate::lock::WriteLock;
 use crate::memory::{Memory, MemoryId};
 use crate::parse;
 use crate::store::{Author, CommitMessage, FileWrite, Store};
+use crate::worktree::StatCache;
 use crate::{Error, Result};
 
 mod sync;
@@ -52,6 +53,8 @@ pub struct Memdir {
     state: Mutex<Option<IndexState>>,
     /// Files catch-ups could not index, not yet handed out by [`Memdir::take_problems`].
     problems: Mutex<Vec<Problem>>,
+    /// The working tree's `stat`s as last scanned (loaded from disk on first use).
+    stats: Mutex<Option<StatCache>>,
 }
 
 impl std::fmt::Debug for Memdir {
@@ -129,6 +132,7 @@ impl Memdir {
             index,
             state: Mutex::new(None),
             problems: Mutex::new(Vec::new()),
+            stats: Mutex::new(None),
         };
         mem.refresh()?;
         Ok(mem)
@@ -172,8 +176,19 @@ impl Memdir {
     }
 
     fn lock(&self) -> Result<WriteLock> {
-        let path = self.store().git_dir().join("memdir").join("write.lock");
-        WriteLock::acquire(&path).map_err(|e| Error::io(e.path, e.source))
+        WriteLock::acquire(&self.memdir_dir().join("write.lock"))
+            .map_err(|e| Error::io(e.path, e.source))
+    }
+
+    /// Returns the write lock if no other writer holds it.
+    fn try_lock(&self) -> Result<Option<WriteLock>> {
+        WriteLock::try_acquire(&self.memdir_dir().join("write.lock"))
+            .map_err(|e| Error::io(e.path, e.source))
+    }
+
+    /// Returns `.git/memdir`, where the index, the lock and the caches live.
+    fn memdir_dir(&self) -> PathBuf {
+        self.store().git_dir().join("memdir")
     }
 
     fn read(&self, path: &str) -> Result<Option<Vec<u8>>> {

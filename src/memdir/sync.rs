@@ -8,7 +8,29 @@ use crate::index::{IndexState, IndexedMemory};
 use crate::lock::WriteLock;
 use crate::parse;
 use crate::store::Store;
+use crate::worktree::{self, Scan, StatCache};
 use crate::{Error, Result};
+
+/// What [`Memdir::plan`] decided.
+struct Plan {
+    /// Paths to re-read.
+    paths: Vec<String>,
+    /// Whether the whole index must be rebuilt instead.
+    rebuild: bool,
+    /// The state the index will reflect afterwards.
+    state: IndexState,
+    /// Whether that state differs from the recorded one.
+    state_changed: bool,
+}
+
+/// A stat scan of the working tree.
+struct WorktreeScan {
+    scan: Scan,
+    /// There was no cache: every file is "changed", so ask git instead.
+    full: bool,
+    /// The cache differs from the previous one.
+    changed: bool,
+}
 
 impl Memdir {
     /// Brings the index up to date with HEAD and with uncommitted hand edits, re-reading only
@@ -18,85 +40,192 @@ impl Memdir {
     }
 
     /// Catches the index up. With `scan`, also looks for hand edits in the working tree (a
-    /// `git status`); without, trusts the recorded hand-edit set. `committed` lists paths the
-    /// caller just committed: they are no longer hand edits.
+    /// `stat` of every memory file against the cache of the last scan); without, trusts the
+    /// recorded hand-edit set. `committed` lists paths the caller just committed: they are no
+    /// longer hand edits, and when HEAD is that one commit on top of the indexed one, they are
+    /// all that changed (no tree diff needed).
     ///
     /// Finding out what changed needs no lock. Changing the index does: a caller that holds
     /// the write lock passes it in; otherwise the lock is taken only when there is work, and
-    /// the work is computed again under it (another process may have done it meanwhile).
+    /// the work is planned again under it (another process may have done it meanwhile).
     pub(super) fn catch_up(
         &self,
         scan: bool,
         committed: Option<&[String]>,
         lock: Option<&WriteLock>,
     ) -> Result<Refresh> {
+        let worktree = if scan {
+            Some(self.scan_worktree()?)
+        } else {
+            None
+        };
+        let mut plan = self.plan(worktree.as_ref(), committed)?;
+        if !plan.rebuild && plan.paths.is_empty() && !plan.state_changed {
+            self.keep_stats(worktree, lock)?;
+            *self.state.lock().unwrap_or_else(|e| e.into_inner()) = Some(plan.state);
+            return Ok(Refresh::default());
+        }
+        let mut taken = None;
+        if lock.is_none() {
+            taken = Some(self.lock()?);
+            self.index.reload()?;
+            plan = self.plan(worktree.as_ref(), committed)?;
+        }
+        let held = lock.or(taken.as_ref());
+        self.keep_stats(worktree, held)?;
+        if let Some(paths) = committed {
+            self.record_stats(paths)?;
+        }
+        if plan.rebuild {
+            return self.rebuild(plan.state, &mut |_, _| {});
+        }
+        self.index_paths(&plan.paths, false, plan.state, &mut |_, _| {})
+    }
+
+    /// Works out what the index must re-read to reflect HEAD and the working tree.
+    fn plan(&self, worktree: Option<&WorktreeScan>, committed: Option<&[String]>) -> Result<Plan> {
         let stored = self.index.state();
-        let head = self.store().head()?;
-        let (paths, dirty_now, rebuild) = {
-            let store = self.store();
-            let changed = match &stored {
-                None => None,
-                Some(s) if s.head == head => Some(Vec::new()),
-                Some(s) => store.changed_since(s.head.as_deref())?,
-            };
-            let old_dirty = stored.as_ref().map(|s| s.dirty.clone()).unwrap_or_default();
-            let dirty_paths: Vec<String> = if scan {
-                store
-                    .dirty_paths()?
-                    .into_iter()
-                    .filter(|p| is_memory_path(p))
-                    .collect()
-            } else {
+        let store = self.store();
+        let head = store.head()?;
+        let changed = match &stored {
+            None => None,
+            Some(s) if s.head == head => Some(Vec::new()),
+            Some(s) => match (committed, &head) {
+                (Some(paths), Some(h)) if store.parent_of(h)? == s.head => Some(paths.to_vec()),
+                _ => store.changed_since(s.head.as_deref())?,
+            },
+        };
+        let changed: Option<Vec<String>> =
+            changed.map(|c| c.into_iter().filter(|p| is_memory_path(p)).collect());
+        let old_dirty = stored.as_ref().map(|s| s.dirty.clone()).unwrap_or_default();
+        let head_moved = stored.as_ref().is_none_or(|s| s.head != head);
+        let dirty_paths: BTreeSet<String> = match worktree {
+            None => {
                 let done: BTreeSet<&String> = committed.unwrap_or_default().iter().collect();
                 old_dirty
                     .keys()
                     .filter(|p| !done.contains(p))
                     .cloned()
                     .collect()
-            };
-            drop(store);
-            let mut dirty_now = BTreeMap::new();
-            for p in &dirty_paths {
-                let rev = self.read(p)?.map(|b| Store::revision_of(&b).0);
-                dirty_now.insert(p.clone(), rev);
             }
-            match changed {
-                None => (Vec::new(), dirty_now, true),
-                Some(changed) => {
-                    let mut paths: BTreeSet<String> =
-                        changed.into_iter().filter(|p| is_memory_path(p)).collect();
-                    for (p, rev) in &old_dirty {
-                        if dirty_now.get(p) != Some(rev) {
-                            paths.insert(p.clone());
-                        }
-                    }
-                    for (p, rev) in &dirty_now {
-                        if old_dirty.get(p) != Some(rev) {
-                            paths.insert(p.clone());
-                        }
-                    }
-                    (paths.into_iter().collect::<Vec<_>>(), dirty_now, false)
+            // No stat cache to trust, or a rebuild ahead: ask git for the full picture.
+            Some(w) if w.full || changed.is_none() => store
+                .dirty_paths()?
+                .into_iter()
+                .filter(|p| is_memory_path(p))
+                .collect(),
+            Some(w) => {
+                // Files whose stat is unchanged keep their state, unless HEAD moved under them.
+                let mut check: BTreeSet<String> = w.scan.changed.iter().cloned().collect();
+                check.extend(w.scan.deleted.iter().cloned());
+                if head_moved {
+                    check.extend(old_dirty.keys().cloned());
+                    check.extend(changed.iter().flatten().cloned());
                 }
+                let mut dirty: BTreeSet<String> = old_dirty
+                    .keys()
+                    .filter(|p| !check.contains(*p))
+                    .cloned()
+                    .collect();
+                let check: Vec<String> = check.into_iter().collect();
+                let at_head = store.head_revisions(&check)?;
+                for (p, head_rev) in check.into_iter().zip(at_head) {
+                    let now = self.read(&p)?.map(|b| Store::revision_of(&b));
+                    let differs = now != head_rev;
+                    if differs && !(head_rev.is_none() && store.is_ignored(&p)) {
+                        dirty.insert(p);
+                    }
+                }
+                dirty
             }
         };
-        let new_state = IndexState {
+        drop(store);
+        let mut dirty_now = BTreeMap::new();
+        for p in &dirty_paths {
+            let rev = self.read(p)?.map(|b| Store::revision_of(&b).0);
+            dirty_now.insert(p.clone(), rev);
+        }
+        let (paths, rebuild) = match changed {
+            None => (Vec::new(), true),
+            Some(changed) => {
+                let mut paths: BTreeSet<String> = changed.into_iter().collect();
+                for (p, rev) in &old_dirty {
+                    if dirty_now.get(p) != Some(rev) {
+                        paths.insert(p.clone());
+                    }
+                }
+                for (p, rev) in &dirty_now {
+                    if old_dirty.get(p) != Some(rev) {
+                        paths.insert(p.clone());
+                    }
+                }
+                (paths.into_iter().collect::<Vec<_>>(), false)
+            }
+        };
+        let state = IndexState {
             version: stored.as_ref().map_or(0, |s| s.version),
             head,
             dirty: dirty_now,
         };
-        if !rebuild && paths.is_empty() && stored.as_ref() == Some(&new_state) {
-            *self.state.lock().unwrap_or_else(|e| e.into_inner()) = Some(new_state);
-            return Ok(Refresh::default());
+        Ok(Plan {
+            state_changed: stored.as_ref() != Some(&state),
+            paths,
+            rebuild,
+            state,
+        })
+    }
+
+    /// Stats the working tree against the cache of the last scan (loading it on first use).
+    fn scan_worktree(&self) -> Result<WorktreeScan> {
+        let mut stats = self.stats.lock().unwrap_or_else(|e| e.into_inner());
+        if stats.is_none() {
+            *stats = StatCache::load(&self.memdir_dir());
         }
-        let Some(_held) = lock else {
-            let lock = self.lock()?;
-            self.index.reload()?;
-            return self.catch_up(scan, committed, Some(&lock));
-        };
-        if rebuild {
-            return self.rebuild(new_state, &mut |_, _| {});
+        let full = stats.is_none();
+        let old = stats.clone().unwrap_or_default();
+        drop(stats);
+        let scan = worktree::scan(&self.root, &old, is_memory_path)
+            .map_err(|e| Error::io(&self.root, e))?;
+        let changed = scan.cache_changed(&old);
+        Ok(WorktreeScan {
+            scan,
+            full,
+            changed,
+        })
+    }
+
+    /// Remembers the stat cache of `worktree`, and saves it when it changed and the write lock
+    /// is held or free (a reader never waits for a writer just to save a cache).
+    fn keep_stats(&self, worktree: Option<WorktreeScan>, lock: Option<&WriteLock>) -> Result<()> {
+        let Some(w) = worktree else { return Ok(()) };
+        if w.changed {
+            let taken = match lock {
+                Some(_) => None,
+                None => self.try_lock()?,
+            };
+            if (lock.is_some() || taken.is_some())
+                && let Err(e) = w.scan.cache.save(&self.memdir_dir())
+            {
+                tracing::debug!("cannot save the stat cache: {e}");
+            }
         }
-        self.index_paths(&paths, false, new_state, &mut |_, _| {})
+        *self.stats.lock().unwrap_or_else(|e| e.into_inner()) = Some(w.scan.cache);
+        Ok(())
+    }
+
+    /// Records the `stat` of files memdir just wrote, in memory and in the journal every
+    /// process reads, so that a later deletion by hand is noticed. The write lock is held.
+    fn record_stats(&self, paths: &[String]) -> Result<()> {
+        let mut stats = self.stats.lock().unwrap_or_else(|e| e.into_inner());
+        if stats.is_none() {
+            *stats = StatCache::load(&self.memdir_dir());
+        }
+        if let Some(cache) = stats.as_mut() {
+            cache
+                .record(&self.root, &self.memdir_dir(), paths)
+                .map_err(|e| Error::io(self.memdir_dir(), e))?;
+        }
+        Ok(())
     }
 
     /// Rebuilds the index from every file in the working tree. `progress` is called with

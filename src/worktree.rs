@@ -1,0 +1,357 @@
+//! What changed in the working tree since memdir last looked, found by comparing each file's
+//! `stat` with a cache, the way git's index does, but without git's per-file overhead.
+//!
+//! [`scan`] lists the memory files (never following symlinks, skipping hidden folders), stats
+//! them on every core and returns the paths whose size, modification time, change time or
+//! inode differ from the [`StatCache`], plus the paths that disappeared. Whether a changed file
+//! really differs from HEAD is the caller's business (it hashes the few candidates); this module
+//! only makes sure that an unchanged `stat` can be trusted.
+//!
+//! *Racy* entries: a file modified in the same clock tick as the scan that recorded it could be
+//! modified again without its `stat` changing. Entries whose modification time is within
+//! [`RACY_WINDOW`] of the scan are stored as racy and reported as candidates by every later
+//! scan until they age out, as git does for entries newer than its index file.
+
+use std::collections::HashMap;
+use std::io::Write as _;
+use std::os::unix::fs::MetadataExt as _;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// How recent a modification must be, relative to the scan, for its `stat` to be distrusted.
+pub const RACY_WINDOW: Duration = Duration::from_secs(2);
+
+/// The cache format; a file of another version is ignored (and rebuilt).
+const VERSION: u32 = 1;
+
+/// The identity of a file's contents as `stat` sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stat {
+    size: u64,
+    mtime_ns: i128,
+    ctime_ns: i128,
+    ino: u64,
+    /// Modified too close to the scan to be trusted: always a candidate.
+    racy: bool,
+}
+
+impl Stat {
+    fn of(meta: &std::fs::Metadata, scan_time_ns: i128) -> Stat {
+        let mtime_ns = meta.mtime() as i128 * 1_000_000_000 + meta.mtime_nsec() as i128;
+        Stat {
+            size: meta.size(),
+            mtime_ns,
+            ctime_ns: meta.ctime() as i128 * 1_000_000_000 + meta.ctime_nsec() as i128,
+            ino: meta.ino(),
+            racy: mtime_ns + RACY_WINDOW.as_nanos() as i128 >= scan_time_ns,
+        }
+    }
+}
+
+/// The `stat` of every memory file at the last scan, by path relative to the root.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatCache {
+    version: u32,
+    entries: HashMap<String, Stat>,
+}
+
+/// What a [`scan`] found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Scan {
+    /// Files that are new, changed, or racy since the cache, sorted.
+    pub changed: Vec<String>,
+    /// Files in the cache that are gone, sorted.
+    pub deleted: Vec<String>,
+    /// The cache as of this scan.
+    pub cache: StatCache,
+}
+
+impl Scan {
+    /// Returns true when the scan's cache differs from the one it started from, so it is
+    /// worth saving.
+    pub fn cache_changed(&self, old: &StatCache) -> bool {
+        self.cache != *old
+    }
+}
+
+/// The file holding the cache as of the last scan, in the folder given to [`StatCache::load`].
+const CACHE_FILE: &str = "stat-cache";
+/// The file of changes recorded since: one length-prefixed record per changed path.
+const JOURNAL_FILE: &str = "stat-journal";
+
+impl StatCache {
+    /// Reads the cache saved in `dir`, plus the changes journaled since; `None` when there is
+    /// no cache, or it is unreadable or of another version. A torn journal record (a crash in
+    /// the middle of an append) ends the replay; whatever it missed is found by the next scan.
+    pub fn load(dir: &Path) -> Option<StatCache> {
+        let path = dir.join(CACHE_FILE);
+        let bytes = std::fs::read(&path).ok()?;
+        let mut cache = match postcard::from_bytes::<StatCache>(&bytes) {
+            Ok(cache) if cache.version == VERSION => cache,
+            _ => {
+                tracing::debug!("ignoring stat cache {} (unreadable or old)", path.display());
+                return None;
+            }
+        };
+        let journal = std::fs::read(dir.join(JOURNAL_FILE)).unwrap_or_default();
+        let mut rest = &journal[..];
+        while let Some((len, tail)) = rest.split_first_chunk::<4>() {
+            let len = u32::from_le_bytes(*len) as usize;
+            let Some(record) = tail.get(..len) else { break };
+            let Ok((path, stat)) = postcard::from_bytes::<(String, Option<Stat>)>(record) else {
+                break;
+            };
+            cache.apply(path, stat);
+            rest = &tail[len..];
+        }
+        Some(cache)
+    }
+
+    /// Saves the cache atomically in `dir` and empties the journal. No fsync: the cache is a
+    /// hint, rebuilt when lost. The caller holds the write lock.
+    pub fn save(&self, dir: &Path) -> std::io::Result<()> {
+        let bytes = postcard::to_stdvec(self).map_err(std::io::Error::other)?;
+        std::fs::create_dir_all(dir)?;
+        let mut tmp = tempfile::Builder::new()
+            .prefix(".stat-cache-")
+            .tempfile_in(dir)?;
+        tmp.write_all(&bytes)?;
+        tmp.persist(dir.join(CACHE_FILE)).map_err(|e| e.error)?;
+        match std::fs::remove_file(dir.join(JOURNAL_FILE)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+            _ => Ok(()),
+        }
+    }
+
+    /// Stats `paths` (relative to `root`) now, records them in this cache and appends them to
+    /// the journal in `dir`, so that every process sees them (a file memdir wrote and a person
+    /// then deleted must be missed by no one). The caller holds the write lock.
+    pub fn record(&mut self, root: &Path, dir: &Path, paths: &[String]) -> std::io::Result<()> {
+        let now = scan_time_ns();
+        let mut frames = Vec::new();
+        for path in paths {
+            let stat = match std::fs::symlink_metadata(root.join(path)) {
+                Ok(meta) => Some(Stat::of(&meta, now)),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+                Err(e) => return Err(e),
+            };
+            let record = postcard::to_stdvec(&(path, stat)).map_err(std::io::Error::other)?;
+            frames.extend_from_slice(&(record.len() as u32).to_le_bytes());
+            frames.extend_from_slice(&record);
+            self.apply(path.clone(), stat);
+        }
+        if !dir.join(CACHE_FILE).exists() {
+            // No base to journal against: the next scan builds one.
+            return Ok(());
+        }
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(dir.join(JOURNAL_FILE))?
+            .write_all(&frames)
+    }
+
+    fn apply(&mut self, path: String, stat: Option<Stat>) {
+        match stat {
+            Some(s) => self.entries.insert(path, s),
+            None => self.entries.remove(&path),
+        };
+    }
+
+    /// Returns how many files the cache knows.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Returns true when the cache knows no file.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+fn scan_time_ns() -> i128 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_nanos() as i128
+}
+
+/// Stats every file under `root` that `wanted` accepts (by relative path with `/`), in
+/// parallel, and compares each with `old`.
+///
+/// Hidden entries (names starting with `.`) are skipped; symlinks are reported by their own
+/// `stat`, never followed.
+pub fn scan(
+    root: &Path,
+    old: &StatCache,
+    wanted: impl Fn(&str) -> bool + Sync,
+) -> std::io::Result<Scan> {
+    let scan_time_ns = scan_time_ns();
+    let files = list(root, &wanted)?;
+    let stats: Vec<(String, std::io::Result<Stat>)> = files
+        .into_par_iter()
+        .map(|(path, entry)| {
+            let stat = entry.metadata().map(|m| Stat::of(&m, scan_time_ns));
+            (path, stat)
+        })
+        .collect();
+    let mut entries = HashMap::with_capacity(stats.len());
+    let mut changed = Vec::new();
+    for (path, stat) in stats {
+        let stat = match stat {
+            Ok(s) => s,
+            // Removed between readdir and stat: it is gone.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(e),
+        };
+        if stat.racy || old.entries.get(&path) != Some(&stat) {
+            changed.push(path.clone());
+        }
+        entries.insert(path, stat);
+    }
+    let mut deleted: Vec<String> = old
+        .entries
+        .keys()
+        .filter(|p| !entries.contains_key(*p))
+        .cloned()
+        .collect();
+    changed.sort();
+    deleted.sort();
+    Ok(Scan {
+        changed,
+        deleted,
+        cache: StatCache {
+            version: VERSION,
+            entries,
+        },
+    })
+}
+
+/// Lists `(relative path, entry)` for every wanted file under `root`.
+fn list(
+    root: &Path,
+    wanted: &(impl Fn(&str) -> bool + Sync),
+) -> std::io::Result<Vec<(String, std::fs::DirEntry)>> {
+    let mut out = Vec::new();
+    let mut stack: Vec<(String, PathBuf)> = vec![(String::new(), root.to_owned())];
+    while let Some((rel, dir)) = stack.pop() {
+        for entry in std::fs::read_dir(&dir)? {
+            let entry = entry?;
+            let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
+                continue;
+            };
+            if name.starts_with('.') {
+                continue;
+            }
+            let path = if rel.is_empty() {
+                name
+            } else {
+                format!("{rel}/{name}")
+            };
+            if entry.file_type()?.is_dir() {
+                stack.push((path, entry.path()));
+            } else if wanted(&path) {
+                out.push((path, entry));
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn md(p: &str) -> bool {
+        p.ends_with(".md")
+    }
+
+    #[test]
+    fn reports_new_changed_and_deleted_files_and_nothing_else() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("fact")).unwrap();
+        std::fs::create_dir_all(root.join(".git")).unwrap();
+        std::fs::write(root.join("fact/a.md"), "a").unwrap();
+        std::fs::write(root.join("fact/b.md"), "b").unwrap();
+        std::fs::write(root.join("fact/c.txt"), "c").unwrap();
+        std::fs::write(root.join(".git/x.md"), "hidden").unwrap();
+
+        let first = scan(root, &StatCache::default(), md).unwrap();
+        assert_eq!(first.changed, ["fact/a.md", "fact/b.md"]);
+        assert_eq!(first.cache.len(), 2);
+
+        // Age the entries past the racy window by rewriting the cache's view of them: an
+        // old file whose stat is unchanged is not a candidate.
+        let mut aged = first.cache.clone();
+        for stat in aged.entries.values_mut() {
+            stat.racy = false;
+        }
+        let same = scan(root, &aged, md).unwrap();
+        let still_racy: Vec<&String> = same.changed.iter().collect();
+        // Files written a moment ago are racy, so they stay candidates; that is the point.
+        assert_eq!(still_racy.len(), 2);
+
+        std::fs::remove_file(root.join("fact/b.md")).unwrap();
+        std::fs::write(root.join("fact/d.md"), "d").unwrap();
+        let next = scan(root, &same.cache, md).unwrap();
+        assert_eq!(next.deleted, ["fact/b.md"]);
+        assert!(next.changed.contains(&"fact/d.md".to_owned()));
+    }
+
+    #[test]
+    fn an_old_unchanged_file_is_trusted_and_a_rewrite_is_seen() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let file = root.join("a.md");
+        std::fs::write(&file, "one").unwrap();
+        let old = SystemTime::now() - Duration::from_secs(60);
+        std::fs::File::options()
+            .write(true)
+            .open(&file)
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
+        let first = scan(root, &StatCache::default(), md).unwrap();
+        let again = scan(root, &first.cache, md).unwrap();
+        assert!(again.changed.is_empty(), "{:?}", again.changed);
+        assert!(!again.cache_changed(&first.cache));
+
+        // Same size, new content: the modification time (and change time) give it away.
+        std::fs::write(&file, "two").unwrap();
+        let after = scan(root, &again.cache, md).unwrap();
+        assert_eq!(after.changed, ["a.md"]);
+    }
+
+    #[test]
+    fn the_cache_survives_a_save_and_load_with_its_journal() {
+        let dir = tempfile::tempdir().unwrap();
+        let (root, cache_dir) = (dir.path(), dir.path().join(".cache"));
+        std::fs::write(root.join("a.md"), "a").unwrap();
+        let s = scan(root, &StatCache::default(), md).unwrap();
+        s.cache.save(&cache_dir).unwrap();
+        assert_eq!(StatCache::load(&cache_dir).as_ref(), Some(&s.cache));
+
+        // A file written (and journaled) by one process is known to the next, so deleting
+        // it by hand is seen as a deletion.
+        let mut cache = s.cache.clone();
+        std::fs::write(root.join("b.md"), "b").unwrap();
+        cache.record(root, &cache_dir, &["b.md".into()]).unwrap();
+        let loaded = StatCache::load(&cache_dir).unwrap();
+        assert_eq!(loaded, cache);
+        std::fs::remove_file(root.join("b.md")).unwrap();
+        assert_eq!(scan(root, &loaded, md).unwrap().deleted, ["b.md"]);
+
+        // A torn record at the end is ignored; a garbled cache is no cache.
+        let journal = cache_dir.join(JOURNAL_FILE);
+        let mut bytes = std::fs::read(&journal).unwrap();
+        bytes.extend_from_slice(&[200, 0, 0, 0, 1, 2]);
+        std::fs::write(&journal, bytes).unwrap();
+        assert_eq!(StatCache::load(&cache_dir), Some(cache));
+        std::fs::write(cache_dir.join(CACHE_FILE), b"garbage").unwrap();
+        assert_eq!(StatCache::load(&cache_dir), None);
+    }
+}
