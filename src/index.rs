@@ -33,7 +33,7 @@ use crate::memory::{Memory, Revision, Timestamp};
 use crate::parse::Passage;
 
 /// Bump when the schema or what is indexed changes: older indexes are then rebuilt.
-const SCHEMA_VERSION: u32 = 1;
+const SCHEMA_VERSION: u32 = 2;
 const TOKENIZER: &str = "memdir_en";
 const KIND_MEMORY: &str = "m";
 const KIND_PASSAGE: &str = "p";
@@ -148,6 +148,7 @@ struct Fields {
     kind: Field,
     id: Field,
     path: Field,
+    label: Field,
     title: Field,
     heading: Field,
     body: Field,
@@ -178,6 +179,7 @@ fn schema() -> (Schema, Fields) {
         kind: b.add_text_field("kind", STRING),
         id: b.add_text_field("id", STRING | STORED),
         path: b.add_text_field("path", STRING | STORED),
+        label: b.add_text_field("label", STORED),
         title: b.add_text_field("title", text.clone()),
         heading: b.add_text_field("heading", text.clone()),
         body: b.add_text_field("body", text.clone()),
@@ -343,12 +345,18 @@ impl Index {
     fn documents(&self, m: &IndexedMemory<'_>) -> Vec<TantivyDocument> {
         let f = &self.fields;
         let front = &m.memory.front;
-        let base = || {
+        // Only passage documents carry the searchable text fields, so a text query never
+        // matches a memory document and needs no `kind` filter (which would double its cost).
+        let base = |searchable: bool| {
             let mut d = TantivyDocument::default();
             d.add_text(f.id, front.id.as_str());
             d.add_text(f.path, &m.memory.path);
-            d.add_text(f.title, &front.title);
-            d.add_text(f.tags, front.tags.join(" "));
+            if searchable {
+                d.add_text(f.title, &front.title);
+                d.add_text(f.tags, front.tags.join(" "));
+            } else {
+                d.add_text(f.label, &front.title);
+            }
             for tag in &front.tags {
                 d.add_text(f.tag, tag);
             }
@@ -367,7 +375,7 @@ impl Index {
             d
         };
         let mut docs = Vec::with_capacity(m.passages.len() + 1);
-        let mut meta = base();
+        let mut meta = base(false);
         meta.add_text(f.kind, KIND_MEMORY);
         docs.push(meta);
         let header_only = [Passage {
@@ -382,7 +390,7 @@ impl Index {
             &m.passages[..]
         };
         for p in passages {
-            let mut d = base();
+            let mut d = base(true);
             d.add_text(f.kind, KIND_PASSAGE);
             d.add_text(f.body, &p.text);
             if let Some(h) = &p.heading {
@@ -405,9 +413,16 @@ impl Index {
         ))
     }
 
-    fn filtered(&self, kind: &str, main: Option<Box<dyn Query>>, filter: &Filter) -> BooleanQuery {
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> =
-            vec![(Occur::Must, self.term(self.fields.kind, kind))];
+    fn filtered(
+        &self,
+        kind: Option<&str>,
+        main: Option<Box<dyn Query>>,
+        filter: &Filter,
+    ) -> BooleanQuery {
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        if let Some(kind) = kind {
+            clauses.push((Occur::Must, self.term(self.fields.kind, kind)));
+        }
         if let Some(q) = main {
             clauses.push((Occur::Must, q));
         }
@@ -433,7 +448,11 @@ impl Index {
     ) -> Result<Vec<Hit>, IndexError> {
         let f = &self.fields;
         let text_query = self.text_query(query);
-        let q = self.filtered(KIND_PASSAGE, Some(text_query), filter);
+        let q: Box<dyn Query> = if *filter == Filter::default() {
+            text_query
+        } else {
+            Box::new(self.filtered(None, Some(text_query), filter))
+        };
         let searcher = self.reader.searcher();
         let mut want = limit.saturating_mul(4).max(16);
         loop {
@@ -530,7 +549,7 @@ impl Index {
         Summary {
             id: first_str(doc, f.id),
             path: first_str(doc, f.path),
-            title: first_str(doc, f.title),
+            title: first_str(doc, f.label),
             kind: first_str(doc, f.mtype),
             tags: all_str(doc, f.tag),
             scope: Some(first_str(doc, f.scope)).filter(|s| !s.is_empty()),
@@ -557,7 +576,7 @@ impl Index {
 
     /// Returns every indexed memory that passes `filter`, sorted by path.
     pub fn list(&self, filter: &Filter) -> Result<Vec<Summary>, IndexError> {
-        let q = self.filtered(KIND_MEMORY, None, filter);
+        let q = self.filtered(Some(KIND_MEMORY), None, filter);
         let mut all = self.collect_summaries(&q)?;
         all.sort_by(|a, b| a.path.cmp(&b.path));
         Ok(all)
