@@ -10,6 +10,7 @@ pub use crate::config::ConfigError;
 pub use crate::index::IndexError;
 pub use crate::parse::ParseError;
 pub use crate::store::StoreError;
+pub use crate::transcript::TranscriptError;
 
 /// Result alias used throughout memdir.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -29,6 +30,9 @@ pub enum Error {
     /// The search index could not be read or written.
     #[error(transparent)]
     Index(#[from] IndexError),
+    /// A conversation transcript could not be read.
+    #[error(transparent)]
+    Transcript(#[from] TranscriptError),
     /// No memory has this id.
     #[error("no memory with id `{id}`")]
     NotFound {

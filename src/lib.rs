@@ -39,6 +39,7 @@ pub mod memory;
 pub mod parse;
 pub mod store;
 pub mod template;
+pub mod transcript;
 pub mod worktree;
 
 pub use config::Config;
