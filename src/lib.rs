@@ -46,8 +46,8 @@ pub use config::Config;
 pub use error::{Error, Result};
 pub use index::{Filter, Hit, Summary};
 pub use memdir::{
-    Memdir, NewMemory, Problem, Provenance, Refresh, SearchQuery, Status, Update, Written,
-    is_memory_path,
+    ImportOptions, ImportStatus, Imported, Memdir, NewMemory, Problem, Provenance, Refresh,
+    SearchQuery, Status, Update, Written, is_memory_path,
 };
 pub use memory::{FrontMatter, Memory, MemoryId, Revision, Source, Timestamp};
 pub use store::Author;

@@ -8,6 +8,7 @@ mod test_cas;
 mod test_cli;
 mod test_format;
 mod test_hand_edits;
+mod test_import;
 mod test_index;
 mod test_proptest;
 mod test_store;

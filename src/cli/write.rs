@@ -66,6 +66,7 @@ pub fn cmd_add(g: &Globals, args: AddArgs) -> Result<(), CliError> {
         scope: args.scope,
         pinned: args.pin,
         expires: args.expires,
+        ..NewMemory::default()
     };
     let written = mem.remember(new, &args.provenance.provenance())?;
     if g.json {

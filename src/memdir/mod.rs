@@ -20,11 +20,15 @@ use crate::store::{Author, CommitMessage, FileWrite, Store};
 use crate::worktree::StatCache;
 use crate::{Error, Result};
 
+mod import;
 mod sync;
 mod types;
 mod write;
 
-pub use types::{NewMemory, Problem, Provenance, Refresh, SearchQuery, Status, Update, Written};
+pub use types::{
+    ImportOptions, ImportStatus, Imported, NewMemory, Problem, Provenance, Refresh, SearchQuery,
+    Status, Update, Written,
+};
 
 /// A memory repository: Markdown files in git, with a search index.
 ///

@@ -1,6 +1,7 @@
 //! The values that go in and out of [`Memdir`](super::Memdir) calls: provenance, new memories,
 //! updates, search requests, and the reports writes and checks return.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use serde::Serialize;
@@ -64,9 +65,17 @@ impl Provenance {
 /// A memory to add. Only the text is required.
 ///
 /// ```
-/// use memdir::NewMemory;
+/// use memdir::{MemoryId, NewMemory, Timestamp};
 /// let m = NewMemory::new("Alice prefers dark mode.").title("Prefers dark mode").kind("preference").tag("ui");
 /// assert_eq!(m.tags, ["ui"]);
+///
+/// // Importers can fix the id, the date, the session and extra front-matter keys.
+/// let m = NewMemory::new("- [t1] **Alice:** Hi")
+///     .id(MemoryId::parse("standup-2026-11-25").unwrap())
+///     .created(Timestamp::parse("2026-11-25").unwrap())
+///     .session("standup")
+///     .extra("speakers", serde_json::json!(["Alice"]));
+/// assert_eq!(m.extra["speakers"][0], "Alice");
 /// ```
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct NewMemory {
@@ -84,6 +93,18 @@ pub struct NewMemory {
     pub pinned: bool,
     /// Stop believing it after this time.
     pub expires: Option<Timestamp>,
+    /// The id to give it; generated from the title when absent. If a memory already has this
+    /// id, the write fails with [`Error::DuplicateId`](crate::Error::DuplicateId).
+    pub id: Option<MemoryId>,
+    /// When it was first written, such as the date of an imported conversation; `updated`
+    /// starts equal to it. Now when absent.
+    pub created: Option<Timestamp>,
+    /// The session recorded in `source.session`, instead of the provenance's (the commit
+    /// trailers keep the provenance's).
+    pub session: Option<String>,
+    /// Front-matter keys beyond the known ones, written after them in key order. Keys are
+    /// ASCII letters, digits, `_` and `-`, and may not be a known field.
+    pub extra: BTreeMap<String, serde_json::Value>,
 }
 
 impl NewMemory {
@@ -118,6 +139,71 @@ impl NewMemory {
     pub fn pinned(mut self, pinned: bool) -> Self {
         self.pinned = pinned;
         self
+    }
+    /// Sets the id instead of generating one.
+    pub fn id(mut self, id: MemoryId) -> Self {
+        self.id = Some(id);
+        self
+    }
+    /// Sets the creation time (and so the first `updated`).
+    pub fn created(mut self, created: Timestamp) -> Self {
+        self.created = Some(created);
+        self
+    }
+    /// Sets the session recorded in `source.session`.
+    pub fn session(mut self, session: impl Into<String>) -> Self {
+        self.session = Some(session.into());
+        self
+    }
+    /// Sets an extra front-matter key.
+    pub fn extra(mut self, key: impl Into<String>, value: impl Into<serde_json::Value>) -> Self {
+        self.extra.insert(key.into(), value.into());
+        self
+    }
+}
+
+/// How [`Memdir::import`](super::Memdir::import) files a transcript's sessions.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImportOptions {
+    /// Type of the session memories; `event` when absent.
+    pub kind: Option<String>,
+    /// Tags added to every session memory, after `transcript`.
+    pub tags: Vec<String>,
+    /// Scope of every session memory, such as `user:alice`.
+    pub scope: Option<String>,
+}
+
+/// What [`Memdir::import`](super::Memdir::import) did with one session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Imported {
+    /// The session's memory.
+    pub id: String,
+    /// Its path.
+    pub path: String,
+    /// The session id from the transcript.
+    pub session: String,
+    /// How many turns the session has.
+    pub turns: usize,
+    /// Whether the memory was written now or was there already.
+    pub status: ImportStatus,
+}
+
+/// Whether an imported session was written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ImportStatus {
+    /// Written by this import.
+    Added,
+    /// Already in the repository (imported before); left as it is.
+    Skipped,
+}
+
+impl std::fmt::Display for ImportStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ImportStatus::Added => "added",
+            ImportStatus::Skipped => "skipped",
+        })
     }
 }
 

@@ -2,7 +2,7 @@
 //! validates before touching anything, writes and commits through the store as exactly one
 //! commit with provenance trailers, then catches the index up.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::{Memdir, NewMemory, Provenance, Update, Written, config_problem, is_memory_path};
@@ -39,11 +39,13 @@ impl Memdir {
         }
     }
 
+    /// Checks `new` and renders its file. `taken` holds the ids and paths of the memories
+    /// prepared before it in the same commit.
     fn prepare_new(
         &self,
         new: NewMemory,
         prov: &Provenance,
-        taken: &mut BTreeSet<String>,
+        taken: &mut BTreeMap<String, String>,
     ) -> Result<(Memory, Vec<u8>)> {
         let text = new.text.trim_end();
         if text.trim().is_empty() {
@@ -67,14 +69,38 @@ impl Memdir {
                 )));
             }
         }
+        for key in new.extra.keys() {
+            check_extra_key(key)?;
+        }
         let slug = parse::slugify(&title);
-        let id = self.new_id(&slug)?;
+        let id = match new.id {
+            Some(id) => id,
+            None => self.new_id(&slug)?,
+        };
         let mut path = format!("{kind}/{slug}.md");
-        if taken.contains(&path) || self.root.join(&path).symlink_metadata().is_ok() {
+        let path_taken = |p: &str| {
+            taken.values().any(|t| t == p) || self.root.join(p).symlink_metadata().is_ok()
+        };
+        if path_taken(&path) {
             path = format!("{kind}/{id}.md");
         }
-        taken.insert(path.clone());
-        let now = Timestamp::now();
+        // An explicit id may be in use; a generated one never is (see `new_id`).
+        let mut holders: Vec<String> = self
+            .index
+            .find_id(id.as_str())?
+            .into_iter()
+            .map(|s| s.path)
+            .collect();
+        holders.extend(taken.get(id.as_str()).cloned());
+        if !holders.is_empty() {
+            holders.push(path);
+            return Err(Error::DuplicateId {
+                id: id.to_string(),
+                paths: holders,
+            });
+        }
+        taken.insert(id.to_string(), path.clone());
+        let created = new.created.unwrap_or_else(Timestamp::now);
         let mut tags: Vec<String> = Vec::new();
         for t in new.tags {
             let t = t.trim().to_owned();
@@ -82,18 +108,22 @@ impl Memdir {
                 tags.push(t);
             }
         }
+        let mut source = prov.source();
+        if let Some(session) = new.session {
+            source.session = Some(session);
+        }
         let front = FrontMatter {
             id,
             title,
             kind,
             tags,
             scope: new.scope.filter(|s| !s.trim().is_empty()),
-            created: Some(now),
-            updated: Some(now),
+            created: Some(created),
+            updated: Some(created),
             pinned: new.pinned,
             expires: new.expires,
-            source: prov.source(),
-            extra: BTreeMap::new(),
+            source,
+            extra: new.extra,
         };
         let content = parse::render_new(&front, &format!("{text}\n"));
         let memory = parse::parse_memory(
@@ -101,6 +131,12 @@ impl Memdir {
             content.as_bytes(),
             Store::revision_of(content.as_bytes()),
         )?;
+        if memory.front.extra != front.extra {
+            return Err(Error::invalid(format!(
+                "the extra front-matter of `{}` does not read back as given: use strings, booleans, lists and maps",
+                front.id
+            )));
+        }
         Ok((memory, content.into_bytes()))
     }
 
@@ -110,22 +146,39 @@ impl Memdir {
         Ok(written.remove(0))
     }
 
-    /// Adds many memories in a single commit.
+    /// Adds many memories in a single commit (`Memdir-Op: add`, one `Memdir-Id` each). If any
+    /// memory is invalid, nothing is written.
     pub fn remember_batch(&self, news: Vec<NewMemory>, prov: &Provenance) -> Result<Vec<Written>> {
         if news.is_empty() {
             return Ok(Vec::new());
         }
         let lock = self.lock()?;
         self.catch_up(false, None, Some(&lock))?;
-        let mut taken = BTreeSet::new();
+        self.write_new(&lock, news, prov, "add")
+    }
+
+    /// Writes new memories as one commit with `Memdir-Op: <op>` and one `Memdir-Id` trailer
+    /// each, then catches the index up. Checks every memory before writing any. The caller
+    /// holds `lock` and has caught the index up under it.
+    pub(super) fn write_new(
+        &self,
+        lock: &WriteLock,
+        news: Vec<NewMemory>,
+        prov: &Provenance,
+        op: &str,
+    ) -> Result<Vec<Written>> {
+        if news.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut taken = BTreeMap::new();
         let mut prepared = Vec::with_capacity(news.len());
         for new in news {
             prepared.push(self.prepare_new(new, prov, &mut taken)?);
         }
         let ids: Vec<&MemoryId> = prepared.iter().map(|(m, _)| m.id()).collect();
         let subject = match prepared.as_slice() {
-            [(m, _)] => format!("add: {} ({})", m.front.title, m.id()),
-            many => format!("add: {} memories", many.len()),
+            [(m, _)] => format!("{op}: {} ({})", m.front.title, m.id()),
+            many => format!("{op}: {} memories", many.len()),
         };
         let body = (prepared.len() > 1).then(|| {
             prepared
@@ -137,7 +190,7 @@ impl Memdir {
         let message = CommitMessage {
             subject,
             body,
-            trailers: prov.trailers("add", &ids),
+            trailers: prov.trailers(op, &ids),
         };
         let writes: Vec<FileWrite> = prepared
             .iter()
@@ -150,7 +203,7 @@ impl Memdir {
             .store()
             .commit(&writes, &message, prov.author.as_ref())?;
         let paths: Vec<String> = writes.into_iter().map(|w| w.path).collect();
-        self.catch_up(false, Some(&paths), Some(&lock))?;
+        self.catch_up(false, Some(&paths), Some(lock))?;
         Ok(prepared
             .into_iter()
             .map(|(m, _)| Written {
@@ -445,6 +498,25 @@ impl Memdir {
         self.catch_up(false, Some(&[write.path]), Some(lock))?;
         Ok(commit.map(|c| c.0))
     }
+}
+
+/// Fails unless `key` can be an extra front-matter key: a plain YAML key that is not one of
+/// the fields memdir reads.
+fn check_extra_key(key: &str) -> Result<()> {
+    const KNOWN: &[&str] = &[
+        "id", "title", "type", "tags", "scope", "created", "updated", "pinned", "expires", "source",
+    ];
+    let plain = key.starts_with(|c: char| c.is_ascii_alphabetic())
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if !plain || KNOWN.contains(&key) {
+        return Err(Error::invalid(format!(
+            "invalid extra front-matter key {key:?}: use ASCII letters, digits, `_` and `-`, and none of {}",
+            KNOWN.join(", ")
+        )));
+    }
+    Ok(())
 }
 
 /// Fails with [`Error::Conflict`] unless `memory` is at the `expect`ed revision (if any).
