@@ -480,7 +480,7 @@ fn every_subcommand_has_help() {
     let out = env.run_in(env.root(), &["--help"]).success();
     let subcommands = [
         "init", "add", "show", "list", "update", "edit", "rm", "search", "check", "status",
-        "commit", "reindex",
+        "commit", "reindex", "import",
     ];
     for sub in subcommands {
         assert!(
@@ -497,4 +497,79 @@ fn every_subcommand_has_help() {
         );
     }
     env.run_in(env.root(), &["--version"]).success();
+}
+
+#[test]
+fn import_reports_each_session_and_skips_them_the_second_time() {
+    let env = TestEnv::init();
+    std::fs::write(
+        env.root().join("chat.jsonl"),
+        concat!(
+            r#"{"session": "mon", "role": "user", "content": "Where is staging?", "time": "2026-11-23"}"#,
+            "\n",
+            r#"{"session": "mon", "role": "assistant", "content": "Port 8443."}"#,
+            "\n",
+            r#"{"session": "tue", "role": "user", "content": "Thanks."}"#,
+            "\n",
+        ),
+    )
+    .unwrap();
+    let _guard = settings().bind_to_scope();
+    let out = env.run(&["import", "../chat.jsonl", "--tag", "chat", "--agent", "cli"]);
+    insta::assert_snapshot!(out, @r"
+    added mon-[ID]  event/user-and-assistant-23-november-2026.md  (2 turns)
+    added tue-[ID]  event/user-tue.md  (1 turn)
+    Imported 2 sessions (3 turns) from ../chat.jsonl.
+    ");
+    assert_eq!(env.trailer("HEAD", "Memdir-Op"), ["import"]);
+    assert_eq!(env.trailer("HEAD", "Memdir-Agent"), ["cli"]);
+    let again = env.run(&["import", "../chat.jsonl", "--json"]);
+    insta::assert_snapshot!(again, @r#"
+    [
+      {
+        "id": "mon-[ID]",
+        "path": "event/user-and-assistant-23-november-2026.md",
+        "session": "mon",
+        "turns": 2,
+        "status": "skipped"
+      },
+      {
+        "id": "tue-[ID]",
+        "path": "event/user-tue.md",
+        "session": "tue",
+        "turns": 1,
+        "status": "skipped"
+      }
+    ]
+    "#);
+    let hits = env
+        .run(&[
+            "search", "staging", "--type", "event", "--tag", "chat", "--json",
+        ])
+        .success()
+        .json();
+    assert_eq!(hits[0]["snippet"], "- [t1] **user:** Where is staging?");
+
+    // stdin, and a bad line: an error naming the line, a hint, and no commit.
+    let commits = env.commit_count();
+    let out = env.run_stdin(
+        &["import", "-"],
+        "{\"role\": \"user\", \"content\": \"hi\"}\n{\"role\": \n",
+    );
+    insta::assert_snapshot!(out, @r"
+    ------- stderr -------
+    error: stdin:2:9: invalid JSON: EOF while parsing a value; each line of a JSONL transcript is one complete JSON object
+    hint: if the format was guessed wrong, name it with --format json, jsonl or locomo
+    [exit status: 1]
+    ");
+    assert_eq!(env.commit_count(), commits);
+    assert_eq!(env.git_status(), "");
+    let out = env.run_stdin(
+        &["import", "-", "--format", "jsonl"],
+        "{\"role\": \"user\", \"content\": \"hi\"}\n",
+    );
+    insta::assert_snapshot!(out, @r"
+    added stdin-[ID]  event/user-stdin.md  (1 turn)
+    Imported 1 session (1 turn) from stdin.
+    ");
 }

@@ -131,7 +131,7 @@ fn json_and_locomo_keep_conversation_speakers_and_date() {
     let sessions: Vec<&str> = report.iter().map(|r| r.session.as_str()).collect();
     assert_eq!(sessions, ["w47", "standups/session_2"]);
     let second = mem.get(&report[1].id).unwrap();
-    assert_eq!(second.front.title, "Ana and Bo");
+    assert_eq!(second.front.title, "Ana and Bo (standups/session_2)");
     assert_eq!(second.front.extra["conversation"], "standups");
     assert!(!second.front.extra.contains_key("date"));
     assert_eq!(env.commit_count(), 3);

@@ -12,6 +12,7 @@ mod check;
 mod commit;
 mod edit;
 mod error;
+mod import;
 mod init;
 mod list;
 mod reindex;
@@ -56,6 +57,7 @@ enum Command {
     Status(status::StatusArgs),
     Commit(commit::CommitArgs),
     Reindex(reindex::ReindexArgs),
+    Import(import::ImportArgs),
 }
 
 /// Where a write came from; recorded in commit trailers (`Memdir-Session`, `Memdir-Agent`,
@@ -225,5 +227,6 @@ pub fn run() -> Result<(), CliError> {
         Command::Status(a) => status::cmd_status(&g, a),
         Command::Commit(a) => commit::cmd_commit(&g, a),
         Command::Reindex(a) => reindex::cmd_reindex(&g, a),
+        Command::Import(a) => import::cmd_import(&g, a),
     }
 }

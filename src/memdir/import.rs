@@ -21,7 +21,8 @@ impl Memdir {
     ///
     /// Each session memory holds the session's turns as a list (one passage per turn, see
     /// [`Session::render_body`]); its type is `event` unless `options` say otherwise, its
-    /// tags start with `transcript`, its title names the speakers and the date, `created` is
+    /// tags start with `transcript`, its title names the speakers and the date (or, for an
+    /// undated session, the session id), `created` is
     /// the session's time when known, `source.session` is the session id, and the extra keys
     /// `conversation`, `speakers` and `date` keep what the transcript said.
     ///
@@ -116,10 +117,11 @@ fn session_memory(session: &Session, id: MemoryId, options: &ImportOptions) -> N
         }
         None => session.date_text.clone(),
     };
-    let mut title = join_names(&speakers);
-    if let Some(date) = date {
-        title = format!("{title}, {date}");
-    }
+    // Undated sessions are told apart by their id.
+    let title = match date {
+        Some(date) => format!("{}, {date}", join_names(&speakers)),
+        None => format!("{} ({})", join_names(&speakers), session.id),
+    };
     let mut new = NewMemory::new(session.render_body())
         .id(id)
         .title(title)
@@ -219,5 +221,8 @@ mod tests {
         let new = session_memory(&s, session_id(&s).unwrap(), &ImportOptions::default());
         assert_eq!(new.title.as_deref(), Some("A and B, the day after"));
         assert_eq!(new.created, None);
+        s.date_text = None;
+        let new = session_memory(&s, session_id(&s).unwrap(), &ImportOptions::default());
+        assert_eq!(new.title.as_deref(), Some("A and B (c/s1)"));
     }
 }
