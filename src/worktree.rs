@@ -81,6 +81,8 @@ impl Scan {
 const CACHE_FILE: &str = "stat-cache";
 /// The file of changes recorded since: one length-prefixed record per changed path.
 const JOURNAL_FILE: &str = "stat-journal";
+/// Past this size, recording saves the whole cache instead of growing the journal.
+const MAX_JOURNAL_BYTES: u64 = 4 << 20;
 
 impl StatCache {
     /// Reads the cache saved in `dir`, plus the changes journaled since; `None` when there is
@@ -147,11 +149,15 @@ impl StatCache {
             // No base to journal against: the next scan builds one.
             return Ok(());
         }
-        std::fs::OpenOptions::new()
+        let mut journal = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
-            .open(dir.join(JOURNAL_FILE))?
-            .write_all(&frames)
+            .open(dir.join(JOURNAL_FILE))?;
+        if journal.metadata()?.len() > MAX_JOURNAL_BYTES {
+            drop(journal);
+            return self.save(dir);
+        }
+        journal.write_all(&frames)
     }
 
     fn apply(&mut self, path: String, stat: Option<Stat>) {

@@ -581,3 +581,18 @@ fn a_memory_moved_by_hand_is_found_at_its_new_path() {
     let hits = search(&env.open(), "tusks");
     assert_eq!((hits.len(), hits[0].path.as_str()), (1, "note/walrus.md"));
 }
+
+#[test]
+fn list_sees_what_another_handle_committed() {
+    let (env, mem) = TestEnv::init_lib();
+    let other = env.open();
+    assert!(other.list(&Filter::default()).unwrap().is_empty());
+    let w = mem
+        .remember(NewMemory::new("Walruses have tusks."), &prov())
+        .unwrap();
+    let listed = other.list(&Filter::default()).unwrap();
+    assert_eq!(
+        listed.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(),
+        [w.id.as_str()]
+    );
+}

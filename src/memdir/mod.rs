@@ -262,7 +262,24 @@ impl Memdir {
 
     /// Lists memories that pass `filter`, sorted by path.
     pub fn list(&self, filter: &Filter) -> Result<Vec<Summary>> {
+        self.catch_up_with_commits()?;
         Ok(self.index.list(filter)?)
+    }
+
+    /// Catches up with commits other handles or processes made since this handle last looked
+    /// (cheap: a HEAD comparison when nothing happened). Hand edits wait for
+    /// [`Memdir::refresh`].
+    fn catch_up_with_commits(&self) -> Result<()> {
+        let fresh = {
+            let head = self.store().head()?;
+            let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+            state.as_ref().is_some_and(|s| s.head == head)
+        };
+        if !fresh {
+            self.index.reload()?;
+            self.catch_up(false, None, None)?;
+        }
+        Ok(())
     }
 
     /// Searches passages with BM25 and returns the best passage of each matching memory (or
@@ -271,16 +288,7 @@ impl Memdir {
     /// Sees every write made through memdir at once. Hand edits are seen after
     /// [`Memdir::refresh`] (which `open` runs, so each CLI command sees them).
     pub fn search(&self, query: &SearchQuery) -> Result<Vec<Hit>> {
-        let fresh = {
-            let head = self.store().head()?;
-            let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-            state.as_ref().is_some_and(|s| s.head == head)
-        };
-        if !fresh {
-            // Another process committed: catch up with commits (cheap) before searching.
-            self.index.reload()?;
-            self.catch_up(false, None, None)?;
-        }
+        self.catch_up_with_commits()?;
         let limit = query.limit.unwrap_or(self.config.search.limit);
         let per_memory = query.per_memory.unwrap_or(1).max(1);
         Ok(self

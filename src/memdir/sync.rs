@@ -3,9 +3,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use rayon::prelude::*;
+
 use super::{Memdir, Refresh, is_memory_path};
 use crate::index::{IndexState, IndexedMemory};
 use crate::lock::WriteLock;
+use crate::memory::Revision;
 use crate::parse;
 use crate::store::Store;
 use crate::worktree::{self, Scan, StatCache};
@@ -129,8 +132,12 @@ impl Memdir {
                     .collect();
                 let check: Vec<String> = check.into_iter().collect();
                 let at_head = store.head_revisions(&check)?;
-                for (p, head_rev) in check.into_iter().zip(at_head) {
-                    let now = self.read(&p)?.map(|b| Store::revision_of(&b));
+                // Usually a handful; after a bulk write, every racy file: hash on every core.
+                let now: Vec<Option<Revision>> = check
+                    .par_iter()
+                    .map(|p| Ok(self.read(p)?.map(|b| Store::revision_of(&b))))
+                    .collect::<Result<_>>()?;
+                for ((p, head_rev), now) in check.into_iter().zip(at_head).zip(now) {
                     let differs = now != head_rev;
                     if differs && !(head_rev.is_none() && store.is_ignored(&p)) {
                         dirty.insert(p);
@@ -186,7 +193,9 @@ impl Memdir {
         drop(stats);
         let scan = worktree::scan(&self.root, &old, is_memory_path)
             .map_err(|e| Error::io(&self.root, e))?;
-        let changed = scan.cache_changed(&old);
+        // A first scan is always worth saving, even of an empty tree: from then on writers
+        // journal what they write, and no one needs `git status` again.
+        let changed = full || scan.cache_changed(&old);
         Ok(WorktreeScan {
             scan,
             full,
