@@ -91,6 +91,9 @@ pub struct Boosts {
     pub heading: f32,
     /// The passage text.
     pub body: f32,
+    /// The neighbouring passages of the same memory (the turn before and after, in a
+    /// transcript): a match there counts for the passage, a little.
+    pub context: f32,
 }
 
 impl Default for MemoryConfig {
@@ -118,6 +121,7 @@ impl Default for Boosts {
             tags: 1.5,
             heading: 1.2,
             body: 1.0,
+            context: 0.5,
         }
     }
 }
@@ -182,7 +186,7 @@ impl Config {
             return Err(invalid("search.limit", "must be at least 1".into()));
         }
         let b = &self.search.boost;
-        if [b.title, b.tags, b.heading, b.body]
+        if [b.title, b.tags, b.heading, b.body, b.context]
             .iter()
             .any(|w| !w.is_finite() || *w < 0.0)
         {

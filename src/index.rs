@@ -33,7 +33,7 @@ use crate::memory::{Memory, Revision, Timestamp};
 use crate::parse::Passage;
 
 /// Bump when the schema or what is indexed changes: older indexes are then rebuilt.
-const SCHEMA_VERSION: u32 = 2;
+const SCHEMA_VERSION: u32 = 3;
 const TOKENIZER: &str = "memdir_en";
 const KIND_MEMORY: &str = "m";
 const KIND_PASSAGE: &str = "p";
@@ -152,6 +152,7 @@ struct Fields {
     title: Field,
     heading: Field,
     body: Field,
+    context: Field,
     tags: Field,
     tag: Field,
     mtype: Field,
@@ -183,6 +184,14 @@ fn schema() -> (Schema, Fields) {
         title: b.add_text_field("title", text.clone()),
         heading: b.add_text_field("heading", text.clone()),
         body: b.add_text_field("body", text.clone()),
+        context: b.add_text_field(
+            "context",
+            TextOptions::default().set_indexing_options(
+                TextFieldIndexing::default()
+                    .set_tokenizer(TOKENIZER)
+                    .set_index_option(IndexRecordOption::WithFreqs),
+            ),
+        ),
         tags: b.add_text_field("tags", text),
         tag: b.add_text_field("tag", STRING | STORED),
         mtype: b.add_text_field("type", STRING | STORED),
@@ -389,10 +398,18 @@ impl Index {
         } else {
             &m.passages[..]
         };
-        for p in passages {
+        for (i, p) in passages.iter().enumerate() {
             let mut d = base(true);
             d.add_text(f.kind, KIND_PASSAGE);
             d.add_text(f.body, &p.text);
+            for near in [i.checked_sub(2), i.checked_sub(1), Some(i + 1), Some(i + 2)]
+                .into_iter()
+                .flatten()
+            {
+                if let Some(n) = passages.get(near) {
+                    d.add_text(f.context, &n.text);
+                }
+            }
             if let Some(h) = &p.heading {
                 d.add_text(f.heading, h);
             }
@@ -502,6 +519,7 @@ impl Index {
                 (f.title, b.title),
                 (f.heading, b.heading),
                 (f.body, b.body),
+                (f.context, b.context),
                 (f.tags, b.tags),
             ] {
                 let q = TermQuery::new(

@@ -596,3 +596,35 @@ fn list_sees_what_another_handle_committed() {
         [w.id.as_str()]
     );
 }
+
+#[test]
+fn a_reply_is_found_through_the_question_next_to_it() {
+    // Neighbouring passages (two on each side) are indexed as the passage's context, at a
+    // lower weight: an answer that does not repeat the question's words is still found.
+    let (_env, mem) = TestEnv::init_lib();
+    let body = "- **Ann:** Have you finished the lake painting?\n\
+                - **Bo:** Yes! It took me three weekends.\n\
+                - **Ann:** What are you cooking tonight?\n\
+                - **Bo:** Soup, probably.\n\
+                - **Ann:** Nice.\n\
+                - **Bo:** The weather is odd.\n";
+    mem.remember(NewMemory::new(body).title("Chat"), &prov())
+        .unwrap();
+    let hits = mem
+        .search(&SearchQuery {
+            per_memory: Some(10),
+            ..SearchQuery::new("lake painting")
+        })
+        .unwrap();
+    let texts: Vec<&str> = hits.iter().map(|h| h.passage.as_str()).collect();
+    assert_eq!(texts[0], "- **Ann:** Have you finished the lake painting?");
+    assert!(
+        texts.contains(&"- **Bo:** Yes! It took me three weekends."),
+        "{texts:?}"
+    );
+    // Three passages away, the weather is not about the painting.
+    assert!(
+        !texts.contains(&"- **Bo:** The weather is odd."),
+        "{texts:?}"
+    );
+}
