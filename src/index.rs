@@ -16,7 +16,7 @@ use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, Occur, Query, TermQuery,
 };
 use tantivy::schema::{
-    DateOptions, Field, IndexRecordOption, NumericOptions, STORED, STRING, Schema,
+    DateOptions, FAST, Field, IndexRecordOption, NumericOptions, STORED, STRING, Schema,
     TextFieldIndexing, TextOptions, Value,
 };
 use tantivy::tokenizer::{
@@ -33,7 +33,7 @@ use crate::memory::{Memory, Revision, Timestamp};
 use crate::parse::Passage;
 
 /// Bump when the schema or what is indexed changes: older indexes are then rebuilt.
-const SCHEMA_VERSION: u32 = 3;
+const SCHEMA_VERSION: u32 = 4;
 const TOKENIZER: &str = "memdir_en";
 const KIND_MEMORY: &str = "m";
 const KIND_PASSAGE: &str = "p";
@@ -178,7 +178,9 @@ fn schema() -> (Schema, Fields) {
     let num = NumericOptions::default().set_stored();
     let fields = Fields {
         kind: b.add_text_field("kind", STRING),
-        id: b.add_text_field("id", STRING | STORED),
+        // FAST too: search groups hits by memory from the column, loading stored documents
+        // only for the hits it returns.
+        id: b.add_text_field("id", STRING | STORED | FAST),
         path: b.add_text_field("path", STRING | STORED),
         label: b.add_text_field("label", STORED),
         title: b.add_text_field("title", text.clone()),
@@ -478,13 +480,31 @@ impl Index {
                 .map_err(self.err("search"))?;
             let exhausted = top.len() < want;
             let mut seen: HashMap<String, usize> = HashMap::new();
+            let mut columns = HashMap::new();
             let mut hits = Vec::new();
             for (score, addr) in &top {
-                let doc = self.doc(&searcher, *addr)?;
-                let id = first_str(&doc, f.id);
-                let taken = seen.entry(id.clone()).or_default();
+                let column = match columns.entry(addr.segment_ord) {
+                    std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                    std::collections::hash_map::Entry::Vacant(e) => e.insert(
+                        searcher
+                            .segment_reader(addr.segment_ord)
+                            .fast_fields()
+                            .str("id")
+                            .map_err(self.err("read"))?,
+                    ),
+                };
+                let mut id = String::new();
+                if let Some(col) = column.as_ref()
+                    && let Some(ord) = col.term_ords(addr.doc_id).next()
+                {
+                    col.ord_to_str(ord, &mut id)
+                        .map_err(|e| self.err("read")(e.into()))?;
+                }
+                let taken = seen.entry(id).or_default();
                 if *taken < per_memory {
                     *taken += 1;
+                    let doc = self.doc(&searcher, *addr)?;
+                    let id = first_str(&doc, f.id);
                     hits.push(self.hit(&doc, id, *score));
                     if hits.len() == limit {
                         return Ok(hits);

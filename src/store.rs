@@ -336,25 +336,42 @@ impl Store {
     }
 
     /// Returns, for each path, the revision (blob id) HEAD holds for it, or `None` when HEAD
-    /// has no such file.
+    /// has no such file. Each folder's tree is read once, however many paths it holds (a
+    /// folder of 100K memories is one large object: reading it per path would be quadratic).
     pub fn head_revisions(&self, paths: &[String]) -> Result<Vec<Option<Revision>>, StoreError> {
         let err = |op| git_err(op, &self.root);
-        let tree = match self.head()? {
-            Some(h) => Some(
-                self.repo
-                    .find_commit(Oid::from_str(&h).map_err(err("head"))?)
-                    .and_then(|c| c.tree())
-                    .map_err(err("tree"))?,
-            ),
-            None => None,
+        let Some(head) = self.head()? else {
+            return Ok(vec![None; paths.len()]);
         };
-        Ok(paths
-            .iter()
-            .map(|p| {
-                let entry = tree.as_ref()?.get_path(Path::new(p)).ok()?;
-                (entry.kind() == Some(ObjectType::Blob)).then(|| Revision(entry.id().to_string()))
-            })
-            .collect())
+        let root = self
+            .repo
+            .find_commit(Oid::from_str(&head).map_err(err("head"))?)
+            .and_then(|c| c.tree())
+            .map_err(err("tree"))?;
+        let mut folders: std::collections::HashMap<String, Option<git2::Tree<'_>>> =
+            std::collections::HashMap::new();
+        let mut out = Vec::with_capacity(paths.len());
+        for path in paths {
+            let (dir, name) = path.rsplit_once('/').unwrap_or(("", path));
+            if !folders.contains_key(dir) {
+                let tree = if dir.is_empty() {
+                    Some(root.clone())
+                } else {
+                    root.get_path(Path::new(dir))
+                        .ok()
+                        .filter(|e| e.kind() == Some(ObjectType::Tree))
+                        .and_then(|e| self.repo.find_tree(e.id()).ok())
+                };
+                folders.insert(dir.to_owned(), tree);
+            }
+            let entry = folders[dir].as_ref().and_then(|t| t.get_name(name));
+            out.push(
+                entry
+                    .filter(|e| e.kind() == Some(ObjectType::Blob))
+                    .map(|e| Revision(e.id().to_string())),
+            );
+        }
+        Ok(out)
     }
 
     /// Returns true when git ignores `path` (`.gitignore`, `info/exclude`).
