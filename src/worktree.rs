@@ -236,6 +236,14 @@ pub fn scan(
     })
 }
 
+/// Returns the relative path of every wanted file under `root` (regular files and symlinks,
+/// never followed; hidden entries skipped), sorted.
+pub fn files(root: &Path, wanted: impl Fn(&str) -> bool + Sync) -> std::io::Result<Vec<String>> {
+    let mut paths: Vec<String> = list(root, &wanted)?.into_iter().map(|(p, _)| p).collect();
+    paths.sort();
+    Ok(paths)
+}
+
 /// Lists `(relative path, entry)` for every wanted file under `root`.
 fn list(
     root: &Path,
@@ -244,8 +252,11 @@ fn list(
     let mut out = Vec::new();
     let mut stack: Vec<(String, PathBuf)> = vec![(String::new(), root.to_owned())];
     while let Some((rel, dir)) = stack.pop() {
-        for entry in std::fs::read_dir(&dir)? {
-            let entry = entry?;
+        // Name the folder in the error: io::Error alone does not say where.
+        let at =
+            |e: std::io::Error| std::io::Error::new(e.kind(), format!("{}: {e}", dir.display()));
+        for entry in std::fs::read_dir(&dir).map_err(at)? {
+            let entry = entry.map_err(at)?;
             let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
                 continue;
             };
@@ -257,9 +268,10 @@ fn list(
             } else {
                 format!("{rel}/{name}")
             };
-            if entry.file_type()?.is_dir() {
+            let kind = entry.file_type().map_err(at)?;
+            if kind.is_dir() {
                 stack.push((path, entry.path()));
-            } else if wanted(&path) {
+            } else if (kind.is_file() || kind.is_symlink()) && wanted(&path) {
                 out.push((path, entry));
             }
         }

@@ -102,6 +102,8 @@ impl Memdir {
             changed.map(|c| c.into_iter().filter(|p| is_memory_path(p)).collect());
         let old_dirty = stored.as_ref().map(|s| s.dirty.clone()).unwrap_or_default();
         let head_moved = stored.as_ref().is_none_or(|s| s.head != head);
+        // Revisions read while deciding what is dirty, so they are not read twice.
+        let mut hashed: BTreeMap<String, Option<String>> = BTreeMap::new();
         let dirty_paths: BTreeSet<String> = match worktree {
             None => {
                 let done: BTreeSet<&String> = committed.unwrap_or_default().iter().collect();
@@ -140,6 +142,7 @@ impl Memdir {
                 for ((p, head_rev), now) in check.into_iter().zip(at_head).zip(now) {
                     let differs = now != head_rev;
                     if differs && !(head_rev.is_none() && store.is_ignored(&p)) {
+                        hashed.insert(p.clone(), now.map(|r| r.0));
                         dirty.insert(p);
                     }
                 }
@@ -148,9 +151,12 @@ impl Memdir {
         };
         drop(store);
         let mut dirty_now = BTreeMap::new();
-        for p in &dirty_paths {
-            let rev = self.read(p)?.map(|b| Store::revision_of(&b).0);
-            dirty_now.insert(p.clone(), rev);
+        for p in dirty_paths {
+            let rev = match hashed.remove(&p) {
+                Some(rev) => rev,
+                None => self.read(&p)?.map(|b| Store::revision_of(&b).0),
+            };
+            dirty_now.insert(p, rev);
         }
         let (paths, rebuild) = match changed {
             None => (Vec::new(), true),
@@ -321,37 +327,6 @@ impl Memdir {
     /// Returns every memory file in the working tree (not following symlinks, skipping hidden
     /// folders), sorted.
     pub(super) fn memory_files(&self) -> Result<Vec<String>> {
-        let mut out = Vec::new();
-        let mut stack = vec![String::new()];
-        while let Some(rel) = stack.pop() {
-            let dir = if rel.is_empty() {
-                self.root.clone()
-            } else {
-                self.root.join(&rel)
-            };
-            let entries = std::fs::read_dir(&dir).map_err(|e| Error::io(&dir, e))?;
-            for entry in entries {
-                let entry = entry.map_err(|e| Error::io(&dir, e))?;
-                let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
-                    continue;
-                };
-                if name.starts_with('.') {
-                    continue;
-                }
-                let path = if rel.is_empty() {
-                    name
-                } else {
-                    format!("{rel}/{name}")
-                };
-                let ft = entry.file_type().map_err(|e| Error::io(entry.path(), e))?;
-                if ft.is_dir() {
-                    stack.push(path);
-                } else if (ft.is_file() || ft.is_symlink()) && is_memory_path(&path) {
-                    out.push(path);
-                }
-            }
-        }
-        out.sort();
-        Ok(out)
+        worktree::files(&self.root, is_memory_path).map_err(|e| Error::io(&self.root, e))
     }
 }

@@ -2,7 +2,7 @@
 //! validates before touching anything, writes and commits through the store as exactly one
 //! commit with provenance trailers, then catches the index up.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::{Memdir, NewMemory, Provenance, Update, Written, config_problem, is_memory_path};
@@ -13,6 +13,13 @@ use crate::memory::{FrontMatter, Memory, MemoryId, Timestamp};
 use crate::parse::{self, Edit, FieldValue};
 use crate::store::{CommitMessage, FileWrite, Store};
 use crate::{Error, Result};
+
+/// The ids (with their paths) and the paths of the memories prepared so far for one commit.
+#[derive(Default)]
+struct Taken {
+    ids: BTreeMap<String, String>,
+    paths: BTreeSet<String>,
+}
 
 impl Memdir {
     /// Generates a fresh id for `slug`: the slug (cut to 40 characters) plus six hex digits.
@@ -45,7 +52,7 @@ impl Memdir {
         &self,
         new: NewMemory,
         prov: &Provenance,
-        taken: &mut BTreeMap<String, String>,
+        taken: &mut Taken,
     ) -> Result<(Memory, Vec<u8>)> {
         let text = new.text.trim_end();
         if text.trim().is_empty() {
@@ -73,25 +80,21 @@ impl Memdir {
             check_extra_key(key)?;
         }
         let slug = parse::slugify(&title);
+        let explicit = new.id.is_some();
         let id = match new.id {
             Some(id) => id,
             None => self.new_id(&slug)?,
         };
         let mut path = format!("{kind}/{slug}.md");
-        let path_taken = |p: &str| {
-            taken.values().any(|t| t == p) || self.root.join(p).symlink_metadata().is_ok()
-        };
-        if path_taken(&path) {
+        if taken.paths.contains(&path) || self.root.join(&path).symlink_metadata().is_ok() {
             path = format!("{kind}/{id}.md");
         }
-        // An explicit id may be in use; a generated one never is (see `new_id`).
-        let mut holders: Vec<String> = self
-            .index
-            .find_id(id.as_str())?
-            .into_iter()
-            .map(|s| s.path)
-            .collect();
-        holders.extend(taken.get(id.as_str()).cloned());
+        // An explicit id may be in use; a generated one was checked by `new_id`.
+        let mut holders: Vec<String> = Vec::new();
+        if explicit {
+            holders.extend(self.index.find_id(id.as_str())?.into_iter().map(|s| s.path));
+        }
+        holders.extend(taken.ids.get(id.as_str()).cloned());
         if !holders.is_empty() {
             holders.push(path);
             return Err(Error::DuplicateId {
@@ -99,7 +102,8 @@ impl Memdir {
                 paths: holders,
             });
         }
-        taken.insert(id.to_string(), path.clone());
+        taken.ids.insert(id.to_string(), path.clone());
+        taken.paths.insert(path.clone());
         let created = new.created.unwrap_or_else(Timestamp::now);
         let mut tags: Vec<String> = Vec::new();
         for t in new.tags {
@@ -170,7 +174,7 @@ impl Memdir {
         if news.is_empty() {
             return Ok(Vec::new());
         }
-        let mut taken = BTreeMap::new();
+        let mut taken = Taken::default();
         let mut prepared = Vec::with_capacity(news.len());
         for new in news {
             prepared.push(self.prepare_new(new, prov, &mut taken)?);
