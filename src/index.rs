@@ -33,7 +33,7 @@ use crate::memory::{Memory, Revision, Timestamp};
 use crate::parse::Passage;
 
 /// Bump when the schema or what is indexed changes: older indexes are then rebuilt.
-const SCHEMA_VERSION: u32 = 4;
+const SCHEMA_VERSION: u32 = 5;
 const TOKENIZER: &str = "memdir_en";
 const KIND_MEMORY: &str = "m";
 const KIND_PASSAGE: &str = "p";
@@ -147,6 +147,7 @@ pub struct Filter {
 struct Fields {
     kind: Field,
     id: Field,
+    key: Field,
     path: Field,
     label: Field,
     title: Field,
@@ -178,9 +179,11 @@ fn schema() -> (Schema, Fields) {
     let num = NumericOptions::default().set_stored();
     let fields = Fields {
         kind: b.add_text_field("kind", STRING),
-        // FAST too: search groups hits by memory from the column, loading stored documents
-        // only for the hits it returns.
-        id: b.add_text_field("id", STRING | STORED | FAST),
+        id: b.add_text_field("id", STRING | STORED),
+        // A hash of the id in a fast column: search groups hits by memory from it, loading
+        // stored documents only for the hits it returns (a string column would decompress a
+        // dictionary block per hit).
+        key: b.add_u64_field("key", FAST),
         path: b.add_text_field("path", STRING | STORED),
         label: b.add_text_field("label", STORED),
         title: b.add_text_field("title", text.clone()),
@@ -361,6 +364,7 @@ impl Index {
         let base = |searchable: bool| {
             let mut d = TantivyDocument::default();
             d.add_text(f.id, front.id.as_str());
+            d.add_u64(f.key, id_key(front.id.as_str()));
             d.add_text(f.path, &m.memory.path);
             if searchable {
                 d.add_text(f.title, &front.title);
@@ -473,13 +477,15 @@ impl Index {
             Box::new(self.filtered(None, Some(text_query), filter))
         };
         let searcher = self.reader.searcher();
-        let mut want = limit.saturating_mul(4).max(16);
+        // Most memories have few passages, so twice the limit usually holds `limit` distinct
+        // memories; a small top-k also lets block-WAND skip more. Ask again for more if not.
+        let mut want = limit.saturating_mul(2).max(10);
         loop {
             let top = searcher
                 .search(&q, &TopDocs::with_limit(want).order_by_score())
                 .map_err(self.err("search"))?;
             let exhausted = top.len() < want;
-            let mut seen: HashMap<String, usize> = HashMap::new();
+            let mut seen: HashMap<u64, usize> = HashMap::new();
             let mut columns = HashMap::new();
             let mut hits = Vec::new();
             for (score, addr) in &top {
@@ -489,18 +495,13 @@ impl Index {
                         searcher
                             .segment_reader(addr.segment_ord)
                             .fast_fields()
-                            .str("id")
+                            .u64("key")
                             .map_err(self.err("read"))?,
                     ),
                 };
-                let mut id = String::new();
-                if let Some(col) = column.as_ref()
-                    && let Some(ord) = col.term_ords(addr.doc_id).next()
-                {
-                    col.ord_to_str(ord, &mut id)
-                        .map_err(|e| self.err("read")(e.into()))?;
-                }
-                let taken = seen.entry(id).or_default();
+                let taken = seen
+                    .entry(column.first(addr.doc_id).unwrap_or(0))
+                    .or_default();
                 if *taken < per_memory {
                     *taken += 1;
                     let doc = self.doc(&searcher, *addr)?;
@@ -542,6 +543,10 @@ impl Index {
                 (f.context, b.context),
                 (f.tags, b.tags),
             ] {
+                // A boost of 0 turns a field off: it could only add work, not score.
+                if boost <= 0.0 {
+                    continue;
+                }
                 let q = TermQuery::new(
                     Term::from_field_text(field, term),
                     IndexRecordOption::WithFreqs,
@@ -657,6 +662,14 @@ impl Index {
             .search(&AllQuery, &Count)
             .map_err(self.err("count"))
     }
+}
+
+/// Returns the grouping key of a memory id: a stable 64-bit hash (FNV-1a).
+fn id_key(id: &str) -> u64 {
+    use std::hash::Hasher as _;
+    let mut h = fnv::FnvHasher::default();
+    h.write(id.as_bytes());
+    h.finish()
 }
 
 fn first_str(doc: &TantivyDocument, field: Field) -> String {

@@ -10,6 +10,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::config::{CONFIG_FILE, Config};
 use crate::index::{Filter, Hit, Index, IndexState, Summary};
@@ -59,6 +60,8 @@ pub struct Memdir {
     problems: Mutex<Vec<Problem>>,
     /// The working tree's `stat`s as last scanned (loaded from disk on first use).
     stats: Mutex<Option<StatCache>>,
+    /// Whether this handle has looked for hand edits yet (see [`Memdir::refresh`]).
+    looked: AtomicBool,
 }
 
 impl std::fmt::Debug for Memdir {
@@ -115,7 +118,9 @@ impl Memdir {
         Self::open(dir)
     }
 
-    /// Opens the memory repository whose root is `dir` and catches its index up.
+    /// Opens the memory repository whose root is `dir` and catches its index up with the
+    /// commits made since it was last used. Hand edits are looked for by the first read
+    /// ([`Memdir::search`], [`Memdir::list`], [`Memdir::get`], [`Memdir::status`]).
     pub fn open(dir: &Path) -> Result<Memdir> {
         let root = std::fs::canonicalize(dir).map_err(|_| Error::NotARepository {
             path: dir.to_owned(),
@@ -137,8 +142,11 @@ impl Memdir {
             state: Mutex::new(None),
             problems: Mutex::new(Vec::new()),
             stats: Mutex::new(None),
+            looked: AtomicBool::new(false),
         };
-        mem.refresh()?;
+        // Commits only: the working tree is scanned by the first read, so a command that only
+        // writes never pays a `stat` of every file.
+        mem.catch_up(false, None, None)?;
         Ok(mem)
     }
 
@@ -230,6 +238,7 @@ impl Memdir {
     /// looks again. `lock` is the write lock when the caller holds it.
     pub(super) fn find(&self, id: &str, lock: Option<&WriteLock>) -> Result<Memory> {
         let id = MemoryId::parse(id)?;
+        self.look_once(lock)?;
         let mut caught_up = false;
         loop {
             let found = self.index.find_id(id.as_str())?;
@@ -262,8 +271,19 @@ impl Memdir {
 
     /// Lists memories that pass `filter`, sorted by path.
     pub fn list(&self, filter: &Filter) -> Result<Vec<Summary>> {
+        self.look_once(None)?;
         self.catch_up_with_commits()?;
         Ok(self.index.list(filter)?)
+    }
+
+    /// Looks for hand edits if this handle has not yet (a `stat` of every memory file); the
+    /// caller passes the write lock when it holds it.
+    fn look_once(&self, lock: Option<&WriteLock>) -> Result<()> {
+        if !self.looked.load(Ordering::Acquire) {
+            self.catch_up(true, None, lock)?;
+            self.looked.store(true, Ordering::Release);
+        }
+        Ok(())
     }
 
     /// Catches up with commits other handles or processes made since this handle last looked
@@ -285,9 +305,10 @@ impl Memdir {
     /// Searches passages with BM25 and returns the best passage of each matching memory (or
     /// the best [`SearchQuery::per_memory`] passages).
     ///
-    /// Sees every write made through memdir at once. Hand edits are seen after
-    /// [`Memdir::refresh`] (which `open` runs, so each CLI command sees them).
+    /// Sees every write made through memdir at once. Hand edits are seen by the first read of
+    /// a handle and after [`Memdir::refresh`] (so each CLI command sees them).
     pub fn search(&self, query: &SearchQuery) -> Result<Vec<Hit>> {
+        self.look_once(None)?;
         self.catch_up_with_commits()?;
         let limit = query.limit.unwrap_or(self.config.search.limit);
         let per_memory = query.per_memory.unwrap_or(1).max(1);
@@ -348,6 +369,7 @@ impl Memdir {
 
     /// Reports index freshness, uncommitted hand edits and counts.
     pub fn status(&self) -> Result<Status> {
+        self.look_once(None)?;
         let (head, uncommitted) = {
             let store = self.store();
             (store.head()?, store.dirty_paths()?)

@@ -39,7 +39,10 @@ impl Memdir {
     /// Brings the index up to date with HEAD and with uncommitted hand edits, re-reading only
     /// the files that changed since the index was last updated.
     pub fn refresh(&self) -> Result<Refresh> {
-        self.catch_up(true, None, None)
+        let done = self.catch_up(true, None, None)?;
+        self.looked
+            .store(true, std::sync::atomic::Ordering::Release);
+        Ok(done)
     }
 
     /// Catches the index up. With `scan`, also looks for hand edits in the working tree (a
@@ -75,14 +78,18 @@ impl Memdir {
             plan = self.plan(worktree.as_ref(), committed)?;
         }
         let held = lock.or(taken.as_ref());
+        let done = if plan.rebuild {
+            self.rebuild(plan.state, &mut |_, _| {})?
+        } else {
+            self.index_paths(&plan.paths, false, plan.state, &mut |_, _| {})?
+        };
+        // Only now that the index holds what the scan found may the stat cache say it was
+        // seen: saved earlier, a failure in between would hide those edits for good.
         self.keep_stats(worktree, held)?;
         if let Some(paths) = committed {
             self.record_stats(paths)?;
         }
-        if plan.rebuild {
-            return self.rebuild(plan.state, &mut |_, _| {});
-        }
-        self.index_paths(&plan.paths, false, plan.state, &mut |_, _| {})
+        Ok(done)
     }
 
     /// Works out what the index must re-read to reflect HEAD and the working tree.
@@ -195,13 +202,12 @@ impl Memdir {
             *stats = StatCache::load(&self.memdir_dir());
         }
         let full = stats.is_none();
-        let old = stats.clone().unwrap_or_default();
-        drop(stats);
-        let scan = worktree::scan(&self.root, &old, is_memory_path)
+        let empty = StatCache::default();
+        let scan = worktree::scan(&self.root, stats.as_ref().unwrap_or(&empty), is_memory_path)
             .map_err(|e| Error::io(&self.root, e))?;
         // A first scan is always worth saving, even of an empty tree: from then on writers
         // journal what they write, and no one needs `git status` again.
-        let changed = full || scan.cache_changed(&old);
+        let changed = full || scan.cache_changed();
         Ok(WorktreeScan {
             scan,
             full,
@@ -209,22 +215,32 @@ impl Memdir {
         })
     }
 
-    /// Remembers the stat cache of `worktree`, and saves it when it changed and the write lock
-    /// is held or free (a reader never waits for a writer just to save a cache).
+    /// Applies what `worktree` found to the stat cache, and persists it when the write lock
+    /// is held or free (a reader never waits for a writer just to save a cache): the few
+    /// changes are journaled, a first scan saves the whole cache.
     fn keep_stats(&self, worktree: Option<WorktreeScan>, lock: Option<&WriteLock>) -> Result<()> {
         let Some(w) = worktree else { return Ok(()) };
-        if w.changed {
-            let taken = match lock {
-                Some(_) => None,
-                None => self.try_lock()?,
+        if !w.changed {
+            return Ok(());
+        }
+        let mut stats = self.stats.lock().unwrap_or_else(|e| e.into_inner());
+        let cache = stats.get_or_insert_with(StatCache::default);
+        cache.apply_all(w.scan.updates.iter().cloned());
+        let taken = match lock {
+            Some(_) => None,
+            None => self.try_lock()?,
+        };
+        if lock.is_some() || taken.is_some() {
+            let dir = self.memdir_dir();
+            let saved = if w.full {
+                cache.save(&dir)
+            } else {
+                cache.journal(&dir, &w.scan.updates)
             };
-            if (lock.is_some() || taken.is_some())
-                && let Err(e) = w.scan.cache.save(&self.memdir_dir())
-            {
+            if let Err(e) = saved {
                 tracing::debug!("cannot save the stat cache: {e}");
             }
         }
-        *self.stats.lock().unwrap_or_else(|e| e.into_inner()) = Some(w.scan.cache);
         Ok(())
     }
 
