@@ -31,6 +31,9 @@ use tantivy::{
 use crate::config::Boosts;
 use crate::memory::{Memory, Revision, Timestamp};
 use crate::parse::Passage;
+use storage::UnsyncedDirectory;
+
+mod storage;
 
 /// Bump when the schema or what is indexed changes: older indexes are then rebuilt.
 const SCHEMA_VERSION: u32 = 5;
@@ -279,9 +282,8 @@ impl Index {
             source,
         })?;
         let (schema, fields) = schema();
-        let mmap = tantivy::directory::MmapDirectory::open(dir)
-            .map_err(|e| err("open")(tantivy::TantivyError::from(e)))?;
-        let index = TantivyIndex::open_or_create(mmap, schema).map_err(err("open"))?;
+        let storage = UnsyncedDirectory::open(dir).map_err(err("open"))?;
+        let index = TantivyIndex::open_or_create(storage, schema).map_err(err("open"))?;
         index.tokenizers().register(TOKENIZER, analyzer());
         let reader = index
             .reader_builder()
