@@ -32,6 +32,7 @@
 
 pub mod config;
 mod error;
+pub mod guard;
 pub mod index;
 mod lock;
 mod memdir;
