@@ -12,13 +12,17 @@ mod check;
 mod commit;
 mod edit;
 mod error;
+mod gc;
+mod guard;
 mod import;
 mod init;
 mod list;
 mod reindex;
+mod review;
 mod search;
 mod show;
 mod status;
+mod why;
 mod write;
 
 pub use error::CliError;
@@ -58,6 +62,12 @@ enum Command {
     Commit(commit::CommitArgs),
     Reindex(reindex::ReindexArgs),
     Import(import::ImportArgs),
+    Guard(guard::GuardArgs),
+    Review(review::ReviewArgs),
+    Approve(review::ApproveArgs),
+    Reject(review::RejectArgs),
+    Gc(gc::GcArgs),
+    Why(why::WhyArgs),
 }
 
 /// Where a write came from; recorded in commit trailers (`Memdir-Session`, `Memdir-Agent`,
@@ -228,5 +238,11 @@ pub fn run() -> Result<(), CliError> {
         Command::Commit(a) => commit::cmd_commit(&g, a),
         Command::Reindex(a) => reindex::cmd_reindex(&g, a),
         Command::Import(a) => import::cmd_import(&g, a),
+        Command::Guard(a) => guard::cmd_guard(&g, a),
+        Command::Review(a) => review::cmd_review(&g, a),
+        Command::Approve(a) => review::cmd_approve(&g, a),
+        Command::Reject(a) => review::cmd_reject(&g, a),
+        Command::Gc(a) => gc::cmd_gc(&g, a),
+        Command::Why(a) => why::cmd_why(&g, a),
     }
 }

@@ -21,11 +21,15 @@ use crate::store::{Author, CommitMessage, FileWrite, Store};
 use crate::worktree::StatCache;
 use crate::{Error, Result};
 
+mod expire;
+mod guarded;
 mod import;
 mod sync;
 mod types;
 mod write;
 
+pub use expire::Why;
+pub use guarded::Quarantined;
 pub use types::{
     ImportOptions, ImportStatus, Imported, NewMemory, Problem, Provenance, Refresh, SearchQuery,
     Status, Update, Written,
@@ -52,6 +56,7 @@ pub use types::{
 pub struct Memdir {
     root: PathBuf,
     config: Config,
+    guard: crate::guard::Guard,
     store: Mutex<Store>,
     index: Index,
     /// The state the index was last seen at, to skip work when nothing changed.
@@ -133,10 +138,19 @@ impl Memdir {
         let index = Index::open(
             &store.git_dir().join("memdir").join("index"),
             config.search.boost.clone(),
-        )?;
+        )?
+        .with_ttls(config.ttls());
+        let guard = crate::guard::Guard::new(&config.guard).map_err(|e| {
+            crate::config::ConfigError::Invalid {
+                path: root.join(CONFIG_FILE),
+                field: e.field,
+                message: e.message,
+            }
+        })?;
         let mem = Memdir {
             root,
             config,
+            guard,
             store: Mutex::new(store),
             index,
             state: Mutex::new(None),
