@@ -366,7 +366,8 @@ fn list_prints_and_filters() {
         ],
         "updated": "[TIME]",
         "pinned": false,
-        "revision": "[HASH]"
+        "revision": "[HASH]",
+        "created": "[TIME]"
       }
     ]
     "#);
@@ -480,7 +481,7 @@ fn every_subcommand_has_help() {
     let out = env.run_in(env.root(), &["--help"]).success();
     let subcommands = [
         "init", "add", "show", "list", "update", "edit", "rm", "search", "check", "status",
-        "commit", "reindex", "import",
+        "commit", "reindex", "import", "guard", "review", "approve", "reject", "gc", "why",
     ];
     for sub in subcommands {
         assert!(

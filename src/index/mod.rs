@@ -708,6 +708,13 @@ impl Index {
         };
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         let only = filter.only;
+        // Asking for one reason takes those memories whatever else holds them out.
+        let filter = &Filter {
+            include_quarantined: filter.include_quarantined || only.is_some(),
+            include_expired: filter.include_expired || only.is_some(),
+            include_superseded: filter.include_superseded || only.is_some(),
+            ..filter.clone()
+        };
         match only {
             Some(HeldOut::Quarantined) => {
                 clauses.push((Occur::Must, self.term_u64(f.quarantined, 1)));
