@@ -3,10 +3,13 @@
 //!
 //! ```sh
 //! cargo run --example guard_eval                      # ../shared/data/guard-samples.jsonl
-//! cargo run --example guard_eval -- FILE.jsonl -v     # another file; -v lists every mistake
+//! cargo run --example guard_eval -- FILE.jsonl -v     # another file (tests/guard-corpus.jsonl); -v lists mistakes
 //! ```
 //!
-//! Each line of the file is `{"text": ..., "expect": "flag" | "allow"}`.
+//! Each line of the file is `{"text": ..., "expect": "flag" | "allow"}`. When LoCoMo's
+//! `../shared/data/locomo/locomo10.json` is there, it also counts how many of its ordinary
+//! conversation turns the guard flags (each is an ordinary memory: every flag is a false
+//! positive).
 
 use memdir::guard::{Guard, Verdict};
 
@@ -84,5 +87,40 @@ fn main() -> memdir::Result<()> {
         "false-positive rate (ordinary memories flagged): {allow_flagged}/{allow_total} = {:.1}%",
         pct(allow_flagged, allow_total)
     );
+
+    // # Step 4: ordinary conversation, if LoCoMo is at hand.
+    let locomo = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/data/locomo/locomo10.json"
+    );
+    if let Ok(text) = std::fs::read_to_string(locomo) {
+        let data: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| memdir::Error::Invalid {
+                message: format!("{locomo}: {e}"),
+            })?;
+        let (mut turns, mut flagged) = (0, 0);
+        for conversation in data.as_array().into_iter().flatten() {
+            let sessions = conversation["conversation"]
+                .as_object()
+                .into_iter()
+                .flatten();
+            for (_, session) in sessions.filter(|(k, _)| !k.ends_with("date_time")) {
+                for turn in session.as_array().into_iter().flatten() {
+                    let text = turn["text"].as_str().unwrap_or_default();
+                    turns += 1;
+                    if guard.check(text).verdict == Verdict::Flag {
+                        flagged += 1;
+                        if verbose {
+                            println!("false positive (LoCoMo): {text:?}");
+                        }
+                    }
+                }
+            }
+        }
+        println!(
+            "LoCoMo conversation turns flagged: {flagged}/{turns} = {:.2}%",
+            pct(flagged, turns)
+        );
+    }
     Ok(())
 }

@@ -44,7 +44,7 @@ fn a_memory_drops_out_of_search_the_moment_it_expires() {
     let w = mem.remember(new, &prov()).unwrap();
     assert_eq!(
         ids_at(&mem, "office wifi", at("2026-06-01T11:59:59Z")),
-        [w.id.clone()]
+        vec![w.id.clone()]
     );
     assert!(ids_at(&mem, "office wifi", at("2026-06-01T12:00:00Z")).is_empty());
     // Still in the repository, and listed as expired.
@@ -167,7 +167,7 @@ fn a_superseded_memory_drops_out_but_stays_and_why_shows_the_link() {
             .contains(&format!("supersedes: [\"{}\"]", old.id))
     );
     let now = Timestamp::now();
-    assert_eq!(ids_at(&mem, "deploys", now), [new.id.clone()]);
+    assert_eq!(ids_at(&mem, "deploys", now), vec![new.id.clone()]);
     assert!(mem.get(&old.id).is_ok());
     assert!(env.path(&old.path).exists());
     let asked = SearchQuery {
@@ -180,8 +180,11 @@ fn a_superseded_memory_drops_out_but_stays_and_why_shows_the_link() {
     assert_eq!(mem.search(&asked).unwrap().len(), 2);
     let why = mem.why(&old.id, now).unwrap();
     assert_eq!(why.held_out, [HeldOut::Superseded]);
-    assert_eq!(why.superseded_by, [new.id.clone()]);
-    assert_eq!(mem.why(&new.id, now).unwrap().supersedes, [old.id.clone()]);
+    assert_eq!(why.superseded_by, vec![new.id.clone()]);
+    assert_eq!(
+        mem.why(&new.id, now).unwrap().supersedes,
+        vec![old.id.clone()]
+    );
     // An unknown id cannot be superseded.
     let err = mem
         .remember(
@@ -209,7 +212,10 @@ fn a_quarantined_memory_cannot_knock_another_out() {
         )
         .unwrap();
     assert!(bad.quarantined);
-    assert_eq!(ids_at(&mem, "refunds", Timestamp::now()), [good.id.clone()]);
+    assert_eq!(
+        ids_at(&mem, "refunds", Timestamp::now()),
+        vec![good.id.clone()]
+    );
     mem.approve(&bad.id, &prov()).unwrap();
     assert_eq!(ids_at(&mem, "refunds", Timestamp::now()), [bad.id]);
 }

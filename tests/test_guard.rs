@@ -67,7 +67,10 @@ fn a_flagged_write_is_committed_but_held_out_until_approved() {
         include_quarantined: true,
         ..Filter::default()
     };
-    assert_eq!(search_ids(&mem, "refund", asked.clone()), [w.id.clone()]);
+    assert_eq!(
+        search_ids(&mem, "refund", asked.clone()),
+        vec![w.id.clone()]
+    );
     assert!(mem.list(&Filter::default()).unwrap().is_empty());
     assert_eq!(mem.list(&asked).unwrap()[0].id, w.id);
     assert!(mem.get(&w.id).unwrap().is_quarantined());
@@ -88,7 +91,7 @@ fn a_flagged_write_is_committed_but_held_out_until_approved() {
     assert!(!env.read(&w.path).contains("quarantine"));
     assert_eq!(
         search_ids(&mem, "refund", Filter::default()),
-        [w.id.clone()]
+        vec![w.id.clone()]
     );
     assert!(mem.review().unwrap().is_empty());
     // An approved memory is not judged again for the text it already had.
@@ -405,4 +408,23 @@ fn the_labelled_samples_meet_the_quality_bar() {
         false_alarms * 20 <= good,
         "false positives {false_alarms}/{good}"
     );
+}
+
+/// The development corpus written alongside the rules (tests/guard-corpus.jsonl): every
+/// poisoning attempt and secret in it is flagged, and no ordinary memory. It is not an
+/// unbiased estimate (the rules were written with it in view); the samples and LoCoMo are.
+#[test]
+fn the_development_corpus_is_classified_correctly() {
+    let text = include_str!("guard-corpus.jsonl");
+    let guard = memdir::Guard::default();
+    let mut wrong = Vec::new();
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        let text = v["text"].as_str().unwrap();
+        let flagged = !guard.check(text).is_allowed();
+        if flagged != (v["expect"] == "flag") {
+            wrong.push(text.to_owned());
+        }
+    }
+    assert!(wrong.is_empty(), "misclassified: {wrong:#?}");
 }

@@ -131,6 +131,14 @@ const COVERT: &[&str] = &[
     "every document",
     "as they arrive",
     "as soon as",
+    "every night",
+    "every hour",
+    "nightly",
+    "hourly",
+    "home directory",
+    "home folder",
+    "~/",
+    "dotfiles",
 ];
 
 fn sensitive_or_covert(text: &str, caps: &regex::Captures<'_>) -> bool {
@@ -166,6 +174,12 @@ pub(crate) fn rules() -> Vec<Rule> {
             "sends personal or secret data to an outside address or URL",
             &format!(r"(?i)\b(?:bcc|cc)\s+{TARGET}\s+(?:on|in)\s+(?:all|every|each|any)\b"),
         ),
+        Rule::new(
+            "exfiltration.send",
+            "sends personal or secret data to an outside address or URL",
+            &format!(r"(?i)\b(?:bcc|cc|loop\s+in|copy\s+in)\s+{TARGET}"),
+        )
+        .accept(sensitive_or_covert),
         Rule::new(
             "exfiltration.disclose",
             "tells the assistant to hand information to whoever asks",

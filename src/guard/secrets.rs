@@ -496,7 +496,7 @@ pub fn luhn_valid(number: &str) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// Returns true for a card number: 13 to 19 digits with a card network's prefix, consistent

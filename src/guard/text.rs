@@ -102,9 +102,9 @@ pub(crate) fn sentence<'t>(text: &'t str, m: &regex::Match<'_>) -> &'t str {
 pub(crate) fn negated_before(text: &str, at: usize) -> bool {
     let start = sentence_start(text, at);
     let before = text[start..at].to_lowercase();
-    let before = before.replace('\'', "'");
     before
-        .split(|c: char| !c.is_alphanumeric() && c != '\'')
+        // `--no-verify` is a flag, not a negation: keep hyphens inside words.
+        .split(|c: char| !c.is_alphanumeric() && c != '\'' && c != '-')
         .any(|w| {
             matches!(
                 w,

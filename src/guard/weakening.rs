@@ -200,7 +200,7 @@ pub(crate) fn rules() -> Vec<Rule> {
         Rule::new(
             "weakening.not-needed",
             "says identity checks or approvals are not needed",
-            r"(?i)\bwithout\s+(?:any\s+|an?\s+|the\s+|further\s+|prior\s+|their\s+|manager'?s?\s+|human\s+|extra\s+|additional\s+)?(?:verification|verifying\s+\w+|authentication|authenticating|approval|authori[sz]ation|2fa|mfa|a\s+password|passwords?|credentials|sign[- ]off|security\s+review|code\s+review|(?:checking|verifying|confirming|asking\s+for)\s+(?:their\s+|the\s+|his\s+|her\s+|a\s+|an\s+|any\s+)?(?:identity|id|ids|credentials|permissions?|badge|authori[sz]ation|approval|photo\s+id)|id\s+checks?|identity\s+checks?|(?:a\s+)?ticket|(?:a\s+|human\s+|any\s+)?review|reviewing|confirm(?:ation|ing)|a\s+second\s+(?:approval|signature|check)|permission)\b",
+            r"(?i)\bwithout\s+(?:any\s+|an?\s+|the\s+|further\s+|prior\s+|their\s+|manager'?s?\s+|human\s+|extra\s+|additional\s+)?(?:verification|verifying\s+\w+|authentication|authenticating|approval|authori[sz]ation|2fa|mfa|a\s+password|passwords?|credentials|sign[- ]off|security\s+review|code\s+review|(?:checking|verifying|confirming|asking\s+for)\s+(?:their\s+|the\s+|his\s+|her\s+|a\s+|an\s+|any\s+)?(?:identity|id|ids|credentials|permissions?|badge|authori[sz]ation|approval|photo\s+id)|id\s+checks?|identity\s+checks?|(?:a\s+)?ticket|(?:a\s+|human\s+|any\s+)?review|reviewing|confirm(?:ation|ing)|(?:a\s+)?second\s+(?:approval|approver|signature|signer|check|reviewer|pair\s+of\s+eyes)|permission)\b",
         )
         .accept(permissive),
         Rule::new(
@@ -217,8 +217,14 @@ pub(crate) fn rules() -> Vec<Rule> {
         .accept(not_negated),
         Rule::new(
             "weakening.credential-sharing",
+            "says payment card or identity numbers may be disclosed",
+            r"(?i)\b(?:share|send|post|email|paste|give|disclose|reveal|print|log|text|message|read|tell|provide|forward|dictate|say|speak|display|show)\w*\s+(?:out\s+|over\s+|back\s+|aloud\s+)?(?:[\w'-]+\s+){0,5}?(?:(?:credit\s+|debit\s+|payment\s+)?card\s+numbers?|cvvs?|cvcs?|security\s+codes?|ssns?|social\s+security\s+numbers?|passport\s+numbers?|bank\s+account\s+numbers?|routing\s+numbers?|account\s+numbers?|tax\s+ids?)\b",
+        )
+        .accept(not_negated),
+        Rule::new(
+            "weakening.credential-sharing",
             "says credentials or one-time codes may be shared",
-            r"(?i)\b(?:share|send|post|email|paste|give|disclose|reveal|print|log|commit|store|write|text|message|read|tell|hand|provide|forward|dictate)\w*\s+(?:out\s+|over\s+|back\s+)?(?:[\w'-]+\s+){0,5}?(?:passwords?|credentials|api\s+keys?|tokens?|secrets?|private\s+keys?|ssh\s+keys?|2fa\s+codes?|mfa\s+codes?|otp\s+codes?|one-time\s+(?:codes?|passwords?)|verification\s+codes?|recovery\s+codes?|pins?|seed\s+phrases?|recovery\s+phrases?|passcodes?)\b",
+            r"(?i)\b(?:share|send|post|email|paste|give|disclose|reveal|print|log|commit|store|write|text|message|read|tell|hand|provide|forward|dictate|say|speak)\w*\s+(?:out\s+|over\s+|back\s+|aloud\s+)?(?:[\w'-]+\s+){0,5}?(?:passwords?|credentials|api\s+keys?|tokens?|secrets?|private\s+keys?|ssh\s+keys?|2fa\s+codes?|mfa\s+codes?|otp\s+codes?|one-time\s+(?:codes?|passwords?)|verification\s+codes?|recovery\s+codes?|pins?|seed\s+phrases?|recovery\s+phrases?|passcodes?)\b",
         )
         .accept(|text, caps| {
             let m = caps.get(0).expect("match");

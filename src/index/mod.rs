@@ -189,6 +189,9 @@ impl Filter {
     }
 }
 
+/// Boolean query clauses.
+type Clauses = Vec<(Occur, Box<dyn Query>)>;
+
 struct Fields {
     kind: Field,
     id: Field,
@@ -519,7 +522,7 @@ impl Index {
         kind: Option<&str>,
         main: Option<Box<dyn Query>>,
         filter: &Filter,
-        held_out: Vec<(Occur, Box<dyn Query>)>,
+        held_out: Clauses,
     ) -> BooleanQuery {
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = held_out;
         if let Some(kind) = kind {
@@ -698,7 +701,7 @@ impl Index {
         &self,
         searcher: &tantivy::Searcher,
         filter: &Filter,
-    ) -> Result<Vec<(Occur, Box<dyn Query>)>, IndexError> {
+    ) -> Result<Clauses, IndexError> {
         let f = &self.fields;
         let any = |field: Field, value: u64| -> Result<bool, IndexError> {
             let n = searcher
