@@ -194,10 +194,18 @@ pub(crate) fn rules() -> Vec<Rule> {
                         "hidden", "secret", "internal", "confidential", "private", "password",
                         "key", "credential", "config", "configuration", "prompt", "instructions",
                         "data", "address", "phone", "records", "token", "salary", "account",
+                        "files", "documents", "emails", "messages", "history", "photos",
+                        "contacts", "location", "medical", "financial", "personal",
                     ]
                     .iter()
                     .any(|w| s.contains(w)))
         }),
+        Rule::new(
+            "exfiltration.disclose",
+            "hands the user's information to a third party",
+            r"(?i)\b(?:reveal|share|give|send|disclose|provide|forward|leak|expose|hand\s+over|pass|email)\w*\s+(?:the\s+user'?s?|their|the\s+customer'?s?|customers'?|users'?|our\s+users'?)\s+[^.!?\n]{0,60}?\bto\s+(?:the\s+)?(?:page|site|website|web\s+site|email|message|document|link)\s+(?:author|owner|sender|creator)s?\b|\b(?:reveal|share|give|send|disclose|provide|forward|leak|expose|hand\s+over)\w*\s+(?:the\s+user'?s?|their|the\s+customer'?s?|customers'?|users'?)\s+[^.!?\n]{0,60}?\bto\s+(?:the\s+)?(?:sender|requester|caller|third\s+part(?:y|ies)|advertisers?|marketers?|data\s+brokers?|partners?\s+at\s+\S+)\b",
+        )
+        .accept(not_negated),
         Rule::new(
             "exfiltration.include-secret",
             "puts secrets or session data into outgoing links or messages",

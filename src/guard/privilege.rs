@@ -39,8 +39,14 @@ pub(crate) fn rules() -> Vec<Rule> {
             "privilege.claimed-identity",
             "lets a claim in conversation stand in for real authorization",
             &format!(
-                r"(?i)\b(?:anyone|anybody|whoever|someone|a\s+user|users|any\s+user|people|requests?|callers?|messages?|emails?)\s+(?:who|that|which)?\s*(?:say(?:s|ing)?|claim(?:s|ing)?|mention(?:s|ing)?|know(?:s|ing)?|uses?|using|provid(?:es?|ing)|includ(?:es?|ing)|comes?|coming|signs?|types?|typing|identif(?:y|ies|ying)\s+as|pos(?:e|es|ing)\s+as|present(?:s|ing)?\s+as|pretend(?:s|ing)?)\b[^.!?\n]{{0,60}}?\b(?:is|are|should\s+be|must\s+be|counts?\s+as|gets?|may|can|be\s+treated|treat)\b[^.!?\n]{{0,30}}?\b(?:{ROLE}|trusted|verified|authori[sz]ed|approved|privileged|full\s+access|elevated|exempt|access)\b"
+                r"(?i)\b(?:anyone|anybody|whoever|someone|a\s+user|users|any\s+user|people|requests?|callers?|messages?|emails?)\s+(?:who|that|which)?\s*(?:say(?:s|ing)?|claim(?:s|ing)?|mention(?:s|ing)?|know(?:s|ing)?|uses?|using|provid(?:es?|ing)|includ(?:es?|ing)|comes?|coming|signs?|types?|typing|identif(?:y|ies|ying)\s+as|pos(?:e|es|ing)\s+as|present(?:s|ing)?\s+as|pretend(?:s|ing)?|contain(?:s|ing)?|with|quot(?:e|es|ing))\b[^.!?\n]{{0,60}}?\b(?:is|are|should\s+be|must\s+be|counts?\s+as|gets?|may|can|be\s+treated|treat)\b[^.!?\n]{{0,30}}?\b(?:{ROLE}|trusted|verified|authori[sz]ed|approved|privileged|full\s+access|elevated|exempt|access|executed|obeyed|followed|honou?red|prioriti[sz]ed)\b"
             ),
+        )
+        .accept(not_negated),
+        Rule::new(
+            "privilege.claimed-identity",
+            "lets a claim in conversation stand in for real authorization",
+            r"(?i)\b(?:code\s*word|passphrase|magic\s+word|secret\s+word|safe\s*word|the\s+word|the\s+phrase|keyword|password\s+phrase)\b[^.!?\n]{0,80}?\b(?:is|are|comes?|should|must|gets?|can|may|counts?)\b[^.!?\n]{0,40}?\b(?:admin|administrator|owner|root|trusted|verified|authori[sz]ed|approved|executed|obeyed|followed|comes?\s+from|access|override|priority|exempt|from\s+(?:it|security|management|the\s+ceo|the\s+owner|the\s+admin))\b",
         )
         .accept(not_negated),
         Rule::new(

@@ -11,7 +11,7 @@ use super::text::{negated_before, not_negated, sentence};
 /// Controls whose absence is a weakening on its own.
 const STRONG: &str = r"(?:authentication|authenticat(?:e|ing)|auth|authori[sz]ation|2fa|mfa|two[- ]factor(?:\s+auth\w*)?|multi[- ]factor(?:\s+auth\w*)?|otp|one[- ]time\s+(?:codes?|passwords?)|(?:identity|id|background|security|permissions?|access|fraud|kyc|aml|compliance|safety|signature|certificate|cert|integrity|virus|malware|sanctions)\s+(?:checks?|verification|validation|scans?|scanning|controls?|reviews?|screening)|verification|verif(?:y|ying)\s+(?:their|the|his|her|user'?s?)?\s*(?:identity|id|credentials|email|phone|signature|account)|security(?:\s+(?:reviews?|controls?|measures?|polic(?:y|ies)|warnings?|protocols?|checks?))?|approvals?|approval\s+(?:process|step|flow|workflow|gates?|requirements?)|sign[- ]?offs?|code\s+reviews?|peer\s+reviews?|review\s+(?:process|step|requirements?|gates?)|access\s+controls?|permission\s+checks?|acls?|rate\s+limit(?:s|ing)?|firewalls?|antivirus|anti-virus|tls|ssl|certificate\s+(?:pinning|checks?|validation)|csrf(?:\s+protection)?|sandbox(?:ing)?|guardrails|content\s+(?:filters?|filtering|moderation)|signatures?|second\s+(?:signature|approval|approver|reviewer|check)|dual\s+control|four[- ]eyes(?:\s+\w+)?|two[- ]person\s+(?:rule|review|approval)|captcha|sso|password\s+(?:checks?|prompts?|requirements?|polic(?:y|ies))|kyc|audit(?:\s+(?:logging|logs?|trail))?|encryption|branch\s+protection|protected\s+branch(?:es)?|confirmation\s+(?:prompts?|steps?|dialogs?)|safety\s+(?:filters?|checks?|guidelines|rules|measures))";
 /// Controls whose absence is only a weakening when the sentence is about who may do what.
-const WEAK: &str = r"(?:checks?|validation|scans?|limits?|restrictions|permissions|polic(?:y|ies)|protections?|warnings?|requirements?|rules|controls?|login|sign[- ]in|review)";
+const WEAK: &str = r"(?:checks?|validation|scans?|limits?|restrictions|permissions|polic(?:y|ies)|protections?|warnings?|requirements?|rules|controls?|login|sign[- ]in|review|(?:change|code|deploy(?:ment)?|release|merge)\s+freezes?|freezes?|change\s+(?:management|control|process)|process(?:es)?|procedures?|safeguards?)";
 /// Words that make a weak control about privilege.
 const PRIVILEGE_CONTEXT: &[&str] = &[
     "admin",
@@ -103,6 +103,8 @@ fn weak_in_context(text: &str, caps: &regex::Captures<'_>) -> bool {
 const PERMISSIVE: &[&str] = &[
     "can",
     "may",
+    "authorized",
+    "authorised",
     "should",
     "always",
     "allowed",
@@ -181,6 +183,41 @@ pub(crate) fn rules() -> Vec<Rule> {
         )
         .accept(weak_in_context),
         Rule::new(
+            "weakening.bypass",
+            "says a control may be bypassed",
+            &format!(r"(?i)\b(?:bypass\w*|circumvent\w*|get(?:s|ting)?\s+around|work(?:s|ing)?\s+around|evad\w+|skirt\w*|sidestep\w*|override|overrid(?:es|ing)|overrode)\b{gap}\b{WEAK}\b"),
+        )
+        .accept(strong_claim),
+        Rule::new(
+            "weakening.self-approval",
+            "lets people approve their own requests, which defeats review",
+            r"(?i)\b(?:approv\w*|merg\w*|sign\w*\s+off\s+on|authori[sz]\w*|sign\w*)\s+(?:their|his|her|your|my|its)\s+own\b",
+        )
+        .accept(not_negated),
+        Rule::new(
+            "weakening.anyone",
+            "has sensitive account actions done for anyone who asks",
+            r"(?i)\b(?:reset|unlock|disable|remove|change|bypass|grant|give|issue|refund|transfer|release|wire|send\s+money)\w*\b[^.!?\n]{0,60}?\b(?:for|to)\s+(?:anyone|anybody|whoever|any\s+(?:caller|user|one|person|requester))\b",
+        )
+        .accept(|text, caps| {
+            let m = caps.get(0).expect("match");
+            let s = sentence(text, &m).to_lowercase();
+            not_negated(text, caps)
+                && [
+                    "mfa", "2fa", "password", "pin", "account", "access", "refund", "money",
+                    "transfer", "credential", "admin", "permission", "unlock", "funds", "wire",
+                    "payment", "gift card", "code",
+                ]
+                .iter()
+                .any(|w| s.contains(w))
+        }),
+        Rule::new(
+            "weakening.privacy",
+            "overrides the user's privacy or consent choices",
+            r"(?i)\b(?:ignore|ignoring|disregard\w*|override|overriding|bypass\w*|skip\w*|circumvent\w*)\s+(?:the\s+)?(?:user'?s?|users'?|customers?'?|their|people'?s?)\s+(?:\w+\s+)?(?:privacy|consent|opt[- ]?outs?|unsubscribe\w*|do[- ]not[- ](?:track|contact|call)|data[- ]sharing|cookie)\b",
+        )
+        .accept(not_negated),
+        Rule::new(
             "weakening.disabled",
             "claims a security control is off or not needed",
             &format!(r"(?i)\b{STRONG}(?:\s+[a-z]+)?\s+{PASSIVE}"),
@@ -200,7 +237,7 @@ pub(crate) fn rules() -> Vec<Rule> {
         Rule::new(
             "weakening.not-needed",
             "says identity checks or approvals are not needed",
-            r"(?i)\bwithout\s+(?:any\s+|an?\s+|the\s+|further\s+|prior\s+|their\s+|manager'?s?\s+|human\s+|extra\s+|additional\s+)?(?:verification|verifying\s+\w+|authentication|authenticating|approval|authori[sz]ation|2fa|mfa|a\s+password|passwords?|credentials|sign[- ]off|security\s+review|code\s+review|(?:checking|verifying|confirming|asking\s+for)\s+(?:their\s+|the\s+|his\s+|her\s+|a\s+|an\s+|any\s+)?(?:identity|id|ids|credentials|permissions?|badge|authori[sz]ation|approval|photo\s+id)|id\s+checks?|identity\s+checks?|(?:a\s+)?ticket|(?:a\s+|human\s+|any\s+)?review|reviewing|confirm(?:ation|ing)|(?:a\s+)?second\s+(?:approval|approver|signature|signer|check|reviewer|pair\s+of\s+eyes)|permission)\b",
+            r"(?i)\bwithout\s+(?:any\s+|an?\s+|the\s+|further\s+|prior\s+|their\s+|manager'?s?\s+|human\s+|extra\s+|additional\s+)?(?:verification|verifying\s+\w+|authentication|authenticating|approval|authori[sz]ation|2fa|mfa|a\s+password|passwords?|credentials|sign[- ]off|security\s+review|code\s+review|(?:checking|verifying|confirming|asking\s+for)\s+(?:their\s+|the\s+|his\s+|her\s+|a\s+|an\s+|any\s+)?(?:identity|id|ids|credentials|permissions?|badge|authori[sz]ation|approval|photo\s+id)|id\s+checks?|identity\s+checks?|(?:a\s+)?ticket|(?:a\s+|human\s+|any\s+)?review|reviewing|confirm(?:ation|ing)|(?:a\s+)?second\s+(?:approval|approver|signature|signer|check|reviewer|pair\s+of\s+eyes)|permission|asking|checking|confirming|double-checking)\b",
         )
         .accept(permissive),
         Rule::new(
