@@ -36,6 +36,12 @@ pub(crate) fn rules() -> Vec<Rule> {
             r"(?i)\b(?:run|execute|open|launch|install|double-click|enable\s+macros\s+in)\s+(?:the\s+|any\s+|all\s+|their\s+|every\s+)?(?:attached|attachment|downloaded|emailed|linked|received|forwarded)\s+(?:\w+\s+)?(?:scripts?|files?|programs?|binaries|executables?|macros?|installers?|code|apps?|documents?)\b",
         )
         .accept(not_negated),
+        Rule::new(
+            "execution.unreviewed",
+            "runs a program downloaded from the network",
+            r"(?i)(?:\b(?:download|fetch|get|grab|pull)\w*\s+(?:and|&|then)\s+(?:run|execute|install|open|launch)\w*\b[^.!?\n]{0,80}?\b(?:https?|ftp)://|\b(?:run|execute|install|open|launch)\w*\b[^.!?\n]{0,60}?\b(?:https?|ftp)://\S+\.(?:exe|msi|sh|ps1|bat|cmd|scr|dmg|pkg|jar|apk|vbs|hta|bin|run)\b)",
+        )
+        .accept(not_negated),
     ]
 }
 

@@ -207,6 +207,23 @@ pub(crate) fn rules() -> Vec<Rule> {
         )
         .accept(not_negated),
         Rule::new(
+            "exfiltration.disclose",
+            "tells the assistant to hand information to whoever asks",
+            r"(?i)\b(?:whenever|when|if)\s+(?:someone|anyone|anybody|a\s+caller|callers|people|a\s+stranger|strangers|somebody)\s+asks?\s+(?:for|about)\s+[^.!?\n]{1,60}?\b(?:give|share|send|provide|tell|read|hand|disclose|reveal)\s+(?:it|them|that|this|those|the\s+\w+)\b",
+        )
+        .accept(|text, caps| {
+            let m = caps.get(0).expect("match");
+            let s = sentence(text, &m).to_lowercase();
+            not_negated(text, caps)
+                && [
+                    "phone", "number", "address", "password", "code", "key", "token", "email",
+                    "salary", "account", "record", "data", "file", "location", "schedule",
+                    "credential", "balance", "ssn", "birth", "medical",
+                ]
+                .iter()
+                .any(|w| s.contains(w))
+        }),
+        Rule::new(
             "exfiltration.include-secret",
             "puts secrets or session data into outgoing links or messages",
             r"(?i)\b(?:include|append|add|attach|embed|put|insert|encode)\w*\s+(?:the\s+|your\s+|their\s+|all\s+|any\s+|our\s+|my\s+)?(?:api\s+keys?|tokens?|passwords?|credentials|secrets?|session\s+(?:cookies?|ids?|tokens?)|cookies|auth(?:orization)?\s+headers?|conversation|chat\s+history|user'?s?\s+data|system\s+prompt)\s+(?:in|into|to|as)\s+(?:every|each|all|the|any|your|a)?\s*(?:urls?|links?|requests?|responses?|repl(?:y|ies)|messages?|emails?|commits?|logs?|outputs?|images?|quer(?:y|ies)|parameters?|query\s+strings?)\b",

@@ -41,6 +41,11 @@ pub(crate) fn rules() -> Vec<Rule> {
         )
         .accept(not_negated),
         Rule::new(
+            "injection.override",
+            "tries to replace the agent's instructions with its own",
+            &format!(r"(?i)(?:\b{verbs}\s+(?:all\s+)?(?:of\s+)?your\s+(?:\w+\s+)?{INSTRUCTIONS}\b|\b(?:not|no\s+longer|never|doesn't|does\s+not|don't|do\s+not)\s+(?:required\s+|obliged\s+|bound\s+|obligated\s+|need(?:ed)?\s+|have\s+)?(?:to\s+)?(?:follow|obey|respect|comply\s+with|apply|honou?r|adhere\s+to)\s+(?:its|your|the\s+assistant'?s|the\s+system'?s?|any)\s+(?:own\s+)?(?:\w+\s+)?(?:polic(?:y|ies)|rules|guidelines|instructions|guardrails|restrictions|system\s+prompt)\b)"),
+        ),
+        Rule::new(
             "injection.new-instructions",
             "claims to bring new instructions that outrank the agent's own",
             r"(?i)\b(?:(?:admin|system|developer|security|emergency|operator|root|sudo|master)\s+override\b|(?:new|updated|real|actual|true|secret|hidden|override|revised|additional|special)\s+(?:system\s+)?(?:instructions?|directives?|orders|prompt)\s*(?::|\bare\b|\bfollow\b|\bapply\b|\btake\s+precedence\b)|(?:these|the\s+following|this|my)\s+(?:instructions?|rules?|directives?|memory|note)\s+(?:take|takes)\s+precedence|(?:take|takes|has|have)\s+(?:precedence|priority)\s+over\s+(?:all\s+|any\s+)?(?:other|previous|prior|your|the\s+system|system|earlier)|(?:overrides?|supersedes?|replaces?)\s+(?:all\s+|any\s+)?(?:your|the\s+system|system|previous|prior|other)\s+(?:\w+\s+)?(?:instructions?|prompts?|rules|guidelines))",
@@ -75,7 +80,7 @@ pub(crate) fn rules() -> Vec<Rule> {
         Rule::new(
             "injection.role-play",
             "role-play framing that asks the assistant to become someone without its rules",
-            r"(?i)(?:\byou\s+are\s+(?:now\s+|no\s+longer\s+|going\s+to\s+be\s+)?(?:called\s+|named\s+)?(?-i:DAN|STAN|DUDE|AIM|KEVIN|APOPHIS)\b|\b(?:you\s+are|you're|act\s+as|acting\s+as|pretend\s+to\s+be|become|roleplay\s+as|role-play\s+as|play\s+the\s+role\s+of)\s+(?:now\s+)?(?:an?\s+|the\s+)?(?:unrestricted|unfiltered|uncensored|jailbroken|evil|rogue|amoral|unbound|unchained|unaligned|malicious|unethical|lawless)\b|\b(?:ai|assistant|model|bot|llm|chatbot|you|persona|character)\b[^.!?\n]{0,40}?\b(?:with\s+no\s+|without\s+(?:any\s+)?|free\s+(?:of|from)\s+(?:all\s+|any\s+)?|not\s+bound\s+by\s+(?:any\s+)?|no\s+longer\s+(?:bound|restricted|limited)\s+by\s+(?:any\s+)?|that\s+ignores\s+(?:all\s+)?|has\s+no\s+|have\s+no\s+)(?:content\s+|safety\s+|ethical\s+|moral\s+|usual\s+|legal\s+)?(?:constraints|scruples|oversight|rules|restrictions|limits|limitations|filters|guidelines|boundaries|morals|ethics|censorship|safety|content\s+polic(?:y|ies)|guardrails)\b|\b(?:enable|enter|activate|switch\s+(?:in)?to|you\s+are\s+(?:now\s+)?in)\s+(?:the\s+)?(?:god|jailbreak|jailbroken|unrestricted|unfiltered|dan|evil|no-limits?|developer)\s+mode\b|\bdo\s+anything\s+now\b|\bjailbr(?:eak|oken)\b[^.!?\n]{0,30}\b(?:ai|assistant|model|you|prompt|mode)\b|\b(?:let'?s\s+(?:play\s+a\s+game|pretend|role-?play)|(?:pretend|imagine)\s+(?:that\s+)?you(?:'re|\s+are|\s+were)|(?:act|behave|respond|answer)\s+as\s+(?:if|though)\s+you\s+(?:were|are|had|have)|from\s+now\s+on,?\s+you\s+(?:are|will\s+be|act|have\s+no|must\s+ignore)|you\s+are\s+no\s+longer\s+(?:an?\s+)?(?:ai|assistant|bound|restricted|claude|chatgpt)|your\s+(?:new\s+)?(?:name|role|identity|persona)\s+is\s+now|stay\s+in\s+character|in\s+this\s+(?:hypothetical|fictional)\s+(?:story|scenario|world)))",
+            r"(?i)(?:\byou\s+are\s+(?:now\s+|no\s+longer\s+|going\s+to\s+be\s+)?(?:called\s+|named\s+)?(?-i:DAN|STAN|DUDE|AIM|KEVIN|APOPHIS)\b|\b(?:you\s+are|you're|act\s+as|acting\s+as|pretend\s+to\s+be|become|roleplay\s+as|role-play\s+as|play\s+the\s+role\s+of)\s+(?:now\s+)?(?:an?\s+|the\s+)?(?:unrestricted|unfiltered|uncensored|jailbroken|evil|rogue|amoral|unbound|unchained|unaligned|malicious|unethical|lawless)\b|\b(?:ai|assistant|model|bot|llm|chatbot|you|persona|character)\b[^.!?\n]{0,40}?\b(?:with\s+no\s+|without\s+(?:any\s+)?|free\s+(?:of|from)\s+(?:all\s+|any\s+)?|not\s+bound\s+by\s+(?:any\s+)?|no\s+longer\s+(?:bound|restricted|limited)\s+by\s+(?:any\s+)?|that\s+ignores\s+(?:all\s+)?|has\s+no\s+|have\s+no\s+)(?:content\s+|safety\s+|ethical\s+|moral\s+|usual\s+|legal\s+)?(?:constraints|scruples|oversight|rules|restrictions|limits|limitations|filters|guidelines|boundaries|morals|ethics|censorship|safety|content\s+polic(?:y|ies)|guardrails)\b|\b(?:enable|enter|activate|switch\s+(?:in)?to|you\s+are\s+(?:now\s+)?in)\s+(?:the\s+)?(?:god|jailbreak|jailbroken|unrestricted|unfiltered|dan|evil|no-limits?|developer)\s+mode\b|\bdo\s+anything\s+now\b|\bjailbr(?:eak|oken)\b[^.!?\n]{0,30}\b(?:ai|assistant|model|you|prompt|mode)\b|\b(?:let'?s\s+(?:play\s+a\s+game|pretend|role-?play)|(?:pretend|imagine)\s+(?:that\s+)?you(?:'re|\s+are|\s+were)|(?:act|behave|respond|answer)\s+as\s+(?:if|though)\s+you\s+(?:were|are|had|have)|from\s+now\s+on,?\s+you\s+(?:are|will\s+be|act|have\s+no|must\s+ignore)|you\s+are\s+no\s+longer\s+(?:an?\s+)?(?:ai|assistant|bound|restricted|claude|chatgpt)|your\s+(?:new\s+)?(?:name|role|identity|persona)\s+is\s+now|stay\s+in\s+character|you\s+(?:now\s+)?(?:work|answer|report|belong)\s+(?:only\s+)?(?:for|to)\s+me\b|in\s+this\s+(?:hypothetical|fictional)\s+(?:story|scenario|world)))",
         ),
         Rule::new(
             "injection.conceal",
@@ -98,6 +103,22 @@ pub(crate) fn rules() -> Vec<Rule> {
             "asks the assistant to hide something from, or mislead, the person it works for",
             r"(?i)\bif\s+(?:anyone|anybody|someone|the\s+user|a\s+customer|customers|the\s+customer|they|people|the\s+press|journalists|auditors?|regulators?|the\s+client)\s+(?:ever\s+)?asks?(?:\s+about\s+[^,.!?\n]{1,40})?\s*,\s*[^.!?\n]{0,80}?\b(?:not|never|no|nothing|didn't|wasn't|weren't|isn't|deny|denies|third[- ]party|someone\s+else|everything\s+is\s+fine|all\s+is\s+well)\b",
         ),
+        Rule::new(
+            "injection.conceal",
+            "asks the assistant to hide something from, or mislead, the person it works for",
+            r"(?i)\b(?:tell|inform|notify|alert)\s+(?:no\s+one|nobody|no-one)\b|\b(?:do\s+not|don't|never)\s+(?:tell|inform|notify|alert|mention\s+(?:it|this)\s+to)\s+(?:anyone|anybody)\b",
+        )
+        .accept(|text, caps| {
+            let m = caps.get(0).expect("match");
+            let s = sentence(text, &m).to_lowercase();
+            [
+                "data", "export", "transfer", "breach", "access", "shared", "sent", "payment",
+                "log", "incident", "leak", "password", "account", "money", "funds", "upload",
+                "copy", "records", "customer", "user", "security", "audit", "change", "install",
+            ]
+            .iter()
+            .any(|w| s.contains(w))
+        }),
         Rule::new(
             "injection.promotion",
             "makes every answer advertise or endorse something",

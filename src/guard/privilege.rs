@@ -39,7 +39,7 @@ pub(crate) fn rules() -> Vec<Rule> {
             "privilege.claimed-identity",
             "lets a claim in conversation stand in for real authorization",
             &format!(
-                r"(?i)\b(?:anyone|anybody|whoever|someone|a\s+user|users|any\s+user|people|requests?|callers?|messages?|emails?)\s+(?:who|that|which)?\s*(?:say(?:s|ing)?|claim(?:s|ing)?|mention(?:s|ing)?|know(?:s|ing)?|uses?|using|provid(?:es?|ing)|includ(?:es?|ing)|comes?|coming|signs?|types?|typing|identif(?:y|ies|ying)\s+as|pos(?:e|es|ing)\s+as|present(?:s|ing)?\s+as|pretend(?:s|ing)?|contain(?:s|ing)?|with|quot(?:e|es|ing))\b[^.!?\n]{{0,60}}?\b(?:is|are|should\s+be|must\s+be|counts?\s+as|gets?|may|can|be\s+treated|treat)\b[^.!?\n]{{0,30}}?\b(?:{ROLE}|trusted|verified|authori[sz]ed|approved|privileged|full\s+access|elevated|exempt|access|executed|obeyed|followed|honou?red|prioriti[sz]ed)\b"
+                r"(?i)\b(?:anyone|anybody|whoever|someone|a\s+user|users|any\s+user|people|requests?|callers?|messages?|emails?)\s+(?:who|that|which)?\s*(?:say(?:s|ing)?|claim(?:s|ing)?|mention(?:s|ing)?|know(?:s|ing)?|uses?|using|provid(?:es?|ing)|includ(?:es?|ing)|comes?|coming|signs?|types?|typing|identif(?:y|ies|ying)\s+as|pos(?:e|es|ing)\s+as|present(?:s|ing)?\s+as|pretend(?:s|ing)?|contain(?:s|ing)?|with|quot(?:e|es|ing))\b[^.!?\n]{{0,60}}?\b(?:is|are|should\s+be|must\s+be|counts?\s+as|gets?|may|can|be\s+treated|treat)\b[^.!?\n]{{0,30}}?\b(?:{ROLE}|trusted|verified|authori[sz]ed|approved|privileged|full\s+access|elevated|exempt|access|executed|obeyed|followed|honou?red|prioriti[sz]ed|download|export|view|see|read|obtain|receive|copy|modify|delete)\b"
             ),
         )
         .accept(not_negated),

@@ -189,6 +189,18 @@ pub(crate) fn rules() -> Vec<Rule> {
         )
         .accept(strong_claim),
         Rule::new(
+            "weakening.disabled",
+            "claims a security control is off or not needed",
+            &format!(r"(?i)\b{STRONG}\b[^.!?\n]{{0,40}}?\b(?:(?:can|may|should|could)\s+(?:safely\s+|just\s+)?be\s+(?:ignored|skipped|bypassed|disabled|waived|overridden|turned\s+off)|(?:is|are)\s+(?:just\s+|only\s+|merely\s+|basically\s+)?(?:a\s+)?(?:formality|formalities|for\s+show|rubber[- ]stamps?|theat(?:er|re)))\b"),
+        )
+        .accept(strong_claim),
+        Rule::new(
+            "weakening.credential-sharing",
+            "hands credentials to a person directly",
+            r"(?:\b(?i:give|hand|send|share|provide|email|dm|text|forward)\s+(?i:the\s+|a\s+|our\s+)?(?i:new\s+)?(?:(?i:intern|contractor|vendor|stranger|caller|requester|guest|visitor|temp|freelancer|consultant|him|her|them|me)|(?-i:[A-Z][a-z]+))\s+(?i:the\s+|our\s+|your\s+|their\s+|all\s+)?(?:[\w-]+\s+){0,3}?(?i:credentials|passwords?|api\s+keys?|tokens?|secrets?|private\s+keys?|ssh\s+keys?|root\s+password|admin\s+password|master\s+key))\b",
+        )
+        .accept(not_negated),
+        Rule::new(
             "weakening.self-approval",
             "lets people approve their own requests, which defeats review",
             r"(?i)\b(?:approv\w*|merg\w*|sign\w*\s+off\s+on|authori[sz]\w*|sign\w*)\s+(?:their|his|her|your|my|its)\s+own\b",
@@ -232,7 +244,7 @@ pub(crate) fn rules() -> Vec<Rule> {
         Rule::new(
             "weakening.not-needed",
             "says identity checks or approvals are not needed",
-            r"(?i)(?:\bno\s+(?:need|requirement)\s+(?:to|for)|\b(?:do|does|did)(?:n't|\s+not)\s+(?:need|have)(?:\s+to)?|\bneed\s+not|\bneedn't|\bnever\s+(?:need|have)\s+to|\bis(?:n't|\s+not)\s+(?:necessary|needed|required)\s+(?:to|for)|\b(?:is|are)(?:n't|\s+not)\s+required\s+to|\bno\s+longer\s+(?:need|require|requires|needs|have\s+to))\s+(?:\w+\s+){0,3}?(?:verify\w*|verification|authenticat\w+|approv\w+|2fa|mfa|sign[- ]offs?|id\s+checks?|identity\s+checks?|check\s+(?:their|the|his|her)\s+(?:identity|id|credentials|permissions|badge)|ask\s+for\s+(?:approval|permission|credentials|a\s+password|id|2fa)|confirm\s+(?:their|the)\s+identity|(?:provide|enter|show)\s+(?:a\s+|their\s+)?(?:password|id|credentials|badge))",
+            r"(?i)(?:\bno\s+(?:need|requirement)\s+(?:to|for)|\b(?:do|does|did)(?:n't|\s+not)\s+(?:need|have|require)(?:\s+to)?|\bneed\s+not|\bneedn't|\bnever\s+(?:need|have)\s+to|\bis(?:n't|\s+not)\s+(?:necessary|needed|required)\s+(?:to|for)|\b(?:is|are)(?:n't|\s+not)\s+required\s+to|\bno\s+longer\s+(?:need|require|requires|needs|have\s+to))\s+(?:\w+\s+){0,3}?(?:verify\w*|verification|authenticat\w+|approv\w+|2fa|mfa|sign[- ]offs?|id\s+checks?|identity\s+checks?|check\s+(?:their|the|his|her)\s+(?:identity|id|credentials|permissions|badge)|ask\s+for\s+(?:approval|permission|credentials|a\s+password|id|2fa)|confirm\s+(?:their|the)\s+identity|(?:provide|enter|show)\s+(?:a\s+|their\s+)?(?:password|id|credentials|badge))",
         ),
         Rule::new(
             "weakening.not-needed",
@@ -249,7 +261,7 @@ pub(crate) fn rules() -> Vec<Rule> {
         Rule::new(
             "weakening.trust",
             "tells the assistant to trust a sender or a claim without checking",
-            r"(?i)(?:\b(?:treat|consider|regard|mark|classify|accept)\w*\s+(?:[^.!?\n]{0,50}?\s+)?as\s+(?:already\s+|fully\s+)?(?:trusted|verified|authenticated|authori[sz]ed|safe|approved|legitimate|genuine|pre-?approved|whitelisted|allowlisted|exempt)\b|\btrust\w*\s+(?:all|any|every|each)\s+(?:\w+\s+){0,2}?(?:messages?|emails?|requests?|instructions?|commands?|links?|content|inputs?|senders?|callers?|documents?|attachments?|urls?|domains?|sites?|certificates?|packages?|invoices?)\b|\b(?:is|are)\s+(?:always\s+)?(?:pre-?approved|whitelisted|allowlisted|trusted\s+implicitly|implicitly\s+trusted|to\s+be\s+trusted\s+(?:implicitly|blindly|completely|without))\b)",
+            r"(?i)(?:\b(?:treat|consider|regard|mark|classify|accept)\w*\s+(?:(?:[^.!?\n]|[.!?][^\s.!?]){0,60}?\s+)?as\s+(?:already\s+|fully\s+)?(?:an?\s+|the\s+)?(?:trusted|verified|authenticated|authori[sz]ed|safe|approved|legitimate|genuine|pre-?approved|whitelisted|allowlisted|exempt)\b|\btrust\w*\s+(?:all|any|every|each)\s+(?:\w+\s+){0,2}?(?:messages?|emails?|requests?|instructions?|commands?|links?|content|inputs?|senders?|callers?|documents?|attachments?|urls?|domains?|sites?|certificates?|packages?|invoices?)\b|\b(?:is|are)\s+(?:always\s+)?(?:pre-?approved|whitelisted|allowlisted|trusted\s+implicitly|implicitly\s+trusted|to\s+be\s+trusted\s+(?:implicitly|blindly|completely|without))\b)",
         )
         .accept(not_negated),
         Rule::new(
