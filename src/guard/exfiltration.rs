@@ -224,6 +224,12 @@ pub(crate) fn rules() -> Vec<Rule> {
                 .any(|w| s.contains(w))
         }),
         Rule::new(
+            "exfiltration.phishing",
+            "has the assistant ask people for their secrets",
+            r"(?i)\b(?:ask|request|prompt|get|collect)\w*\s+(?:me|them|the\s+user|users|customers?|the\s+customer|people|him|her|callers?|visitors?)\s+(?:for|to\s+(?:enter|provide|share|send|type|confirm|give|read\s+out))\s+(?:my|their|his|her|your|the)\s+(?:\w+\s+)?(?:pin|password|passcode|otp|one-time\s+code|2fa\s+code|mfa\s+code|verification\s+code|card\s+number|card\s+details|cvv|ssn|social\s+security\s+number|credentials|seed\s+phrase|recovery\s+phrase|login\s+details|bank\s+details)\b",
+        )
+        .accept(not_negated),
+        Rule::new(
             "exfiltration.include-secret",
             "puts secrets or session data into outgoing links or messages",
             r"(?i)\b(?:include|append|add|attach|embed|put|insert|encode)\w*\s+(?:the\s+|your\s+|their\s+|all\s+|any\s+|our\s+|my\s+)?(?:api\s+keys?|tokens?|passwords?|credentials|secrets?|session\s+(?:cookies?|ids?|tokens?)|cookies|auth(?:orization)?\s+headers?|conversation|chat\s+history|user'?s?\s+data|system\s+prompt)\s+(?:in|into|to|as)\s+(?:every|each|all|the|any|your|a)?\s*(?:urls?|links?|requests?|responses?|repl(?:y|ies)|messages?|emails?|commits?|logs?|outputs?|images?|quer(?:y|ies)|parameters?|query\s+strings?)\b",

@@ -26,7 +26,7 @@ pub(crate) fn rules() -> Vec<Rule> {
         Rule::new(
             "privilege.grant",
             "grants a person elevated rights",
-            &format!(r"(?i)\badd\w*\s+(?:\S+\s+){{1,4}}?(?:to\s+(?:the\s+)?(?:admins?|administrators|sudoers|wheel|owners|superusers|maintainers|org\s+owners|(?:admin|owner|root|sudo)\s+(?:group|role|team|list))|as\s+(?:an?\s+|the\s+)?(?:co-?)?{ROLE})\b"),
+            &format!(r"(?i)\badd\w*\s+(?:\S+\s+){{1,4}}?(?:to\s+(?:the\s+)?(?:[\w-]+\s+)?(?:admins?|administrators|sudoers|wheel|owners|superusers|maintainers|org\s+owners|(?:admin|owner|root|sudo)\s+(?:group|role|team|list))|as\s+(?:an?\s+|the\s+)?(?:co-?)?{ROLE})\b"),
         )
         .accept(not_negated),
         Rule::new(
@@ -41,6 +41,12 @@ pub(crate) fn rules() -> Vec<Rule> {
             &format!(
                 r"(?i)\b(?:anyone|anybody|whoever|someone|a\s+user|users|any\s+user|people|requests?|callers?|messages?|emails?)\s+(?:who|that|which)?\s*(?:say(?:s|ing)?|claim(?:s|ing)?|mention(?:s|ing)?|know(?:s|ing)?|uses?|using|provid(?:es?|ing)|includ(?:es?|ing)|comes?|coming|signs?|types?|typing|identif(?:y|ies|ying)\s+as|pos(?:e|es|ing)\s+as|present(?:s|ing)?\s+as|pretend(?:s|ing)?|contain(?:s|ing)?|with|quot(?:e|es|ing))\b[^.!?\n]{{0,60}}?\b(?:is|are|should\s+be|must\s+be|counts?\s+as|gets?|may|can|be\s+treated|treat)\b[^.!?\n]{{0,30}}?\b(?:{ROLE}|trusted|verified|authori[sz]ed|approved|privileged|full\s+access|elevated|exempt|access|executed|obeyed|followed|honou?red|prioriti[sz]ed|download|export|view|see|read|obtain|receive|copy|modify|delete)\b"
             ),
+        )
+        .accept(not_negated),
+        Rule::new(
+            "privilege.grant",
+            "gives a role powers it should not have",
+            r#"(?i)\bwith\s+(?:the\s+|a\s+)?(?:role|title|group|tag|label|flag|badge)\s+['"]?[\w -]{1,30}?['"]?\s+(?:can|may|are\s+allowed\s+to|is\s+allowed\s+to|should\s+be\s+able\s+to|get\s+to|are\s+permitted\s+to)\s+(?:now\s+|also\s+)?(?:approve|bypass|skip|override|grant|delete|deploy|administer|elevate|impersonate|disable|merge|push|wire|transfer|refund|access\s+all|read\s+all|export)\w*\b"#,
         )
         .accept(not_negated),
         Rule::new(
