@@ -6,6 +6,12 @@
 //! `git blame` tell the story without memdir. A tantivy index under `.git/memdir/` finds the
 //! passages that matter for a query and catches up with hand edits on its own.
 //!
+//! Writes are untrusted until checked: the write [`guard`] redacts secrets before anything is
+//! written and quarantines text that looks like memory poisoning (instruction overrides,
+//! security-weakening claims, exfiltration, dangerous commands, privilege grants) until a
+//! person approves it. Search and list leave out quarantined, expired and superseded memories
+//! unless asked ([`Filter`], [`Memdir::held_out`]).
+//!
 //! ```
 //! # fn main() -> memdir::Result<()> {
 //! # let dir = tempfile::tempdir().unwrap();
