@@ -33,7 +33,7 @@ pub(crate) fn rules() -> Vec<Rule> {
         Rule::new(
             "execution.unreviewed",
             "tells the assistant to run code without reading or checking it",
-            r"(?i)\b(?:run|execute|open|launch|install|double-click|enable\s+macros\s+in)\s+(?:the\s+|any\s+|all\s+|their\s+|every\s+)?(?:attached|attachment|downloaded|emailed|linked|received|forwarded)\s+(?:\w+\s+)?(?:scripts?|files?|programs?|binaries|executables?|macros?|installers?|code|apps?|documents?)\b",
+            r"(?i)\b(?:run|execute|open|launch|install|double-click|enable\s+macros\s+in)\s+(?:the\s+|any\s+|all\s+|their\s+|every\s+)?(?:attached|attachment|downloaded|emailed|linked|received|forwarded)\s+(?:\w+\s+)?(?:scripts?|files?|programs?|binaries|executables?|macros?|installers?|code|apps?|documents?)\b|\b(?:run|execute|open|launch|install)\w*\s+(?:everything|anything|all\s+(?:files|scripts|programs|attachments)|every\s+(?:file|attachment)|whatever)\s+(?:in|from)\b[^.!?\n]{0,40}?\b(?:attachments?|downloads?|inbox|emails?|messages?|uploads?)\b",
         )
         .accept(not_negated),
         Rule::new(

@@ -50,6 +50,12 @@ pub(crate) fn rules() -> Vec<Rule> {
         )
         .accept(not_negated),
         Rule::new(
+            "privilege.grant",
+            "lets a person act as any user",
+            r"(?i)\b(?:(?:log|logs|logging|sign|signs|signing)\s*(?:in|on)|act|authenticate|operate|impersonate)\s+(?:as\s+)?(?:any|every|another|other|all)\s+(?:users?|accounts?|customers?|employees?|persons?|people)\b",
+        )
+        .accept(not_negated),
+        Rule::new(
             "privilege.claimed-identity",
             "lets a claim in conversation stand in for real authorization",
             r"(?i)\b(?:code\s*word|passphrase|magic\s+word|secret\s+word|safe\s*word|the\s+word|the\s+phrase|keyword|password\s+phrase)\b[^.!?\n]{0,80}?\b(?:is|are|comes?|should|must|gets?|can|may|counts?)\b[^.!?\n]{0,40}?\b(?:admin|administrator|owner|root|trusted|verified|authori[sz]ed|approved|executed|obeyed|followed|comes?\s+from|access|override|priority|exempt|from\s+(?:it|security|management|the\s+ceo|the\s+owner|the\s+admin))\b",
