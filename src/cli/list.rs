@@ -71,7 +71,13 @@ pub fn cmd_list(g: &Globals, args: ListArgs) -> Result<(), CliError> {
     for s in &all {
         let pin = if s.pinned { " [pinned]" } else { "" };
         let held = if s.quarantined { " [quarantined]" } else { "" };
-        let expires = match (args.expired, s.expires) {
+        // Its own expiry, else `created` plus its type's lifetime.
+        let ttl = mem.config().ttl(&s.kind);
+        let expiry = s.expires.or_else(|| {
+            let created = s.created?;
+            Some(Timestamp(created.0 + time::Duration::seconds(ttl?)))
+        });
+        let expires = match (args.expired, expiry) {
             (true, Some(t)) => format!(" [expired {t}]"),
             _ => String::new(),
         };
