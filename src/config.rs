@@ -5,6 +5,7 @@
 //! defaults < the repository's `memory.toml`. The library never reads the environment; the CLI
 //! passes overrides in.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -57,6 +58,8 @@ pub struct Config {
     pub memory: MemoryConfig,
     /// How search ranks.
     pub search: SearchConfig,
+    /// How `memdir context` picks and renders memories for a prompt.
+    pub context: ContextConfig,
 }
 
 /// `[memory]`
@@ -94,6 +97,51 @@ pub struct Boosts {
     /// The neighbouring passages of the same memory (the turn before and after, in a
     /// transcript): a match there counts for the passage, a little.
     pub context: f32,
+}
+
+/// `[context]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ContextConfig {
+    /// The tiktoken encoding that counts the budget: `o200k_base`, `cl100k_base`,
+    /// `p50k_base` or `r50k_base`.
+    pub tokenizer: String,
+    /// How many memories search proposes before the budget decides.
+    pub candidates: usize,
+    /// How much recency counts in the final score, from 0 (relevance only) to 1.
+    pub recency_weight: f32,
+    /// After how many days a memory counts half as recent as the newest candidate.
+    pub recency_half_life_days: f32,
+    /// Append what went into each prompt to `.git/memdir/injections.jsonl`.
+    pub log: bool,
+    /// A multiplier on the score of each type (a type not listed counts 1.0).
+    pub type_weight: BTreeMap<String, f32>,
+}
+
+/// The tiktoken encodings `[context] tokenizer` may name.
+pub const TOKENIZERS: [&str; 4] = ["o200k_base", "cl100k_base", "p50k_base", "r50k_base"];
+
+impl Default for ContextConfig {
+    fn default() -> Self {
+        ContextConfig {
+            tokenizer: "o200k_base".into(),
+            candidates: 30,
+            recency_weight: 0.2,
+            recency_half_life_days: 90.0,
+            log: false,
+            type_weight: [
+                ("preference", 1.2),
+                ("procedure", 1.1),
+                ("fact", 1.0),
+                ("summary", 1.0),
+                ("event", 0.9),
+                ("note", 0.9),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect(),
+        }
+    }
 }
 
 impl Default for MemoryConfig {
@@ -192,6 +240,38 @@ impl Config {
         {
             return Err(invalid(
                 "search.boost",
+                "weights must be finite and not negative".into(),
+            ));
+        }
+        let c = &self.context;
+        if !TOKENIZERS.contains(&c.tokenizer.as_str()) {
+            return Err(invalid(
+                "context.tokenizer",
+                format!("`{}` is not one of {}", c.tokenizer, TOKENIZERS.join(", ")),
+            ));
+        }
+        if c.candidates == 0 {
+            return Err(invalid("context.candidates", "must be at least 1".into()));
+        }
+        if !(0.0..=1.0).contains(&c.recency_weight) {
+            return Err(invalid(
+                "context.recency_weight",
+                "must be between 0 and 1".into(),
+            ));
+        }
+        if !(c.recency_half_life_days.is_finite() && c.recency_half_life_days > 0.0) {
+            return Err(invalid(
+                "context.recency_half_life_days",
+                "must be a positive number of days".into(),
+            ));
+        }
+        if let Some((t, _)) = c
+            .type_weight
+            .iter()
+            .find(|(_, w)| !w.is_finite() || **w < 0.0)
+        {
+            return Err(invalid(
+                &format!("context.type_weight.{t}"),
                 "weights must be finite and not negative".into(),
             ));
         }

@@ -7,6 +7,7 @@
 use std::path::PathBuf;
 
 pub use crate::config::ConfigError;
+pub use crate::context::ContextError;
 pub use crate::index::IndexError;
 pub use crate::parse::ParseError;
 pub use crate::store::StoreError;
@@ -33,6 +34,9 @@ pub enum Error {
     /// A conversation transcript could not be read.
     #[error(transparent)]
     Transcript(#[from] TranscriptError),
+    /// A prompt context could not be built.
+    #[error(transparent)]
+    Context(#[from] ContextError),
     /// No memory has this id.
     #[error("no memory with id `{id}`")]
     NotFound {

@@ -31,6 +31,7 @@
 #![warn(missing_docs)]
 
 pub mod config;
+pub mod context;
 mod error;
 pub mod index;
 mod lock;

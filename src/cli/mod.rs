@@ -10,8 +10,10 @@ use serde::Serialize;
 
 mod check;
 mod commit;
+mod context;
 mod edit;
 mod error;
+mod hook;
 mod import;
 mod init;
 mod list;
@@ -53,6 +55,8 @@ enum Command {
     Edit(edit::EditArgs),
     Rm(write::RmArgs),
     Search(search::SearchArgs),
+    Context(context::ContextArgs),
+    Hook(hook::HookArgs),
     Check(check::CheckArgs),
     Status(status::StatusArgs),
     Commit(commit::CommitArgs),
@@ -223,6 +227,8 @@ pub fn run() -> Result<(), CliError> {
         Command::Edit(a) => edit::cmd_edit(&g, a),
         Command::Rm(a) => write::cmd_rm(&g, a),
         Command::Search(a) => search::cmd_search(&g, a),
+        Command::Context(a) => context::cmd_context(&g, a),
+        Command::Hook(a) => hook::cmd_hook(&g, a),
         Command::Check(a) => check::cmd_check(&g, a),
         Command::Status(a) => status::cmd_status(&g, a),
         Command::Commit(a) => commit::cmd_commit(&g, a),

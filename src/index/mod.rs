@@ -134,6 +134,9 @@ pub struct Hit {
     /// Scope.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
+    /// Last change time from front-matter (else its creation time).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub updated: Option<Timestamp>,
 }
 
 /// Restricts `list` and `search` to memories with these properties.
@@ -586,6 +589,7 @@ impl Index {
             kind: first_str(doc, f.mtype),
             tags: all_str(doc, f.tag),
             scope: Some(first_str(doc, f.scope)).filter(|s| !s.is_empty()),
+            updated: first_date(doc, f.updated).or_else(|| first_date(doc, f.created)),
         }
     }
 
@@ -598,13 +602,7 @@ impl Index {
             kind: first_str(doc, f.mtype),
             tags: all_str(doc, f.tag),
             scope: Some(first_str(doc, f.scope)).filter(|s| !s.is_empty()),
-            updated: doc
-                .get_first(f.updated)
-                .and_then(|v| v.as_datetime())
-                .and_then(|d| {
-                    time::OffsetDateTime::from_unix_timestamp(d.into_timestamp_secs()).ok()
-                })
-                .map(Timestamp),
+            updated: first_date(doc, f.updated),
             pinned: first_u64(doc, f.pinned) == 1,
             revision: Revision(first_str(doc, f.revision)),
         }
@@ -617,6 +615,26 @@ impl Index {
             (Occur::Must, self.term(self.fields.id, id)),
         ]);
         self.collect_summaries(&q)
+    }
+
+    /// Returns every memory marked `pinned: true`, sorted by path.
+    pub fn pinned(&self) -> Result<Vec<Summary>, IndexError> {
+        let q = BooleanQuery::new(vec![
+            (Occur::Must, self.term(self.fields.kind, KIND_MEMORY)),
+            (
+                Occur::Must,
+                Box::new(ConstScoreQuery::new(
+                    Box::new(TermQuery::new(
+                        Term::from_field_u64(self.fields.pinned, 1),
+                        IndexRecordOption::Basic,
+                    )),
+                    0.0,
+                )),
+            ),
+        ]);
+        let mut all = self.collect_summaries(&q)?;
+        all.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(all)
     }
 
     /// Returns every indexed memory that passes `filter`, sorted by path.
@@ -672,6 +690,13 @@ fn id_key(id: &str) -> u64 {
     let mut h = fnv::FnvHasher::default();
     h.write(id.as_bytes());
     h.finish()
+}
+
+fn first_date(doc: &TantivyDocument, field: Field) -> Option<Timestamp> {
+    let secs = doc.get_first(field)?.as_datetime()?.into_timestamp_secs();
+    time::OffsetDateTime::from_unix_timestamp(secs)
+        .ok()
+        .map(Timestamp)
 }
 
 fn first_str(doc: &TantivyDocument, field: Field) -> String {

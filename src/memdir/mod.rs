@@ -199,7 +199,7 @@ impl Memdir {
     }
 
     /// Returns `.git/memdir`, where the index, the lock and the caches live.
-    fn memdir_dir(&self) -> PathBuf {
+    pub(crate) fn memdir_dir(&self) -> PathBuf {
         self.store().git_dir().join("memdir")
     }
 
@@ -274,6 +274,23 @@ impl Memdir {
         self.look_once(None)?;
         self.catch_up_with_commits()?;
         Ok(self.index.list(filter)?)
+    }
+
+    /// Returns every memory marked `pinned: true`, read from its file now, sorted by path:
+    /// what every prompt should carry (with `MEMORY.md`).
+    pub fn pinned(&self) -> Result<Vec<Memory>> {
+        self.look_once(None)?;
+        self.catch_up_with_commits()?;
+        let mut out = Vec::new();
+        for s in self.index.pinned()? {
+            if let Some(bytes) = self.read(&s.path)? {
+                let m = parse::parse_memory(&s.path, &bytes, Store::revision_of(&bytes))?;
+                if m.front.pinned {
+                    out.push(m);
+                }
+            }
+        }
+        Ok(out)
     }
 
     /// Looks for hand edits if this handle has not yet (a `stat` of every memory file); the
