@@ -32,6 +32,7 @@
 
 pub mod config;
 mod error;
+pub mod fault;
 pub mod index;
 mod lock;
 mod memdir;

@@ -205,7 +205,9 @@ impl Store {
                     Err(source) => return Err(StoreError::Write { path, source }),
                 },
             }
+            crate::fault::point("file-renamed");
         }
+        crate::fault::point("files-written");
         self.commit_paths(writes.iter().map(|w| w.path.as_str()), message, author)
     }
 
@@ -255,6 +257,7 @@ impl Store {
             }
         }
         index.write().map_err(err("index write"))?;
+        crate::fault::point("staged");
         let tree_id = match &parent {
             Some(p) => {
                 let base = p.tree().map_err(err("tree"))?;
@@ -431,6 +434,7 @@ pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
         .map_err(err)?;
     tmp.write_all(bytes).map_err(err)?;
     tmp.as_file().sync_all().map_err(err)?;
+    crate::fault::point("temp-written");
     tmp.persist(path).map_err(|e| err(e.error))?;
     if let Ok(d) = std::fs::File::open(dir) {
         // Directory fsync makes the rename durable; not supported everywhere, so best effort.

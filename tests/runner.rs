@@ -6,6 +6,7 @@ mod common;
 mod test_bad_input;
 mod test_cas;
 mod test_cli;
+mod test_crash;
 mod test_format;
 mod test_hand_edits;
 mod test_import;

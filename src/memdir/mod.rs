@@ -21,6 +21,7 @@ use crate::worktree::StatCache;
 use crate::{Error, Result};
 
 mod import;
+mod recover;
 mod sync;
 mod types;
 mod write;
@@ -138,6 +139,7 @@ impl Memdir {
             problems: Mutex::new(Vec::new()),
             stats: Mutex::new(None),
         };
+        mem.recover_at_open()?;
         mem.refresh()?;
         Ok(mem)
     }
@@ -179,9 +181,13 @@ impl Memdir {
         self.store.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Takes the write lock (waiting for another writer to finish), then recovers the write
+    /// of a process that died holding it, if any (`recover.rs`).
     fn lock(&self) -> Result<WriteLock> {
-        WriteLock::acquire(&self.memdir_dir().join("write.lock"))
-            .map_err(|e| Error::io(e.path, e.source))
+        let lock = WriteLock::acquire(&self.memdir_dir().join("write.lock"))
+            .map_err(|e| Error::io(e.path, e.source))?;
+        self.recover(&lock)?;
+        Ok(lock)
     }
 
     /// Returns the write lock if no other writer holds it.

@@ -309,6 +309,7 @@ impl Memdir {
             .collect();
         let removed: &[String] = if clear { &[] } else { paths };
         self.index.apply(clear, removed, &docs, &state)?;
+        crate::fault::point("indexed");
         for p in &problems {
             tracing::debug!("cannot index {p}");
         }
