@@ -203,6 +203,9 @@ impl Memdir {
 
     fn read(&self, path: &str) -> Result<Option<Vec<u8>>> {
         let full = self.root.join(path);
+        if self.linked_folder(path).is_some() {
+            return Ok(None); // a folder on the way is a link: it may lead anywhere
+        }
         match std::fs::symlink_metadata(&full) {
             Ok(meta) if meta.file_type().is_file() => std::fs::read(&full)
                 .map(Some)
@@ -211,6 +214,22 @@ impl Memdir {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(Error::io(full, e)),
         }
+    }
+
+    /// Returns the first folder on the way to `path` (relative) that is a symbolic link, if
+    /// any: memdir never reads or writes through one, as it may lead out of the repository.
+    fn linked_folder(&self, path: &str) -> Option<String> {
+        let mut folder = self.root.clone();
+        let parts: Vec<&str> = path.split('/').collect();
+        for (i, part) in parts[..parts.len().saturating_sub(1)].iter().enumerate() {
+            folder.push(part);
+            match std::fs::symlink_metadata(&folder) {
+                Ok(meta) if meta.file_type().is_symlink() => return Some(parts[..=i].join("/")),
+                Ok(_) => {}
+                Err(_) => return None, // absent: created as a real folder when written
+            }
+        }
+        None
     }
 
     fn parse_file(&self, path: &str, bytes: &[u8]) -> std::result::Result<Memory, Problem> {

@@ -90,6 +90,14 @@ impl Memdir {
         message: &CommitMessage,
         author: Option<&Author>,
     ) -> Result<Option<CommitId>> {
+        for w in writes {
+            if let Some(link) = self.linked_folder(&w.path) {
+                return Err(Error::invalid(format!(
+                    "cannot write {}: the folder `{link}` is a symbolic link, and memdir never writes through links (it could lead out of the repository); replace it with a real folder",
+                    w.path
+                )));
+            }
+        }
         let intent = Intent {
             files: writes
                 .iter()
