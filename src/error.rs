@@ -11,6 +11,7 @@ pub use crate::index::IndexError;
 pub use crate::parse::ParseError;
 pub use crate::store::StoreError;
 pub use crate::transcript::TranscriptError;
+pub use crate::watch::WatchError;
 
 /// Result alias used throughout memdir.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -33,6 +34,9 @@ pub enum Error {
     /// A conversation transcript could not be read.
     #[error(transparent)]
     Transcript(#[from] TranscriptError),
+    /// The working tree could not be watched.
+    #[error(transparent)]
+    Watch(#[from] WatchError),
     /// No memory has this id.
     #[error("no memory with id `{id}`")]
     NotFound {

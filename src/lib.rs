@@ -41,6 +41,7 @@ pub mod parse;
 pub mod store;
 pub mod template;
 pub mod transcript;
+pub mod watch;
 pub mod worktree;
 
 pub use config::Config;
@@ -48,7 +49,7 @@ pub use error::{Error, Result};
 pub use index::{Filter, Hit, Summary};
 pub use memdir::{
     ImportOptions, ImportStatus, Imported, Memdir, NewMemory, Problem, Provenance, Refresh,
-    SearchQuery, Status, Update, Written, is_memory_path,
+    SearchQuery, Status, Update, WatchOptions, WatchReport, Written, is_memory_path,
 };
 pub use memory::{FrontMatter, Memory, MemoryId, Revision, Source, Timestamp};
 pub use store::Author;

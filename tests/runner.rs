@@ -15,6 +15,7 @@ mod test_import;
 mod test_index;
 mod test_proptest;
 mod test_store;
+mod test_watch;
 
 #[test]
 fn every_test_file_is_listed_in_the_runner() {

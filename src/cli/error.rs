@@ -105,7 +105,7 @@ impl From<Error> for CliError {
             Error::Parse(_) | Error::Config(_) | Error::Transcript(_) | Error::Invalid { .. } | Error::InvalidEdits { .. } | Error::AlreadyInitialized { .. } => {
                 (Kind::User, Vec::new())
             }
-            Error::Store(_) | Error::Index(_) | Error::Io { .. } => (Kind::Internal, Vec::new()),
+            Error::Store(_) | Error::Index(_) | Error::Watch(_) | Error::Io { .. } => (Kind::Internal, Vec::new()),
         };
         CliError {
             kind,

@@ -19,6 +19,7 @@ mod reindex;
 mod search;
 mod show;
 mod status;
+mod watch;
 mod write;
 
 pub use error::CliError;
@@ -58,6 +59,7 @@ enum Command {
     Commit(commit::CommitArgs),
     Reindex(reindex::ReindexArgs),
     Import(import::ImportArgs),
+    Watch(watch::WatchArgs),
 }
 
 /// Where a write came from; recorded in commit trailers (`Memdir-Session`, `Memdir-Agent`,
@@ -228,5 +230,6 @@ pub fn run() -> Result<(), CliError> {
         Command::Commit(a) => commit::cmd_commit(&g, a),
         Command::Reindex(a) => reindex::cmd_reindex(&g, a),
         Command::Import(a) => import::cmd_import(&g, a),
+        Command::Watch(a) => watch::cmd_watch(&g, a),
     }
 }

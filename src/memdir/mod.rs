@@ -24,12 +24,14 @@ mod import;
 mod recover;
 mod sync;
 mod types;
+mod watch;
 mod write;
 
 pub use types::{
     ImportOptions, ImportStatus, Imported, NewMemory, Problem, Provenance, Refresh, SearchQuery,
     Status, Update, Written,
 };
+pub use watch::{WatchOptions, WatchReport};
 
 /// A memory repository: Markdown files in git, with a search index.
 ///
