@@ -107,3 +107,38 @@ fn eight_processes_writing_two_hundred_memories_each_lose_nothing() {
         }
     }
 }
+
+#[test]
+fn searches_during_reindex_always_see_the_whole_index() {
+    const MEMORIES: usize = 300;
+    const REINDEXES: usize = 5;
+    let env = Arc::new(TestEnv::init());
+    let transcript: String = (0..MEMORIES)
+        .map(|i| format!("{{\"session\": \"s{i}\", \"role\": \"user\", \"content\": \"Reindexed note {i}.\"}}\n"))
+        .collect();
+    env.run_stdin(&["import", "-"], &transcript).success();
+    let reindexing = Arc::new(AtomicBool::new(true));
+    let reader = {
+        let (env, reindexing) = (env.clone(), reindexing.clone());
+        std::thread::spawn(move || {
+            let mut searches = 0;
+            // At least a few searches, however fast the reindexing goes.
+            while reindexing.load(Ordering::Acquire) || searches < 5 {
+                let out = env.run(&["search", "reindexed note", "-n", "1000", "--json"]);
+                assert_eq!(out.status, 0, "search {searches}:\n{out}");
+                assert_eq!(out.stderr, "", "search {searches}:\n{out}");
+                assert_eq!(
+                    out.json().as_array().unwrap().len(),
+                    MEMORIES,
+                    "search {searches}"
+                );
+                searches += 1;
+            }
+        })
+    };
+    for _ in 0..REINDEXES {
+        env.run(&["reindex"]).success();
+    }
+    reindexing.store(false, Ordering::Release);
+    reader.join().unwrap();
+}
