@@ -155,6 +155,16 @@ impl Store {
         Revision(oid.to_string())
     }
 
+    /// Returns the revision (git blob id) of a file's contents, reading it in chunks: for
+    /// files too large to hold in memory.
+    pub fn revision_of_file(path: &Path) -> Result<Revision, StoreError> {
+        let oid = Oid::hash_file(ObjectType::Blob, path).map_err(|e| StoreError::Write {
+            path: path.to_owned(),
+            source: std::io::Error::other(e),
+        })?;
+        Ok(Revision(oid.to_string()))
+    }
+
     /// Returns the commit HEAD points at, or `None` in an empty repository.
     pub fn head(&self) -> Result<Option<String>, StoreError> {
         match self.repo.head() {

@@ -153,7 +153,7 @@ impl Memdir {
         let mut commit_paths = Vec::new();
         let mut left = Vec::new();
         for ((p, intended), head) in intent.files.iter().zip(at_head) {
-            let now = self.read(p)?.map(|b| Store::revision_of(&b).0);
+            let now = self.revision(p)?.map(|r| r.0);
             let head = head.map(|r| r.0);
             if now == head {
                 continue; // never written, or already committed
