@@ -142,3 +142,42 @@ fn searches_during_reindex_always_see_the_whole_index() {
     reindexing.store(false, Ordering::Release);
     reader.join().unwrap();
 }
+
+#[test]
+fn of_eight_processes_updating_from_the_same_revision_exactly_one_wins() {
+    const RACERS: usize = 8;
+    let env = Arc::new(TestEnv::init());
+    let added = env.add("The staging API listens on port 8443.", &[]);
+    let id = added["id"].as_str().unwrap().to_owned();
+    let rev = added["revision"].as_str().unwrap().to_owned();
+    let commits = env.commit_count();
+    let start = Arc::new(Barrier::new(RACERS));
+    let racers: Vec<_> = (0..RACERS)
+        .map(|n| {
+            let (env, start, id, rev) = (env.clone(), start.clone(), id.clone(), rev.clone());
+            std::thread::spawn(move || {
+                start.wait();
+                let title = format!("Title from racer {n}");
+                env.run(&["update", &id, "--title", &title, "--expect", &rev])
+            })
+        })
+        .collect();
+    let outs: Vec<_> = racers.into_iter().map(|t| t.join().unwrap()).collect();
+    let winners: Vec<_> = outs.iter().filter(|o| o.status == 0).collect();
+    assert_eq!(winners.len(), 1, "{outs:#?}");
+    for out in outs.iter().filter(|o| o.status != 0) {
+        assert_eq!(out.status, 3, "{out}");
+        assert!(out.stderr.contains(&rev), "{out}");
+    }
+    // The winner's title is the one on disk, in one commit; no loser wrote anything.
+    assert_eq!(env.commit_count(), commits + 1);
+    let shown = env.run(&["show", &id, "--json"]).success().json();
+    let winner = winners[0].stdout.trim();
+    assert!(winner.starts_with(&format!("Updated {id}")), "{winner}");
+    let title = shown["title"].as_str().unwrap();
+    assert_eq!(
+        env.git(&["log", "-1", "--format=%s"]).trim(),
+        format!("update: {title} ({id}): title")
+    );
+    assert_eq!(env.git_status(), "");
+}

@@ -296,3 +296,20 @@ fn git_lock_files_left_by_a_dead_writer_are_removed() {
     assert_repaired(&env, &acknowledged);
     assert_eq!(env.trailer("HEAD", "Memdir-Op"), ["recover"]);
 }
+
+#[test]
+#[cfg_attr(not(feature = "fault-injection"), ignore = "needs --all-features")]
+fn a_killed_commit_of_hand_edits_loses_no_edit() {
+    let (env, acknowledged) = repo_with_acknowledged_writes();
+    env.write(
+        "fact/by-hand.md",
+        "---\nid: by-hand\ntitle: By hand\n---\nWritten by handword.\n",
+    );
+    kill_at(&env, "staged", &["commit", "-m", "my edits"]);
+    // The edit is still in the working tree, found by search, and committed by a rerun.
+    assert_eq!(search(&env, "handword").0.len(), 1);
+    env.run(&["commit", "-m", "my edits"]).success();
+    assert_eq!(env.trailer("HEAD", "Memdir-Op"), ["hand-edit"]);
+    assert_eq!(env.changed_files("HEAD"), ["fact/by-hand.md"]);
+    assert_repaired(&env, &acknowledged);
+}
