@@ -12,6 +12,7 @@ pub use crate::index::IndexError;
 pub use crate::parse::ParseError;
 pub use crate::store::StoreError;
 pub use crate::transcript::TranscriptError;
+pub use crate::watch::WatchError;
 
 /// Result alias used throughout memdir.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -37,6 +38,9 @@ pub enum Error {
     /// A prompt context could not be built.
     #[error(transparent)]
     Context(#[from] ContextError),
+    /// The working tree could not be watched.
+    #[error(transparent)]
+    Watch(#[from] WatchError),
     /// No memory has this id.
     #[error("no memory with id `{id}`")]
     NotFound {

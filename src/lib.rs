@@ -33,6 +33,7 @@
 pub mod config;
 pub mod context;
 mod error;
+pub mod fault;
 pub mod index;
 mod lock;
 mod memdir;
@@ -41,6 +42,7 @@ pub mod parse;
 pub mod store;
 pub mod template;
 pub mod transcript;
+pub mod watch;
 pub mod worktree;
 
 pub use config::Config;
@@ -48,7 +50,7 @@ pub use error::{Error, Result};
 pub use index::{Filter, Hit, Summary};
 pub use memdir::{
     ImportOptions, ImportStatus, Imported, Memdir, NewMemory, Problem, Provenance, Refresh,
-    SearchQuery, Status, Update, Written, is_memory_path,
+    SearchQuery, Status, Update, WatchOptions, WatchReport, Written, is_memory_path,
 };
 pub use memory::{FrontMatter, Memory, MemoryId, Revision, Source, Timestamp};
 pub use store::Author;

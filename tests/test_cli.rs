@@ -480,7 +480,7 @@ fn every_subcommand_has_help() {
     let out = env.run_in(env.root(), &["--help"]).success();
     let subcommands = [
         "init", "add", "show", "list", "update", "edit", "rm", "search", "check", "status",
-        "commit", "reindex", "import",
+        "commit", "reindex", "import", "watch",
     ];
     for sub in subcommands {
         assert!(

@@ -116,7 +116,7 @@ impl From<Error> for CliError {
             }
             Error::Context(memdir::context::ContextError::Log { .. }) => (Kind::Internal, Vec::new()),
             Error::Context(_) => (Kind::User, Vec::new()),
-            Error::Store(_) | Error::Index(_) | Error::Io { .. } => (Kind::Internal, Vec::new()),
+            Error::Store(_) | Error::Index(_) | Error::Watch(_) | Error::Io { .. } => (Kind::Internal, Vec::new()),
         };
         CliError {
             kind,

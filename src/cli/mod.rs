@@ -21,6 +21,7 @@ mod reindex;
 mod search;
 mod show;
 mod status;
+mod watch;
 mod write;
 
 pub use error::CliError;
@@ -62,6 +63,7 @@ enum Command {
     Commit(commit::CommitArgs),
     Reindex(reindex::ReindexArgs),
     Import(import::ImportArgs),
+    Watch(watch::WatchArgs),
 }
 
 /// Where a write came from; recorded in commit trailers (`Memdir-Session`, `Memdir-Agent`,
@@ -234,5 +236,6 @@ pub fn run() -> Result<(), CliError> {
         Command::Commit(a) => commit::cmd_commit(&g, a),
         Command::Reindex(a) => reindex::cmd_reindex(&g, a),
         Command::Import(a) => import::cmd_import(&g, a),
+        Command::Watch(a) => watch::cmd_watch(&g, a),
     }
 }

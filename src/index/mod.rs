@@ -356,6 +356,7 @@ impl Index {
         let payload = serde_json::to_string(&state).expect("state serializes");
         let mut commit = writer.prepare_commit().map_err(self.err("commit"))?;
         commit.set_payload(&payload);
+        crate::fault::point("index-prepared");
         commit.commit().map_err(self.err("commit"))?;
         writer.wait_merging_threads().map_err(self.err("merge"))?;
         self.reload()

@@ -10,7 +10,6 @@ use crate::index::{IndexState, IndexedMemory};
 use crate::lock::WriteLock;
 use crate::memory::Revision;
 use crate::parse;
-use crate::store::Store;
 use crate::worktree::{self, Scan, StatCache};
 use crate::{Error, Result};
 
@@ -144,7 +143,7 @@ impl Memdir {
                 // Usually a handful; after a bulk write, every racy file: hash on every core.
                 let now: Vec<Option<Revision>> = check
                     .par_iter()
-                    .map(|p| Ok(self.read(p)?.map(|b| Store::revision_of(&b))))
+                    .map(|p| self.revision(p))
                     .collect::<Result<_>>()?;
                 for ((p, head_rev), now) in check.into_iter().zip(at_head).zip(now) {
                     let differs = now != head_rev;
@@ -161,7 +160,7 @@ impl Memdir {
         for p in dirty_paths {
             let rev = match hashed.remove(&p) {
                 Some(rev) => rev,
-                None => self.read(&p)?.map(|b| Store::revision_of(&b).0),
+                None => self.revision(&p)?.map(|r| r.0),
             };
             dirty_now.insert(p, rev);
         }
@@ -270,7 +269,7 @@ impl Memdir {
             .into_iter()
             .filter(|p| is_memory_path(p))
             .map(|p| {
-                let rev = self.read(&p)?.map(|b| Store::revision_of(&b).0);
+                let rev = self.revision(&p)?.map(|r| r.0);
                 Ok((p, rev))
             })
             .collect::<Result<BTreeMap<_, _>>>()?;
@@ -325,6 +324,7 @@ impl Memdir {
             .collect();
         let removed: &[String] = if clear { &[] } else { paths };
         self.index.apply(clear, removed, &docs, &state)?;
+        crate::fault::point("indexed");
         for p in &problems {
             tracing::debug!("cannot index {p}");
         }

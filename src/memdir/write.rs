@@ -203,9 +203,7 @@ impl Memdir {
                 content: Some(bytes.clone()),
             })
             .collect();
-        let commit = self
-            .store()
-            .commit(&writes, &message, prov.author.as_ref())?;
+        let commit = self.commit_files(lock, &writes, &message, prov.author.as_ref())?;
         let paths: Vec<String> = writes.into_iter().map(|w| w.path).collect();
         self.catch_up(false, Some(&paths), Some(lock))?;
         Ok(prepared
@@ -496,9 +494,12 @@ impl Memdir {
             path: path.to_owned(),
             content,
         };
-        let commit =
-            self.store()
-                .commit(std::slice::from_ref(&write), message, prov.author.as_ref())?;
+        let commit = self.commit_files(
+            lock,
+            std::slice::from_ref(&write),
+            message,
+            prov.author.as_ref(),
+        )?;
         self.catch_up(false, Some(&[write.path]), Some(lock))?;
         Ok(commit.map(|c| c.0))
     }
