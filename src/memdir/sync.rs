@@ -64,6 +64,24 @@ impl Memdir {
         } else {
             None
         };
+        self.catch_up_from(worktree, committed, lock)
+    }
+
+    /// Like [`Memdir::refresh`], but looks for hand edits only in `paths` (relative to the
+    /// root), at a cost proportional to them: what a file watcher saw change. The rest of the
+    /// working tree keeps the state the last scan found.
+    pub fn refresh_paths(&self, paths: &[String]) -> Result<Refresh> {
+        let worktree = self.scan_some(paths)?;
+        self.catch_up_from(Some(worktree), None, None)
+    }
+
+    /// [`Memdir::catch_up`] with the working tree already scanned (or not looked at).
+    fn catch_up_from(
+        &self,
+        worktree: Option<WorktreeScan>,
+        committed: Option<&[String]>,
+        lock: Option<&WriteLock>,
+    ) -> Result<Refresh> {
         let mut plan = self.plan(worktree.as_ref(), committed)?;
         if !plan.rebuild && plan.paths.is_empty() && !plan.state_changed {
             self.keep_stats(worktree, lock)?;
@@ -210,6 +228,32 @@ impl Memdir {
         Ok(WorktreeScan {
             scan,
             full,
+            changed,
+        })
+    }
+
+    /// Stats only `paths` against the cache; a full scan when there is no cache yet (then
+    /// nothing is known about the other files).
+    fn scan_some(&self, paths: &[String]) -> Result<WorktreeScan> {
+        let mut stats = self.stats.lock().unwrap_or_else(|e| e.into_inner());
+        if stats.is_none() {
+            *stats = StatCache::load(&self.memdir_dir());
+        }
+        let Some(cache) = stats.as_ref() else {
+            drop(stats);
+            return self.scan_worktree();
+        };
+        let paths: Vec<String> = paths
+            .iter()
+            .filter(|p| is_memory_path(p))
+            .cloned()
+            .collect();
+        let scan = worktree::scan_paths(&self.root, cache, &paths)
+            .map_err(|e| Error::io(&self.root, e))?;
+        let changed = scan.cache_changed();
+        Ok(WorktreeScan {
+            scan,
+            full: false,
             changed,
         })
     }

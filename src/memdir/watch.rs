@@ -91,8 +91,14 @@ impl Memdir {
                 debouncer.push(route(&path, is_memory_path), now);
             }
             for action in debouncer.poll(now) {
+                // Only memory files changed: look at them alone, not at the whole tree.
+                let rescan = matches!(action, Action::Rescan(_));
                 let report = match action {
-                    Action::Refresh(paths) => match self.refresh() {
+                    Action::Refresh(paths) | Action::Rescan(paths) => match if rescan {
+                        self.refresh()
+                    } else {
+                        self.refresh_paths(&paths)
+                    } {
                         Ok(r) => {
                             self.take_problems();
                             WatchReport::Indexed {

@@ -71,9 +71,12 @@ pub fn route(rel: &str, is_memory: impl Fn(&str) -> bool) -> Route {
 /// What is due.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
-    /// Refresh the index; the memory files changed since the last refresh (sorted; empty when
-    /// only other paths changed).
+    /// Refresh the index; only these memory files changed since the last refresh (sorted).
     Refresh(Vec<String>),
+    /// Refresh the index after a scan of the whole tree: besides these memory files (sorted),
+    /// something else changed (a folder moved in, the OS dropped events) that may bring files
+    /// no event named.
+    Rescan(Vec<String>),
     /// Commit hand edits: nothing has changed for the quiet period.
     Commit,
 }
@@ -85,6 +88,8 @@ pub struct Debouncer {
     commit: bool,
     /// Memory files changed since the last refresh.
     changed: BTreeSet<String>,
+    /// Something other than a memory file changed since the last refresh.
+    other: bool,
     /// A change waits for a refresh.
     refresh_due: bool,
     /// A change waits for a commit.
@@ -99,6 +104,7 @@ impl Debouncer {
             timing,
             commit,
             changed: BTreeSet::new(),
+            other: false,
             refresh_due: false,
             commit_due: false,
             last_change: None,
@@ -112,7 +118,7 @@ impl Debouncer {
             Route::Memory(path) => {
                 self.changed.insert(path);
             }
-            Route::Other => {}
+            Route::Other => self.other = true,
         }
         self.refresh_due = true;
         self.commit_due = self.commit;
@@ -140,9 +146,12 @@ impl Debouncer {
         let mut due = Vec::new();
         if self.refresh_due && now >= last + self.timing.settle {
             self.refresh_due = false;
-            due.push(Action::Refresh(
-                std::mem::take(&mut self.changed).into_iter().collect(),
-            ));
+            let paths = std::mem::take(&mut self.changed).into_iter().collect();
+            due.push(if std::mem::take(&mut self.other) {
+                Action::Rescan(paths)
+            } else {
+                Action::Refresh(paths)
+            });
         }
         if !self.refresh_due && self.commit_due && now >= last + self.timing.quiet {
             self.commit_due = false;
@@ -235,10 +244,19 @@ mod tests {
         d.push(r("fact/a.md"), t0 + MS); // created again
         d.push(r("fact/b.md"), t0 + 2 * MS); // moved from
         d.push(r("note/b.md"), t0 + 2 * MS); // moved to
-        d.push(r("newtype"), t0 + 3 * MS); // a folder moved in
+        assert_eq!(
+            d.clone().poll(t0 + 100 * MS),
+            [Action::Refresh(vec![
+                "fact/a.md".into(),
+                "fact/b.md".into(),
+                "note/b.md".into()
+            ])]
+        );
+        // A folder moved in may bring files no event names: the whole tree is scanned.
+        d.push(r("newtype"), t0 + 3 * MS);
         assert_eq!(
             d.poll(t0 + 100 * MS),
-            [Action::Refresh(vec![
+            [Action::Rescan(vec![
                 "fact/a.md".into(),
                 "fact/b.md".into(),
                 "note/b.md".into()
