@@ -250,6 +250,6 @@ fn refresh_paths_looks_only_at_the_named_files() {
     assert_eq!(search("five"), [b.id]);
     // A named file that is gone leaves search.
     std::fs::remove_file(env.path(&a.path)).unwrap();
-    mem.refresh_paths(&[a.path]).unwrap();
+    mem.refresh_paths(std::slice::from_ref(&a.path)).unwrap();
     assert!(search("lunch").is_empty());
 }
