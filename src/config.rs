@@ -60,6 +60,32 @@ pub struct Config {
     pub search: SearchConfig,
     /// How `memdir context` picks and renders memories for a prompt.
     pub context: ContextConfig,
+    /// The session tier: turns of the conversation going on.
+    pub session: SessionConfig,
+}
+
+/// `[session]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SessionConfig {
+    /// Hours after its last turn that a session still counts: an older one is left out of
+    /// context.
+    pub ttl_hours: f64,
+    /// How many of the last turns `context --session` gives verbatim; older ones are
+    /// summarised.
+    pub recent_turns: usize,
+    /// Commit a session's file every this many turns (0: only on `memdir session end`).
+    pub commit_every: usize,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        SessionConfig {
+            ttl_hours: 24.0,
+            recent_turns: 6,
+            commit_every: 0,
+        }
+    }
 }
 
 /// `[memory]`
@@ -241,6 +267,12 @@ impl Config {
             return Err(invalid(
                 "search.boost",
                 "weights must be finite and not negative".into(),
+            ));
+        }
+        if !(self.session.ttl_hours.is_finite() && self.session.ttl_hours > 0.0) {
+            return Err(invalid(
+                "session.ttl_hours",
+                "must be a positive number of hours".into(),
             ));
         }
         let c = &self.context;

@@ -39,6 +39,7 @@ mod lock;
 mod memdir;
 pub mod memory;
 pub mod parse;
+pub mod session;
 pub mod store;
 pub mod template;
 pub mod transcript;

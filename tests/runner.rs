@@ -15,6 +15,7 @@ mod test_hostile;
 mod test_import;
 mod test_index;
 mod test_proptest;
+mod test_session;
 mod test_store;
 mod test_watch;
 

@@ -241,7 +241,11 @@ fn refresh_paths_looks_only_at_the_named_files() {
     env.write(&a.path, env.read(&a.path).replace("noon", "one"));
     env.write(&b.path, env.read(&b.path).replace("four", "five"));
     mem.refresh_paths(std::slice::from_ref(&a.path)).unwrap();
-    assert_eq!(search("one"), std::slice::from_ref(&a.id), "the named edit is indexed");
+    assert_eq!(
+        search("one"),
+        std::slice::from_ref(&a.id),
+        "the named edit is indexed"
+    );
     assert!(
         search("five").is_empty(),
         "the other waits for its own event or a refresh"

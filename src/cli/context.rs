@@ -36,7 +36,9 @@ pub struct ContextArgs {
     /// Only retrieve memories of this scope (e.g. user:alice); pinned ones always come
     #[arg(long, value_name = "SCOPE")]
     scope: Option<String>,
-    /// The session the prompt belongs to (recorded in the injection log)
+    /// The session the prompt belongs to: its last turns verbatim and a summary of older ones
+    /// go in after the pinned memories (up to half the budget they leave), and it is recorded
+    /// in the injection log
     #[arg(long, value_name = "ID", env = "MEMDIR_SESSION", hide_env = true)]
     session: Option<String>,
     /// How to render the context

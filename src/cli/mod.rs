@@ -19,6 +19,7 @@ mod init;
 mod list;
 mod reindex;
 mod search;
+mod session;
 mod show;
 mod status;
 mod watch;
@@ -58,6 +59,7 @@ enum Command {
     Search(search::SearchArgs),
     Context(context::ContextArgs),
     Hook(hook::HookArgs),
+    Session(session::SessionArgs),
     Check(check::CheckArgs),
     Status(status::StatusArgs),
     Commit(commit::CommitArgs),
@@ -231,6 +233,7 @@ pub fn run() -> Result<(), CliError> {
         Command::Search(a) => search::cmd_search(&g, a),
         Command::Context(a) => context::cmd_context(&g, a),
         Command::Hook(a) => hook::cmd_hook(&g, a),
+        Command::Session(a) => session::cmd_session(&g, a),
         Command::Check(a) => check::cmd_check(&g, a),
         Command::Status(a) => status::cmd_status(&g, a),
         Command::Commit(a) => commit::cmd_commit(&g, a),

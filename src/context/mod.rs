@@ -237,8 +237,17 @@ impl Memdir {
             }
             .into());
         }
-        let pinned = items.len();
         let pinned_ids: BTreeSet<String> = items.iter().map(|i| i.id.clone()).collect();
+        if let Some(id) = &request.session {
+            // The session may take up to half of what the pinned memories left.
+            let share = (request.budget - used) / 2;
+            for mut item in self.session_items(id, &request.query, format, share, &tokenizer)? {
+                item.tokens = tokenizer.count(&render::block(format, &item));
+                used += sep + item.tokens;
+                items.push(item);
+            }
+        }
+        let pinned = items.len();
 
         let mut kept_words: Vec<BTreeSet<String>> = Vec::new();
         for mut item in self.retrieved_items(request, &pinned_ids)? {
@@ -335,6 +344,103 @@ impl Memdir {
             });
         }
         Ok(items)
+    }
+
+    /// Returns the blocks of session `id` that fit in `share` tokens: a summary of older
+    /// turns (their first sentence each, those sharing most words with the query first) and
+    /// the last `[session] recent_turns` turns verbatim, the recent ones served first. None
+    /// when the session does not exist or has expired.
+    fn session_items(
+        &self,
+        id: &str,
+        query: &str,
+        format: ContextFormat,
+        share: usize,
+        tokenizer: &Tokenizer,
+    ) -> Result<Vec<ContextItem>> {
+        let config = &self.config().session;
+        let session = match self.session(id) {
+            Ok(s) => s,
+            Err(crate::Error::NotFound { .. }) => return Ok(Vec::new()),
+            Err(e) => return Err(e),
+        };
+        if session.turns.is_empty() || session.expired(Timestamp::now(), config.ttl_hours) {
+            return Ok(Vec::new());
+        }
+        let block = |title: String, turns: &[&crate::session::Turn], text: String| ContextItem {
+            id: format!("session:{id}"),
+            revision: session.revision.clone(),
+            tokens: 0,
+            reason: Reason::Session,
+            score: None,
+            path: session.path.clone(),
+            line_start: turns.first().map_or(1, |t| t.turn),
+            line_end: turns.last().map_or(1, |t| t.turn),
+            title,
+            kind: None,
+            date: turns.last().map(|t| t.time.chars().take(10).collect()),
+            merged: Vec::new(),
+            text,
+        };
+        let line = |t: &crate::session::Turn, text: &str| format!("{}: {}", t.role.as_str(), text);
+        let cost = |item: &ContextItem| tokenizer.count(&render::block(format, item));
+
+        let split = session.turns.len().saturating_sub(config.recent_turns);
+        let recent = &session.turns[split..];
+        // The newest turns that fit, oldest of them first.
+        let mut kept: Vec<&crate::session::Turn> = Vec::new();
+        let mut recent_item = None;
+        for t in recent.iter().rev() {
+            kept.insert(0, t);
+            let text = kept
+                .iter()
+                .map(|t| line(t, &t.text))
+                .collect::<Vec<_>>()
+                .join("\n");
+            let item = block(
+                format!("Session {id}: last {} turns", kept.len()),
+                &kept,
+                text,
+            );
+            if cost(&item) > share {
+                kept.remove(0);
+                break;
+            }
+            recent_item = Some(item);
+        }
+        let left = share - recent_item.as_ref().map_or(0, cost);
+        // Older turns, and recent ones that did not fit, as one line each.
+        let rest = &session.turns[..split + recent.len() - kept.len()];
+        let query_words = word_set(query);
+        let mut ranked: Vec<&crate::session::Turn> = rest.iter().collect();
+        ranked.sort_by_key(|t| {
+            let shared = word_set(&t.text).intersection(&query_words).count();
+            (std::cmp::Reverse(shared), std::cmp::Reverse(t.turn))
+        });
+        let mut chosen: Vec<&crate::session::Turn> = Vec::new();
+        let mut summary_item = None;
+        // At most 50 lines: a summary, not a transcript (and the cost stays bounded).
+        for t in ranked.into_iter().take(50) {
+            let mut trial = chosen.clone();
+            trial.push(t);
+            trial.sort_by_key(|t| t.turn);
+            let text = trial
+                .iter()
+                .map(|t| format!("- {}", line(t, &first_sentence(&t.text))))
+                .collect::<Vec<_>>()
+                .join("\n");
+            let title = format!(
+                "Session {id}: {} of {} earlier turns, in brief",
+                trial.len(),
+                rest.len()
+            );
+            let item = block(title, &trial, text);
+            if cost(&item) <= left {
+                chosen = trial;
+                summary_item = Some(item);
+            }
+        }
+        Ok(summary_item.into_iter().chain(recent_item).collect())
     }
 
     /// Returns the search candidates for the request, best first by final score.
@@ -481,6 +587,21 @@ fn without_comments(text: &str) -> String {
         }
     }
     collapsed
+}
+
+/// Returns the first sentence of `text`, cut to 25 words: an extractive summary of a turn.
+fn first_sentence(text: &str) -> String {
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let end = flat
+        .char_indices()
+        .find(|&(i, c)| matches!(c, '.' | '!' | '?') && flat[i + c.len_utf8()..].starts_with(' '))
+        .map_or(flat.len(), |(i, c)| i + c.len_utf8());
+    let words: Vec<&str> = flat[..end].split(' ').collect();
+    if words.len() > 25 {
+        format!("{}…", words[..25].join(" "))
+    } else {
+        flat[..end].to_owned()
+    }
 }
 
 /// Returns the lower-cased words of `text`, for near-duplicate detection.
