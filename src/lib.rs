@@ -33,7 +33,9 @@
 pub mod config;
 pub mod context;
 mod error;
+pub mod extract;
 pub mod index;
+pub mod llm;
 mod lock;
 mod memdir;
 pub mod memory;
