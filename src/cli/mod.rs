@@ -8,15 +8,18 @@ use clap::{Args, Parser, Subcommand};
 use memdir::{Author, Memdir, Provenance, Timestamp};
 use serde::Serialize;
 
+mod ask;
 mod check;
 mod commit;
 mod context;
 mod edit;
 mod error;
+mod extract;
 mod hook;
 mod import;
 mod init;
 mod list;
+mod llm_util;
 mod reindex;
 mod search;
 mod show;
@@ -56,12 +59,14 @@ enum Command {
     Rm(write::RmArgs),
     Search(search::SearchArgs),
     Context(context::ContextArgs),
+    Ask(ask::AskArgs),
     Hook(hook::HookArgs),
     Check(check::CheckArgs),
     Status(status::StatusArgs),
     Commit(commit::CommitArgs),
     Reindex(reindex::ReindexArgs),
     Import(import::ImportArgs),
+    Extract(extract::ExtractArgs),
 }
 
 /// Where a write came from; recorded in commit trailers (`Memdir-Session`, `Memdir-Agent`,
@@ -234,5 +239,7 @@ pub fn run() -> Result<(), CliError> {
         Command::Commit(a) => commit::cmd_commit(&g, a),
         Command::Reindex(a) => reindex::cmd_reindex(&g, a),
         Command::Import(a) => import::cmd_import(&g, a),
+        Command::Ask(a) => ask::cmd_ask(&g, a),
+        Command::Extract(a) => extract::cmd_extract(&g, a),
     }
 }
