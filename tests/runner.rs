@@ -7,10 +7,12 @@ mod test_bad_input;
 mod test_cas;
 mod test_cli;
 mod test_context;
+mod test_extract;
 mod test_format;
 mod test_hand_edits;
 mod test_import;
 mod test_index;
+mod test_llm;
 mod test_proptest;
 mod test_store;
 

@@ -126,7 +126,25 @@ pub fn cmd_extract(g: &Globals, args: ExtractArgs) -> Result<(), CliError> {
         let id = args.session.as_deref().unwrap_or(&session.id);
         let report = block_on(mem.extract(&session.turns, id, extractor, &prov))??;
         if !g.json {
-            print_report(&report)?;
+            print_applied(&report)?;
+        }
+        for x in &report.rejected {
+            let about =
+                x.id.as_deref()
+                    .map(|id| format!(" `{id}`"))
+                    .or_else(|| x.text.as_deref().map(|t| format!(" {:?}", first_line(t))))
+                    .unwrap_or_default();
+            eprintln!("warning: rejected {}{about}: {}", x.op, x.reason);
+        }
+        if !g.json {
+            let n = report.applied.len();
+            outln!(
+                "Session {}: {n} operation{} applied, {} rejected ({}).",
+                report.session,
+                if n == 1 { "" } else { "s" },
+                report.rejected.len(),
+                report.extractor
+            );
         }
         reports.push(report);
     }
@@ -136,7 +154,7 @@ pub fn cmd_extract(g: &Globals, args: ExtractArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-fn print_report(r: &Extraction) -> Result<(), CliError> {
+fn print_applied(r: &Extraction) -> Result<(), CliError> {
     for a in &r.applied {
         let what = match &a.supersedes {
             Some(old) => format!("supersede {old} ->"),
@@ -144,22 +162,6 @@ fn print_report(r: &Extraction) -> Result<(), CliError> {
         };
         outln!("{what} {}  {}  {}", a.id, a.path, first_line(&a.text));
     }
-    for x in &r.rejected {
-        let about =
-            x.id.as_deref()
-                .map(|id| format!(" `{id}`"))
-                .or_else(|| x.text.as_deref().map(|t| format!(" {:?}", first_line(t))))
-                .unwrap_or_default();
-        eprintln!("warning: rejected {}{about}: {}", x.op, x.reason);
-    }
-    let n = r.applied.len();
-    outln!(
-        "Session {}: {n} operation{} applied, {} rejected ({}).",
-        r.session,
-        if n == 1 { "" } else { "s" },
-        r.rejected.len(),
-        r.extractor
-    );
     Ok(())
 }
 
