@@ -178,6 +178,48 @@ fn model_operations_are_checked_then_written_with_provenance() {
 }
 
 #[test]
+fn the_model_sees_pinned_memories_past_the_budget_and_cannot_touch_the_overview() {
+    let (env, mem) = TestEnv::init_lib();
+    let long: String = (0..400)
+        .map(|i| format!("Rule {i} of the house style. "))
+        .collect();
+    mem.remember(
+        NewMemory::new(long)
+            .title("House style")
+            .kind("procedure")
+            .pinned(true),
+        &prov(),
+    )
+    .unwrap();
+    let before = env.commit_count();
+    let server = LlmServer::start();
+    server.reply([Reply::text(
+        r#"{"operations": [{"op": "update", "id": "MEMORY.md", "text": "x"}, {"op": "supersede", "text": "y"}]}"#,
+    )]);
+    let report = block_on(mem.extract(
+        &[turn("user", "hello")],
+        "s",
+        Extractor::Llm(&client(&server)),
+        &prov(),
+    ))
+    .unwrap();
+    assert!(
+        server.requests()[0]
+            .system()
+            .contains("Rule 399 of the house style.")
+    );
+    let reasons: Vec<&str> = report.rejected.iter().map(|r| r.reason.as_str()).collect();
+    assert_eq!(
+        reasons,
+        [
+            "no memory has id `MEMORY.md`, so there is nothing to update; `memdir list` shows the ids",
+            "`supersede` needs the `id` of an existing memory",
+        ]
+    );
+    assert_eq!(env.commit_count(), before);
+}
+
+#[test]
 fn an_answer_that_is_not_operations_writes_nothing() {
     let (env, mem, _, _) = stocked();
     let before = env.commit_count();

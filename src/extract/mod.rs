@@ -43,8 +43,9 @@ use serde_json::Value;
 
 pub use rules::rule_based;
 
-use crate::context::{ContextFormat, ContextRequest};
+use crate::context::{ContextError, ContextFormat, ContextRequest};
 use crate::llm::{ChatRequest, LlmClient};
+use crate::parse::ParseError;
 use crate::transcript::Turn;
 use crate::{Error, Memdir, NewMemory, Provenance, Result, SearchQuery, Update};
 
@@ -58,7 +59,8 @@ pub const EXTRACTOR_KEY: &str = "extractor";
 /// A placeholder for supersession, which is being built apart: until it lands, a superseded
 /// memory stays as it is and only the new one names it here.
 pub const SUPERSEDES_KEY: &str = "supersedes";
-/// Tokens of existing memories shown to the model beside the conversation.
+/// Tokens of existing memories shown to the model beside the conversation (pinned memories
+/// always go in, past it if they must).
 pub const EXISTING_BUDGET: usize = 1500;
 /// Characters of the conversation searched for the existing memories to show.
 const QUERY_CHARS: usize = 2000;
@@ -376,11 +378,19 @@ impl Memdir {
                 .map_or(0, |(i, _)| i);
             conversation[start..].to_owned()
         };
-        let existing = self.context(&ContextRequest {
+        let request = |budget| ContextRequest {
             format: ContextFormat::Xml,
             log: Some(false),
-            ..ContextRequest::new(query, EXISTING_BUDGET)
-        })?;
+            ..ContextRequest::new(query.clone(), budget)
+        };
+        // Pinned memories always come; when they alone fill the budget, the model still
+        // sees them and the budget's worth of the rest.
+        let existing = match self.context(&request(EXISTING_BUDGET)) {
+            Err(Error::Context(ContextError::PinnedOverBudget { tokens, .. })) => {
+                self.context(&request(tokens + EXISTING_BUDGET))?
+            }
+            other => other?,
+        };
         let request = ChatRequest::new(
             system_prompt(&self.config().memory.types, &existing.text),
             format!("The conversation:\n\n{conversation}"),
@@ -524,7 +534,7 @@ impl Memdir {
                 };
                 match self.get(id) {
                     Ok(m) => Some(m),
-                    Err(Error::NotFound { .. } | Error::Parse(_)) => {
+                    Err(Error::NotFound { .. } | Error::Parse(ParseError::InvalidId { .. })) => {
                         return Ok(Err(format!(
                             "no memory has id `{id}`, so there is nothing to {}; `memdir list` shows the ids",
                             op.op.as_str()
