@@ -8,7 +8,9 @@ use std::path::PathBuf;
 
 pub use crate::config::ConfigError;
 pub use crate::context::ContextError;
+pub use crate::extract::ExtractError;
 pub use crate::index::IndexError;
+pub use crate::llm::LlmError;
 pub use crate::parse::ParseError;
 pub use crate::store::StoreError;
 pub use crate::transcript::TranscriptError;
@@ -41,6 +43,12 @@ pub enum Error {
     /// The working tree could not be watched.
     #[error(transparent)]
     Watch(#[from] WatchError),
+    /// A model call failed.
+    #[error(transparent)]
+    Llm(#[from] LlmError),
+    /// A model's proposed memory operations could not be read.
+    #[error(transparent)]
+    Extract(#[from] ExtractError),
     /// No memory has this id.
     #[error("no memory with id `{id}`")]
     NotFound {

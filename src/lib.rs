@@ -33,8 +33,10 @@
 pub mod config;
 pub mod context;
 mod error;
+pub mod extract;
 pub mod fault;
 pub mod index;
+pub mod llm;
 mod lock;
 mod memdir;
 pub mod memory;

@@ -213,3 +213,47 @@ fn an_expired_or_unknown_session_adds_nothing() {
         );
     }
 }
+
+#[test]
+fn ending_with_extract_writes_what_the_person_asked_to_remember() {
+    let env = TestEnv::init();
+    env.run(&[
+        "session",
+        "append",
+        "s-5",
+        "--role",
+        "user",
+        "Remember that the wifi password rotates on Mondays.",
+    ])
+    .success();
+    env.run(&["session", "append", "s-5", "--role", "assistant", "Noted."])
+        .success();
+    let out = env
+        .run(&[
+            "session",
+            "end",
+            "s-5",
+            "--extract",
+            "--agent",
+            "desk",
+            "--json",
+        ])
+        .success()
+        .json();
+    assert_eq!(out["extraction"]["extractor"], "rules");
+    let applied = out["extraction"]["applied"].as_array().unwrap();
+    assert_eq!(applied.len(), 1, "{out}");
+    // The session file is committed first, then the extracted memory with its provenance.
+    assert_eq!(env.trailer("HEAD~1", "Memdir-Op"), ["session-end"]);
+    assert_eq!(env.trailer("HEAD", "Memdir-Step"), ["extract"]);
+    assert_eq!(env.trailer("HEAD", "Memdir-Session"), ["s-5"]);
+    let hits = env
+        .run(&["search", "wifi password", "--json"])
+        .success()
+        .json();
+    assert!(
+        hits[0]["snippet"].as_str().unwrap().contains("Mondays"),
+        "{hits}"
+    );
+    assert_eq!(env.git_status(), "");
+}

@@ -116,6 +116,9 @@ impl From<Error> for CliError {
             }
             Error::Context(memdir::context::ContextError::Log { .. }) => (Kind::Internal, Vec::new()),
             Error::Context(_) => (Kind::User, Vec::new()),
+            // A model server's failures are not memdir's: each message says what to do.
+            Error::Llm(memdir::llm::LlmError::Client(_)) => (Kind::Internal, Vec::new()),
+            Error::Llm(_) | Error::Extract(_) => (Kind::User, Vec::new()),
             Error::Store(_) | Error::Index(_) | Error::Watch(_) | Error::Io { .. } => (Kind::Internal, Vec::new()),
         };
         CliError {

@@ -8,15 +8,18 @@ use clap::{Args, Parser, Subcommand};
 use memdir::{Author, Memdir, Provenance, Timestamp};
 use serde::Serialize;
 
+mod ask;
 mod check;
 mod commit;
 mod context;
 mod edit;
 mod error;
+mod extract;
 mod hook;
 mod import;
 mod init;
 mod list;
+mod llm_util;
 mod reindex;
 mod search;
 mod session;
@@ -58,6 +61,7 @@ enum Command {
     Rm(write::RmArgs),
     Search(search::SearchArgs),
     Context(context::ContextArgs),
+    Ask(ask::AskArgs),
     Hook(hook::HookArgs),
     Session(session::SessionArgs),
     Check(check::CheckArgs),
@@ -66,6 +70,7 @@ enum Command {
     Reindex(reindex::ReindexArgs),
     Import(import::ImportArgs),
     Watch(watch::WatchArgs),
+    Extract(extract::ExtractArgs),
 }
 
 /// Where a write came from; recorded in commit trailers (`Memdir-Session`, `Memdir-Agent`,
@@ -240,5 +245,7 @@ pub fn run() -> Result<(), CliError> {
         Command::Reindex(a) => reindex::cmd_reindex(&g, a),
         Command::Import(a) => import::cmd_import(&g, a),
         Command::Watch(a) => watch::cmd_watch(&g, a),
+        Command::Ask(a) => ask::cmd_ask(&g, a),
+        Command::Extract(a) => extract::cmd_extract(&g, a),
     }
 }

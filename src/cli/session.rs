@@ -3,8 +3,12 @@
 use std::io::Read as _;
 
 use clap::{Args, Subcommand, ValueEnum};
+use memdir::extract::Extractor;
 use memdir::session::Role;
+use memdir::transcript::Turn;
 
+use super::extract::print_applied;
+use super::llm_util::{block_on, client};
 use super::{CliError, Globals, ProvenanceArgs, print_json};
 use crate::outln;
 
@@ -63,6 +67,13 @@ struct ShowArgs {
 struct EndArgs {
     /// Session id
     id: String,
+    /// Also extract memories from the session's turns, as `memdir extract` does (the model of
+    /// `[llm]`, else the rule-based extractor), written with `Memdir-Step: extract`
+    #[arg(long)]
+    extract: bool,
+    /// With --extract, use the rule-based extractor even when `[llm]` is configured
+    #[arg(long, requires = "extract")]
+    rules: bool,
     #[command(flatten)]
     provenance: ProvenanceArgs,
 }
@@ -116,13 +127,46 @@ fn show(g: &Globals, args: ShowArgs) -> Result<(), CliError> {
 
 fn end(g: &Globals, args: EndArgs) -> Result<(), CliError> {
     let mem = g.open()?;
-    let commit = mem.session_end(&args.id, &args.provenance.provenance())?;
+    let prov = args.provenance.provenance();
+    let commit = mem.session_end(&args.id, &prov)?;
+    let extraction = if args.extract {
+        let session = mem.session(&args.id)?;
+        let turns: Vec<Turn> = session
+            .turns
+            .iter()
+            .map(|t| Turn {
+                id: format!("t{}", t.turn),
+                speaker: t.role.as_str().to_owned(),
+                text: t.text.clone(),
+                time: Some(t.time.clone()),
+                caption: None,
+            })
+            .collect();
+        let llm = if args.rules { None } else { client(&mem)? };
+        let extractor = match &llm {
+            Some(c) => Extractor::Llm(c),
+            None => Extractor::Rules,
+        };
+        if matches!(extractor, Extractor::Rules) && !g.json {
+            eprintln!("Using the rule-based extractor: only explicit statements are taken.");
+        }
+        Some(block_on(mem.extract(&turns, &args.id, extractor, &prov))??)
+    } else {
+        None
+    };
     if g.json {
-        return print_json(&serde_json::json!({ "id": args.id, "commit": commit }));
+        return print_json(&serde_json::json!({
+            "id": args.id,
+            "commit": commit,
+            "extraction": extraction,
+        }));
     }
     match commit {
         Some(c) => outln!("Ended session {} in commit {}.", args.id, &c[..7]),
         None => outln!("Session {} was already ended and committed.", args.id),
+    }
+    if let Some(report) = &extraction {
+        print_applied(report)?;
     }
     Ok(())
 }
