@@ -66,6 +66,8 @@ pub struct Config {
     pub llm: Option<LlmConfig>,
     /// The session tier: turns of the conversation going on.
     pub session: SessionConfig,
+    /// How writes are checked before they are kept.
+    pub guard: GuardConfig,
 }
 
 /// `[session]`
@@ -100,6 +102,74 @@ pub struct MemoryConfig {
     pub types: Vec<String>,
     /// The type of a memory added without one.
     pub default_type: String,
+    /// Default lifetimes by type (`event = "180d"`): a memory of that type without its own
+    /// `expires` drops out of search this long after `created`. Types not listed never expire.
+    pub ttl: BTreeMap<String, String>,
+}
+
+/// `[guard]`: the write guard (see [`crate::guard`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GuardConfig {
+    /// Check writes at all.
+    pub enabled: bool,
+    /// Writes one session may make within a minute; the next one is flagged (0: no limit).
+    pub max_writes_per_minute: u32,
+    /// Rule ids (`privilege.grant`) or families (`privilege`) never flagged here.
+    pub disable: Vec<String>,
+    /// Regular expressions: a match of any rule whose text matches one of these is dropped.
+    pub allow: Vec<String>,
+    /// The repository's own rules.
+    pub deny: Vec<DenyRuleConfig>,
+}
+
+/// `[[guard.deny]]`: a rule of the repository's own.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DenyRuleConfig {
+    /// Rule name; flags say `deny.<id>`.
+    pub id: String,
+    /// A regular expression (Rust `regex` syntax) that flags a write when it matches.
+    pub pattern: String,
+    /// Why, shown with the flag.
+    #[serde(default)]
+    pub why: Option<String>,
+    /// Treat matches as secrets: redact them (`[REDACTED:<id>]`) before the write.
+    #[serde(default)]
+    pub redact: bool,
+}
+
+impl Default for GuardConfig {
+    fn default() -> Self {
+        GuardConfig {
+            enabled: true,
+            max_writes_per_minute: 30,
+            disable: Vec::new(),
+            allow: Vec::new(),
+            deny: Vec::new(),
+        }
+    }
+}
+
+/// Parses a duration: `90m`, `24h`, `180d`, `8w`; returns seconds.
+///
+/// ```
+/// assert_eq!(memdir::config::parse_duration("24h"), Some(86_400));
+/// assert_eq!(memdir::config::parse_duration("soon"), None);
+/// ```
+pub fn parse_duration(text: &str) -> Option<i64> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit())?;
+    let (n, unit) = text.split_at(split);
+    let n: i64 = n.parse().ok()?;
+    let unit_secs = match unit.trim() {
+        "m" | "min" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        "w" => 7 * 86_400,
+        _ => return None,
+    };
+    n.checked_mul(unit_secs)
 }
 
 /// `[search]`
@@ -275,6 +345,7 @@ impl Default for MemoryConfig {
         MemoryConfig {
             types: DEFAULT_TYPES.iter().map(|s| s.to_string()).collect(),
             default_type: "note".into(),
+            ttl: BTreeMap::new(),
         }
     }
 }
@@ -356,6 +427,26 @@ impl Config {
                 ),
             ));
         }
+        for (kind, ttl) in &self.memory.ttl {
+            if !self.memory.types.contains(kind) {
+                return Err(invalid(
+                    &format!("memory.ttl.{kind}"),
+                    format!(
+                        "`{kind}` is not one of memory.types ({})",
+                        self.memory.types.join(", ")
+                    ),
+                ));
+            }
+            if ttl != "none" && parse_duration(ttl).is_none_or(|s| s <= 0) {
+                return Err(invalid(
+                    &format!("memory.ttl.{kind}"),
+                    format!("`{ttl}` is not a duration: use 90m, 24h, 180d, 8w or \"none\""),
+                ));
+            }
+        }
+        if let Err(e) = crate::guard::Guard::new(&self.guard) {
+            return Err(invalid(&e.field, e.message));
+        }
         if self.search.limit == 0 {
             return Err(invalid("search.limit", "must be at least 1".into()));
         }
@@ -411,6 +502,20 @@ impl Config {
             llm.validate(path)?;
         }
         Ok(())
+    }
+
+    /// Returns the default lifetime of memories of type `kind`, in seconds, if it has one.
+    pub fn ttl(&self, kind: &str) -> Option<i64> {
+        self.memory.ttl.get(kind).and_then(|t| parse_duration(t))
+    }
+
+    /// Returns every type with a default lifetime, with the lifetime in seconds.
+    pub fn ttls(&self) -> Vec<(String, i64)> {
+        self.memory
+            .ttl
+            .keys()
+            .filter_map(|k| self.ttl(k).map(|s| (k.clone(), s)))
+            .collect()
     }
 
     /// Returns an error unless `kind` is one of the configured types.
@@ -547,6 +652,31 @@ mod tests {
             parse("[llm]\nmodel = \"m\"\n").is_err(),
             "provider is required"
         );
+    }
+
+    #[test]
+    fn ttls_and_guard_settings_are_checked() {
+        let c = Config::parse(
+            Path::new("m.toml"),
+            "[memory.ttl]\nevent = \"180d\"\nnote = \"none\"\n[guard]\nmax_writes_per_minute = 5\n",
+        )
+        .unwrap();
+        assert_eq!(c.ttl("event"), Some(180 * 86_400));
+        assert_eq!(c.ttl("note"), None);
+        assert_eq!(c.ttls(), [("event".to_owned(), 180 * 86_400)]);
+        assert_eq!(c.guard.max_writes_per_minute, 5);
+        let e = Config::parse(Path::new("m.toml"), "[memory.ttl]\nevent = \"soon\"\n").unwrap_err();
+        assert!(e.to_string().contains("memory.ttl.event"), "{e}");
+        let e = Config::parse(Path::new("m.toml"), "[memory.ttl]\nnope = \"1d\"\n").unwrap_err();
+        assert!(e.to_string().contains("not one of memory.types"), "{e}");
+        let e = Config::parse(Path::new("m.toml"), "[guard]\nallow = [\"(\"]\n").unwrap_err();
+        assert!(e.to_string().contains("guard.allow[0]"), "{e}");
+        let e = Config::parse(
+            Path::new("m.toml"),
+            "[[guard.deny]]\nid = \"x\"\npattern = \".*\"\n",
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("guard.deny[0].pattern"), "{e}");
     }
 
     #[test]

@@ -35,6 +35,7 @@ pub mod context;
 mod error;
 pub mod extract;
 pub mod fault;
+pub mod guard;
 pub mod index;
 pub mod llm;
 mod lock;
@@ -50,10 +51,11 @@ pub mod worktree;
 
 pub use config::Config;
 pub use error::{Error, Result};
-pub use index::{Filter, Hit, Summary};
+pub use guard::{Flag, Guard, Verdict};
+pub use index::{Filter, HeldOut, Hit, Summary};
 pub use memdir::{
-    ImportOptions, ImportStatus, Imported, Memdir, NewMemory, Problem, Provenance, Refresh,
-    SearchQuery, Status, Update, WatchOptions, WatchReport, Written, is_memory_path,
+    ImportOptions, ImportStatus, Imported, Memdir, NewMemory, Problem, Provenance, Quarantined,
+    Refresh, SearchQuery, Status, Update, WatchOptions, WatchReport, Why, Written, is_memory_path,
 };
-pub use memory::{FrontMatter, Memory, MemoryId, Revision, Source, Timestamp};
+pub use memory::{FrontMatter, Memory, MemoryId, QuarantineNote, Revision, Source, Timestamp};
 pub use store::Author;

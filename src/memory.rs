@@ -228,10 +228,93 @@ pub struct Memory {
     pub body_line: usize,
 }
 
+/// The front-matter key under which the write guard records why a memory is quarantined.
+pub const QUARANTINE_KEY: &str = "quarantine";
+/// The front-matter key listing the ids a memory replaces.
+pub const SUPERSEDES_KEY: &str = "supersedes";
+
+/// One reason a memory is quarantined, as recorded in its `quarantine:` front-matter block.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuarantineNote {
+    /// The guard rule that matched, such as `injection.override`.
+    pub rule: String,
+    /// Why that is a risk.
+    #[serde(default)]
+    pub why: String,
+    /// The matched text (secrets redacted).
+    #[serde(default)]
+    pub excerpt: String,
+}
+
 impl Memory {
     /// Returns the id.
     pub fn id(&self) -> &MemoryId {
         &self.front.id
+    }
+
+    /// Returns true if the write guard quarantined this memory (a `quarantine:` key that is
+    /// not empty, `false` or null): it stays out of search and context until approved.
+    pub fn is_quarantined(&self) -> bool {
+        match self.front.extra.get(QUARANTINE_KEY) {
+            None | Some(serde_json::Value::Null) | Some(serde_json::Value::Bool(false)) => false,
+            Some(serde_json::Value::Array(a)) => !a.is_empty(),
+            Some(serde_json::Value::String(s)) => !s.trim().is_empty(),
+            Some(_) => true,
+        }
+    }
+
+    /// Returns the reasons recorded in the `quarantine:` block (a list of `rule`, `why`,
+    /// `excerpt` maps; a bare rule id or a list of them is read too).
+    pub fn quarantine(&self) -> Vec<QuarantineNote> {
+        let note = |v: &serde_json::Value| match v {
+            serde_json::Value::String(rule) => Some(QuarantineNote {
+                rule: rule.clone(),
+                ..QuarantineNote::default()
+            }),
+            other => serde_json::from_value(other.clone()).ok(),
+        };
+        match self.front.extra.get(QUARANTINE_KEY) {
+            Some(serde_json::Value::Array(items)) => items.iter().filter_map(note).collect(),
+            Some(v) if self.is_quarantined() => note(v).into_iter().collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Returns the ids this memory replaces (its `supersedes:` list, or a single id).
+    pub fn supersedes(&self) -> Vec<String> {
+        match self.front.extra.get(SUPERSEDES_KEY) {
+            Some(serde_json::Value::String(id)) => vec![id.clone()],
+            Some(serde_json::Value::Array(ids)) => ids
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Returns when this memory stops being believed: its own `expires`, else `created` plus
+    /// `ttl` (its type's default lifetime, in seconds), else never. Pinned memories never
+    /// expire.
+    pub fn expires_at(&self, ttl: Option<i64>) -> Option<Timestamp> {
+        if self.front.pinned {
+            return None;
+        }
+        self.front.expires.or_else(|| {
+            let created = self.front.created?;
+            Some(Timestamp(created.0 + time::Duration::seconds(ttl?)))
+        })
+    }
+
+    /// Returns true if the memory is expired at `now` (see [`Memory::expires_at`]).
+    pub fn is_expired(&self, now: Timestamp, ttl: Option<i64>) -> bool {
+        self.expires_at(ttl).is_some_and(|t| t <= now)
+    }
+
+    /// Returns true if the memory is held out of search and context at `now`: quarantined
+    /// or expired. (Whether a newer memory supersedes it depends on the other memories:
+    /// see `Memdir::is_held_out`.)
+    pub fn is_held_out(&self, now: Timestamp, ttl: Option<i64>) -> bool {
+        self.is_quarantined() || self.is_expired(now, ttl)
     }
 }
 

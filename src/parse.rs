@@ -482,6 +482,9 @@ pub enum FieldValue {
     List(Vec<String>),
     /// A boolean.
     Bool(bool),
+    /// A value written as indented YAML lines under the key (each line ends with `\n`),
+    /// such as a list of maps.
+    Block(String),
     /// Remove the key.
     Remove,
 }
@@ -599,6 +602,7 @@ fn render_key(key: &str, value: &FieldValue, block_indent: Option<&str>) -> Opti
         FieldValue::Remove => return None,
         FieldValue::Text(s) => format!("{key}: {}\n", yaml_scalar(s, false)),
         FieldValue::Bool(b) => format!("{key}: {b}\n"),
+        FieldValue::Block(lines) => format!("{key}:\n{lines}"),
         FieldValue::List(items) => match block_indent {
             Some(indent) if !items.is_empty() => {
                 let mut out = format!("{key}:\n");

@@ -387,6 +387,52 @@ impl Store {
         Ok(out)
     }
 
+    /// Returns the bytes HEAD holds for `path`, or `None` when HEAD has no such file.
+    pub fn read_head(&self, path: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let Some(Some(rev)) = self.head_revisions(&[path.to_owned()])?.pop() else {
+            return Ok(None);
+        };
+        let err = |op| git_err(op, &self.root);
+        let blob = self
+            .repo
+            .find_blob(Oid::from_str(&rev.0).map_err(err("blob"))?)
+            .map_err(err("blob"))?;
+        Ok(Some(blob.content().to_vec()))
+    }
+
+    /// Counts the memories written (`Memdir-Id` trailers) by commits with trailer
+    /// `Memdir-Session: <session>` made at or after `since` (Unix seconds), walking back
+    /// from HEAD until commits are older.
+    pub fn session_writes_since(&self, session: &str, since: i64) -> Result<usize, StoreError> {
+        let err = |op| git_err(op, &self.root);
+        let Some(head) = self.head()? else {
+            return Ok(0);
+        };
+        let mut walk = self.repo.revwalk().map_err(err("log"))?;
+        walk.set_sorting(git2::Sort::TIME).map_err(err("log"))?;
+        walk.push(Oid::from_str(&head).map_err(err("log"))?)
+            .map_err(err("log"))?;
+        let wanted = format!("Memdir-Session: {session}");
+        let mut count = 0;
+        for oid in walk {
+            let commit = self
+                .repo
+                .find_commit(oid.map_err(err("log"))?)
+                .map_err(err("log"))?;
+            if commit.time().seconds() < since {
+                break;
+            }
+            let message = commit.message().unwrap_or_default();
+            if message.lines().any(|l| l.trim_end() == wanted) {
+                count += message
+                    .lines()
+                    .filter(|l| l.starts_with("Memdir-Id: "))
+                    .count();
+            }
+        }
+        Ok(count)
+    }
+
     /// Returns true when git ignores `path` (`.gitignore`, `info/exclude`).
     pub fn is_ignored(&self, path: &str) -> bool {
         self.repo.is_path_ignored(path).unwrap_or(false)

@@ -366,7 +366,8 @@ fn list_prints_and_filters() {
         ],
         "updated": "[TIME]",
         "pinned": false,
-        "revision": "[HASH]"
+        "revision": "[HASH]",
+        "created": "[TIME]"
       }
     ]
     "#);
@@ -481,6 +482,7 @@ fn every_subcommand_has_help() {
     let subcommands = [
         "init", "add", "show", "list", "update", "edit", "rm", "search", "check", "status",
         "commit", "reindex", "import", "context", "ask", "extract", "watch", "session", "hook",
+        "guard", "review", "approve", "reject", "gc", "why",
     ];
     for sub in subcommands {
         assert!(

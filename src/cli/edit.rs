@@ -74,5 +74,6 @@ pub fn cmd_edit(g: &Globals, args: EditArgs) -> Result<(), CliError> {
         Some(_) => outln!("Edited {}.", written.id),
         None => outln!("No change to {}.", written.id),
     }
+    super::write::report_flags(&written);
     Ok(())
 }

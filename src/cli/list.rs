@@ -1,18 +1,22 @@
 //! `memdir list`
 
 use clap::Args;
-use memdir::Filter;
+use memdir::{Filter, HeldOut, Timestamp};
 
 use super::{CliError, Globals, print_json};
 use crate::outln;
 
 /// List memories
 ///
-/// One line per memory: id, type and title, sorted by path.
+/// One line per memory: id, type and title, sorted by path. Memories held out of search
+/// (quarantined, expired, superseded) are left out unless asked for.
 #[derive(Debug, Args)]
 pub struct ListArgs {
     #[command(flatten)]
     pub filter: FilterArgs,
+    /// Only the memories that have expired (`memdir gc` removes them)
+    #[arg(long)]
+    expired: bool,
 }
 
 /// Restricts which memories a command looks at.
@@ -27,6 +31,15 @@ pub struct FilterArgs {
     /// Only memories with this scope, e.g. user:alice
     #[arg(long)]
     scope: Option<String>,
+    /// Also memories the write guard quarantined (see `memdir review`)
+    #[arg(long)]
+    include_quarantined: bool,
+    /// Also memories past their expiry
+    #[arg(long)]
+    include_expired: bool,
+    /// Also memories that a newer memory supersedes
+    #[arg(long)]
+    include_superseded: bool,
 }
 
 impl FilterArgs {
@@ -35,20 +48,39 @@ impl FilterArgs {
             kind: self.kind.clone(),
             tags: self.tags.clone(),
             scope: self.scope.clone(),
+            include_quarantined: self.include_quarantined,
+            include_expired: self.include_expired,
+            include_superseded: self.include_superseded,
+            ..Filter::default()
         }
     }
 }
 
 pub fn cmd_list(g: &Globals, args: ListArgs) -> Result<(), CliError> {
     let mem = g.open()?;
-    let all = mem.list(&args.filter.filter())?;
+    let mut filter = args.filter.filter();
+    if args.expired {
+        filter.only = Some(HeldOut::Expired);
+        filter.now = Some(Timestamp::now());
+    }
+    let all = mem.list(&filter)?;
     if g.json {
         return print_json(&all);
     }
     let width = all.iter().map(|s| s.id.len()).max().unwrap_or(0);
     for s in &all {
         let pin = if s.pinned { " [pinned]" } else { "" };
-        outln!("{:width$}  {:10}  {}{pin}", s.id, s.kind, s.title);
+        let held = if s.quarantined { " [quarantined]" } else { "" };
+        let expires = match (args.expired, s.expires) {
+            (true, Some(t)) => format!(" [expired {t}]"),
+            _ => String::new(),
+        };
+        outln!(
+            "{:width$}  {:10}  {}{pin}{held}{expires}",
+            s.id,
+            s.kind,
+            s.title
+        );
     }
     Ok(())
 }

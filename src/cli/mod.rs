@@ -15,17 +15,21 @@ mod context;
 mod edit;
 mod error;
 mod extract;
+mod gc;
+mod guard;
 mod hook;
 mod import;
 mod init;
 mod list;
 mod llm_util;
 mod reindex;
+mod review;
 mod search;
 mod session;
 mod show;
 mod status;
 mod watch;
+mod why;
 mod write;
 
 pub use error::CliError;
@@ -71,6 +75,12 @@ enum Command {
     Import(import::ImportArgs),
     Watch(watch::WatchArgs),
     Extract(extract::ExtractArgs),
+    Guard(guard::GuardArgs),
+    Review(review::ReviewArgs),
+    Approve(review::ApproveArgs),
+    Reject(review::RejectArgs),
+    Gc(gc::GcArgs),
+    Why(why::WhyArgs),
 }
 
 /// Where a write came from; recorded in commit trailers (`Memdir-Session`, `Memdir-Agent`,
@@ -247,5 +257,11 @@ pub fn run() -> Result<(), CliError> {
         Command::Watch(a) => watch::cmd_watch(&g, a),
         Command::Ask(a) => ask::cmd_ask(&g, a),
         Command::Extract(a) => extract::cmd_extract(&g, a),
+        Command::Guard(a) => guard::cmd_guard(&g, a),
+        Command::Review(a) => review::cmd_review(&g, a),
+        Command::Approve(a) => review::cmd_approve(&g, a),
+        Command::Reject(a) => review::cmd_reject(&g, a),
+        Command::Gc(a) => gc::cmd_gc(&g, a),
+        Command::Why(a) => why::cmd_why(&g, a),
     }
 }

@@ -37,6 +37,10 @@ pub struct AddArgs {
     /// Stop believing it after this: a date, an RFC 3339 time, or 12h / 30d / 8w from now
     #[arg(long, value_parser = parse_when)]
     expires: Option<memdir::Timestamp>,
+    /// Id of a memory this one replaces; it drops out of search but stays in the repository
+    /// and its history (can be repeated)
+    #[arg(long, value_name = "ID")]
+    supersedes: Vec<String>,
     #[command(flatten)]
     provenance: ProvenanceArgs,
 }
@@ -58,8 +62,15 @@ pub fn cmd_add(g: &Globals, args: AddArgs) -> Result<(), CliError> {
         }
     };
     let mem = g.open()?;
+    let supersedes = args
+        .supersedes
+        .iter()
+        .map(|id| memdir::MemoryId::parse(id))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| CliError::user(e.to_string()))?;
     let new = NewMemory {
         text,
+        supersedes,
         title: args.title,
         kind: args.kind,
         tags: args.tags,
@@ -73,14 +84,34 @@ pub fn cmd_add(g: &Globals, args: AddArgs) -> Result<(), CliError> {
         print_json(&with_status(&written))?;
     } else {
         outln!("{}", written.id);
+        report_flags(&written);
     }
     Ok(())
 }
 
+/// Returns the write as `--json` prints it: `status` is `quarantined` when the memory is
+/// held back for review (with the guard's `flags`), else `ok`.
 fn with_status(w: &Written) -> serde_json::Value {
     let mut v = serde_json::to_value(w).expect("Written serializes");
-    v["status"] = "ok".into();
+    v["status"] = if w.quarantined { "quarantined" } else { "ok" }.into();
+    if w.quarantined && v.get("flags").is_none() {
+        v["flags"] = serde_json::json!([]);
+    }
     v
+}
+
+/// Tells on stderr why a write was quarantined.
+pub fn report_flags(w: &Written) {
+    if !w.quarantined {
+        return;
+    }
+    for f in &w.flags {
+        eprintln!("flagged: {}: {} ({:?})", f.rule, f.why, f.excerpt);
+    }
+    eprintln!(
+        "Quarantined {}: held out of search until reviewed (`memdir review`, `memdir approve {}`).",
+        w.id, w.id
+    );
 }
 
 /// Change a memory's fields or body
@@ -151,6 +182,7 @@ pub fn cmd_update(g: &Globals, args: UpdateArgs) -> Result<(), CliError> {
     } else if written.commit.is_some() {
         let rev = written.revision.as_ref().map_or("", |r| r.short());
         outln!("Updated {} (revision {rev}).", written.id);
+        report_flags(&written);
     } else {
         outln!("No change to {}.", written.id);
     }

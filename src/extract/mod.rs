@@ -54,11 +54,6 @@ pub const STEP: &str = "extract";
 /// The front-matter key naming the extractor of a new memory (`rules`, or
 /// `provider:model`).
 pub const EXTRACTOR_KEY: &str = "extractor";
-/// The front-matter key listing the memories a new one replaces.
-///
-/// A placeholder for supersession, which is being built apart: until it lands, a superseded
-/// memory stays as it is and only the new one names it here.
-pub const SUPERSEDES_KEY: &str = "supersedes";
 /// Tokens of existing memories shown to the model beside the conversation (pinned memories
 /// always go in, past it if they must).
 pub const EXISTING_BUDGET: usize = 1500;
@@ -596,9 +591,10 @@ impl Memdir {
             .kind(kind)
             .extra(EXTRACTOR_KEY, extractor);
         memory.tags = op.tags.iter().map(|t| t.trim().to_owned()).collect();
-        let supersedes = existing.map(|m| m.front.id.to_string());
-        if let Some(old) = &supersedes {
-            memory = memory.extra(SUPERSEDES_KEY, serde_json::json!([old]));
+        let supersedes = existing.as_ref().map(|m| m.front.id.to_string());
+        if let Some(old) = &existing {
+            // `supersedes: [old]`: the old memory drops out of search and context.
+            memory = memory.supersedes(old.front.id.clone());
         }
         Ok(Ok(Some(Planned::New {
             op: op.op,

@@ -13,7 +13,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, Occur, Query, TermQuery,
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, Occur, Query, RangeQuery,
+    TermQuery,
 };
 use tantivy::schema::{
     DateOptions, FAST, Field, IndexRecordOption, NumericOptions, STORED, STRING, Schema,
@@ -36,7 +37,7 @@ use storage::UnsyncedDirectory;
 mod storage;
 
 /// Bump when the schema or what is indexed changes: older indexes are then rebuilt.
-const SCHEMA_VERSION: u32 = 5;
+const SCHEMA_VERSION: u32 = 6;
 const TOKENIZER: &str = "memdir_en";
 const KIND_MEMORY: &str = "m";
 const KIND_PASSAGE: &str = "p";
@@ -102,6 +103,15 @@ pub struct Summary {
     pub pinned: bool,
     /// Content hash of the file.
     pub revision: Revision,
+    /// Held out for review by the write guard.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub quarantined: bool,
+    /// When it stops being believed, from its own `expires` (not the type's default).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires: Option<Timestamp>,
+    /// When it was written.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created: Option<Timestamp>,
 }
 
 /// A search result: the best passage of one memory.
@@ -140,6 +150,9 @@ pub struct Hit {
 }
 
 /// Restricts `list` and `search` to memories with these properties.
+///
+/// Memories that are *held out* (quarantined by the write guard, expired, or superseded by a
+/// newer memory) are left out unless the matching `include_*` field says otherwise.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Filter {
     /// Only this type.
@@ -148,7 +161,39 @@ pub struct Filter {
     pub tags: Vec<String>,
     /// Only this scope.
     pub scope: Option<String>,
+    /// Also memories the write guard quarantined.
+    pub include_quarantined: bool,
+    /// Also memories past their `expires` (or their type's default lifetime).
+    pub include_expired: bool,
+    /// Also memories another memory `supersedes`.
+    pub include_superseded: bool,
+    /// Only the memories held out for this reason (implies including them).
+    pub only: Option<HeldOut>,
+    /// The time expiry is judged at; `None`: now. Tests pass a fixed time.
+    pub now: Option<Timestamp>,
 }
+
+/// Why a memory is left out of search and context.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HeldOut {
+    /// The write guard flagged it; it waits for `memdir approve` or `memdir reject`.
+    Quarantined,
+    /// Past its `expires`, or its type's default lifetime (`[memory.ttl]`); never if pinned.
+    Expired,
+    /// A newer memory lists it under `supersedes`.
+    Superseded,
+}
+
+impl Filter {
+    /// Returns true if the filter restricts by type, tag or scope.
+    fn restricts(&self) -> bool {
+        self.kind.is_some() || !self.tags.is_empty() || self.scope.is_some()
+    }
+}
+
+/// Boolean query clauses.
+type Clauses = Vec<(Occur, Box<dyn Query>)>;
 
 struct Fields {
     kind: Field,
@@ -170,6 +215,11 @@ struct Fields {
     revision: Field,
     line_start: Field,
     line_end: Field,
+    quarantined: Field,
+    expires: Field,
+    has_expires: Field,
+    supersedes: Field,
+    has_supersedes: Field,
 }
 
 fn schema() -> (Schema, Fields) {
@@ -212,7 +262,15 @@ fn schema() -> (Schema, Fields) {
         pinned: b.add_u64_field("pinned", num.clone().set_indexed()),
         revision: b.add_text_field("revision", STRING | STORED),
         line_start: b.add_u64_field("line_start", num.clone()),
-        line_end: b.add_u64_field("line_end", num),
+        line_end: b.add_u64_field("line_end", num.clone()),
+        quarantined: b.add_u64_field("quarantined", num.clone().set_indexed()),
+        expires: b.add_date_field(
+            "expires",
+            DateOptions::default().set_indexed().set_stored().set_fast(),
+        ),
+        has_expires: b.add_u64_field("has_expires", num.clone().set_indexed()),
+        has_supersedes: b.add_u64_field("has_supersedes", num.set_indexed()),
+        supersedes: b.add_text_field("supersedes", STRING | STORED),
     };
     (b.build(), fields)
 }
@@ -242,6 +300,8 @@ pub struct Index {
     reader: IndexReader,
     fields: Fields,
     boosts: Boosts,
+    /// Default lifetimes by type, in seconds (`[memory.ttl]`).
+    ttls: Vec<(String, i64)>,
 }
 
 impl std::fmt::Debug for Index {
@@ -299,7 +359,14 @@ impl Index {
             reader,
             fields,
             boosts,
+            ttls: Vec::new(),
         })
+    }
+
+    /// Sets the default lifetimes by type, in seconds, that expiry uses.
+    pub fn with_ttls(mut self, ttls: Vec<(String, i64)>) -> Index {
+        self.ttls = ttls;
+        self
     }
 
     fn err(&self, op: &'static str) -> impl Fn(tantivy::TantivyError) -> IndexError + '_ {
@@ -393,6 +460,18 @@ impl Index {
             }
             d.add_u64(f.pinned, front.pinned as u64);
             d.add_text(f.revision, &m.memory.revision.0);
+            d.add_u64(f.quarantined, m.memory.is_quarantined() as u64);
+            if let Some(t) = front.expires {
+                d.add_date(f.expires, DateTime::from_timestamp_secs(t.unix()));
+            }
+            d.add_u64(f.has_expires, front.expires.is_some() as u64);
+            if !searchable {
+                let supersedes = m.memory.supersedes();
+                for id in &supersedes {
+                    d.add_text(f.supersedes, id);
+                }
+                d.add_u64(f.has_supersedes, !supersedes.is_empty() as u64);
+            }
             d
         };
         let mut docs = Vec::with_capacity(m.passages.len() + 1);
@@ -447,8 +526,9 @@ impl Index {
         kind: Option<&str>,
         main: Option<Box<dyn Query>>,
         filter: &Filter,
+        held_out: Clauses,
     ) -> BooleanQuery {
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = held_out;
         if let Some(kind) = kind {
             clauses.push((Occur::Must, self.term(self.fields.kind, kind)));
         }
@@ -477,12 +557,13 @@ impl Index {
     ) -> Result<Vec<Hit>, IndexError> {
         let f = &self.fields;
         let text_query = self.text_query(query);
-        let q: Box<dyn Query> = if *filter == Filter::default() {
+        let searcher = self.reader.searcher();
+        let held_out = self.held_out(&searcher, filter)?;
+        let q: Box<dyn Query> = if !filter.restricts() && held_out.is_empty() {
             text_query
         } else {
-            Box::new(self.filtered(None, Some(text_query), filter))
+            Box::new(self.filtered(None, Some(text_query), filter, held_out))
         };
-        let searcher = self.reader.searcher();
         // Most memories have few passages, so twice the limit usually holds `limit` distinct
         // memories; a small top-k also lets block-WAND skip more. Ask again for more if not.
         let mut want = limit.saturating_mul(2).max(10);
@@ -606,7 +687,159 @@ impl Index {
             updated: first_date(doc, f.updated),
             pinned: first_u64(doc, f.pinned) == 1,
             revision: Revision(first_str(doc, f.revision)),
+            quarantined: first_u64(doc, f.quarantined) == 1,
+            expires: first_time(doc, f.expires),
+            created: first_time(doc, f.created),
         }
+    }
+
+    /// Returns the clauses that leave out held-out memories (or keep only them, with
+    /// [`Filter::only`]). Each is added only when the index holds such memories at all, so a
+    /// repository without any pays nothing.
+    fn held_out(
+        &self,
+        searcher: &tantivy::Searcher,
+        filter: &Filter,
+    ) -> Result<Clauses, IndexError> {
+        let f = &self.fields;
+        let any = |field: Field, value: u64| -> Result<bool, IndexError> {
+            let n = searcher
+                .doc_freq(&Term::from_field_u64(field, value))
+                .map_err(self.err("count"))?;
+            Ok(n > 0)
+        };
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let only = filter.only;
+        // Asking for one reason takes those memories whatever else holds them out.
+        let filter = &Filter {
+            include_quarantined: filter.include_quarantined || only.is_some(),
+            include_expired: filter.include_expired || only.is_some(),
+            include_superseded: filter.include_superseded || only.is_some(),
+            ..filter.clone()
+        };
+        match only {
+            Some(HeldOut::Quarantined) => {
+                clauses.push((Occur::Must, self.term_u64(f.quarantined, 1)));
+            }
+            _ if !filter.include_quarantined && any(f.quarantined, 1)? => {
+                clauses.push((Occur::MustNot, self.term_u64(f.quarantined, 1)));
+            }
+            _ => {}
+        }
+        let now = filter.now.unwrap_or_else(Timestamp::now);
+        let can_expire = any(f.has_expires, 1)? || !self.ttls.is_empty();
+        match only {
+            Some(HeldOut::Expired) => clauses.push((Occur::Must, self.expired_query(now))),
+            _ if !filter.include_expired && can_expire => {
+                clauses.push((Occur::MustNot, self.expired_query(now)));
+            }
+            _ => {}
+        }
+        let superseded = if only == Some(HeldOut::Superseded) || !filter.include_superseded {
+            self.superseded_ids(searcher)?
+        } else {
+            Vec::new()
+        };
+        if only == Some(HeldOut::Superseded) {
+            let any_of: Vec<(Occur, Box<dyn Query>)> = superseded
+                .iter()
+                .map(|id| (Occur::Should, self.term(f.id, id)))
+                .collect();
+            let q: Box<dyn Query> = if any_of.is_empty() {
+                Box::new(EmptyQuery)
+            } else {
+                Box::new(BooleanQuery::new(any_of))
+            };
+            clauses.push((Occur::Must, q));
+        } else {
+            for id in &superseded {
+                clauses.push((Occur::MustNot, self.term(f.id, id)));
+            }
+        }
+        Ok(clauses)
+    }
+
+    fn term_u64(&self, field: Field, value: u64) -> Box<dyn Query> {
+        Box::new(ConstScoreQuery::new(
+            Box::new(TermQuery::new(
+                Term::from_field_u64(field, value),
+                IndexRecordOption::Basic,
+            )),
+            0.0,
+        ))
+    }
+
+    /// Matches memories that are expired at `now`: not pinned, and past their own `expires`
+    /// or, without one, past `created` plus their type's default lifetime.
+    fn expired_query(&self, now: Timestamp) -> Box<dyn Query> {
+        let f = &self.fields;
+        let up_to = |field: Field, t: i64| -> Box<dyn Query> {
+            Box::new(RangeQuery::new(
+                std::ops::Bound::Unbounded,
+                std::ops::Bound::Included(Term::from_field_date(
+                    field,
+                    DateTime::from_timestamp_secs(t),
+                )),
+            ))
+        };
+        let mut past: Vec<(Occur, Box<dyn Query>)> =
+            vec![(Occur::Should, up_to(f.expires, now.unix()))];
+        for (kind, ttl) in &self.ttls {
+            past.push((
+                Occur::Should,
+                Box::new(BooleanQuery::new(vec![
+                    (Occur::Must, self.term(f.mtype, kind)),
+                    (Occur::Must, self.term_u64(f.has_expires, 0)),
+                    (
+                        Occur::Must,
+                        up_to(f.created, now.unix().saturating_sub(*ttl)),
+                    ),
+                ])),
+            ));
+        }
+        Box::new(BooleanQuery::new(vec![
+            (Occur::Must, self.term_u64(f.pinned, 0)),
+            (Occur::Must, Box::new(BooleanQuery::new(past))),
+        ]))
+    }
+
+    /// Returns the ids that memories not themselves quarantined list under `supersedes`.
+    /// (A quarantined memory could otherwise knock good ones out of search.)
+    pub fn superseded_ids(&self, searcher: &tantivy::Searcher) -> Result<Vec<String>, IndexError> {
+        let f = &self.fields;
+        let q = BooleanQuery::new(vec![
+            (Occur::Must, self.term(f.kind, KIND_MEMORY)),
+            (Occur::Must, self.term_u64(f.has_supersedes, 1)),
+            (Occur::MustNot, self.term_u64(f.quarantined, 1)),
+        ]);
+        let n = searcher.search(&q, &Count).map_err(self.err("count"))?;
+        if n == 0 {
+            return Ok(Vec::new());
+        }
+        let top = searcher
+            .search(&q, &TopDocs::with_limit(n).order_by_score())
+            .map_err(self.err("list"))?;
+        let mut ids = Vec::new();
+        for (_, addr) in top {
+            ids.extend(all_str(&self.doc(searcher, addr)?, f.supersedes));
+        }
+        ids.sort();
+        ids.dedup();
+        Ok(ids)
+    }
+
+    /// Returns the ids of the memories that list `id` under `supersedes`.
+    pub fn superseded_by(&self, id: &str) -> Result<Vec<String>, IndexError> {
+        let f = &self.fields;
+        let q = BooleanQuery::new(vec![
+            (Occur::Must, self.term(f.kind, KIND_MEMORY)),
+            (Occur::Must, self.term(f.supersedes, id)),
+        ]);
+        Ok(self
+            .collect_summaries(&q)?
+            .into_iter()
+            .map(|s| s.id)
+            .collect())
     }
 
     /// Returns the memories indexed under `id` (more than one means a duplicate id).
@@ -640,7 +873,8 @@ impl Index {
 
     /// Returns every indexed memory that passes `filter`, sorted by path.
     pub fn list(&self, filter: &Filter) -> Result<Vec<Summary>, IndexError> {
-        let q = self.filtered(Some(KIND_MEMORY), None, filter);
+        let held_out = self.held_out(&self.reader.searcher(), filter)?;
+        let q = self.filtered(Some(KIND_MEMORY), None, filter, held_out);
         let mut all = self.collect_summaries(&q)?;
         all.sort_by(|a, b| a.path.cmp(&b.path));
         Ok(all)
@@ -711,6 +945,13 @@ fn all_str(doc: &TantivyDocument, field: Field) -> Vec<String> {
     doc.get_all(field)
         .filter_map(|v| v.as_str().map(str::to_owned))
         .collect()
+}
+
+fn first_time(doc: &TantivyDocument, field: Field) -> Option<Timestamp> {
+    doc.get_first(field)
+        .and_then(|v| v.as_datetime())
+        .and_then(|d| time::OffsetDateTime::from_unix_timestamp(d.into_timestamp_secs()).ok())
+        .map(Timestamp)
 }
 
 fn first_u64(doc: &TantivyDocument, field: Field) -> u64 {

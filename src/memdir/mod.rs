@@ -16,12 +16,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use crate::config::{CONFIG_FILE, Config};
 use crate::index::{Filter, Hit, Index, IndexState, Summary};
 use crate::lock::WriteLock;
-use crate::memory::{Memory, MemoryId, Revision};
+use crate::memory::{Memory, MemoryId, Revision, Timestamp};
 use crate::parse::{self, ParseError};
 use crate::store::{Author, CommitMessage, FileWrite, Store};
 use crate::worktree::StatCache;
 use crate::{Error, Result};
 
+mod expire;
+mod guarded;
 mod import;
 mod recover;
 mod sync;
@@ -29,6 +31,8 @@ mod types;
 mod watch;
 mod write;
 
+pub use expire::Why;
+pub use guarded::Quarantined;
 pub use types::{
     ImportOptions, ImportStatus, Imported, NewMemory, Problem, Provenance, Refresh, SearchQuery,
     Status, Update, Written,
@@ -56,6 +60,7 @@ pub use watch::{WatchOptions, WatchReport};
 pub struct Memdir {
     root: PathBuf,
     config: Config,
+    guard: crate::guard::Guard,
     store: Mutex<Store>,
     index: Index,
     /// The state the index was last seen at, to skip work when nothing changed.
@@ -137,10 +142,19 @@ impl Memdir {
         let index = Index::open(
             &store.git_dir().join("memdir").join("index"),
             config.search.boost.clone(),
-        )?;
+        )?
+        .with_ttls(config.ttls());
+        let guard = crate::guard::Guard::new(&config.guard).map_err(|e| {
+            crate::config::ConfigError::Invalid {
+                path: root.join(CONFIG_FILE),
+                field: e.field,
+                message: e.message,
+            }
+        })?;
         let mem = Memdir {
             root,
             config,
+            guard,
             store: Mutex::new(store),
             index,
             state: Mutex::new(None),
@@ -344,8 +358,9 @@ impl Memdir {
         Ok(self.index.list(filter)?)
     }
 
-    /// Returns every memory marked `pinned: true`, read from its file now, sorted by path:
-    /// what every prompt should carry (with `MEMORY.md`).
+    /// Returns every memory marked `pinned: true` and not held out (quarantined or
+    /// superseded), read from its file now, sorted by path: what every prompt should carry
+    /// (with `MEMORY.md`).
     pub fn pinned(&self) -> Result<Vec<Memory>> {
         self.look_once(None)?;
         self.catch_up_with_commits()?;
@@ -353,7 +368,9 @@ impl Memdir {
         for s in self.index.pinned()? {
             if let Some(bytes) = self.read(&s.path)? {
                 let m = parse::parse_memory(&s.path, &bytes, Store::revision_of(&bytes))?;
-                if m.front.pinned {
+                // Pinned is no pass: a quarantined or superseded memory stays out (pinned
+                // ones never expire: `is_expired` says so).
+                if m.front.pinned && !self.is_held_out(&m, Timestamp::now())? {
                     out.push(m);
                 }
             }

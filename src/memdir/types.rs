@@ -105,6 +105,9 @@ pub struct NewMemory {
     /// Front-matter keys beyond the known ones, written after them in key order. Keys are
     /// ASCII letters, digits, `_` and `-`, and may not be a known field.
     pub extra: BTreeMap<String, serde_json::Value>,
+    /// Memories this one replaces (`supersedes:`): they drop out of search and context but
+    /// stay in the repository and its history. Each must exist.
+    pub supersedes: Vec<MemoryId>,
 }
 
 impl NewMemory {
@@ -153,6 +156,11 @@ impl NewMemory {
     /// Sets the session recorded in `source.session`.
     pub fn session(mut self, session: impl Into<String>) -> Self {
         self.session = Some(session.into());
+        self
+    }
+    /// Marks a memory this one replaces.
+    pub fn supersedes(mut self, id: MemoryId) -> Self {
+        self.supersedes.push(id);
         self
     }
     /// Sets an extra front-matter key.
@@ -229,7 +237,7 @@ pub struct Update {
 }
 
 /// The outcome of a write.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Written {
     /// The memory written.
     pub id: String,
@@ -239,6 +247,13 @@ pub struct Written {
     pub revision: Option<Revision>,
     /// The commit, or `None` when nothing changed.
     pub commit: Option<String>,
+    /// What the write guard flagged in this write (secrets were redacted before writing).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub flags: Vec<crate::guard::Flag>,
+    /// Whether the memory is quarantined after the write: held out of search and context
+    /// until `approve`.
+    #[serde(skip)]
+    pub quarantined: bool,
 }
 
 /// A search request.

@@ -5,11 +5,13 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use super::guarded::{guard_fields, guard_trailer, merge_notes, quarantine_block};
 use super::{Memdir, NewMemory, Provenance, Update, Written, config_problem, is_memory_path};
 use crate::config::{CONFIG_FILE, Config};
+use crate::guard::Flag;
 use crate::index::Filter;
 use crate::lock::WriteLock;
-use crate::memory::{FrontMatter, Memory, MemoryId, Timestamp};
+use crate::memory::{FrontMatter, Memory, MemoryId, QUARANTINE_KEY, SUPERSEDES_KEY, Timestamp};
 use crate::parse::{self, Edit, FieldValue};
 use crate::store::{CommitMessage, FileWrite, Store};
 use crate::{Error, Result};
@@ -46,20 +48,35 @@ impl Memdir {
         }
     }
 
-    /// Checks `new` and renders its file. `taken` holds the ids and paths of the memories
-    /// prepared before it in the same commit.
+    /// Checks `new` and renders its file, passing its text, title and tags through the write
+    /// guard (secrets redacted; flags, with `extra_flags`, recorded in a `quarantine:`
+    /// block). `taken` holds the ids and paths of the memories prepared before it in the same
+    /// commit. Returns the memory, its bytes and the flags.
     fn prepare_new(
         &self,
-        new: NewMemory,
+        mut new: NewMemory,
         prov: &Provenance,
         taken: &mut Taken,
-    ) -> Result<(Memory, Vec<u8>)> {
-        let text = new.text.trim_end();
-        if text.trim().is_empty() {
+        extra_flags: Vec<Flag>,
+    ) -> Result<(Memory, Vec<u8>, Vec<Flag>)> {
+        if new.text.trim().is_empty() {
             return Err(Error::invalid(
                 "the memory text is empty: give the text as an argument or on stdin",
             ));
         }
+        let guarded = guard_fields(
+            &self.guard,
+            None,
+            &new.text,
+            new.title.as_deref(),
+            &new.tags,
+        );
+        new.text = guarded.body;
+        new.title = guarded.title;
+        new.tags = guarded.tags;
+        let mut flags = guarded.flags;
+        flags.extend(extra_flags);
+        let text = new.text.trim_end();
         let kind = new
             .kind
             .unwrap_or_else(|| self.config.memory.default_type.clone());
@@ -78,6 +95,27 @@ impl Memdir {
         }
         for key in new.extra.keys() {
             check_extra_key(key)?;
+        }
+        let mut extra = new.extra;
+        if !new.supersedes.is_empty() {
+            for old in &new.supersedes {
+                if self.index.find_id(old.as_str())?.is_empty()
+                    && !taken.ids.contains_key(old.as_str())
+                {
+                    return Err(Error::NotFound {
+                        id: old.to_string(),
+                    });
+                }
+            }
+            extra.insert(
+                SUPERSEDES_KEY.into(),
+                serde_json::Value::Array(
+                    new.supersedes
+                        .iter()
+                        .map(|i| i.to_string().into())
+                        .collect(),
+                ),
+            );
         }
         let slug = parse::slugify(&title);
         let explicit = new.id.is_some();
@@ -127,21 +165,34 @@ impl Memdir {
             pinned: new.pinned,
             expires: new.expires,
             source,
-            extra: new.extra,
+            extra: extra.clone(),
         };
-        let content = parse::render_new(&front, &format!("{text}\n"));
+        let mut content = parse::render_new(&front, &format!("{text}\n"));
+        if !flags.is_empty() {
+            let block = quarantine_block(&merge_notes(&[], &flags));
+            content = parse::edit(
+                &path,
+                &content,
+                &Edit {
+                    fields: vec![(QUARANTINE_KEY.into(), FieldValue::Block(block))],
+                    body: None,
+                },
+            )?;
+        }
         let memory = parse::parse_memory(
             &path,
             content.as_bytes(),
             Store::revision_of(content.as_bytes()),
         )?;
-        if memory.front.extra != front.extra {
+        let mut read_back = memory.front.extra.clone();
+        read_back.remove(QUARANTINE_KEY);
+        if read_back != front.extra {
             return Err(Error::invalid(format!(
                 "the extra front-matter of `{}` does not read back as given: use strings, booleans, lists and maps",
                 front.id
             )));
         }
-        Ok((memory, content.into_bytes()))
+        Ok((memory, content.into_bytes(), flags))
     }
 
     /// Adds a memory as one commit (`Memdir-Op: add`) and returns where it went.
@@ -176,29 +227,50 @@ impl Memdir {
         }
         let mut taken = Taken::default();
         let mut prepared = Vec::with_capacity(news.len());
-        for new in news {
-            prepared.push(self.prepare_new(new, prov, &mut taken)?);
+        // Imports are bulk writes by design: the rate rule is for writes an agent makes.
+        let recent = if op == "import" {
+            None
+        } else {
+            Some(self.recent_session_writes(prov)?)
+        };
+        for (i, new) in news.into_iter().enumerate() {
+            let rate = recent.and_then(|r| self.rate_flag(prov, r, i + 1));
+            prepared.push(self.prepare_new(new, prov, &mut taken, rate.into_iter().collect())?);
         }
-        let ids: Vec<&MemoryId> = prepared.iter().map(|(m, _)| m.id()).collect();
+        let ids: Vec<&MemoryId> = prepared.iter().map(|(m, _, _)| m.id()).collect();
+        let held = prepared.iter().filter(|(_, _, f)| !f.is_empty()).count();
         let subject = match prepared.as_slice() {
-            [(m, _)] => format!("{op}: {} ({})", m.front.title, m.id()),
+            [(m, _, f)] if !f.is_empty() => {
+                format!("{op}: {} ({}) [quarantined]", m.front.title, m.id())
+            }
+            [(m, _, _)] => format!("{op}: {} ({})", m.front.title, m.id()),
+            many if held > 0 => format!("{op}: {} memories ({held} quarantined)", many.len()),
             many => format!("{op}: {} memories", many.len()),
         };
         let body = (prepared.len() > 1).then(|| {
             prepared
                 .iter()
-                .map(|(m, _)| format!("- {} ({})", m.front.title, m.path))
+                .map(|(m, _, f)| {
+                    let q = if f.is_empty() { "" } else { " [quarantined]" };
+                    format!("- {} ({}){q}", m.front.title, m.path)
+                })
                 .collect::<Vec<_>>()
                 .join("\n")
         });
+        let mut trailers = prov.trailers(op, &ids);
+        trailers.extend(guard_trailer(
+            prepared
+                .iter()
+                .flat_map(|(_, _, f)| f.iter().map(|f| f.rule.as_str())),
+        ));
         let message = CommitMessage {
             subject,
             body,
-            trailers: prov.trailers(op, &ids),
+            trailers,
         };
         let writes: Vec<FileWrite> = prepared
             .iter()
-            .map(|(m, bytes)| FileWrite {
+            .map(|(m, bytes, _)| FileWrite {
                 path: m.path.clone(),
                 content: Some(bytes.clone()),
             })
@@ -208,11 +280,13 @@ impl Memdir {
         self.catch_up(false, Some(&paths), Some(lock))?;
         Ok(prepared
             .into_iter()
-            .map(|(m, _)| Written {
+            .map(|(m, _, flags)| Written {
                 id: m.front.id.to_string(),
+                quarantined: m.is_quarantined(),
                 path: m.path,
                 revision: Some(m.revision),
                 commit: commit.as_ref().map(|c| c.0.clone()),
+                flags,
             })
             .collect())
     }
@@ -290,9 +364,11 @@ impl Memdir {
         if changed.is_empty() {
             return Ok(Written {
                 id: id.to_owned(),
+                quarantined: memory.is_quarantined(),
                 path: memory.path,
                 revision: Some(memory.revision),
                 commit: None,
+                ..Written::default()
             });
         }
         edit.fields.push((
@@ -303,14 +379,26 @@ impl Memdir {
             .map_err(|_| Error::invalid(format!("{} is not UTF-8", memory.path)))?
             .to_owned();
         let new_text = parse::edit(&memory.path, &text, &edit)?;
+        let edited = parse::parse_memory(
+            &memory.path,
+            new_text.as_bytes(),
+            Store::revision_of(new_text.as_bytes()),
+        )?;
+        let recent = self.recent_session_writes(prov)?;
+        let rate = self.rate_flag(prov, recent, 1);
+        let (new_text, flags) = self.guard_file(
+            &memory.path,
+            &new_text,
+            &edited,
+            Some(&memory),
+            rate.into_iter().collect(),
+        )?;
         // Never write a file memdir could not read back.
         let revision = Store::revision_of(new_text.as_bytes());
-        parse::parse_memory(&memory.path, new_text.as_bytes(), revision.clone())?;
-        let title = update
-            .title
-            .as_deref()
-            .unwrap_or(&memory.front.title)
-            .trim();
+        let edited = parse::parse_memory(&memory.path, new_text.as_bytes(), revision.clone())?;
+        let title = edited.front.title.clone();
+        let mut trailers = prov.trailers("update", &[&memory.front.id]);
+        trailers.extend(guard_trailer(flags.iter().map(|f| f.rule.as_str())));
         let message = CommitMessage {
             subject: format!(
                 "update: {title} ({}): {}",
@@ -318,7 +406,7 @@ impl Memdir {
                 changed.join(", ")
             ),
             body: None,
-            trailers: prov.trailers("update", &[&memory.front.id]),
+            trailers,
         };
         let commit = self.commit_one(
             &lock,
@@ -332,6 +420,8 @@ impl Memdir {
             path: memory.path,
             revision: Some(revision),
             commit,
+            flags,
+            quarantined: edited.is_quarantined(),
         })
     }
 
@@ -354,9 +444,11 @@ impl Memdir {
         if revision == memory.revision {
             return Ok(Written {
                 id: id.to_owned(),
+                quarantined: memory.is_quarantined(),
                 path: memory.path,
                 revision: Some(revision),
                 commit: None,
+                ..Written::default()
             });
         }
         let edited = self
@@ -368,23 +460,35 @@ impl Memdir {
                 memory.front.id, edited.front.id
             )));
         }
+        let recent = self.recent_session_writes(prov)?;
+        let rate = self.rate_flag(prov, recent, 1);
+        let (text, flags) = self.guard_file(
+            &memory.path,
+            text,
+            &edited,
+            Some(&memory),
+            rate.into_iter().collect(),
+        )?;
+        let revision = Store::revision_of(text.as_bytes());
+        let edited = self
+            .parse_file(&memory.path, text.as_bytes())
+            .map_err(|p| Error::InvalidEdits { problems: vec![p] })?;
+        let mut trailers = prov.trailers("edit", &[&edited.front.id]);
+        trailers.extend(guard_trailer(flags.iter().map(|f| f.rule.as_str())));
         let message = CommitMessage {
             subject: format!("edit: {} ({})", edited.front.title, edited.front.id),
             body: None,
-            trailers: prov.trailers("edit", &[&edited.front.id]),
+            trailers,
         };
-        let commit = self.commit_one(
-            &lock,
-            &memory.path,
-            Some(text.as_bytes().to_vec()),
-            &message,
-            prov,
-        )?;
+        let commit =
+            self.commit_one(&lock, &memory.path, Some(text.into_bytes()), &message, prov)?;
         Ok(Written {
             id: id.to_owned(),
             path: memory.path,
             revision: Some(revision),
             commit,
+            flags,
+            quarantined: edited.is_quarantined(),
         })
     }
 
@@ -409,6 +513,7 @@ impl Memdir {
             path: memory.path,
             revision: None,
             commit,
+            ..Written::default()
         })
     }
 
@@ -427,6 +532,7 @@ impl Memdir {
         }
         let mut problems = Vec::new();
         let mut ids = Vec::new();
+        let mut guarded: Vec<(String, Vec<u8>, Memory)> = Vec::new();
         for path in &dirty {
             if path == CONFIG_FILE {
                 if let Err(e) = Config::load(&self.root) {
@@ -435,7 +541,10 @@ impl Memdir {
             } else if is_memory_path(path) {
                 match self.read(path)? {
                     Some(bytes) => match self.parse_file(path, &bytes) {
-                        Ok(m) => ids.push(m.front.id),
+                        Ok(m) => {
+                            guarded.push((path.clone(), bytes, m.clone()));
+                            ids.push(m.front.id);
+                        }
                         Err(p) => problems.push(p),
                     },
                     None => {
@@ -453,6 +562,22 @@ impl Memdir {
         }
         if !problems.is_empty() {
             return Err(Error::InvalidEdits { problems });
+        }
+        // The guard reads what each edit adds; secrets are redacted in the working tree
+        // before anything is committed, so they never reach git.
+        let mut rules: Vec<String> = Vec::new();
+        for (path, bytes, edited) in &guarded {
+            let old = match self.store().read_head(path)? {
+                Some(b) => parse::parse_memory(path, &b, Store::revision_of(&b)).ok(),
+                None => None,
+            };
+            let text = String::from_utf8_lossy(bytes);
+            let (new_text, flags) =
+                self.guard_file(path, &text, edited, old.as_ref(), Vec::new())?;
+            if new_text.as_bytes() != bytes.as_slice() {
+                crate::store::atomic_write(&self.root.join(path), new_text.as_bytes())?;
+            }
+            rules.extend(flags.into_iter().map(|f| f.rule));
         }
         let id_refs: Vec<&MemoryId> = ids.iter().collect();
         let subject = message
@@ -473,7 +598,11 @@ impl Memdir {
             &CommitMessage {
                 subject,
                 body,
-                trailers: prov.trailers("hand-edit", &id_refs),
+                trailers: {
+                    let mut t = prov.trailers("hand-edit", &id_refs);
+                    t.extend(guard_trailer(rules.iter().map(String::as_str)));
+                    t
+                },
             },
             prov.author.as_ref(),
         )?;
@@ -507,7 +636,7 @@ impl Memdir {
 
     /// Writes (or with `None`, deletes) one file as one commit, then catches the index up.
     /// The caller holds `lock`.
-    fn commit_one(
+    pub(super) fn commit_one(
         &self,
         lock: &WriteLock,
         path: &str,
@@ -534,7 +663,18 @@ impl Memdir {
 /// the fields memdir reads.
 fn check_extra_key(key: &str) -> Result<()> {
     const KNOWN: &[&str] = &[
-        "id", "title", "type", "tags", "scope", "created", "updated", "pinned", "expires", "source",
+        "id",
+        "title",
+        "type",
+        "tags",
+        "scope",
+        "created",
+        "updated",
+        "pinned",
+        "expires",
+        "source",
+        QUARANTINE_KEY,
+        SUPERSEDES_KEY,
     ];
     let plain = key.starts_with(|c: char| c.is_ascii_alphabetic())
         && key

@@ -1,0 +1,663 @@
+//! Secrets: API keys and tokens of common providers, private keys, connection strings with
+//! passwords, payment card numbers (with a Luhn check), and passwords stated in prose
+//! ("the root password is ..."). Each is found with its kind, which names the redaction
+//! label (`[REDACTED:aws-access-key]`) and the rule (`secret.aws-access-key`).
+//!
+//! Only the secret itself is redacted, not the sentence around it, so the memory still says
+//! what the secret was for.
+
+use std::sync::LazyLock;
+
+use regex::{Captures, Regex};
+
+use super::Span;
+
+/// A kind of secret.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Kind {
+    /// The redaction label: `[REDACTED:<label>]`.
+    pub label: &'static str,
+    /// The rule id: `secret.<label>`.
+    pub rule: &'static str,
+    pub why: &'static str,
+}
+
+struct Detector {
+    kind: Kind,
+    re: Regex,
+    /// The capture group holding the secret (0: the whole match).
+    group: usize,
+    accept: Option<fn(&str, &Captures<'_>) -> bool>,
+}
+
+macro_rules! kind {
+    ($label:literal, $why:literal) => {
+        Kind {
+            label: $label,
+            rule: concat!("secret.", $label),
+            why: $why,
+        }
+    };
+}
+
+const PROVIDER_WHY: &str = "an access token of a known provider: anyone who reads the memory (or the git history) could use it";
+
+fn detector(kind: Kind, pattern: &str) -> Detector {
+    Detector {
+        kind,
+        re: Regex::new(pattern).unwrap_or_else(|e| panic!("secret rule {}: {e}", kind.rule)),
+        group: 0,
+        accept: None,
+    }
+}
+
+static DETECTORS: LazyLock<Vec<Detector>> = LazyLock::new(|| {
+    let provider = |label: &'static str, rule: &'static str, pattern: &str| {
+        detector(
+            Kind {
+                label,
+                rule,
+                why: PROVIDER_WHY,
+            },
+            pattern,
+        )
+    };
+    let mut d = vec![
+        Detector {
+            group: 0,
+            ..detector(
+                kind!(
+                    "private-key",
+                    "a private key: whoever holds it can sign, decrypt or log in as its owner"
+                ),
+                r"-----BEGIN[ A-Z0-9]*PRIVATE KEY(?: BLOCK)?-----[\s\S]*?(?:-----END[ A-Z0-9]*PRIVATE KEY(?: BLOCK)?-----|\z)|PuTTY-User-Key-File-\d+:[\s\S]*?Private-(?:Lines|MAC):[^\n]*",
+            )
+        },
+        provider(
+            "aws-access-key",
+            "secret.aws-access-key",
+            r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|ABIA|ACCA)[A-Z0-9]{16}\b",
+        ),
+        Detector {
+            group: 1,
+            ..provider(
+                "aws-secret-key",
+                "secret.aws-secret-key",
+                r#"(?i)\baws[\w\s.-]{0,20}?(?:secret|sk)[\w\s.-]{0,20}?(?:[:=]|\bis\b)\s*["']?([A-Za-z0-9/+]{40})(?:["'\s,.;]|$)"#,
+            )
+        },
+        provider(
+            "github-token",
+            "secret.github-token",
+            r"\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})\b",
+        ),
+        provider(
+            "gitlab-token",
+            "secret.gitlab-token",
+            r"\bgl(?:pat|dt|ptt|rt|cbt|oas)-[A-Za-z0-9_-]{20,}\b",
+        ),
+        provider(
+            "slack-token",
+            "secret.slack-token",
+            r"\bxox[abposr]-[A-Za-z0-9-]{10,}\b|https://hooks\.slack\.com/services/[A-Za-z0-9/_-]{20,}",
+        ),
+        provider(
+            "stripe-key",
+            "secret.stripe-key",
+            r"\b(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{10,}\b|\bwhsec_[A-Za-z0-9]{20,}\b",
+        ),
+        provider(
+            "anthropic-key",
+            "secret.anthropic-key",
+            r"\bsk-ant-(?:api\d\d-|admin\d\d-)?[A-Za-z0-9_-]{20,}",
+        ),
+        provider(
+            "openai-key",
+            "secret.openai-key",
+            r"\bsk-(?:proj-|svcacct-|admin-|None-)?[A-Za-z0-9_-]{20,}",
+        ),
+        provider(
+            "google-api-key",
+            "secret.google-api-key",
+            r"\bAIza[0-9A-Za-z_-]{35}\b|\bya29\.[0-9A-Za-z_-]{20,}",
+        ),
+        provider(
+            "azure-key",
+            "secret.azure-key",
+            r"(?i)\bAccountKey=[A-Za-z0-9+/=]{40,}|\bsig=[A-Za-z0-9%]{30,}",
+        ),
+        provider(
+            "sendgrid-key",
+            "secret.sendgrid-key",
+            r"\bSG\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}\b",
+        ),
+        provider("twilio-key", "secret.twilio-key", r"\bSK[0-9a-fA-F]{32}\b"),
+        provider(
+            "mailgun-key",
+            "secret.mailgun-key",
+            r"\bkey-[0-9a-zA-Z]{32}\b",
+        ),
+        provider("npm-token", "secret.npm-token", r"\bnpm_[A-Za-z0-9]{36}\b"),
+        provider(
+            "pypi-token",
+            "secret.pypi-token",
+            r"\bpypi-[A-Za-z0-9_-]{50,}",
+        ),
+        provider(
+            "huggingface-token",
+            "secret.huggingface-token",
+            r"\bhf_[A-Za-z0-9]{30,}\b",
+        ),
+        provider(
+            "digitalocean-token",
+            "secret.digitalocean-token",
+            r"\bdo[opr]_v1_[a-f0-9]{64}\b",
+        ),
+        provider(
+            "shopify-token",
+            "secret.shopify-token",
+            r"\bshp(?:at|ss|ca|pa)_[a-fA-F0-9]{32}\b",
+        ),
+        provider(
+            "telegram-token",
+            "secret.telegram-token",
+            r"\b\d{8,10}:AA[A-Za-z0-9_-]{33}\b",
+        ),
+        provider(
+            "discord-webhook",
+            "secret.discord-webhook",
+            r"https://(?:ptb\.|canary\.)?discord(?:app)?\.com/api/webhooks/\d+/[A-Za-z0-9_-]+",
+        ),
+        provider(
+            "jwt",
+            "secret.jwt",
+            r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}",
+        ),
+        Detector {
+            group: 1,
+            accept: Some(|_, caps| high_entropy(caps.get(1).map_or("", |m| m.as_str()))),
+            ..provider(
+                "bearer-token",
+                "secret.bearer-token",
+                r"(?i)\b(?:bearer|token)\s+([A-Za-z0-9_\-.=+/]{24,})",
+            )
+        },
+    ];
+    d.push(Detector {
+        group: 1,
+        accept: Some(|_, caps| !is_placeholder(caps.get(1).map_or("", |m| m.as_str()))),
+        ..detector(
+            kind!(
+                "connection-string",
+                "a connection string with its password: it opens the database or service to anyone"
+            ),
+            r"(?i)\b[a-z][a-z0-9+.-]{1,20}://[^\s:/@]{1,64}:([^\s@/]{1,128})@[\w.-]+",
+        )
+    });
+    d.push(Detector {
+        group: 0,
+        accept: Some(|text, caps| {
+            let m = caps.get(0).expect("match");
+            let s = super::text::sentence(text, &m).to_lowercase();
+            card_ok(m.as_str())
+                && ![
+                    "test card",
+                    "test number",
+                    "test credit card",
+                    "testing",
+                    "sandbox",
+                ]
+                .iter()
+                .any(|p| s.contains(p))
+        }),
+        ..detector(
+            kind!(
+                "card-number",
+                "a payment card number (it passes the Luhn check)"
+            ),
+            r"\b\d(?:[ -]?\d){12,18}\b",
+        )
+    });
+    d.push(Detector {
+        group: 1,
+        accept: Some(prose_secret),
+        ..detector(
+            kind!("password", "a password or code stated in plain words"),
+            r#"(?i)\b(?:password|passwd|passphrase|pwd|passcode|pin(?:\s+code)?|door\s+code|gate\s+code|alarm\s+code|safe\s+code|lock\s+code|security\s+code|cvv|cvc|secret|api[ _-]?key|access[ _-]?key|secret[ _-]?key|token|access[ _-]?token|auth[ _-]?token|credentials?|login)\b(?:\s+(?:for|of|to|on|at)\s+[^.!?\n:=]{1,40}?)?\s*(?:\bis\b|\bwas\b|\bare\b|:|=|->|\bis\s+set\s+to\b|\bhas\s+been\s+(?:set|changed)\s+to\b|\bwas\s+changed\s+to\b|\bis\s+now\b|\bnow\s+is\b)\s*["'`]?([^\s"'`]{4,})"#,
+        )
+    });
+    d.push(Detector {
+        group: 1,
+        accept: Some(|_, caps| looks_secret(caps.get(1).map_or("", |m| m.as_str()), false)),
+        ..detector(
+            kind!("password", "a password or code stated in plain words"),
+            r"(?i)\b(?:login|logins|credentials?|username\s+(?:and|&|/)\s+password|user\s*/\s*pass(?:word)?)\b[^.!?\n:=]{0,40}?(?:\bis\b|\bare\b|:|=)\s*[^\s/,;:]+\s*(?:/|:|,|\band\b)\s*([^\s,;]{4,})",
+        )
+    });
+    d.push(Detector {
+        group: 1,
+        accept: Some(|text, caps| {
+            let m = caps.get(0).expect("match");
+            let s = super::text::sentence(text, &m).to_lowercase();
+            let before = &text[super::text::sentence_start(text, m.start())..m.start()].to_lowercase();
+            let kind_word = before.split_whitespace().last().unwrap_or("");
+            ![
+                "area", "zip", "postal", "post", "error", "status", "exit", "return", "country",
+                "promo", "discount", "coupon", "product", "tracking", "order", "reference",
+                "source", "bar", "qr", "dial", "language", "iso", "http", "response", "color",
+                "colour", "hex", "sort", "branch", "tax", "swift", "course", "class", "room",
+            ]
+            .contains(&kind_word)
+                && [
+                    "door", "alarm", "safe", "lock", "gate", "garage", "vault", "disarm", "unlock",
+                    "open", "access", "entry", "building", "office", "house", "locker", "padlock",
+                    "bike", "keypad", "phone", "sim", "card", "account", "login", "security",
+                ]
+                .iter()
+                .any(|w| s.contains(w))
+        }),
+        ..detector(
+            kind!("password", "a password or code stated in plain words"),
+            r"(?i)\b(?:code|combination|combo|pin)\b(?:\s+(?:for|of|to|on|at)\s+[^.!?\n:=]{1,40}?)?\s*(?:\bis\b|\bwas\b|:|=|\bis\s+now\b)\s*(\d{4,8}#?)\b",
+        )
+    });
+    d.push(Detector {
+        group: 2,
+        accept: Some(|_, caps| looks_secret(caps.get(2).map_or("", |m| m.as_str()), false)),
+        ..detector(
+            kind!("credential-assignment", "a password or key assigned in configuration"),
+            r#"(?i)\b([a-z0-9_.-]*(?:secret|token|passw(?:or)?d|pwd|api_?key|access_?key|private_?key|client_?secret|auth_?key|credentials?)[a-z0-9_.-]*)\s*[:=]\s*["']?([^\s"'`,;]{6,})"#,
+        )
+    });
+    d.push(Detector {
+        group: 1,
+        accept: Some(|_, caps| high_entropy(caps.get(1).map_or("", |m| m.as_str()))),
+        ..detector(
+            kind!("generic", "a long random-looking string next to the word key, token or secret"),
+            r"(?i)\b(?:key|token|secret|password|credential|apikey|api-key|bearer|signing)s?\b[^\n]{0,24}?\b([A-Za-z0-9_\-+/=]{24,})",
+        )
+    });
+    d
+});
+
+/// Returns every secret kind.
+pub(crate) fn kinds() -> Vec<Kind> {
+    DETECTORS.iter().map(|d| d.kind).collect()
+}
+
+/// Returns the spans of secrets in `text` with their kinds (spans may overlap).
+pub(crate) fn find(text: &str) -> Vec<(Span, Kind)> {
+    let mut out = Vec::new();
+    for d in DETECTORS.iter() {
+        for caps in d.re.captures_iter(text) {
+            if d.accept.is_some_and(|ok| !ok(text, &caps)) {
+                continue;
+            }
+            if let Some(m) = caps.get(d.group) {
+                let value = trim_value(m.as_str());
+                out.push((
+                    Span {
+                        start: m.start(),
+                        end: m.start() + value.len(),
+                    },
+                    d.kind,
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// Drops sentence punctuation that follows a value.
+fn trim_value(v: &str) -> &str {
+    if v.starts_with("-----BEGIN") || v.starts_with("PuTTY") {
+        return v;
+    }
+    v.trim_end_matches(['.', ',', ';', ')', ']', '}', '>', ':'])
+}
+
+/// Returns true for values that stand for a secret without being one.
+fn is_placeholder(v: &str) -> bool {
+    let v = trim_value(v);
+    let lower = v.to_ascii_lowercase();
+    v.starts_with('$')
+        || v.starts_with('<')
+        || v.starts_with('{')
+        || v.starts_with('%')
+        || v.starts_with("[REDACTED")
+        || v.chars()
+            .all(|c| c == '*' || c == 'x' || c == 'X' || c == '.' || c == '•' || c == '…')
+        || [
+            "password",
+            "pass",
+            "passwd",
+            "secret",
+            "changeme",
+            "example",
+            "placeholder",
+            "redacted",
+            "hidden",
+            "none",
+            "null",
+            "your_password",
+            "yourpassword",
+            "mypassword",
+            "user",
+            "pwd",
+            "token",
+            "xxx",
+            "todo",
+            "tbd",
+        ]
+        .contains(&lower.as_str())
+        || lower.starts_with("your-")
+        || lower.starts_with("your_")
+        || lower.starts_with("env:")
+        || lower.starts_with("vault:")
+        || lower.starts_with("op://")
+}
+
+/// Returns true if `v` looks like a real secret: long enough, not a placeholder, and with a
+/// digit or symbol, or mixed case inside the word. With `short_digits`, four or more digits
+/// are enough (PINs and door codes).
+fn looks_secret(v: &str, short_digits: bool) -> bool {
+    let v = trim_value(v);
+    if is_placeholder(v) {
+        return false;
+    }
+    let digits = v.chars().filter(|c| c.is_ascii_digit()).count();
+    if short_digits
+        && digits >= 4
+        && v.chars()
+            .all(|c| c.is_ascii_digit() || c == '#' || c == '*')
+    {
+        return true;
+    }
+    if v.chars().count() < 6 {
+        return false;
+    }
+    // Words that follow "password is" in ordinary sentences.
+    let lower = v.to_lowercase();
+    if [
+        "required",
+        "optional",
+        "stored",
+        "managed",
+        "rotated",
+        "expired",
+        "changed",
+        "incorrect",
+        "correct",
+        "invalid",
+        "missing",
+        "protected",
+        "encrypted",
+        "hashed",
+        "shared",
+        "visible",
+        "hidden",
+        "available",
+        "unknown",
+        "mandatory",
+        "needed",
+        "enabled",
+        "disabled",
+        "written",
+        "printed",
+        "generated",
+        "provided",
+        "different",
+    ]
+    .contains(&lower.trim_end_matches(['.', ',', '!']))
+    {
+        return false;
+    }
+    let symbol = v
+        .trim_end_matches(['!', '?'])
+        .chars()
+        .any(|c| !c.is_alphanumeric())
+        || v.ends_with('!') && v.len() > 7;
+    let inner_upper =
+        v.chars().skip(1).any(|c| c.is_uppercase()) && v.chars().any(|c| c.is_lowercase());
+    digits > 0 && v.chars().any(|c| c.is_alphabetic())
+        || symbol && v.chars().any(|c| c.is_alphanumeric())
+        || inner_upper
+        || digits >= 6
+}
+
+fn prose_secret(text: &str, caps: &Captures<'_>) -> bool {
+    let whole = caps.get(0).expect("match").as_str().to_lowercase();
+    let value = caps.get(1).map_or("", |m| m.as_str());
+    // A URL or path names where a secret is kept, not the secret.
+    if value.contains("://") || value.starts_with('/') || value.starts_with("~/") {
+        return false;
+    }
+    let short = ["pin", "code", "cvv", "cvc", "passcode"]
+        .iter()
+        .any(|k| whole.contains(k));
+    let _ = text;
+    looks_secret(value, short)
+}
+
+/// Returns true for a string with the spread of characters of a generated secret.
+fn high_entropy(v: &str) -> bool {
+    let v = trim_value(v);
+    if v.len() < 24 || is_placeholder(v) {
+        return false;
+    }
+    let classes = [
+        v.chars().any(|c| c.is_ascii_lowercase()),
+        v.chars().any(|c| c.is_ascii_uppercase()),
+        v.chars().any(|c| c.is_ascii_digit()),
+    ]
+    .iter()
+    .filter(|b| **b)
+    .count();
+    // All-lowercase words joined by `-` or `_` are names, not secrets.
+    if classes < 2 {
+        return false;
+    }
+    let mut counts = std::collections::HashMap::new();
+    for c in v.chars() {
+        *counts.entry(c).or_insert(0usize) += 1;
+    }
+    let n = v.chars().count() as f64;
+    let entropy: f64 = counts
+        .values()
+        .map(|&k| {
+            let p = k as f64 / n;
+            -p * p.log2()
+        })
+        .sum();
+    entropy >= 3.5
+}
+
+/// Returns true if the digits of `number` (separators ignored) pass the Luhn checksum.
+///
+/// ```
+/// assert!(memdir::guard::luhn_valid("4111 1111 1111 1111"));
+/// assert!(!memdir::guard::luhn_valid("4111 1111 1111 1112"));
+/// ```
+pub fn luhn_valid(number: &str) -> bool {
+    let digits: Vec<u32> = number.chars().filter_map(|c| c.to_digit(10)).collect();
+    if digits.len() < 2 {
+        return false;
+    }
+    let sum: u32 = digits
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(i, &d)| {
+            if i % 2 == 1 {
+                let x = d * 2;
+                if x > 9 { x - 9 } else { x }
+            } else {
+                d
+            }
+        })
+        .sum();
+    sum.is_multiple_of(10)
+}
+
+/// Returns true for a card number: 13 to 19 digits with a card network's prefix, consistent
+/// separators, not one repeated digit, passing Luhn.
+fn card_ok(candidate: &str) -> bool {
+    let digits: String = candidate.chars().filter(|c| c.is_ascii_digit()).collect();
+    if !(13..=19).contains(&digits.len()) {
+        return false;
+    }
+    // Separators, if any, are all of one kind.
+    if candidate.contains(' ') && candidate.contains('-') {
+        return false;
+    }
+    if digits.chars().all(|c| c == digits.as_bytes()[0] as char) {
+        return false;
+    }
+    let p2: u32 = digits[..2].parse().unwrap_or(0);
+    let p4: u32 = digits[..4].parse().unwrap_or(0);
+    let network = digits.starts_with('4')
+        || (51..=55).contains(&p2)
+        || (2221..=2720).contains(&p4)
+        || p2 == 34
+        || p2 == 37
+        || digits.starts_with("6011")
+        || digits.starts_with("65")
+        || (644..=649).contains(&(p4 / 10))
+        || p2 == 35
+        || p2 == 36
+        || p2 == 38
+        || p2 == 30
+        || digits.starts_with("62")
+        || digits.starts_with("50")
+        || (56..=69).contains(&p2);
+    network && luhn_valid(&digits)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::guard::Guard;
+
+    fn check(text: &str) -> (Vec<String>, String) {
+        let c = Guard::default().check(text);
+        (c.flags.into_iter().map(|f| f.rule).collect(), c.redacted)
+    }
+
+    #[test]
+    fn finds_and_redacts_secrets() {
+        for (text, rule, redacted) in [
+            (
+                "My Stripe secret key is sk_live_51HqLyjWDarjtT1zdp7dcXYZabcdefghijklmnop.",
+                "secret.stripe-key",
+                "My Stripe secret key is [REDACTED:stripe-key].",
+            ),
+            (
+                "GitHub token: ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789",
+                "secret.github-token",
+                "GitHub token: [REDACTED:github-token]",
+            ),
+            (
+                "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+                "secret.aws-secret-key",
+                "aws_secret_access_key = [REDACTED:aws-secret-key]",
+            ),
+            (
+                "Use xoxb-123456789012-abcdefghijABCD for the bot.",
+                "secret.slack-token",
+                "Use [REDACTED:slack-token] for the bot.",
+            ),
+            (
+                "OpenAI: sk-proj-abcdefghijklmnopqrstuvwxyz012345",
+                "secret.openai-key",
+                "OpenAI: [REDACTED:openai-key]",
+            ),
+            (
+                "Claude key sk-ant-api03-abcdefghijklmnopqrstuvwxyz",
+                "secret.anthropic-key",
+                "Claude key [REDACTED:anthropic-key]",
+            ),
+            (
+                "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAA\n-----END OPENSSH PRIVATE KEY-----\nkept",
+                "secret.private-key",
+                "[REDACTED:private-key]\nkept",
+            ),
+            (
+                "DB is postgres://app:Tr0ub4dor@db.internal:5432/main",
+                "secret.connection-string",
+                "DB is postgres://app:[REDACTED:connection-string]@db.internal:5432/main",
+            ),
+            (
+                "Card on file: 4111 1111 1111 1111, expires 04/29.",
+                "secret.card-number",
+                "Card on file: [REDACTED:card-number], expires 04/29.",
+            ),
+            (
+                "The root password for the build server is Winter2026!",
+                "secret.password",
+                "The root password for the build server is [REDACTED:password]",
+            ),
+            (
+                "wifi password: kittens-and-42",
+                "secret.password",
+                "wifi password: [REDACTED:password]",
+            ),
+            (
+                "The garage door code is 4821.",
+                "secret.password",
+                "The garage door code is [REDACTED:password].",
+            ),
+            (
+                "DATABASE_PASSWORD=s3cr3t-Pa55",
+                "secret.credential-assignment",
+                "DATABASE_PASSWORD=[REDACTED:credential-assignment]",
+            ),
+            (
+                "signing key 9fQ2xL7vK1pZ8rT4mN6bW3yH5cJ0dS",
+                "secret.generic",
+                "signing key [REDACTED:generic]",
+            ),
+        ] {
+            let (rules, out) = check(text);
+            assert!(
+                rules.iter().any(|r| r == rule),
+                "{text:?}: expected {rule}, got {rules:?}"
+            );
+            assert_eq!(out, redacted, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn leaves_ordinary_text_alone() {
+        for text in [
+            "Secrets are injected at deploy time from the vault.",
+            "Use the staging key only in the staging environment; it lives in the vault.",
+            "The password is stored in 1Password under 'Build server'.",
+            "The API key is in the team vault.",
+            "Password must be at least 12 characters long.",
+            "The token is valid for 24 hours.",
+            "Connect with postgres://app:${DB_PASSWORD}@db:5432/main",
+            "Order 1234 5678 9012 3456 shipped.",
+            "Call +44 20 7946 0958 for the office.",
+            "The password policy requires rotation every 90 days.",
+            "The reset link is https://example.com/reset?token=abc",
+            "Use the key-value store for session data.",
+            "The commit is 3f9c2a1b4d5e6f708192a3b4c5d6e7f8091a2b3c.",
+            "Issue PROJ-4411 tracks the token-refresh-background-job-rewrite.",
+        ] {
+            let (rules, out) = check(text);
+            assert!(
+                rules.iter().all(|r| !r.starts_with("secret.")),
+                "{text:?}: {rules:?}"
+            );
+            assert_eq!(out, text);
+        }
+    }
+
+    #[test]
+    fn luhn() {
+        assert!(super::luhn_valid("79927398713"));
+        assert!(!super::luhn_valid("79927398710"));
+        assert!(super::card_ok("5555-5555-5555-4444"));
+        assert!(!super::card_ok("1234 5678 9012 3456"));
+        assert!(!super::card_ok("0000 0000 0000 0000"));
+    }
+}
