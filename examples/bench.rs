@@ -45,9 +45,9 @@
 //! The parent prints a table (or, with `--json`, one JSON object) and checks the targets set
 //! for 100K memories: search p50 <= 1 ms, remember p50 <= 20 ms, open <= 100 ms, catch-up
 //! after a hand edit <= 100 ms; and the two comparisons: `remember` no slower than the
-//! git CLI's write + add + commit, and CLI search at most half of ripgrep's time. Building a
-//! context is not measured: `Memdir::context` does not exist yet. Everything runs in temporary
-//! folders, which are removed.
+//! git CLI's write + add + commit, and CLI search at most half of ripgrep's time; and
+//! `Memdir::context` (200 of the same queries, 1,500-token budget) against its 5 ms target.
+//! Everything runs in temporary folders, which are removed.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -73,14 +73,17 @@ const REPEATS: usize = 5;
 const WARMUP_SPAWNS: usize = 10;
 /// Hits asked of every search (memdir's default limit).
 const LIMIT: usize = 10;
+/// Contexts built (after 10 warm-up ones) at each size.
+const CONTEXT_QUERIES: usize = 200;
 /// The bound on CLI search time as a share of ripgrep's.
 const CLI_VS_RIPGREP_MAX: f64 = 0.5;
 /// Targets at 100K memories: (metric, limit, unit).
-const TARGETS: [(&str, f64, &str); 4] = [
+const TARGETS: [(&str, f64, &str); 5] = [
     ("search p50", 1_000.0, "µs"),
     ("remember p50", 20.0, "ms"),
     ("open", 100.0, "ms"),
     ("catch-up", 100.0, "ms"),
+    ("context p50", 5.0, "ms"),
 ];
 
 /// Benchmark memdir against the git CLI, SQLite FTS5 and ripgrep at several corpus sizes
@@ -130,6 +133,11 @@ struct SizeReport {
     remember_p99_ms: f64,
     search_p50_us: f64,
     search_p99_us: f64,
+    /// `Memdir::context` with a 1,500-token budget (absent in runs saved before it existed).
+    #[serde(default)]
+    context_p50_ms: Option<f64>,
+    #[serde(default)]
+    context_p99_ms: Option<f64>,
     /// Mean hits per timed search (the default limit is 10).
     search_mean_hits: f64,
     open_median_ms: f64,
@@ -434,6 +442,22 @@ fn measure(n: usize, args: &Args) -> memdir::Result<SizeReport> {
     })?;
     eprintln!("[{n}] search p50 {:.0} µs", percentile(&mut search_us, 0.5));
 
+    // # Step 4b: context building for the same queries, 1,500-token budget, Markdown (the
+    // tokenizer is loaded by a warm-up call first).
+    let mut context_ms = Vec::with_capacity(CONTEXT_QUERIES);
+    for (i, q) in texts.iter().take(CONTEXT_QUERIES + 10).enumerate() {
+        let request = memdir::context::ContextRequest::new(q.as_str(), 1_500);
+        let t = Instant::now();
+        std::hint::black_box(mem.context(&request)?);
+        if i >= 10 {
+            context_ms.push(ms(t));
+        }
+    }
+    eprintln!(
+        "[{n}] context p50 {:.2} ms",
+        percentile(&mut context_ms, 0.5)
+    );
+
     // # Step 5: open time. The store is clean and the index current, as after a normal exit.
     drop(mem);
     let mut open_ms = Vec::with_capacity(REPEATS);
@@ -579,6 +603,8 @@ fn measure(n: usize, args: &Args) -> memdir::Result<SizeReport> {
         import_per_s: n as f64 / import,
         remember_p50_ms,
         remember_p99_ms: percentile(&mut remember_ms, 0.99),
+        context_p50_ms: Some(percentile(&mut context_ms, 0.5)),
+        context_p99_ms: Some(percentile(&mut context_ms, 0.99)),
         search_p50_us: percentile(&mut search_us, 0.5),
         search_p99_us: percentile(&mut search_us, 0.99),
         search_mean_hits: hits as f64 / queries.max(1) as f64,
@@ -1212,6 +1238,7 @@ fn targets(r: &SizeReport) -> serde_json::Value {
         r.remember_p50_ms,
         r.open_median_ms,
         r.catchup_median_ms,
+        r.context_p50_ms.unwrap_or(f64::INFINITY),
     ];
     TARGETS
         .iter()
@@ -1331,8 +1358,12 @@ fn print_table(machine: &Machine, reports: &[SizeReport]) {
     row("  rg files listed per query (unranked)", &|r| {
         with_ripgrep(r, |_, g| format!("{:.0}", g.mean_files))
     });
-    row("context build (Memdir::context)", &|_| {
-        "n/a, not built yet".into()
+    row("context build, 1,500 tokens (ms) p50 / p99", &|r| match (
+        r.context_p50_ms,
+        r.context_p99_ms,
+    ) {
+        (Some(a), Some(b)) => format!("{a:.2} / {b:.2}"),
+        _ => "-".into(),
     });
     println!("ratios");
     row("  remember p50 / git CLI p50", &|r| {
@@ -1396,6 +1427,7 @@ fn print_table(machine: &Machine, reports: &[SizeReport]) {
             r.remember_p50_ms,
             r.open_median_ms,
             r.catchup_median_ms,
+            r.context_p50_ms.unwrap_or(f64::INFINITY),
         ];
         for ((name, limit, unit), v) in TARGETS.iter().zip(measured) {
             let verdict = if v <= *limit { "PASS" } else { "FAIL" };

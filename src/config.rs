@@ -58,8 +58,40 @@ pub struct Config {
     pub memory: MemoryConfig,
     /// How search ranks.
     pub search: SearchConfig,
+    /// How `memdir context` picks and renders memories for a prompt.
+    pub context: ContextConfig,
+    /// The model `memdir ask` and `memdir extract` call; `None` (no `[llm]` table, the
+    /// default) means no model: extraction falls back to rules.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub llm: Option<LlmConfig>,
+    /// The session tier: turns of the conversation going on.
+    pub session: SessionConfig,
     /// How writes are checked before they are kept.
     pub guard: GuardConfig,
+}
+
+/// `[session]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SessionConfig {
+    /// Hours after its last turn that a session still counts: an older one is left out of
+    /// context.
+    pub ttl_hours: f64,
+    /// How many of the last turns `context --session` gives verbatim; older ones are
+    /// summarised.
+    pub recent_turns: usize,
+    /// Commit a session's file every this many turns (0: only on `memdir session end`).
+    pub commit_every: usize,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        SessionConfig {
+            ttl_hours: 24.0,
+            recent_turns: 6,
+            commit_every: 0,
+        }
+    }
 }
 
 /// `[memory]`
@@ -165,6 +197,147 @@ pub struct Boosts {
     /// The neighbouring passages of the same memory (the turn before and after, in a
     /// transcript): a match there counts for the passage, a little.
     pub context: f32,
+}
+
+/// `[context]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ContextConfig {
+    /// The tiktoken encoding that counts the budget: `o200k_base`, `cl100k_base`,
+    /// `p50k_base` or `r50k_base`.
+    pub tokenizer: String,
+    /// How many memories search proposes before the budget decides.
+    pub candidates: usize,
+    /// How much recency counts in the final score, from 0 (relevance only) to 1.
+    pub recency_weight: f32,
+    /// After how many days a memory counts half as recent as the newest candidate.
+    pub recency_half_life_days: f32,
+    /// Append what went into each prompt to `.git/memdir/injections.jsonl`.
+    pub log: bool,
+    /// A multiplier on the score of each type (a type not listed counts 1.0).
+    pub type_weight: BTreeMap<String, f32>,
+}
+
+/// `[llm]`: which model to call and how. There is no default model: the table is absent
+/// unless a person adds it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LlmConfig {
+    /// Which API the server speaks.
+    pub provider: LlmProvider,
+    /// The server's base URL [default: the provider's own service]. OpenAI-style servers
+    /// usually end in `/v1` (`http://localhost:11434/v1` for Ollama); Anthropic's does not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_url: Option<String>,
+    /// The model name the server knows.
+    pub model: String,
+    /// The name of the environment variable holding the API key (the command line reads it;
+    /// the key never goes in this file). No key is sent when absent, as local servers expect.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_key_env: Option<String>,
+    /// Seconds one request may take, connection to last byte, before it fails.
+    #[serde(default = "LlmConfig::default_timeout_secs")]
+    pub timeout_secs: u64,
+    /// How many times a request answered with 429 or 5xx is tried again, with backoff.
+    #[serde(default = "LlmConfig::default_max_retries")]
+    pub max_retries: u32,
+    /// Most tokens the model may answer with (Anthropic requires a value; OpenAI-style
+    /// servers are sent none).
+    #[serde(default = "LlmConfig::default_max_tokens")]
+    pub max_tokens: u32,
+}
+
+impl LlmConfig {
+    fn default_timeout_secs() -> u64 {
+        120
+    }
+    fn default_max_retries() -> u32 {
+        3
+    }
+    fn default_max_tokens() -> u32 {
+        2048
+    }
+
+    /// Returns a configuration for `model` on `provider`'s own service, with the defaults.
+    pub fn new(provider: LlmProvider, model: impl Into<String>) -> Self {
+        LlmConfig {
+            provider,
+            base_url: None,
+            model: model.into(),
+            api_key_env: None,
+            timeout_secs: Self::default_timeout_secs(),
+            max_retries: Self::default_max_retries(),
+            max_tokens: Self::default_max_tokens(),
+        }
+    }
+
+    /// Returns the base URL: the configured one, else the provider's service.
+    pub fn base_url(&self) -> &str {
+        self.base_url
+            .as_deref()
+            .unwrap_or(self.provider.default_base_url())
+    }
+}
+
+/// `[llm] provider`: the API a server speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LlmProvider {
+    /// OpenAI's chat completions (`POST {base_url}/chat/completions`), which Ollama,
+    /// llama.cpp's server, vLLM and most others also speak.
+    Openai,
+    /// Anthropic's Messages API (`POST {base_url}/v1/messages`).
+    Anthropic,
+}
+
+impl LlmProvider {
+    /// Returns the provider's own service, the base URL when none is configured.
+    pub fn default_base_url(self) -> &'static str {
+        match self {
+            LlmProvider::Openai => "https://api.openai.com/v1",
+            LlmProvider::Anthropic => "https://api.anthropic.com",
+        }
+    }
+
+    /// Returns the name used in `memory.toml`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LlmProvider::Openai => "openai",
+            LlmProvider::Anthropic => "anthropic",
+        }
+    }
+}
+
+impl std::fmt::Display for LlmProvider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The tiktoken encodings `[context] tokenizer` may name.
+pub const TOKENIZERS: [&str; 4] = ["o200k_base", "cl100k_base", "p50k_base", "r50k_base"];
+
+impl Default for ContextConfig {
+    fn default() -> Self {
+        ContextConfig {
+            tokenizer: "o200k_base".into(),
+            candidates: 30,
+            recency_weight: 0.2,
+            recency_half_life_days: 90.0,
+            log: false,
+            type_weight: [
+                ("preference", 1.2),
+                ("procedure", 1.1),
+                ("fact", 1.0),
+                ("summary", 1.0),
+                ("event", 0.9),
+                ("note", 0.9),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect(),
+        }
+    }
 }
 
 impl Default for MemoryConfig {
@@ -287,6 +460,47 @@ impl Config {
                 "weights must be finite and not negative".into(),
             ));
         }
+        if !(self.session.ttl_hours.is_finite() && self.session.ttl_hours > 0.0) {
+            return Err(invalid(
+                "session.ttl_hours",
+                "must be a positive number of hours".into(),
+            ));
+        }
+        let c = &self.context;
+        if !TOKENIZERS.contains(&c.tokenizer.as_str()) {
+            return Err(invalid(
+                "context.tokenizer",
+                format!("`{}` is not one of {}", c.tokenizer, TOKENIZERS.join(", ")),
+            ));
+        }
+        if c.candidates == 0 {
+            return Err(invalid("context.candidates", "must be at least 1".into()));
+        }
+        if !(0.0..=1.0).contains(&c.recency_weight) {
+            return Err(invalid(
+                "context.recency_weight",
+                "must be between 0 and 1".into(),
+            ));
+        }
+        if !(c.recency_half_life_days.is_finite() && c.recency_half_life_days > 0.0) {
+            return Err(invalid(
+                "context.recency_half_life_days",
+                "must be a positive number of days".into(),
+            ));
+        }
+        if let Some((t, _)) = c
+            .type_weight
+            .iter()
+            .find(|(_, w)| !w.is_finite() || **w < 0.0)
+        {
+            return Err(invalid(
+                &format!("context.type_weight.{t}"),
+                "weights must be finite and not negative".into(),
+            ));
+        }
+        if let Some(llm) = &self.llm {
+            llm.validate(path)?;
+        }
         Ok(())
     }
 
@@ -317,6 +531,57 @@ impl Config {
     }
 }
 
+impl LlmConfig {
+    fn validate(&self, path: &Path) -> Result<(), ConfigError> {
+        let invalid = |field: &str, message: String| ConfigError::Invalid {
+            path: path.to_owned(),
+            field: field.to_owned(),
+            message,
+        };
+        if let Some(url) = &self.base_url {
+            let rest = url
+                .strip_prefix("http://")
+                .or_else(|| url.strip_prefix("https://"));
+            let host = rest.map(|r| r.split(['/', '?', '#']).next().unwrap_or_default());
+            if host.is_none_or(str::is_empty) || url.contains(char::is_whitespace) {
+                return Err(invalid(
+                    "llm.base_url",
+                    format!(
+                        "`{url}` is not an http:// or https:// URL with a host, such as `{}`",
+                        self.provider.default_base_url()
+                    ),
+                ));
+            }
+        }
+        if self.model.trim().is_empty() {
+            return Err(invalid(
+                "llm.model",
+                "name the model the server knows, such as `gpt-4o-mini` or `llama3.2`".into(),
+            ));
+        }
+        if let Some(name) = &self.api_key_env {
+            let plain = !name.is_empty()
+                && !name.starts_with(|c: char| c.is_ascii_digit())
+                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            if !plain {
+                return Err(invalid(
+                    "llm.api_key_env",
+                    format!(
+                        "`{name}` is not an environment variable name: give the name (such as `OPENAI_API_KEY`), never the key itself"
+                    ),
+                ));
+            }
+        }
+        if self.timeout_secs == 0 {
+            return Err(invalid("llm.timeout_secs", "must be at least 1".into()));
+        }
+        if self.max_tokens == 0 {
+            return Err(invalid("llm.max_tokens", "must be at least 1".into()));
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -337,6 +602,55 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "memory.toml: `memory.default_type`: `x` is not one of memory.types (fact, preference, event, procedure, note, summary)"
+        );
+    }
+
+    #[test]
+    fn the_template_llm_example_is_valid_when_uncommented() {
+        let text = crate::template::file(CONFIG_FILE).expect("template has memory.toml");
+        let block: String = text
+            .lines()
+            .skip_while(|l| *l != "# [llm]")
+            .take_while(|l| l.starts_with("# "))
+            .map(|l| format!("{}\n", &l[2..]))
+            .collect();
+        let c = Config::parse(Path::new("m.toml"), &block).unwrap();
+        let llm = c.llm.expect("the example block sets [llm]");
+        assert_eq!(llm.provider, LlmProvider::Openai);
+        assert_eq!(llm.api_key_env.as_deref(), Some("OPENAI_API_KEY"));
+        assert_eq!(llm.timeout_secs, LlmConfig::default_timeout_secs());
+    }
+
+    #[test]
+    fn llm_settings_are_checked() {
+        let parse = |t: &str| Config::parse(Path::new("m.toml"), t);
+        let c = parse("[llm]\nprovider = \"anthropic\"\nmodel = \"claude-x\"\n").unwrap();
+        let llm = c.llm.unwrap();
+        assert_eq!(llm.base_url(), "https://api.anthropic.com");
+        assert_eq!(llm, LlmConfig::new(LlmProvider::Anthropic, "claude-x"));
+        for (text, want) in [
+            (
+                "[llm]\nprovider = \"gemini\"\nmodel = \"m\"\n",
+                "m.toml:2: unknown variant `gemini`, expected `openai` or `anthropic`",
+            ),
+            (
+                "[llm]\nprovider = \"openai\"\nmodel = \"m\"\nbase_url = \"localhost:11434\"\n",
+                "m.toml: `llm.base_url`: `localhost:11434` is not an http:// or https:// URL with a host, such as `https://api.openai.com/v1`",
+            ),
+            (
+                "[llm]\nprovider = \"openai\"\nmodel = \" \"\n",
+                "m.toml: `llm.model`: name the model the server knows, such as `gpt-4o-mini` or `llama3.2`",
+            ),
+            (
+                "[llm]\nprovider = \"openai\"\nmodel = \"m\"\napi_key_env = \"sk-abc\"\n",
+                "m.toml: `llm.api_key_env`: `sk-abc` is not an environment variable name: give the name (such as `OPENAI_API_KEY`), never the key itself",
+            ),
+        ] {
+            assert_eq!(parse(text).unwrap_err().to_string(), want, "{text}");
+        }
+        assert!(
+            parse("[llm]\nmodel = \"m\"\n").is_err(),
+            "provider is required"
         );
     }
 

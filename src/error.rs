@@ -7,10 +7,14 @@
 use std::path::PathBuf;
 
 pub use crate::config::ConfigError;
+pub use crate::context::ContextError;
+pub use crate::extract::ExtractError;
 pub use crate::index::IndexError;
+pub use crate::llm::LlmError;
 pub use crate::parse::ParseError;
 pub use crate::store::StoreError;
 pub use crate::transcript::TranscriptError;
+pub use crate::watch::WatchError;
 
 /// Result alias used throughout memdir.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -33,6 +37,18 @@ pub enum Error {
     /// A conversation transcript could not be read.
     #[error(transparent)]
     Transcript(#[from] TranscriptError),
+    /// A prompt context could not be built.
+    #[error(transparent)]
+    Context(#[from] ContextError),
+    /// The working tree could not be watched.
+    #[error(transparent)]
+    Watch(#[from] WatchError),
+    /// A model call failed.
+    #[error(transparent)]
+    Llm(#[from] LlmError),
+    /// A model's proposed memory operations could not be read.
+    #[error(transparent)]
+    Extract(#[from] ExtractError),
     /// No memory has this id.
     #[error("no memory with id `{id}`")]
     NotFound {

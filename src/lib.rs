@@ -37,16 +37,22 @@
 #![warn(missing_docs)]
 
 pub mod config;
+pub mod context;
 mod error;
+pub mod extract;
+pub mod fault;
 pub mod guard;
 pub mod index;
+pub mod llm;
 mod lock;
 mod memdir;
 pub mod memory;
 pub mod parse;
+pub mod session;
 pub mod store;
 pub mod template;
 pub mod transcript;
+pub mod watch;
 pub mod worktree;
 
 pub use config::Config;
@@ -55,7 +61,7 @@ pub use guard::{Flag, Guard, Verdict};
 pub use index::{Filter, HeldOut, Hit, Summary};
 pub use memdir::{
     ImportOptions, ImportStatus, Imported, Memdir, NewMemory, Problem, Provenance, Quarantined,
-    Refresh, SearchQuery, Status, Update, Why, Written, is_memory_path,
+    Refresh, SearchQuery, Status, Update, WatchOptions, WatchReport, Why, Written, is_memory_path,
 };
 pub use memory::{FrontMatter, Memory, MemoryId, QuarantineNote, Revision, Source, Timestamp};
 pub use store::Author;

@@ -221,6 +221,13 @@ fn check_yaml_shape(path: &str, yaml: &str) -> Result<(), ParseError> {
             }
             Ok((Y::SequenceEnd | Y::MappingEnd, _)) => depth = depth.saturating_sub(1),
             Ok(_) => {}
+            // The scanner's own guard against deep flow nesting (`[[[[...`).
+            Err(e) if e.info() == "recursion limit exceeded" => {
+                return Err(err(
+                    e.marker().line(),
+                    format!("nested more than {MAX_YAML_DEPTH} levels deep"),
+                ));
+            }
             Err(e) => return Err(err(e.marker().line(), e.info().to_owned())),
         }
     }

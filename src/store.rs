@@ -155,6 +155,16 @@ impl Store {
         Revision(oid.to_string())
     }
 
+    /// Returns the revision (git blob id) of a file's contents, reading it in chunks: for
+    /// files too large to hold in memory.
+    pub fn revision_of_file(path: &Path) -> Result<Revision, StoreError> {
+        let oid = Oid::hash_file(ObjectType::Blob, path).map_err(|e| StoreError::Write {
+            path: path.to_owned(),
+            source: std::io::Error::other(e),
+        })?;
+        Ok(Revision(oid.to_string()))
+    }
+
     /// Returns the commit HEAD points at, or `None` in an empty repository.
     pub fn head(&self) -> Result<Option<String>, StoreError> {
         match self.repo.head() {
@@ -205,7 +215,9 @@ impl Store {
                     Err(source) => return Err(StoreError::Write { path, source }),
                 },
             }
+            crate::fault::point("file-renamed");
         }
+        crate::fault::point("files-written");
         self.commit_paths(writes.iter().map(|w| w.path.as_str()), message, author)
     }
 
@@ -255,6 +267,7 @@ impl Store {
             }
         }
         index.write().map_err(err("index write"))?;
+        crate::fault::point("staged");
         let tree_id = match &parent {
             Some(p) => {
                 let base = p.tree().map_err(err("tree"))?;
@@ -477,6 +490,7 @@ pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
         .map_err(err)?;
     tmp.write_all(bytes).map_err(err)?;
     tmp.as_file().sync_all().map_err(err)?;
+    crate::fault::point("temp-written");
     tmp.persist(path).map_err(|e| err(e.error))?;
     if let Ok(d) = std::fs::File::open(dir) {
         // Directory fsync makes the rename durable; not supported everywhere, so best effort.

@@ -274,6 +274,39 @@ pub fn scan(
     Ok(found)
 }
 
+/// Like [`scan`], but stats only `paths` (relative to `root`): what a file watcher saw change.
+/// A path that is gone is reported deleted if the cache knew it.
+pub fn scan_paths(root: &Path, cache: &StatCache, paths: &[String]) -> std::io::Result<Scan> {
+    let scan_time_ns = scan_time_ns();
+    let mut found = Scan::default();
+    for path in paths {
+        let old = cache.entries.get(path);
+        match std::fs::symlink_metadata(root.join(path)) {
+            Ok(meta) => {
+                let stat = Stat::of(&meta, scan_time_ns);
+                if old != Some(&stat) {
+                    found.updates.push((path.clone(), Some(stat)));
+                }
+                if stat.racy || old != Some(&stat) {
+                    found.changed.push(path.clone());
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                if old.is_some() {
+                    found.deleted.push(path.clone());
+                    found.updates.push((path.clone(), None));
+                }
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    found.changed.sort();
+    found.changed.dedup();
+    found.deleted.sort();
+    found.deleted.dedup();
+    Ok(found)
+}
+
 /// Returns the relative path of every wanted file under `root` (regular files and symlinks,
 /// never followed; hidden entries skipped), sorted.
 pub fn files(root: &Path, wanted: impl Fn(&str) -> bool + Sync) -> std::io::Result<Vec<String>> {
@@ -359,6 +392,23 @@ mod tests {
         assert_eq!(next.deleted, ["fact/b.md"]);
         assert!(next.changed.contains(&"fact/d.md".to_owned()));
         assert_eq!(cache.len(), 2);
+    }
+
+    #[test]
+    fn a_scan_of_named_paths_sees_only_those() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::write(root.join("a.md"), "a").unwrap();
+        std::fs::write(root.join("b.md"), "b").unwrap();
+        let mut cache = StatCache::default();
+        rescan(root, &mut cache);
+        std::fs::remove_file(root.join("a.md")).unwrap();
+        std::fs::write(root.join("c.md"), "c").unwrap();
+        let found = scan_paths(root, &cache, &["a.md".into(), "c.md".into()]).unwrap();
+        assert_eq!(found.deleted, ["a.md"]);
+        assert_eq!(found.changed, ["c.md"]);
+        // b.md was not named: a full scan would list it (racy), this one does not look.
+        assert!(!found.updates.iter().any(|(p, _)| p == "b.md"));
     }
 
     #[test]

@@ -6,14 +6,22 @@ mod common;
 mod test_bad_input;
 mod test_cas;
 mod test_cli;
+mod test_concurrency;
+mod test_context;
+mod test_crash;
 mod test_expire;
+mod test_extract;
 mod test_format;
 mod test_guard;
 mod test_hand_edits;
+mod test_hostile;
 mod test_import;
 mod test_index;
+mod test_llm;
 mod test_proptest;
+mod test_session;
 mod test_store;
+mod test_watch;
 
 #[test]
 fn every_test_file_is_listed_in_the_runner() {

@@ -481,7 +481,8 @@ fn every_subcommand_has_help() {
     let out = env.run_in(env.root(), &["--help"]).success();
     let subcommands = [
         "init", "add", "show", "list", "update", "edit", "rm", "search", "check", "status",
-        "commit", "reindex", "import", "guard", "review", "approve", "reject", "gc", "why",
+        "commit", "reindex", "import", "context", "ask", "extract", "watch", "session", "hook",
+        "guard", "review", "approve", "reject", "gc", "why",
     ];
     for sub in subcommands {
         assert!(
@@ -560,7 +561,7 @@ fn import_reports_each_session_and_skips_them_the_second_time() {
     insta::assert_snapshot!(out, @r"
     ------- stderr -------
     error: stdin:2:9: invalid JSON: EOF while parsing a value; each line of a JSONL transcript is one complete JSON object
-    hint: if the format was guessed wrong, name it with --format json, jsonl or locomo
+    hint: if the format was guessed wrong, name it with --format json, jsonl, locomo or lines
     [exit status: 1]
     ");
     assert_eq!(env.commit_count(), commits);

@@ -223,3 +223,37 @@ fn edit_of_a_memory_changed_meanwhile_exits_3_and_keeps_the_copy() {
         .unwrap();
     assert!(copy.contains("at nine."), "{copy}");
 }
+
+#[test]
+fn refresh_paths_looks_only_at_the_named_files() {
+    let (env, mem) = TestEnv::init_lib();
+    let a = mem
+        .remember(NewMemory::new("Lunch is at noon.").title("Lunch"), &prov())
+        .unwrap();
+    let b = mem
+        .remember(NewMemory::new("Tea is at four.").title("Tea"), &prov())
+        .unwrap();
+    mem.refresh().unwrap();
+    let search = |q: &str| -> Vec<String> {
+        let hits = mem.search(&memdir::SearchQuery::new(q)).unwrap();
+        hits.into_iter().map(|h| h.id).collect()
+    };
+    env.write(&a.path, env.read(&a.path).replace("noon", "one"));
+    env.write(&b.path, env.read(&b.path).replace("four", "five"));
+    mem.refresh_paths(std::slice::from_ref(&a.path)).unwrap();
+    assert_eq!(
+        search("one"),
+        std::slice::from_ref(&a.id),
+        "the named edit is indexed"
+    );
+    assert!(
+        search("five").is_empty(),
+        "the other waits for its own event or a refresh"
+    );
+    mem.refresh().unwrap();
+    assert_eq!(search("five"), [b.id]);
+    // A named file that is gone leaves search.
+    std::fs::remove_file(env.path(&a.path)).unwrap();
+    mem.refresh_paths(std::slice::from_ref(&a.path)).unwrap();
+    assert!(search("lunch").is_empty());
+}

@@ -1,5 +1,6 @@
 //! Properties of the file format over arbitrary text: what memdir renders it reads back
-//! unchanged, and an edit that changes nothing returns the file byte-for-byte.
+//! unchanged, rendering what it read gives the same bytes again, and an edit that changes
+//! nothing returns the file byte-for-byte.
 
 use std::collections::BTreeMap;
 
@@ -157,6 +158,15 @@ proptest! {
             format!("\n{body}\n")
         };
         prop_assert_eq!(memory.body, expected_body);
+    }
+
+    #[test]
+    fn parse_then_render_of_an_unchanged_memory_is_byte_identical(front in front_matter(), body in body()) {
+        let text = parse::render_new(&front, &body);
+        let memory = parse(&text);
+        // The parsed body keeps the blank line after the front-matter; rendering adds it.
+        let body = memory.body.strip_prefix('\n').unwrap_or(&memory.body);
+        prop_assert_eq!(parse::render_new(&memory.front, body), text);
     }
 
     #[test]

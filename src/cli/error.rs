@@ -60,6 +60,15 @@ impl CliError {
         }
     }
 
+    /// Turns any failure into a plain one (exit code 1), for callers that give other codes a
+    /// meaning of their own (an agent hook, where 2 means "block").
+    pub fn non_blocking(mut self) -> Self {
+        if matches!(self.kind, Kind::Usage | Kind::Conflict | Kind::Internal) {
+            self.kind = Kind::User;
+        }
+        self
+    }
+
     pub fn hint(mut self, hint: impl Into<String>) -> Self {
         self.hints.push(hint.into());
         self
@@ -105,7 +114,12 @@ impl From<Error> for CliError {
             Error::Parse(_) | Error::Config(_) | Error::Transcript(_) | Error::Invalid { .. } | Error::InvalidEdits { .. } | Error::AlreadyInitialized { .. } => {
                 (Kind::User, Vec::new())
             }
-            Error::Store(_) | Error::Index(_) | Error::Io { .. } => (Kind::Internal, Vec::new()),
+            Error::Context(memdir::context::ContextError::Log { .. }) => (Kind::Internal, Vec::new()),
+            Error::Context(_) => (Kind::User, Vec::new()),
+            // A model server's failures are not memdir's: each message says what to do.
+            Error::Llm(memdir::llm::LlmError::Client(_)) => (Kind::Internal, Vec::new()),
+            Error::Llm(_) | Error::Extract(_) => (Kind::User, Vec::new()),
+            Error::Store(_) | Error::Index(_) | Error::Watch(_) | Error::Io { .. } => (Kind::Internal, Vec::new()),
         };
         CliError {
             kind,

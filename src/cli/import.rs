@@ -31,6 +31,8 @@ use crate::outln;
 ///           {"sessions": [{"id"?, "date"?, "turns": [...]}], "id"?}
 ///   locomo  LoCoMo's {"sample_id", "conversation": {"session_N": [...], ...}};
 ///           only the turns are imported
+///   lines   plain text, one `speaker: text` line per turn; a line without a
+///           speaker continues the turn before it (never guessed: name it)
 ///
 /// Each memory has type event (--type), the tag `transcript` (plus --tag), the speakers
 /// and date in its title, the session's time as `created`, and the session id in
@@ -45,7 +47,7 @@ use crate::outln;
 pub struct ImportArgs {
     /// The transcript file; `-` reads stdin
     file: String,
-    /// File format: auto, json, jsonl or locomo
+    /// File format: auto, json, jsonl, locomo or lines
     #[arg(long, value_name = "FORMAT", default_value = "auto", value_parser = parse_format)]
     format: Format,
     /// Memory type of the sessions (see memory.toml) [default: event]
@@ -88,7 +90,7 @@ pub fn cmd_import(g: &Globals, args: ImportArgs) -> Result<(), CliError> {
         Transcript::parse(&name, &text, args.format, &default_session).map_err(|e| {
             let hint = match args.format {
                 Format::Auto => {
-                    "if the format was guessed wrong, name it with --format json, jsonl or locomo"
+                    "if the format was guessed wrong, name it with --format json, jsonl, locomo or lines"
                 }
                 _ => "`memdir import --help` describes the formats",
             };

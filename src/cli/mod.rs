@@ -8,20 +8,27 @@ use clap::{Args, Parser, Subcommand};
 use memdir::{Author, Memdir, Provenance, Timestamp};
 use serde::Serialize;
 
+mod ask;
 mod check;
 mod commit;
+mod context;
 mod edit;
 mod error;
+mod extract;
 mod gc;
 mod guard;
+mod hook;
 mod import;
 mod init;
 mod list;
+mod llm_util;
 mod reindex;
 mod review;
 mod search;
+mod session;
 mod show;
 mod status;
+mod watch;
 mod why;
 mod write;
 
@@ -57,11 +64,17 @@ enum Command {
     Edit(edit::EditArgs),
     Rm(write::RmArgs),
     Search(search::SearchArgs),
+    Context(context::ContextArgs),
+    Ask(ask::AskArgs),
+    Hook(hook::HookArgs),
+    Session(session::SessionArgs),
     Check(check::CheckArgs),
     Status(status::StatusArgs),
     Commit(commit::CommitArgs),
     Reindex(reindex::ReindexArgs),
     Import(import::ImportArgs),
+    Watch(watch::WatchArgs),
+    Extract(extract::ExtractArgs),
     Guard(guard::GuardArgs),
     Review(review::ReviewArgs),
     Approve(review::ApproveArgs),
@@ -233,11 +246,17 @@ pub fn run() -> Result<(), CliError> {
         Command::Edit(a) => edit::cmd_edit(&g, a),
         Command::Rm(a) => write::cmd_rm(&g, a),
         Command::Search(a) => search::cmd_search(&g, a),
+        Command::Context(a) => context::cmd_context(&g, a),
+        Command::Hook(a) => hook::cmd_hook(&g, a),
+        Command::Session(a) => session::cmd_session(&g, a),
         Command::Check(a) => check::cmd_check(&g, a),
         Command::Status(a) => status::cmd_status(&g, a),
         Command::Commit(a) => commit::cmd_commit(&g, a),
         Command::Reindex(a) => reindex::cmd_reindex(&g, a),
         Command::Import(a) => import::cmd_import(&g, a),
+        Command::Watch(a) => watch::cmd_watch(&g, a),
+        Command::Ask(a) => ask::cmd_ask(&g, a),
+        Command::Extract(a) => extract::cmd_extract(&g, a),
         Command::Guard(a) => guard::cmd_guard(&g, a),
         Command::Review(a) => review::cmd_review(&g, a),
         Command::Approve(a) => review::cmd_approve(&g, a),

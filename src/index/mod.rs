@@ -144,6 +144,9 @@ pub struct Hit {
     /// Scope.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
+    /// Last change time from front-matter (else its creation time).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub updated: Option<Timestamp>,
 }
 
 /// Restricts `list` and `search` to memories with these properties.
@@ -420,6 +423,7 @@ impl Index {
         let payload = serde_json::to_string(&state).expect("state serializes");
         let mut commit = writer.prepare_commit().map_err(self.err("commit"))?;
         commit.set_payload(&payload);
+        crate::fault::point("index-prepared");
         commit.commit().map_err(self.err("commit"))?;
         writer.wait_merging_threads().map_err(self.err("merge"))?;
         self.reload()
@@ -667,6 +671,7 @@ impl Index {
             kind: first_str(doc, f.mtype),
             tags: all_str(doc, f.tag),
             scope: Some(first_str(doc, f.scope)).filter(|s| !s.is_empty()),
+            updated: first_date(doc, f.updated).or_else(|| first_date(doc, f.created)),
         }
     }
 
@@ -679,13 +684,7 @@ impl Index {
             kind: first_str(doc, f.mtype),
             tags: all_str(doc, f.tag),
             scope: Some(first_str(doc, f.scope)).filter(|s| !s.is_empty()),
-            updated: doc
-                .get_first(f.updated)
-                .and_then(|v| v.as_datetime())
-                .and_then(|d| {
-                    time::OffsetDateTime::from_unix_timestamp(d.into_timestamp_secs()).ok()
-                })
-                .map(Timestamp),
+            updated: first_date(doc, f.updated),
             pinned: first_u64(doc, f.pinned) == 1,
             revision: Revision(first_str(doc, f.revision)),
             quarantined: first_u64(doc, f.quarantined) == 1,
@@ -852,6 +851,26 @@ impl Index {
         self.collect_summaries(&q)
     }
 
+    /// Returns every memory marked `pinned: true`, sorted by path.
+    pub fn pinned(&self) -> Result<Vec<Summary>, IndexError> {
+        let q = BooleanQuery::new(vec![
+            (Occur::Must, self.term(self.fields.kind, KIND_MEMORY)),
+            (
+                Occur::Must,
+                Box::new(ConstScoreQuery::new(
+                    Box::new(TermQuery::new(
+                        Term::from_field_u64(self.fields.pinned, 1),
+                        IndexRecordOption::Basic,
+                    )),
+                    0.0,
+                )),
+            ),
+        ]);
+        let mut all = self.collect_summaries(&q)?;
+        all.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(all)
+    }
+
     /// Returns every indexed memory that passes `filter`, sorted by path.
     pub fn list(&self, filter: &Filter) -> Result<Vec<Summary>, IndexError> {
         let held_out = self.held_out(&self.reader.searcher(), filter)?;
@@ -906,6 +925,13 @@ fn id_key(id: &str) -> u64 {
     let mut h = fnv::FnvHasher::default();
     h.write(id.as_bytes());
     h.finish()
+}
+
+fn first_date(doc: &TantivyDocument, field: Field) -> Option<Timestamp> {
+    let secs = doc.get_first(field)?.as_datetime()?.into_timestamp_secs();
+    time::OffsetDateTime::from_unix_timestamp(secs)
+        .ok()
+        .map(Timestamp)
 }
 
 fn first_str(doc: &TantivyDocument, field: Field) -> String {

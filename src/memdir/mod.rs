@@ -8,6 +8,7 @@
 //! edits at a cost proportional to what changed (`sync.rs`).
 
 use std::collections::BTreeMap;
+use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -15,8 +16,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use crate::config::{CONFIG_FILE, Config};
 use crate::index::{Filter, Hit, Index, IndexState, Summary};
 use crate::lock::WriteLock;
-use crate::memory::{Memory, MemoryId};
-use crate::parse;
+use crate::memory::{Memory, MemoryId, Revision, Timestamp};
+use crate::parse::{self, ParseError};
 use crate::store::{Author, CommitMessage, FileWrite, Store};
 use crate::worktree::StatCache;
 use crate::{Error, Result};
@@ -24,8 +25,10 @@ use crate::{Error, Result};
 mod expire;
 mod guarded;
 mod import;
+mod recover;
 mod sync;
 mod types;
+mod watch;
 mod write;
 
 pub use expire::Why;
@@ -34,6 +37,7 @@ pub use types::{
     ImportOptions, ImportStatus, Imported, NewMemory, Problem, Provenance, Refresh, SearchQuery,
     Status, Update, Written,
 };
+pub use watch::{WatchOptions, WatchReport};
 
 /// A memory repository: Markdown files in git, with a search index.
 ///
@@ -158,6 +162,7 @@ impl Memdir {
             stats: Mutex::new(None),
             looked: AtomicBool::new(false),
         };
+        mem.recover_at_open()?;
         // Commits only: the working tree is scanned by the first read, so a command that only
         // writes never pays a `stat` of every file.
         mem.catch_up(false, None, None)?;
@@ -201,9 +206,13 @@ impl Memdir {
         self.store.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Takes the write lock (waiting for another writer to finish), then recovers the write
+    /// of a process that died holding it, if any (`recover.rs`).
     fn lock(&self) -> Result<WriteLock> {
-        WriteLock::acquire(&self.memdir_dir().join("write.lock"))
-            .map_err(|e| Error::io(e.path, e.source))
+        let lock = WriteLock::acquire(&self.memdir_dir().join("write.lock"))
+            .map_err(|e| Error::io(e.path, e.source))?;
+        self.recover(&lock)?;
+        Ok(lock)
     }
 
     /// Returns the write lock if no other writer holds it.
@@ -213,24 +222,83 @@ impl Memdir {
     }
 
     /// Returns `.git/memdir`, where the index, the lock and the caches live.
-    fn memdir_dir(&self) -> PathBuf {
+    pub(crate) fn memdir_dir(&self) -> PathBuf {
         self.store().git_dir().join("memdir")
     }
 
+    /// Returns the bytes of the file at `path` (relative), or `None` when there is no regular
+    /// file there (absent, a folder, a symbolic link, or behind a linked folder). A file over
+    /// [`parse::MAX_FILE_BYTES`] is cut one byte past the limit: enough to refuse it.
     fn read(&self, path: &str) -> Result<Option<Vec<u8>>> {
         let full = self.root.join(path);
+        if self.linked_folder(path).is_some() {
+            return Ok(None); // a folder on the way is a link: it may lead anywhere
+        }
         match std::fs::symlink_metadata(&full) {
-            Ok(meta) if meta.file_type().is_file() => std::fs::read(&full)
-                .map(Some)
-                .map_err(|e| Error::io(full, e)),
+            Ok(meta) if meta.file_type().is_file() => {
+                // One byte past the limit is enough for the parser to refuse a larger file,
+                // so a 60 MB (or 60 GB) file never sits in memory.
+                let limit = parse::MAX_FILE_BYTES as u64 + 1;
+                let mut bytes = Vec::with_capacity(meta.len().min(limit) as usize);
+                std::fs::File::open(&full)
+                    .and_then(|f| f.take(limit).read_to_end(&mut bytes))
+                    .map_err(|e| Error::io(&full, e))?;
+                Ok(Some(bytes))
+            }
             Ok(_) => Ok(None), // symlinks and folders are never followed or read
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(Error::io(full, e)),
         }
     }
 
+    /// Returns the revision of the file at `path` now (`None` when [`Memdir::read`] finds no
+    /// file), hashing a file over the size limit in chunks rather than in memory.
+    fn revision(&self, path: &str) -> Result<Option<Revision>> {
+        match self.read(path)? {
+            Some(bytes) if bytes.len() > parse::MAX_FILE_BYTES => {
+                Ok(Some(Store::revision_of_file(&self.root.join(path))?))
+            }
+            Some(bytes) => Ok(Some(Store::revision_of(&bytes))),
+            None => Ok(None),
+        }
+    }
+
+    /// Parses bytes from [`Memdir::read`]; a file cut at the size limit is reported with its
+    /// real size.
+    fn parse_read(&self, path: &str, bytes: &[u8]) -> std::result::Result<Memory, ParseError> {
+        parse::parse_memory(path, bytes, Store::revision_of(bytes)).map_err(|e| match e {
+            ParseError::TooLarge { path, size, limit } if size == limit + 1 => {
+                let real = std::fs::symlink_metadata(self.root.join(&path))
+                    .map_or(size, |m| (m.len() as usize).max(size));
+                ParseError::TooLarge {
+                    path,
+                    size: real,
+                    limit,
+                }
+            }
+            e => e,
+        })
+    }
+
+    /// Returns the first folder on the way to `path` (relative) that is a symbolic link, if
+    /// any: memdir never reads or writes through one, as it may lead out of the repository.
+    fn linked_folder(&self, path: &str) -> Option<String> {
+        let mut folder = self.root.clone();
+        let parts: Vec<&str> = path.split('/').collect();
+        for (i, part) in parts[..parts.len().saturating_sub(1)].iter().enumerate() {
+            folder.push(part);
+            match std::fs::symlink_metadata(&folder) {
+                Ok(meta) if meta.file_type().is_symlink() => return Some(parts[..=i].join("/")),
+                Ok(_) => {}
+                Err(_) => return None, // absent: created as a real folder when written
+            }
+        }
+        None
+    }
+
     fn parse_file(&self, path: &str, bytes: &[u8]) -> std::result::Result<Memory, Problem> {
-        let memory = parse::parse_memory(path, bytes, Store::revision_of(bytes))
+        let memory = self
+            .parse_read(path, bytes)
             .map_err(|e| Problem::from_parse(path, &e))?;
         if let Err(e) = self.config.check_type(&memory.front.kind) {
             return Err(Problem {
@@ -260,7 +328,7 @@ impl Memdir {
                 [] => None,
                 [one] => match self.read(&one.path)? {
                     Some(bytes) => {
-                        let m = parse::parse_memory(&one.path, &bytes, Store::revision_of(&bytes))?;
+                        let m = self.parse_read(&one.path, &bytes)?;
                         (m.front.id == id).then_some(m)
                     }
                     None => None,
@@ -288,6 +356,26 @@ impl Memdir {
         self.look_once(None)?;
         self.catch_up_with_commits()?;
         Ok(self.index.list(filter)?)
+    }
+
+    /// Returns every memory marked `pinned: true` and not held out (quarantined or
+    /// superseded), read from its file now, sorted by path: what every prompt should carry
+    /// (with `MEMORY.md`).
+    pub fn pinned(&self) -> Result<Vec<Memory>> {
+        self.look_once(None)?;
+        self.catch_up_with_commits()?;
+        let mut out = Vec::new();
+        for s in self.index.pinned()? {
+            if let Some(bytes) = self.read(&s.path)? {
+                let m = parse::parse_memory(&s.path, &bytes, Store::revision_of(&bytes))?;
+                // Pinned is no pass: a quarantined or superseded memory stays out (pinned
+                // ones never expire: `is_expired` says so).
+                if m.front.pinned && !self.is_held_out(&m, Timestamp::now())? {
+                    out.push(m);
+                }
+            }
+        }
+        Ok(out)
     }
 
     /// Looks for hand edits if this handle has not yet (a `stat` of every memory file); the
@@ -393,7 +481,7 @@ impl Memdir {
         let memory_dirty: BTreeMap<String, Option<String>> = uncommitted
             .iter()
             .filter(|p| is_memory_path(p))
-            .map(|p| Ok((p.clone(), self.read(p)?.map(|b| Store::revision_of(&b).0))))
+            .map(|p| Ok((p.clone(), self.revision(p)?.map(|r| r.0))))
             .collect::<Result<_>>()?;
         let index_fresh = state
             .as_ref()

@@ -10,7 +10,6 @@ use crate::index::{IndexState, IndexedMemory};
 use crate::lock::WriteLock;
 use crate::memory::Revision;
 use crate::parse;
-use crate::store::Store;
 use crate::worktree::{self, Scan, StatCache};
 use crate::{Error, Result};
 
@@ -65,6 +64,24 @@ impl Memdir {
         } else {
             None
         };
+        self.catch_up_from(worktree, committed, lock)
+    }
+
+    /// Like [`Memdir::refresh`], but looks for hand edits only in `paths` (relative to the
+    /// root), at a cost proportional to them: what a file watcher saw change. The rest of the
+    /// working tree keeps the state the last scan found.
+    pub fn refresh_paths(&self, paths: &[String]) -> Result<Refresh> {
+        let worktree = self.scan_some(paths)?;
+        self.catch_up_from(Some(worktree), None, None)
+    }
+
+    /// [`Memdir::catch_up`] with the working tree already scanned (or not looked at).
+    fn catch_up_from(
+        &self,
+        worktree: Option<WorktreeScan>,
+        committed: Option<&[String]>,
+        lock: Option<&WriteLock>,
+    ) -> Result<Refresh> {
         let mut plan = self.plan(worktree.as_ref(), committed)?;
         if !plan.rebuild && plan.paths.is_empty() && !plan.state_changed {
             self.keep_stats(worktree, lock)?;
@@ -144,7 +161,7 @@ impl Memdir {
                 // Usually a handful; after a bulk write, every racy file: hash on every core.
                 let now: Vec<Option<Revision>> = check
                     .par_iter()
-                    .map(|p| Ok(self.read(p)?.map(|b| Store::revision_of(&b))))
+                    .map(|p| self.revision(p))
                     .collect::<Result<_>>()?;
                 for ((p, head_rev), now) in check.into_iter().zip(at_head).zip(now) {
                     let differs = now != head_rev;
@@ -161,7 +178,7 @@ impl Memdir {
         for p in dirty_paths {
             let rev = match hashed.remove(&p) {
                 Some(rev) => rev,
-                None => self.read(&p)?.map(|b| Store::revision_of(&b).0),
+                None => self.revision(&p)?.map(|r| r.0),
             };
             dirty_now.insert(p, rev);
         }
@@ -211,6 +228,32 @@ impl Memdir {
         Ok(WorktreeScan {
             scan,
             full,
+            changed,
+        })
+    }
+
+    /// Stats only `paths` against the cache; a full scan when there is no cache yet (then
+    /// nothing is known about the other files).
+    fn scan_some(&self, paths: &[String]) -> Result<WorktreeScan> {
+        let mut stats = self.stats.lock().unwrap_or_else(|e| e.into_inner());
+        if stats.is_none() {
+            *stats = StatCache::load(&self.memdir_dir());
+        }
+        let Some(cache) = stats.as_ref() else {
+            drop(stats);
+            return self.scan_worktree();
+        };
+        let paths: Vec<String> = paths
+            .iter()
+            .filter(|p| is_memory_path(p))
+            .cloned()
+            .collect();
+        let scan = worktree::scan_paths(&self.root, cache, &paths)
+            .map_err(|e| Error::io(&self.root, e))?;
+        let changed = scan.cache_changed();
+        Ok(WorktreeScan {
+            scan,
+            full: false,
             changed,
         })
     }
@@ -270,7 +313,7 @@ impl Memdir {
             .into_iter()
             .filter(|p| is_memory_path(p))
             .map(|p| {
-                let rev = self.read(&p)?.map(|b| Store::revision_of(&b).0);
+                let rev = self.revision(&p)?.map(|r| r.0);
                 Ok((p, rev))
             })
             .collect::<Result<BTreeMap<_, _>>>()?;
@@ -325,6 +368,7 @@ impl Memdir {
             .collect();
         let removed: &[String] = if clear { &[] } else { paths };
         self.index.apply(clear, removed, &docs, &state)?;
+        crate::fault::point("indexed");
         for p in &problems {
             tracing::debug!("cannot index {p}");
         }

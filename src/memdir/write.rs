@@ -275,9 +275,7 @@ impl Memdir {
                 content: Some(bytes.clone()),
             })
             .collect();
-        let commit = self
-            .store()
-            .commit(&writes, &message, prov.author.as_ref())?;
+        let commit = self.commit_files(lock, &writes, &message, prov.author.as_ref())?;
         let paths: Vec<String> = writes.into_iter().map(|w| w.path).collect();
         self.catch_up(false, Some(&paths), Some(lock))?;
         Ok(prepared
@@ -611,6 +609,31 @@ impl Memdir {
         self.catch_up(true, None, Some(&lock))?;
         Ok(commit.map(|c| c.0))
     }
+    /// Commits `paths` as they are in the working tree (present files added, missing ones
+    /// removed) as one commit with `Memdir-Op: <op>`, for files that are not memories (a
+    /// session's turns). Returns `None` when they already are as HEAD has them.
+    pub(crate) fn commit_worktree_files(
+        &self,
+        paths: &[String],
+        subject: String,
+        op: &str,
+        prov: &Provenance,
+    ) -> Result<Option<String>> {
+        let lock = self.lock()?;
+        let message = CommitMessage {
+            subject,
+            body: None,
+            trailers: prov.trailers(op, &[]),
+        };
+        let commit = self.store().commit_paths(
+            paths.iter().map(String::as_str),
+            &message,
+            prov.author.as_ref(),
+        )?;
+        self.catch_up(false, None, Some(&lock))?;
+        Ok(commit.map(|c| c.0))
+    }
+
     /// Writes (or with `None`, deletes) one file as one commit, then catches the index up.
     /// The caller holds `lock`.
     pub(super) fn commit_one(
@@ -625,9 +648,12 @@ impl Memdir {
             path: path.to_owned(),
             content,
         };
-        let commit =
-            self.store()
-                .commit(std::slice::from_ref(&write), message, prov.author.as_ref())?;
+        let commit = self.commit_files(
+            lock,
+            std::slice::from_ref(&write),
+            message,
+            prov.author.as_ref(),
+        )?;
         self.catch_up(false, Some(&[write.path]), Some(lock))?;
         Ok(commit.map(|c| c.0))
     }

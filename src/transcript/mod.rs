@@ -124,11 +124,14 @@ pub enum Format {
     Jsonl,
     /// LoCoMo (Maharana et al., 2024): objects with `sample_id` and `conversation`.
     Locomo,
+    /// Plain text, one `speaker: text` line per turn (`user: I prefer tabs`); a line with no
+    /// speaker in front continues the turn before it. Never guessed by `Auto`.
+    Lines,
 }
 
 impl Format {
     /// The names [`Format::from_str`] accepts.
-    pub const NAMES: &'static [&'static str] = &["auto", "json", "jsonl", "locomo"];
+    pub const NAMES: &'static [&'static str] = &["auto", "json", "jsonl", "locomo", "lines"];
 }
 
 impl FromStr for Format {
@@ -139,6 +142,7 @@ impl FromStr for Format {
             "json" => Ok(Format::Json),
             "jsonl" | "ndjson" => Ok(Format::Jsonl),
             "locomo" => Ok(Format::Locomo),
+            "lines" | "text" => Ok(Format::Lines),
             _ => Err(format!(
                 "unknown transcript format `{s}`: use one of {}",
                 Format::NAMES.join(", ")
@@ -154,6 +158,7 @@ impl fmt::Display for Format {
             Format::Json => "json",
             Format::Jsonl => "jsonl",
             Format::Locomo => "locomo",
+            Format::Lines => "lines",
         })
     }
 }

@@ -26,6 +26,7 @@ pub(super) fn read(
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let transcript = match format {
         Format::Jsonl => reader.jsonl(text, default_session)?,
+        Format::Lines => reader.lines(text, default_session)?,
         Format::Json | Format::Locomo => {
             let value = reader.json_value(text)?;
             reader.json(&value, format, default_session)?
@@ -65,6 +66,22 @@ fn is_document(v: &Value) -> bool {
         Value::Object(o) => o.contains_key("turns") || o.contains_key("sessions") || is_locomo(v),
         _ => false,
     }
+}
+
+/// Splits `speaker: text`: a speaker is one to three words of letters, digits, `_`, `-`, `.`
+/// or `'`, starting with a letter, and the colon ends the line or is followed by a space (so a
+/// URL's `https:` is no speaker).
+fn speaker_line(line: &str) -> Option<(&str, &str)> {
+    let (speaker, rest) = line.split_once(':')?;
+    let speaker = speaker.trim();
+    let plain = speaker.starts_with(|c: char| c.is_alphabetic())
+        && speaker.len() <= 40
+        && speaker.split_whitespace().count() <= 3
+        && speaker
+            .chars()
+            .all(|c| c.is_alphanumeric() || " _-.'".contains(c));
+    let spaced = rest.is_empty() || rest.starts_with(char::is_whitespace);
+    (plain && spaced).then_some((speaker, rest))
 }
 
 fn is_locomo(v: &Value) -> bool {
@@ -130,6 +147,37 @@ impl Reader<'_> {
                 raw.push(t);
             }
         }
+        Ok(self.group(raw, default_session, None, None))
+    }
+
+    /// `speaker: text` lines; a line without a speaker continues the turn before it.
+    fn lines(&self, text: &str, default_session: &str) -> Result<Transcript, TranscriptError> {
+        let mut raw: Vec<RawTurn> = Vec::new();
+        for (i, line) in text.lines().enumerate() {
+            if let Some((speaker, said)) = speaker_line(line) {
+                raw.push(RawTurn {
+                    session: None,
+                    id: None,
+                    turn: Turn {
+                        speaker: speaker.to_owned(),
+                        text: said.trim().to_owned(),
+                        ..Turn::default()
+                    },
+                });
+            } else if let Some(last) = raw.last_mut() {
+                last.turn.text.push('\n');
+                last.turn.text.push_str(line.trim_end());
+            } else if !line.trim().is_empty() {
+                return Err(self.invalid(
+                    &At::Line(i + 1, None),
+                    "expected `speaker: text`, such as `user: I prefer tabs` (a line without a speaker continues the turn before it, so the first one needs a speaker)",
+                ));
+            }
+        }
+        for r in &mut raw {
+            r.turn.text = r.turn.text.trim().to_owned();
+        }
+        raw.retain(|r| !r.turn.text.is_empty());
         Ok(self.group(raw, default_session, None, None))
     }
 
@@ -772,7 +820,44 @@ mod tests {
             "yaml"
                 .parse::<Format>()
                 .unwrap_err()
-                .contains("auto, json, jsonl, locomo")
+                .contains("auto, json, jsonl, locomo, lines")
+        );
+    }
+
+    #[test]
+    fn speaker_lines_are_turns_and_other_lines_continue_them() {
+        let text = "user: Remember that deploys need a green canary.\n\
+                    See https://ci.example.com for the canary.\n\
+                    \n\
+                    assistant: Noted.\n\
+                    Dr. Ann Lee: I prefer tabs.\n\
+                    user:\n  indented reply\n";
+        let t = Transcript::parse("chat.txt", text, Format::Lines, "chat").unwrap();
+        let turns: Vec<(&str, &str, &str)> = t.sessions[0]
+            .turns
+            .iter()
+            .map(|t| (t.id.as_str(), t.speaker.as_str(), t.text.as_str()))
+            .collect();
+        assert_eq!(
+            turns,
+            [
+                (
+                    "t1",
+                    "user",
+                    "Remember that deploys need a green canary.\nSee https://ci.example.com for the canary."
+                ),
+                ("t2", "assistant", "Noted."),
+                ("t3", "Dr. Ann Lee", "I prefer tabs."),
+                ("t4", "user", "indented reply"),
+            ]
+        );
+        assert_eq!(
+            err("\nno speaker here\nuser: hi", Format::Lines),
+            "in.json:2: expected `speaker: text`, such as `user: I prefer tabs` (a line without a speaker continues the turn before it, so the first one needs a speaker)"
+        );
+        assert_eq!(
+            err("user:\n\n", Format::Lines),
+            "in.json: no turns found: each turn needs a speaker (`speaker`, `role`, ...) and a text (`text`, `content`, ...)"
         );
     }
 

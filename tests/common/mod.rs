@@ -7,6 +7,8 @@
 
 #![allow(dead_code)] // every test module uses a different part of this file
 
+pub mod llm_server;
+
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

@@ -1,0 +1,131 @@
+//! `memdir context`
+
+use std::io::Read as _;
+
+use clap::{Args, ValueEnum};
+use memdir::context::{Context, ContextFormat, ContextRequest};
+use serde::Deserialize;
+
+use super::{CliError, Globals, print_json};
+use crate::outln;
+
+/// Print the memories that matter for a prompt, within a token budget
+///
+/// Pinned memories come first, always (`MEMORY.md`, then every memory with `pinned: true`); if
+/// they alone exceed the budget the command fails and says by how much. The rest of the budget
+/// goes to the memories that best match QUERY (search score, type weight and recency, set in
+/// `[context]` of memory.toml), near-duplicates folded together. Each memory carries a citation,
+/// `[id@revision]`, that names its file and content in git. Tokens are counted with tiktoken
+/// (`[context] tokenizer`, o200k_base by default); the output never exceeds --budget.
+///
+/// With --json, prints `tokens`, `budget`, `items` (each with `id`, `revision`, `tokens`,
+/// `reason`: pinned | retrieved | session, `score`) and `text`, the rendered context.
+///
+/// Examples:
+///   memdir context "fix the flaky deploy test" --budget 1500
+///   memdir context "what does Alice prefer" --budget 800 --format xml --log
+///   echo '{"prompt": "deploy staging"}' | memdir context --stdin --json
+#[derive(Debug, Args)]
+pub struct ContextArgs {
+    /// The task or question the prompt is about (omit with --stdin)
+    #[arg(required_unless_present = "stdin", conflicts_with = "stdin")]
+    query: Option<String>,
+    /// Most tokens the context may take
+    #[arg(long, value_name = "TOKENS", default_value_t = 2000)]
+    budget: usize,
+    /// Only retrieve memories of this scope (e.g. user:alice); pinned ones always come
+    #[arg(long, value_name = "SCOPE")]
+    scope: Option<String>,
+    /// The session the prompt belongs to: its last turns verbatim and a summary of older ones
+    /// go in after the pinned memories (up to half the budget they leave), and it is recorded
+    /// in the injection log
+    #[arg(long, value_name = "ID", env = "MEMDIR_SESSION", hide_env = true)]
+    session: Option<String>,
+    /// How to render the context
+    #[arg(long, value_enum, default_value_t = Format::Markdown)]
+    format: Format,
+    /// Append which memories went into this prompt to .git/memdir/injections.jsonl
+    /// [default: [context] log in memory.toml]
+    #[arg(long)]
+    log: bool,
+    /// Read the query from stdin: plain text, or a JSON object with `prompt` (or `query`) and
+    /// optionally `session_id` (or `session`), as agent hooks send
+    #[arg(long)]
+    stdin: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Format {
+    Markdown,
+    Xml,
+    Json,
+}
+
+impl From<Format> for ContextFormat {
+    fn from(f: Format) -> Self {
+        match f {
+            Format::Markdown => ContextFormat::Markdown,
+            Format::Xml => ContextFormat::Xml,
+            Format::Json => ContextFormat::Json,
+        }
+    }
+}
+
+/// What an agent may send on stdin.
+#[derive(Debug, Default, Deserialize)]
+pub struct PromptInput {
+    #[serde(alias = "query")]
+    pub prompt: Option<String>,
+    #[serde(alias = "session")]
+    pub session_id: Option<String>,
+}
+
+/// Reads stdin as a JSON prompt object, or else as plain text.
+pub fn read_prompt() -> Result<PromptInput, CliError> {
+    let mut text = String::new();
+    std::io::stdin()
+        .read_to_string(&mut text)
+        .map_err(|e| CliError::user(format!("cannot read stdin: {e}")))?;
+    if text.trim_start().starts_with('{') {
+        return serde_json::from_str(&text).map_err(|e| {
+            CliError::user(format!("stdin is not a valid JSON prompt object: {e}"))
+                .hint("send {\"prompt\": \"...\"} or plain text")
+        });
+    }
+    Ok(PromptInput {
+        prompt: Some(text.trim().to_owned()),
+        session_id: None,
+    })
+}
+
+pub fn cmd_context(g: &Globals, args: ContextArgs) -> Result<(), CliError> {
+    let (query, session) = if args.stdin {
+        let input = read_prompt()?;
+        let query = input
+            .prompt
+            .ok_or_else(|| CliError::user("the JSON on stdin has no `prompt` (or `query`)"))?;
+        (query, input.session_id.or(args.session))
+    } else {
+        (args.query.unwrap_or_default(), args.session)
+    };
+    let mem = g.open()?;
+    let request = ContextRequest {
+        query,
+        budget: args.budget,
+        scope: args.scope,
+        format: args.format.into(),
+        log: args.log.then_some(true),
+        session,
+    };
+    let context = mem.context(&request)?;
+    print_context(g, &context)
+}
+
+/// Prints a context: its JSON report with --json, else its text.
+pub fn print_context(g: &Globals, context: &Context) -> Result<(), CliError> {
+    if g.json {
+        return print_json(context);
+    }
+    outln!("{}", context.text.trim_end());
+    Ok(())
+}

@@ -1,0 +1,105 @@
+//! `memdir watch`
+
+use std::io::Write as _;
+use std::ops::ControlFlow;
+use std::time::Duration;
+
+use clap::Args;
+use memdir::watch::Timing;
+use memdir::{WatchOptions, WatchReport};
+
+use super::{CliError, Globals, ProvenanceArgs};
+
+/// Keep the search index up to date with hand edits as they are saved
+///
+/// Watches the repository and refreshes the index shortly after each save, so every search
+/// sees the edit. With --commit, also commits hand edits as `Memdir-Op: hand-edit` once no
+/// file changed for the quiet period. Invalid files are reported (and never committed); the
+/// watch goes on until interrupted (Ctrl-C). With --json, prints one JSON object per line:
+/// `{"event": "ready" | "indexed" | "committed" | "commit-refused" | "failed", ...}`.
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// Commit hand edits after a quiet period
+    #[arg(long)]
+    commit: bool,
+    /// How long no file must change before committing, e.g. 500ms, 2s, 1m [default: 2s]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, requires = "commit")]
+    quiet: Option<Duration>,
+    #[command(flatten)]
+    provenance: ProvenanceArgs,
+}
+
+pub fn cmd_watch(g: &Globals, args: WatchArgs) -> Result<(), CliError> {
+    let mem = g.open_quiet()?;
+    let mut timing = Timing::default();
+    if let Some(quiet) = args.quiet {
+        timing.quiet = quiet;
+    }
+    let options = WatchOptions {
+        commit: args.commit,
+        timing,
+        provenance: args.provenance.provenance(),
+    };
+    let mut out_err = None;
+    mem.watch(&options, &mut |report| match print(g.json, &report) {
+        Ok(()) => ControlFlow::Continue(()),
+        Err(e) => {
+            out_err = Some(e);
+            ControlFlow::Break(())
+        }
+    })?;
+    match out_err {
+        Some(e) => Err(e.into()),
+        None => Ok(()),
+    }
+}
+
+/// Prints one report: a JSON line, or sentences (problems on stderr as warnings).
+fn print(json: bool, report: &WatchReport) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    if json {
+        let line = serde_json::to_string(report).map_err(std::io::Error::other)?;
+        writeln!(out, "{line}")?;
+        return out.flush();
+    }
+    match report {
+        WatchReport::Ready => writeln!(out, "Watching for changes (Ctrl-C stops).")?,
+        WatchReport::Indexed { paths, problems } => {
+            if !paths.is_empty() {
+                writeln!(out, "Indexed {}.", paths.join(", "))?;
+            }
+            for p in problems {
+                eprintln!("warning: {p}");
+            }
+        }
+        WatchReport::Committed { commit } => {
+            writeln!(out, "Committed hand edits as {}.", &commit[..7])?
+        }
+        WatchReport::CommitRefused { problems } => {
+            eprintln!("warning: hand edits not committed; fix these files first:");
+            for p in problems {
+                eprintln!("warning: {p}");
+            }
+        }
+        WatchReport::Failed { message } => eprintln!("error: {message}"),
+    }
+    out.flush()
+}
+
+/// Parses `500ms`, `2s`, `1m`.
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (n, unit) = text.split_at(split);
+    let bad =
+        || format!("invalid duration `{text}`: use a number and ms, s or m, like 500ms or 2s");
+    let n: u64 = n.parse().map_err(|_| bad())?;
+    match unit {
+        "ms" => Ok(Duration::from_millis(n)),
+        "s" => Ok(Duration::from_secs(n)),
+        "m" => Ok(Duration::from_secs(n * 60)),
+        _ => Err(bad()),
+    }
+}

@@ -1,0 +1,641 @@
+//! Selective injection: the few memories that matter for a prompt, within a token budget, each
+//! with a citation back to its file and revision.
+//!
+//! [`Memdir::context`] puts the pinned memories first (`MEMORY.md`, then every memory marked
+//! `pinned: true`), always, and fails if they alone exceed the budget, naming the files and by
+//! how much: silently cutting what a person pinned would be worse. The rest of the budget goes
+//! to memories found by searching for the query, ranked by search score times a type weight
+//! and a recency factor (both from `[context]` in `memory.toml`), with near-duplicate passages
+//! folded into one. Tokens are counted with a real tokenizer and the rendered total never
+//! exceeds the budget. The same tree and request always give the same bytes: recency is
+//! measured against the newest memory found, not the clock.
+//!
+//! ```
+//! # fn main() -> memdir::Result<()> {
+//! # let dir = tempfile::tempdir().unwrap();
+//! use memdir::context::{ContextFormat, ContextRequest, Reason};
+//! use memdir::{Memdir, NewMemory, Provenance};
+//!
+//! let mem = Memdir::init(dir.path())?;
+//! let w = mem.remember(NewMemory::new("Deploys go out on Tuesdays.").kind("fact"), &Provenance::agent("doc"))?;
+//! let ctx = mem.context(&ContextRequest::new("when do we deploy", 2000))?;
+//! assert!(ctx.tokens <= 2000);
+//! let found = ctx.items.iter().find(|i| i.reason == Reason::Retrieved).unwrap();
+//! assert_eq!(found.id, w.id);
+//! assert!(ctx.text.contains(&format!("[{}@{}]", w.id, &w.revision.unwrap().0[..7])));
+//! # Ok(()) }
+//! ```
+
+mod render;
+mod tokens;
+
+use std::collections::BTreeSet;
+use std::io::Write as _;
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+pub use tokens::Tokenizer;
+
+use crate::index::Filter;
+use crate::memory::Timestamp;
+use crate::store::Store;
+use crate::{Memdir, Result, SearchQuery};
+
+/// The always-loaded overview a person edits, at the repository root.
+pub const OVERVIEW_FILE: &str = "MEMORY.md";
+/// The injection log, under `.git/memdir/`.
+pub const LOG_FILE: &str = "injections.jsonl";
+/// Two passages whose word sets overlap this much (Jaccard) count as one.
+const NEAR_DUPLICATE: f64 = 0.8;
+
+/// Why a context could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum ContextError {
+    /// The pinned memories alone do not fit the budget.
+    #[error(
+        "the pinned memories need {tokens} tokens, {} more than the budget of {budget}: {}; raise --budget or unpin some (`pinned: false`, or shorten MEMORY.md)",
+        tokens - budget,
+        files.iter().map(|(f, t)| format!("{f} ({t} tokens)")).collect::<Vec<_>>().join(", ")
+    )]
+    PinnedOverBudget {
+        /// Tokens the pinned memories need, with the context's frame.
+        tokens: usize,
+        /// The budget asked for.
+        budget: usize,
+        /// Each pinned file and its tokens.
+        files: Vec<(String, usize)>,
+    },
+    /// `[context] tokenizer` names no known encoding.
+    #[error("unknown tokenizer `{name}`: use one of {}", crate::config::TOKENIZERS.join(", "))]
+    UnknownTokenizer {
+        /// The name in `[context] tokenizer`.
+        name: String,
+    },
+    /// The injection log could not be appended to.
+    #[error("cannot append to the injection log {}", path.display())]
+    Log {
+        /// The log file.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// How the context is rendered.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ContextFormat {
+    /// One `###` section per memory, its citation in the heading.
+    #[default]
+    Markdown,
+    /// `<memory id=... revision=...>` elements in a `<memories>` root.
+    Xml,
+    /// `{"memories": [...]}`, one object per memory.
+    Json,
+}
+
+/// What to build a context for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContextRequest {
+    /// The task or question the prompt is about; searched for.
+    pub query: String,
+    /// The most tokens the rendered context may take.
+    pub budget: usize,
+    /// Only memories of this scope (pinned ones are always included).
+    pub scope: Option<String>,
+    /// How to render.
+    pub format: ContextFormat,
+    /// Append to the injection log; `None` follows `[context] log`.
+    pub log: Option<bool>,
+    /// The session the prompt belongs to, recorded in the injection log.
+    pub session: Option<String>,
+}
+
+impl ContextRequest {
+    /// Returns a Markdown request for `query` within `budget` tokens.
+    pub fn new(query: impl Into<String>, budget: usize) -> Self {
+        ContextRequest {
+            query: query.into(),
+            budget,
+            scope: None,
+            format: ContextFormat::default(),
+            log: None,
+            session: None,
+        }
+    }
+}
+
+/// Why a memory is in the context.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Reason {
+    /// `MEMORY.md` or `pinned: true`: always there.
+    Pinned,
+    /// Found by searching for the query.
+    Retrieved,
+    /// A turn of the current session.
+    Session,
+}
+
+impl Reason {
+    /// Returns the name used in the rendered text and in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::Pinned => "pinned",
+            Reason::Retrieved => "retrieved",
+            Reason::Session => "session",
+        }
+    }
+}
+
+/// One memory (or passage of one) in the context.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ContextItem {
+    /// Memory id (`MEMORY.md` for the overview).
+    pub id: String,
+    /// The content hash of the file as injected (a git blob id: `git cat-file -p` shows it).
+    pub revision: String,
+    /// Tokens of this memory's block.
+    pub tokens: usize,
+    /// Why it is here.
+    pub reason: Reason,
+    /// Final ranking score (search score, normalised, times type and recency weights);
+    /// `None` for pinned memories.
+    pub score: Option<f32>,
+    /// File, relative to the root.
+    pub path: String,
+    /// First line of the injected text in the file.
+    pub line_start: usize,
+    /// Last line of the injected text in the file.
+    pub line_end: usize,
+    /// Title.
+    pub title: String,
+    /// Type, for memories.
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// Last change date (`YYYY-MM-DD`), when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub date: Option<String>,
+    /// Near-duplicates folded into this one, as `id@revision`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub merged: Vec<String>,
+    /// The injected text.
+    pub text: String,
+}
+
+impl ContextItem {
+    /// Returns the short revision used in citations (seven hex digits, as git abbreviates).
+    pub fn short_revision(&self) -> &str {
+        &self.revision[..self.revision.len().min(7)]
+    }
+
+    /// Returns the citation, `id@revision`, as rendered in brackets.
+    pub fn citation(&self) -> String {
+        format!("{}@{}", self.id, self.short_revision())
+    }
+}
+
+/// A built context.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Context {
+    /// Tokens of [`Context::text`].
+    pub tokens: usize,
+    /// The budget asked for.
+    pub budget: usize,
+    /// What went in, in order.
+    pub items: Vec<ContextItem>,
+    /// The rendered context, to put in the prompt.
+    pub text: String,
+}
+
+impl Memdir {
+    /// Builds the context for `request`: pinned memories, then the best-ranked retrieved ones
+    /// that fit, rendered with citations. Fails if the pinned memories alone exceed the budget.
+    pub fn context(&self, request: &ContextRequest) -> Result<Context> {
+        let config = &self.config().context;
+        let tokenizer =
+            Tokenizer::named(&config.tokenizer).ok_or_else(|| ContextError::UnknownTokenizer {
+                name: config.tokenizer.clone(),
+            })?;
+        let format = request.format;
+        let (open, close) = render::frame(format);
+        let mut used = tokenizer.count(open) + tokenizer.count(close);
+        let sep = tokenizer.count(render::separator(format));
+
+        let mut items = self.pinned_items()?;
+        for item in &mut items {
+            item.tokens = tokenizer.count(&render::block(format, item));
+        }
+        used += items.iter().map(|i| i.tokens).sum::<usize>() + sep * items.len();
+        if used > request.budget {
+            return Err(ContextError::PinnedOverBudget {
+                tokens: used,
+                budget: request.budget,
+                files: items.iter().map(|i| (i.path.clone(), i.tokens)).collect(),
+            }
+            .into());
+        }
+        let pinned_ids: BTreeSet<String> = items.iter().map(|i| i.id.clone()).collect();
+        if let Some(id) = &request.session {
+            // The session may take up to half of what the pinned memories left.
+            let share = (request.budget - used) / 2;
+            for mut item in self.session_items(id, &request.query, format, share, &tokenizer)? {
+                item.tokens = tokenizer.count(&render::block(format, &item));
+                used += sep + item.tokens;
+                items.push(item);
+            }
+        }
+        let pinned = items.len();
+
+        let mut kept_words: Vec<BTreeSet<String>> = Vec::new();
+        for mut item in self.retrieved_items(request, &pinned_ids)? {
+            let words = word_set(&item.text);
+            if let Some(dup) = kept_words
+                .iter()
+                .position(|w| jaccard(w, &words) >= NEAR_DUPLICATE)
+            {
+                let citation = format!("{}@{}", item.id, item.short_revision());
+                items[pinned + dup].merged.push(citation);
+                continue;
+            }
+            item.tokens = tokenizer.count(&render::block(format, &item));
+            if used + sep + item.tokens <= request.budget {
+                used += sep + item.tokens;
+                kept_words.push(words);
+                items.push(item);
+            }
+        }
+
+        // Counting blocks one by one can differ from counting the whole by a token at a
+        // boundary: drop retrieved memories from the end until the whole fits.
+        let mut text = render::render(format, &items);
+        let mut tokens = tokenizer.count(&text);
+        while tokens > request.budget && items.len() > pinned {
+            items.pop();
+            text = render::render(format, &items);
+            tokens = tokenizer.count(&text);
+        }
+        let context = Context {
+            tokens,
+            budget: request.budget,
+            items,
+            text,
+        };
+        if request.log.unwrap_or(config.log) {
+            self.log_injection(request, &context)?;
+        }
+        Ok(context)
+    }
+
+    /// Returns `MEMORY.md` (when it has content) and the pinned memories, in that order.
+    fn pinned_items(&self) -> Result<Vec<ContextItem>> {
+        let mut items = Vec::new();
+        let overview = self.root().join(OVERVIEW_FILE);
+        match std::fs::read(&overview) {
+            Ok(bytes) => {
+                let whole = String::from_utf8_lossy(&bytes);
+                let text = without_comments(&whole);
+                // Only headings and comments (as the template lays it down): nothing to say.
+                let says_something = text
+                    .lines()
+                    .any(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'));
+                if says_something {
+                    items.push(ContextItem {
+                        id: OVERVIEW_FILE.into(),
+                        revision: Store::revision_of(&bytes).0,
+                        tokens: 0,
+                        reason: Reason::Pinned,
+                        score: None,
+                        path: OVERVIEW_FILE.into(),
+                        line_start: 1,
+                        line_end: whole.lines().count().max(1),
+                        title: text
+                            .lines()
+                            .find_map(|l| l.strip_prefix("# "))
+                            .map_or(OVERVIEW_FILE.into(), |h| h.trim().to_owned()),
+                        kind: None,
+                        date: None,
+                        merged: Vec::new(),
+                        text,
+                    });
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(crate::Error::io(&overview, e)),
+        }
+        for m in self.pinned()? {
+            let lines = m.body.lines().count();
+            items.push(ContextItem {
+                id: m.front.id.to_string(),
+                revision: m.revision.0.clone(),
+                tokens: 0,
+                reason: Reason::Pinned,
+                score: None,
+                path: m.path.clone(),
+                line_start: m.body_line,
+                line_end: m.body_line + lines.saturating_sub(1),
+                title: m.front.title.clone(),
+                kind: Some(m.front.kind.clone()),
+                date: m.front.updated.or(m.front.created).map(day),
+                merged: Vec::new(),
+                text: m.body.clone(),
+            });
+        }
+        Ok(items)
+    }
+
+    /// Returns the blocks of session `id` that fit in `share` tokens: a summary of older
+    /// turns (their first sentence each, those sharing most words with the query first) and
+    /// the last `[session] recent_turns` turns verbatim, the recent ones served first. None
+    /// when the session does not exist or has expired.
+    fn session_items(
+        &self,
+        id: &str,
+        query: &str,
+        format: ContextFormat,
+        share: usize,
+        tokenizer: &Tokenizer,
+    ) -> Result<Vec<ContextItem>> {
+        let config = &self.config().session;
+        let session = match self.session(id) {
+            Ok(s) => s,
+            Err(crate::Error::NotFound { .. }) => return Ok(Vec::new()),
+            Err(e) => return Err(e),
+        };
+        if session.turns.is_empty() || session.expired(Timestamp::now(), config.ttl_hours) {
+            return Ok(Vec::new());
+        }
+        let block = |title: String, turns: &[&crate::session::Turn], text: String| ContextItem {
+            id: format!("session:{id}"),
+            revision: session.revision.clone(),
+            tokens: 0,
+            reason: Reason::Session,
+            score: None,
+            path: session.path.clone(),
+            line_start: turns.first().map_or(1, |t| t.turn),
+            line_end: turns.last().map_or(1, |t| t.turn),
+            title,
+            kind: None,
+            date: turns.last().map(|t| t.time.chars().take(10).collect()),
+            merged: Vec::new(),
+            text,
+        };
+        let line = |t: &crate::session::Turn, text: &str| format!("{}: {}", t.role.as_str(), text);
+        let cost = |item: &ContextItem| tokenizer.count(&render::block(format, item));
+
+        let split = session.turns.len().saturating_sub(config.recent_turns);
+        let recent = &session.turns[split..];
+        // The newest turns that fit, oldest of them first.
+        let mut kept: Vec<&crate::session::Turn> = Vec::new();
+        let mut recent_item = None;
+        for t in recent.iter().rev() {
+            kept.insert(0, t);
+            let text = kept
+                .iter()
+                .map(|t| line(t, &t.text))
+                .collect::<Vec<_>>()
+                .join("\n");
+            let item = block(
+                format!("Session {id}: last {} turns", kept.len()),
+                &kept,
+                text,
+            );
+            if cost(&item) > share {
+                kept.remove(0);
+                break;
+            }
+            recent_item = Some(item);
+        }
+        let left = share - recent_item.as_ref().map_or(0, cost);
+        // Older turns, and recent ones that did not fit, as one line each.
+        let rest = &session.turns[..split + recent.len() - kept.len()];
+        let query_words = word_set(query);
+        let mut ranked: Vec<&crate::session::Turn> = rest.iter().collect();
+        ranked.sort_by_key(|t| {
+            let shared = word_set(&t.text).intersection(&query_words).count();
+            (std::cmp::Reverse(shared), std::cmp::Reverse(t.turn))
+        });
+        let mut chosen: Vec<&crate::session::Turn> = Vec::new();
+        let mut summary_item = None;
+        // At most 50 lines: a summary, not a transcript (and the cost stays bounded).
+        for t in ranked.into_iter().take(50) {
+            let mut trial = chosen.clone();
+            trial.push(t);
+            trial.sort_by_key(|t| t.turn);
+            let text = trial
+                .iter()
+                .map(|t| format!("- {}", line(t, &first_sentence(&t.text))))
+                .collect::<Vec<_>>()
+                .join("\n");
+            let title = format!(
+                "Session {id}: {} of {} earlier turns, in brief",
+                trial.len(),
+                rest.len()
+            );
+            let item = block(title, &trial, text);
+            if cost(&item) <= left {
+                chosen = trial;
+                summary_item = Some(item);
+            }
+        }
+        Ok(summary_item.into_iter().chain(recent_item).collect())
+    }
+
+    /// Returns the search candidates for the request, best first by final score.
+    fn retrieved_items(
+        &self,
+        request: &ContextRequest,
+        skip: &BTreeSet<String>,
+    ) -> Result<Vec<ContextItem>> {
+        let config = &self.config().context;
+        let hits = self.search(&SearchQuery {
+            text: request.query.clone(),
+            limit: Some(config.candidates),
+            filter: Filter {
+                scope: request.scope.clone(),
+                ..Filter::default()
+            },
+            per_memory: Some(1),
+        })?;
+        let hits: Vec<_> = hits.into_iter().filter(|h| !skip.contains(&h.id)).collect();
+        let best = hits.iter().map(|h| h.score).fold(0.0f32, f32::max);
+        let newest = hits
+            .iter()
+            .filter_map(|h| h.updated)
+            .map(|t| t.unix())
+            .max();
+        let half_life = f64::from(config.recency_half_life_days) * 86_400.0;
+        let w = f64::from(config.recency_weight);
+        let mut items: Vec<ContextItem> = hits
+            .into_iter()
+            .map(|h| {
+                let relevance = if best > 0.0 { h.score / best } else { 0.0 };
+                let type_weight = config.type_weight.get(&h.kind).copied().unwrap_or(1.0);
+                // Age against the newest memory found, so the same tree ranks the same way
+                // whenever it is asked; an undated memory counts one half-life old.
+                let age = match (newest, h.updated) {
+                    (Some(n), Some(t)) => (n - t.unix()).max(0) as f64,
+                    _ => half_life,
+                };
+                let recency = 0.5f64.powf(age / half_life);
+                let score = f64::from(relevance * type_weight) * (1.0 - w + w * recency);
+                let passage = match &h.heading {
+                    Some(heading) => format!("{heading}: {}", h.passage),
+                    None => h.passage.clone(),
+                };
+                ContextItem {
+                    id: h.id,
+                    revision: h.revision.0,
+                    tokens: 0,
+                    reason: Reason::Retrieved,
+                    score: Some(score as f32),
+                    path: h.path,
+                    line_start: h.line_start,
+                    line_end: h.line_end,
+                    title: h.title,
+                    kind: Some(h.kind),
+                    date: h.updated.map(day),
+                    merged: Vec::new(),
+                    text: passage,
+                }
+            })
+            .collect();
+        items.sort_by(|a, b| {
+            b.score
+                .unwrap_or(0.0)
+                .total_cmp(&a.score.unwrap_or(0.0))
+                .then_with(|| a.id.cmp(&b.id))
+        });
+        Ok(items)
+    }
+
+    /// Appends one line to `.git/memdir/injections.jsonl`: when, for which query and session,
+    /// the prompt text's hash (a git blob id) and every `id@revision` that went in.
+    fn log_injection(&self, request: &ContextRequest, context: &Context) -> Result<()> {
+        #[derive(Serialize)]
+        struct Entry<'a> {
+            time: String,
+            query: &'a str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            session: Option<&'a str>,
+            prompt: String,
+            tokens: usize,
+            budget: usize,
+            items: Vec<String>,
+        }
+        let entry = Entry {
+            time: Timestamp::now().to_string(),
+            query: &request.query,
+            session: request.session.as_deref(),
+            prompt: Store::revision_of(context.text.as_bytes()).0,
+            tokens: context.tokens,
+            budget: context.budget,
+            items: context
+                .items
+                .iter()
+                .map(|i| format!("{}@{}", i.id, i.revision))
+                .collect(),
+        };
+        let mut line = serde_json::to_string(&entry).expect("a log entry serializes");
+        line.push('\n');
+        let dir = self.memdir_dir();
+        let path = dir.join(LOG_FILE);
+        let log = |source| ContextError::Log {
+            path: path.clone(),
+            source,
+        };
+        std::fs::create_dir_all(&dir).map_err(log)?;
+        // One write of one line to a file opened for appending: lines from concurrent
+        // processes never interleave.
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .and_then(|mut f| f.write_all(line.as_bytes()))
+            .map_err(log)?;
+        Ok(())
+    }
+}
+
+/// Returns the `YYYY-MM-DD` of a time.
+fn day(t: Timestamp) -> String {
+    t.to_string().chars().take(10).collect()
+}
+
+/// Returns `text` without its HTML comments (`<!-- ... -->`): notes for people, and a place
+/// where text aimed at the model should never hide. Blank lines they leave are collapsed.
+fn without_comments(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("<!--") {
+        out.push_str(&rest[..start]);
+        rest = match rest[start..].find("-->") {
+            Some(end) => &rest[start + end + 3..],
+            None => "",
+        };
+    }
+    out.push_str(rest);
+    let mut collapsed = String::with_capacity(out.len());
+    let mut blank = 0;
+    for line in out.trim().lines() {
+        blank = if line.trim().is_empty() { blank + 1 } else { 0 };
+        if blank < 2 {
+            collapsed.push_str(line.trim_end());
+            collapsed.push('\n');
+        }
+    }
+    collapsed
+}
+
+/// Returns the first sentence of `text`, cut to 25 words: an extractive summary of a turn.
+fn first_sentence(text: &str) -> String {
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let end = flat
+        .char_indices()
+        .find(|&(i, c)| matches!(c, '.' | '!' | '?') && flat[i + c.len_utf8()..].starts_with(' '))
+        .map_or(flat.len(), |(i, c)| i + c.len_utf8());
+    let words: Vec<&str> = flat[..end].split(' ').collect();
+    if words.len() > 25 {
+        format!("{}…", words[..25].join(" "))
+    } else {
+        flat[..end].to_owned()
+    }
+}
+
+/// Returns the lower-cased words of `text`, for near-duplicate detection.
+fn word_set(text: &str) -> BTreeSet<String> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect()
+}
+
+fn jaccard(a: &BTreeSet<String>, b: &BTreeSet<String>) -> f64 {
+    if a.is_empty() && b.is_empty() {
+        return 1.0;
+    }
+    let shared = a.intersection(b).count();
+    shared as f64 / (a.len() + b.len() - shared) as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn comments_are_left_out_of_the_overview() {
+        let text = "# Team\n\n<!-- for people\nonly -->\n\nWe ship on Fridays.\n<!-- unclosed";
+        assert_eq!(without_comments(text), "# Team\n\nWe ship on Fridays.\n");
+    }
+
+    #[test]
+    fn near_duplicates_are_told_apart_by_word_overlap() {
+        let a = word_set("Alice prefers dark mode in every editor.");
+        let b = word_set("alice prefers DARK mode in every editor!");
+        let c = word_set("Bob deploys on Tuesdays.");
+        assert!(jaccard(&a, &b) >= NEAR_DUPLICATE);
+        assert!(jaccard(&a, &c) < NEAR_DUPLICATE);
+    }
+}

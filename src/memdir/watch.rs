@@ -1,0 +1,136 @@
+//! `Memdir::watch`: keeps the index caught up with hand edits as they are saved and, when
+//! asked, commits them after a quiet period. The OS watcher and the routing rules are in
+//! [`crate::watch`]; this loop only acts on what they say is due.
+
+use std::ops::ControlFlow;
+use std::time::Instant;
+
+use serde::Serialize;
+
+use super::{Memdir, Problem, Provenance, is_memory_path};
+use crate::watch::route::route;
+use crate::watch::{Action, Debouncer, FsWatcher, Timing};
+use crate::{Error, Result};
+
+/// How [`Memdir::watch`] behaves.
+#[derive(Debug, Clone, Default)]
+pub struct WatchOptions {
+    /// Commit hand edits (`Memdir-Op: hand-edit`) once nothing changed for `timing.quiet`.
+    pub commit: bool,
+    /// How long to wait after changes before refreshing and before committing.
+    pub timing: Timing,
+    /// Provenance of the commits.
+    pub provenance: Provenance,
+}
+
+/// What the watcher did, reported as it happens.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "event", rename_all = "kebab-case")]
+pub enum WatchReport {
+    /// The watcher runs and the index is caught up with everything changed before it started.
+    Ready,
+    /// The index was refreshed after these memory files changed; `problems` lists those that
+    /// could not be indexed (they stay out of search until fixed).
+    Indexed {
+        /// Memory files named by the changes (empty when only folders or other files changed).
+        paths: Vec<String>,
+        /// Files that could not be read or parsed.
+        problems: Vec<Problem>,
+    },
+    /// Hand edits were committed.
+    Committed {
+        /// The commit.
+        commit: String,
+    },
+    /// Hand edits were not committed because some edited files are invalid; the next quiet
+    /// period after a change tries again.
+    CommitRefused {
+        /// What is wrong.
+        problems: Vec<Problem>,
+    },
+    /// A refresh or commit failed; the watcher goes on.
+    Failed {
+        /// The error, with its causes.
+        message: String,
+    },
+}
+
+impl Memdir {
+    /// Watches the working tree until `on` returns [`ControlFlow::Break`] or the OS watcher
+    /// fails: refreshes the index shortly after each save (so a long-lived handle, and every
+    /// process, searches the edit) and, with [`WatchOptions::commit`], commits hand edits
+    /// once nothing changed for the quiet period. Invalid files are reported through `on`,
+    /// never committed, and do not stop the watch.
+    pub fn watch(
+        &self,
+        options: &WatchOptions,
+        on: &mut dyn FnMut(WatchReport) -> ControlFlow<()>,
+    ) -> Result<()> {
+        let watcher = FsWatcher::new(&self.root)?;
+        // Changes made before the watcher started are caught up here, after it started, so
+        // none falls between the two.
+        let refresh = self.refresh()?;
+        self.take_problems();
+        if !refresh.problems.is_empty()
+            && on(WatchReport::Indexed {
+                paths: Vec::new(),
+                problems: refresh.problems,
+            })
+            .is_break()
+        {
+            return Ok(());
+        }
+        if on(WatchReport::Ready).is_break() {
+            return Ok(());
+        }
+        let mut debouncer = Debouncer::new(options.timing, options.commit);
+        loop {
+            let paths = watcher.next(debouncer.deadline())?;
+            let now = Instant::now();
+            for path in paths {
+                debouncer.push(route(&path, is_memory_path), now);
+            }
+            for action in debouncer.poll(now) {
+                // Only memory files changed: look at them alone, not at the whole tree.
+                let rescan = matches!(action, Action::Rescan(_));
+                let report = match action {
+                    Action::Refresh(paths) | Action::Rescan(paths) => match if rescan {
+                        self.refresh()
+                    } else {
+                        self.refresh_paths(&paths)
+                    } {
+                        Ok(r) => {
+                            self.take_problems();
+                            WatchReport::Indexed {
+                                paths,
+                                problems: r.problems,
+                            }
+                        }
+                        Err(e) => failed(&e),
+                    },
+                    Action::Commit => match self.commit_hand_edits(None, &options.provenance) {
+                        Ok(Some(commit)) => WatchReport::Committed { commit },
+                        Ok(None) => continue,
+                        Err(Error::InvalidEdits { problems }) => {
+                            WatchReport::CommitRefused { problems }
+                        }
+                        Err(e) => failed(&e),
+                    },
+                };
+                if on(report).is_break() {
+                    return Ok(());
+                }
+            }
+        }
+    }
+}
+
+fn failed(e: &Error) -> WatchReport {
+    let mut message = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(cause) = source {
+        message.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
+    WatchReport::Failed { message }
+}

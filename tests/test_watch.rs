@@ -1,0 +1,265 @@
+//! `memdir watch`: hand edits are indexed as they are saved, whatever the editor's way of
+//! saving, invalid files are reported without stopping the watch, and `--commit` commits
+//! after a quiet period. The routing and debounce rules have unit tests without sleeps in
+//! src/watch/route.rs; these run the real OS watcher.
+//!
+//! Nothing here sleeps to synchronise: each step waits for what the watcher reports (and for
+//! the index on disk to show the edit), with a generous deadline that only bounds a failure.
+
+use std::io::{BufRead as _, BufReader};
+use std::ops::ControlFlow;
+use std::process::{Child, Stdio};
+use std::sync::mpsc::{Receiver, channel};
+use std::time::{Duration, Instant};
+
+use memdir::config::Boosts;
+use memdir::index::Index;
+use memdir::{Filter, SearchQuery, WatchOptions, WatchReport};
+use serde_json::Value;
+
+use crate::common::{TestEnv, prov};
+
+/// How long a step may take before the test fails; never waited out when things work.
+const DEADLINE: Duration = Duration::from_secs(60);
+
+const VALID: &str = "---\nid: watched\ntitle: Watched\ntype: fact\n---\n";
+
+/// A `memdir watch --json` process and the JSON lines it prints.
+struct Watch {
+    child: Child,
+    lines: Receiver<Value>,
+    seen: Vec<Value>,
+}
+
+impl Watch {
+    /// Starts `memdir watch --json ARGS` and waits until it is ready.
+    fn start(env: &TestEnv, args: &[&str]) -> Watch {
+        let mut cmd = env.memdir_command(&env.repo());
+        cmd.args(["watch", "--json"])
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        let mut child = cmd.spawn().expect("spawn memdir watch");
+        let stdout = BufReader::new(child.stdout.take().unwrap());
+        let (tx, lines) = channel();
+        std::thread::spawn(move || {
+            for line in stdout.lines().map_while(Result::ok) {
+                let value = serde_json::from_str(&line)
+                    .unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+                if tx.send(value).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut watch = Watch {
+            child,
+            lines,
+            seen: Vec::new(),
+        };
+        watch.wait_event(|e| e["event"] == "ready");
+        watch
+    }
+
+    /// Waits for the next report; `None` once the deadline passed.
+    fn next(&mut self, until: Instant) -> Option<Value> {
+        let left = until.saturating_duration_since(Instant::now());
+        let event = self.lines.recv_timeout(left).ok()?;
+        self.seen.push(event.clone());
+        Some(event)
+    }
+
+    /// Waits for a report that satisfies `want` and returns it.
+    #[track_caller]
+    fn wait_event(&mut self, want: impl Fn(&Value) -> bool) -> Value {
+        let until = Instant::now() + DEADLINE;
+        while let Some(event) = self.next(until) {
+            if want(&event) {
+                return event;
+            }
+        }
+        panic!("no such report within {DEADLINE:?}; saw {:#?}", self.seen)
+    }
+
+    /// Waits, report by report, until `done` holds (checked first, then after each report).
+    #[track_caller]
+    fn wait_until(&mut self, what: &str, done: impl Fn() -> bool) {
+        let until = Instant::now() + DEADLINE;
+        while !done() {
+            if self.next(until).is_none() {
+                panic!("{what}: not within {DEADLINE:?}; saw {:#?}", self.seen);
+            }
+        }
+    }
+}
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Returns the paths whose memories the index *on disk* finds for `word`, as any process
+/// opening it would, without catching it up first.
+fn indexed(env: &TestEnv, word: &str) -> Vec<String> {
+    let index = Index::open(&env.path(".git/memdir/index"), Boosts::default()).unwrap();
+    index
+        .search(word, &Filter::default(), 10, 1)
+        .unwrap()
+        .into_iter()
+        .map(|h| h.path)
+        .collect()
+}
+
+#[test]
+fn saves_are_indexed_whatever_the_editor_does() {
+    let env = TestEnv::init();
+    let mut watch = Watch::start(&env, &[]);
+    let file = |word: &str| format!("{VALID}The {word} is here.\n");
+
+    // Written in place.
+    env.write("fact/watched.md", file("alphaword"));
+    watch.wait_until("in-place write", || {
+        indexed(&env, "alphaword") == ["fact/watched.md"]
+    });
+
+    // Written to a temp file, then renamed over the memory (vim's and many editors' way).
+    env.write("fact/.watched.md.tmp", file("betaword"));
+    std::fs::rename(
+        env.path("fact/.watched.md.tmp"),
+        env.path("fact/watched.md"),
+    )
+    .unwrap();
+    watch.wait_until("write then rename", || {
+        indexed(&env, "betaword") == ["fact/watched.md"] && indexed(&env, "alphaword").is_empty()
+    });
+
+    // A swap file next to it while editing, a backup left behind.
+    env.write("fact/.watched.md.swp", b"\0swap\0");
+    env.write("fact/watched.md", file("gammaword"));
+    env.write("fact/watched.md~", file("betaword"));
+    std::fs::remove_file(env.path("fact/.watched.md.swp")).unwrap();
+    watch.wait_until("swap file", || {
+        indexed(&env, "gammaword") == ["fact/watched.md"]
+    });
+    assert!(indexed(&env, "swap").is_empty());
+
+    // Deleted, then created again.
+    std::fs::remove_file(env.path("fact/watched.md")).unwrap();
+    watch.wait_until("delete", || indexed(&env, "gammaword").is_empty());
+    env.write("fact/watched.md", file("deltaword"));
+    watch.wait_until("recreate", || {
+        indexed(&env, "deltaword") == ["fact/watched.md"]
+    });
+
+    // Moved to another folder.
+    std::fs::rename(env.path("fact/watched.md"), env.path("note/moved.md")).unwrap();
+    watch.wait_until("move", || indexed(&env, "deltaword") == ["note/moved.md"]);
+
+    // A folder moved in from outside, with a memory no event names.
+    let outside = env.root().join("incoming");
+    std::fs::create_dir_all(&outside).unwrap();
+    std::fs::write(
+        outside.join("a.md"),
+        "---\nid: incoming-a\n---\nThe epsilonword arrived.\n",
+    )
+    .unwrap();
+    std::fs::rename(&outside, env.path("incoming")).unwrap();
+    watch.wait_until("folder moved in", || {
+        indexed(&env, "epsilonword") == ["incoming/a.md"]
+    });
+
+    // Broken: reported by name, left out of search, and the watch goes on.
+    env.write(
+        "note/moved.md",
+        "---\nid: watched\ntitle: [unclosed\n---\nzetaword\n",
+    );
+    let report = watch.wait_event(|e| {
+        e["event"] == "indexed"
+            && e["problems"]
+                .as_array()
+                .is_some_and(|p| p.iter().any(|p| p["path"] == "note/moved.md"))
+    });
+    assert_eq!(report["problems"][0]["line"], 4, "{report}");
+    assert!(indexed(&env, "deltaword").is_empty());
+    env.write("note/moved.md", file("etaword"));
+    watch.wait_until("fixed", || indexed(&env, "etaword") == ["note/moved.md"]);
+    // Nothing was committed without --commit.
+    assert_eq!(env.commit_count(), 1);
+}
+
+#[test]
+fn with_commit_hand_edits_are_committed_after_a_quiet_period() {
+    let env = TestEnv::init();
+    let mut watch = Watch::start(
+        &env,
+        &["--commit", "--quiet", "200ms", "--agent", "watcher"],
+    );
+    env.write("fact/watched.md", format!("{VALID}First thetaword.\n"));
+    let report = watch.wait_event(|e| e["event"] == "committed");
+    let commit = report["commit"].as_str().unwrap();
+    assert_eq!(env.head(), commit);
+    assert_eq!(env.trailer("HEAD", "Memdir-Op"), ["hand-edit"]);
+    assert_eq!(env.trailer("HEAD", "Memdir-Id"), ["watched"]);
+    assert_eq!(env.trailer("HEAD", "Memdir-Agent"), ["watcher"]);
+    assert_eq!(env.changed_files("HEAD"), ["fact/watched.md"]);
+    assert_eq!(env.git_status(), "");
+
+    // An invalid edit is reported and never committed; fixing it gets it committed.
+    env.write("fact/watched.md", "---\nid: watched\npinned: maybe\n---\n");
+    let report = watch.wait_event(|e| e["event"] == "commit-refused");
+    assert_eq!(report["problems"][0]["path"], "fact/watched.md", "{report}");
+    assert_eq!(env.head(), commit);
+    env.write("fact/watched.md", format!("{VALID}Second iotaword.\n"));
+    let report = watch.wait_event(|e| e["event"] == "committed");
+    assert_eq!(env.head(), report["commit"].as_str().unwrap());
+    assert_eq!(env.git_status(), "");
+    assert_eq!(indexed(&env, "iotaword"), ["fact/watched.md"]);
+}
+
+#[test]
+fn a_long_lived_handle_searches_edits_its_watch_indexed() {
+    let (env, mem) = TestEnv::init_lib();
+    let (tx, reports) = channel();
+    let options = WatchOptions {
+        provenance: prov(),
+        ..WatchOptions::default()
+    };
+    std::thread::scope(|s| {
+        let mem = &mem;
+        s.spawn(move || {
+            mem.watch(&options, &mut |report| {
+                let stop = matches!(&report, WatchReport::Indexed { paths, .. } if paths.iter().any(|p| p == "fact/stop.md"));
+                let _ = tx.send(report);
+                if stop {
+                    ControlFlow::Break(())
+                } else {
+                    ControlFlow::Continue(())
+                }
+            })
+            .unwrap();
+        });
+        let until = Instant::now() + DEADLINE;
+        let next = || {
+            reports
+                .recv_timeout(until - Instant::now())
+                .expect("a report")
+        };
+        assert_eq!(next(), WatchReport::Ready);
+        env.write("fact/watched.md", format!("{VALID}The kappaword.\n"));
+        loop {
+            if let WatchReport::Indexed { paths, problems } = next()
+                && paths == ["fact/watched.md"]
+            {
+                assert!(problems.is_empty());
+                break;
+            }
+        }
+        // The same handle, with no refresh: the watch kept its index current.
+        let hits = mem.search(&SearchQuery::new("kappaword")).unwrap();
+        assert_eq!(hits.len(), 1, "{hits:?}");
+        assert_eq!(hits[0].path, "fact/watched.md");
+        env.write("fact/stop.md", format!("{VALID}Stop.\n"));
+    });
+}
