@@ -3,8 +3,9 @@
 //!
 //! [`Memdir::context`] puts the pinned memories first (`MEMORY.md`, then every memory marked
 //! `pinned: true`), always, and fails if they alone exceed the budget, naming the files and by
-//! how much: silently cutting what a person pinned would be worse. The rest of the budget goes
-//! to memories found by searching for the query, ranked by search score times a type weight
+//! how much: silently cutting what a person pinned would be worse. With a session, its last
+//! turns verbatim and a summary of older ones come next, within half of what is left (see
+//! [`crate::session`]). The rest of the budget goes to memories found by searching for the query, ranked by search score times a type weight
 //! and a recency factor (both from `[context]` in `memory.toml`), with near-duplicate passages
 //! folded into one. Tokens are counted with a real tokenizer and the rendered total never
 //! exceeds the budget. The same tree and request always give the same bytes: recency is
@@ -238,6 +239,7 @@ impl Memdir {
             .into());
         }
         let pinned_ids: BTreeSet<String> = items.iter().map(|i| i.id.clone()).collect();
+        let pinned = items.len();
         if let Some(id) = &request.session {
             // The session may take up to half of what the pinned memories left.
             let share = (request.budget - used) / 2;
@@ -247,7 +249,8 @@ impl Memdir {
                 items.push(item);
             }
         }
-        let pinned = items.len();
+        // Retrieved memories go after the pinned ones and the session's.
+        let fixed = items.len();
 
         let mut kept_words: Vec<BTreeSet<String>> = Vec::new();
         for mut item in self.retrieved_items(request, &pinned_ids)? {
@@ -257,7 +260,7 @@ impl Memdir {
                 .position(|w| jaccard(w, &words) >= NEAR_DUPLICATE)
             {
                 let citation = format!("{}@{}", item.id, item.short_revision());
-                items[pinned + dup].merged.push(citation);
+                items[fixed + dup].merged.push(citation);
                 continue;
             }
             item.tokens = tokenizer.count(&render::block(format, &item));
@@ -269,13 +272,21 @@ impl Memdir {
         }
 
         // Counting blocks one by one can differ from counting the whole by a token at a
-        // boundary: drop retrieved memories from the end until the whole fits.
+        // boundary: drop blocks from the end (retrieved, then session) until the whole fits.
         let mut text = render::render(format, &items);
         let mut tokens = tokenizer.count(&text);
         while tokens > request.budget && items.len() > pinned {
             items.pop();
             text = render::render(format, &items);
             tokens = tokenizer.count(&text);
+        }
+        if tokens > request.budget {
+            return Err(ContextError::PinnedOverBudget {
+                tokens,
+                budget: request.budget,
+                files: items.iter().map(|i| (i.path.clone(), i.tokens)).collect(),
+            }
+            .into());
         }
         let context = Context {
             tokens,
