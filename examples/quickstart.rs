@@ -131,7 +131,18 @@ fn main() -> memdir::Result<()> {
         stale.unwrap_err()
     );
 
-    // # Step 6: git tells the story, no memdir needed.
+    // # Step 6: what goes in front of a stateless model call: the memories that matter for
+    // the task, within a token budget, each citing its file's revision.
+    let ctx = mem.context(&memdir::context::ContextRequest::new(
+        "get the staging release out",
+        300,
+    ))?;
+    println!(
+        "# Context for \"get the staging release out\" ({} of {} tokens):\n{}",
+        ctx.tokens, ctx.budget, ctx.text
+    );
+
+    // # Step 7: git tells the story, no memdir needed.
     println!(
         "# git log --format='%h %s' (run it in {}):",
         mem.root().display()
