@@ -86,6 +86,17 @@ impl Scan {
     pub fn cache_changed(&self) -> bool {
         !self.updates.is_empty()
     }
+
+    /// Records what `stat`, found now for `path`, says against `old`, the cached one: an
+    /// update if they differ, a candidate if they differ or the file is racy.
+    fn compare(&mut self, path: &str, old: Option<&Stat>, stat: Stat) {
+        if old != Some(&stat) {
+            self.updates.push((path.to_owned(), Some(stat)));
+        }
+        if stat.racy || old != Some(&stat) {
+            self.changed.push(path.to_owned());
+        }
+    }
 }
 
 /// The file holding the cache as of the last scan, in the folder given to [`StatCache::load`].
@@ -249,12 +260,7 @@ pub fn scan(
         };
         let old = cache.entries.get(&path);
         known += usize::from(old.is_some());
-        if old != Some(&stat) {
-            found.updates.push((path.clone(), Some(stat)));
-        }
-        if stat.racy || old != Some(&stat) {
-            found.changed.push(path.clone());
-        }
+        found.compare(&path, old, stat);
         listed.push(path);
     }
     // Every cached path was listed again: nothing was deleted, no need to look.
@@ -283,13 +289,7 @@ pub fn scan_paths(root: &Path, cache: &StatCache, paths: &[String]) -> std::io::
         let old = cache.entries.get(path);
         match std::fs::symlink_metadata(root.join(path)) {
             Ok(meta) => {
-                let stat = Stat::of(&meta, scan_time_ns);
-                if old != Some(&stat) {
-                    found.updates.push((path.clone(), Some(stat)));
-                }
-                if stat.racy || old != Some(&stat) {
-                    found.changed.push(path.clone());
-                }
+                found.compare(path, old, Stat::of(&meta, scan_time_ns));
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 if old.is_some() {

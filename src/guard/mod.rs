@@ -483,6 +483,43 @@ fn excerpt(text: &str, span: Span, secrets: &[(Span, String)]) -> String {
     }
 }
 
+/// What the detector families' tests share: each checks its cases through the whole guard.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::Guard;
+
+    /// Returns the rules the default guard flags in `text`.
+    pub(crate) fn rules_of(text: &str) -> Vec<String> {
+        Guard::default()
+            .check(text)
+            .flags
+            .into_iter()
+            .map(|f| f.rule)
+            .collect()
+    }
+
+    /// Asserts that each text is flagged by (at least) its rule.
+    #[track_caller]
+    pub(crate) fn assert_flags(cases: &[(&str, &str)]) {
+        for (text, rule) in cases {
+            let found = rules_of(text);
+            assert!(
+                found.iter().any(|r| r == rule),
+                "{text:?}: expected {rule}, got {found:?}"
+            );
+        }
+    }
+
+    /// Asserts that no rule flags any of the texts.
+    #[track_caller]
+    pub(crate) fn assert_allows(texts: &[&str]) {
+        for text in texts {
+            let found = rules_of(text);
+            assert!(found.is_empty(), "{text:?}: {found:?}");
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

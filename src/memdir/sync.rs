@@ -212,12 +212,19 @@ impl Memdir {
         })
     }
 
-    /// Stats the working tree against the cache of the last scan (loading it on first use).
-    fn scan_worktree(&self) -> Result<WorktreeScan> {
+    /// Returns the stat cache, loaded from disk on first use (still `None` when there is no
+    /// usable saved cache).
+    fn stats_loaded(&self) -> std::sync::MutexGuard<'_, Option<StatCache>> {
         let mut stats = self.stats.lock().unwrap_or_else(|e| e.into_inner());
         if stats.is_none() {
             *stats = StatCache::load(&self.memdir_dir());
         }
+        stats
+    }
+
+    /// Stats the working tree against the cache of the last scan (loading it on first use).
+    fn scan_worktree(&self) -> Result<WorktreeScan> {
+        let stats = self.stats_loaded();
         let full = stats.is_none();
         let empty = StatCache::default();
         let scan = worktree::scan(&self.root, stats.as_ref().unwrap_or(&empty), is_memory_path)
@@ -235,10 +242,7 @@ impl Memdir {
     /// Stats only `paths` against the cache; a full scan when there is no cache yet (then
     /// nothing is known about the other files).
     fn scan_some(&self, paths: &[String]) -> Result<WorktreeScan> {
-        let mut stats = self.stats.lock().unwrap_or_else(|e| e.into_inner());
-        if stats.is_none() {
-            *stats = StatCache::load(&self.memdir_dir());
-        }
+        let stats = self.stats_loaded();
         let Some(cache) = stats.as_ref() else {
             drop(stats);
             return self.scan_worktree();
@@ -290,10 +294,7 @@ impl Memdir {
     /// Records the `stat` of files memdir just wrote, in memory and in the journal every
     /// process reads, so that a later deletion by hand is noticed. The write lock is held.
     fn record_stats(&self, paths: &[String]) -> Result<()> {
-        let mut stats = self.stats.lock().unwrap_or_else(|e| e.into_inner());
-        if stats.is_none() {
-            *stats = StatCache::load(&self.memdir_dir());
-        }
+        let mut stats = self.stats_loaded();
         if let Some(cache) = stats.as_mut() {
             cache
                 .record(&self.root, &self.memdir_dir(), paths)
