@@ -68,6 +68,28 @@ pub struct Config {
     pub session: SessionConfig,
     /// How writes are checked before they are kept.
     pub guard: GuardConfig,
+    /// How `memdir serve` listens and authenticates.
+    pub serve: ServeConfig,
+}
+
+/// `[serve]`: the HTTP API and inspection pages of `memdir serve`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServeConfig {
+    /// The address to listen on without `--addr`.
+    pub addr: String,
+    /// The name of the environment variable holding the bearer token (the command line reads
+    /// it; the token never goes in this file, which is committed).
+    pub token_env: String,
+}
+
+impl Default for ServeConfig {
+    fn default() -> Self {
+        ServeConfig {
+            addr: "127.0.0.1:7878".into(),
+            token_env: "MEMDIR_TOKEN".into(),
+        }
+    }
 }
 
 /// `[session]`
@@ -501,6 +523,24 @@ impl Config {
         if let Some(llm) = &self.llm {
             llm.validate(path)?;
         }
+        if self.serve.addr.parse::<std::net::SocketAddr>().is_err() {
+            return Err(invalid(
+                "serve.addr",
+                format!(
+                    "`{}` is not an address and port, such as `127.0.0.1:7878`",
+                    self.serve.addr
+                ),
+            ));
+        }
+        if !is_variable_name(&self.serve.token_env) {
+            return Err(invalid(
+                "serve.token_env",
+                format!(
+                    "`{}` is not an environment variable name: give the name (such as `MEMDIR_TOKEN`), never the token itself",
+                    self.serve.token_env
+                ),
+            ));
+        }
         Ok(())
     }
 
@@ -560,10 +600,7 @@ impl LlmConfig {
             ));
         }
         if let Some(name) = &self.api_key_env {
-            let plain = !name.is_empty()
-                && !name.starts_with(|c: char| c.is_ascii_digit())
-                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-            if !plain {
+            if !is_variable_name(name) {
                 return Err(invalid(
                     "llm.api_key_env",
                     format!(
@@ -580,6 +617,14 @@ impl LlmConfig {
         }
         Ok(())
     }
+}
+
+/// Returns true if `name` can name an environment variable: ASCII letters, digits and `_`,
+/// not starting with a digit.
+fn is_variable_name(name: &str) -> bool {
+    !name.is_empty()
+        && !name.starts_with(|c: char| c.is_ascii_digit())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 #[cfg(test)]
@@ -652,6 +697,30 @@ mod tests {
             parse("[llm]\nmodel = \"m\"\n").is_err(),
             "provider is required"
         );
+    }
+
+    #[test]
+    fn serve_settings_are_checked() {
+        let parse = |t: &str| Config::parse(Path::new("m.toml"), t);
+        let c = parse("[serve]\naddr = \"0.0.0.0:80\"\ntoken_env = \"MY_TOKEN\"\n").unwrap();
+        assert_eq!(c.serve.addr, "0.0.0.0:80");
+        assert_eq!(c.serve.token_env, "MY_TOKEN");
+        for (text, want) in [
+            (
+                "[serve]\naddr = \"localhost\"\n",
+                "m.toml: `serve.addr`: `localhost` is not an address and port, such as `127.0.0.1:7878`",
+            ),
+            (
+                "[serve]\ntoken_env = \"s3cr3t-token\"\n",
+                "m.toml: `serve.token_env`: `s3cr3t-token` is not an environment variable name: give the name (such as `MEMDIR_TOKEN`), never the token itself",
+            ),
+            (
+                "[serve]\ntoken = \"abc\"\n",
+                "m.toml:2: unknown field `token`, expected `addr` or `token_env`",
+            ),
+        ] {
+            assert_eq!(parse(text).unwrap_err().to_string(), want, "{text}");
+        }
     }
 
     #[test]

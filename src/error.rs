@@ -109,6 +109,39 @@ pub enum Error {
 }
 
 impl Error {
+    /// Returns a stable, machine-readable name for the kind of failure, for callers that
+    /// answer in JSON (the HTTP and MCP servers): `invalid_id`, `invalid`, `not_found`,
+    /// `duplicate_id`, `conflict`, `config` or `internal`. New variants map onto these, so a
+    /// client can match on them.
+    ///
+    /// ```
+    /// let e = memdir::Error::NotFound { id: "x".into() };
+    /// assert_eq!(e.code(), "not_found");
+    /// ```
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Parse(ParseError::InvalidId { .. }) => "invalid_id",
+            Error::Parse(_)
+            | Error::Invalid { .. }
+            | Error::InvalidEdits { .. }
+            | Error::Transcript(_)
+            | Error::Extract(_)
+            | Error::Context(ContextError::PinnedOverBudget { .. }) => "invalid",
+            Error::NotFound { .. } => "not_found",
+            Error::DuplicateId { .. } => "duplicate_id",
+            Error::Conflict { .. } => "conflict",
+            Error::Config(_) | Error::Context(ContextError::UnknownTokenizer { .. }) => "config",
+            Error::Context(_)
+            | Error::Store(_)
+            | Error::Index(_)
+            | Error::Watch(_)
+            | Error::Llm(_)
+            | Error::NotARepository { .. }
+            | Error::AlreadyInitialized { .. }
+            | Error::Io { .. } => "internal",
+        }
+    }
+
     pub(crate) fn invalid(message: impl Into<String>) -> Self {
         Error::Invalid {
             message: message.into(),

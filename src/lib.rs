@@ -42,9 +42,13 @@ mod error;
 pub mod extract;
 pub mod fault;
 pub mod guard;
+#[cfg(feature = "http")]
+pub mod http;
 pub mod index;
 pub mod llm;
 mod lock;
+#[cfg(feature = "mcp")]
+pub mod mcp;
 mod memdir;
 pub mod memory;
 pub mod parse;

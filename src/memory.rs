@@ -23,6 +23,7 @@ use crate::parse::ParseError;
 /// assert!(MemoryId::parse("../etc/passwd").is_err());
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "http", derive(utoipa::ToSchema))]
 #[serde(try_from = "String", into = "String")]
 pub struct MemoryId(String);
 
@@ -79,6 +80,7 @@ impl From<MemoryId> for String {
 /// tells whether the file changed since (compare-and-swap). `git log --find-object=<revision>`
 /// finds the commits that wrote it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "http", derive(utoipa::ToSchema))]
 #[serde(transparent)]
 pub struct Revision(pub String);
 
@@ -142,6 +144,21 @@ impl fmt::Display for Timestamp {
     }
 }
 
+/// A timestamp is an RFC 3339 string in JSON (the HTTP API's OpenAPI description says so).
+#[cfg(feature = "http")]
+impl utoipa::PartialSchema for Timestamp {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)))
+            .into()
+    }
+}
+
+#[cfg(feature = "http")]
+impl utoipa::ToSchema for Timestamp {}
+
 impl Serialize for Timestamp {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(self)
@@ -151,6 +168,7 @@ impl Serialize for Timestamp {
 /// Where a belief came from: which session, agent and step wrote it, and an optional reference
 /// (a URL, a ticket, a file).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "http", derive(utoipa::ToSchema))]
 pub struct Source {
     /// The conversation or run that produced the memory.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -178,6 +196,7 @@ impl Source {
 
 /// The front-matter fields memdir understands, plus every other key, kept as it was read.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "http", derive(utoipa::ToSchema))]
 pub struct FrontMatter {
     /// Stable id.
     pub id: MemoryId,
@@ -213,6 +232,7 @@ pub struct FrontMatter {
 
 /// A memory as read from its file.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "http", derive(utoipa::ToSchema))]
 pub struct Memory {
     /// The parsed front-matter.
     #[serde(flatten)]
@@ -235,6 +255,7 @@ pub const SUPERSEDES_KEY: &str = "supersedes";
 
 /// One reason a memory is quarantined, as recorded in its `quarantine:` front-matter block.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "http", derive(utoipa::ToSchema))]
 pub struct QuarantineNote {
     /// The guard rule that matched, such as `injection.override`.
     pub rule: String,

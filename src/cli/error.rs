@@ -44,6 +44,15 @@ impl CliError {
         }
     }
 
+    /// Returns a failure of the request (exit code 1) that prints `error` with its causes.
+    pub fn user_error(error: impl std::error::Error + Send + Sync + 'static) -> Self {
+        CliError {
+            kind: Kind::User,
+            error: Box::new(error),
+            hints: Vec::new(),
+        }
+    }
+
     pub fn usage(message: impl Into<String>) -> Self {
         CliError {
             kind: Kind::Usage,

@@ -22,9 +22,13 @@ mod import;
 mod init;
 mod list;
 mod llm_util;
+#[cfg(feature = "mcp")]
+mod mcp;
 mod reindex;
 mod review;
 mod search;
+#[cfg(feature = "http")]
+mod serve;
 mod session;
 mod show;
 mod status;
@@ -81,6 +85,10 @@ enum Command {
     Reject(review::RejectArgs),
     Gc(gc::GcArgs),
     Why(why::WhyArgs),
+    #[cfg(feature = "mcp")]
+    Mcp(mcp::McpArgs),
+    #[cfg(feature = "http")]
+    Serve(serve::ServeArgs),
 }
 
 /// Where a write came from; recorded in commit trailers (`Memdir-Session`, `Memdir-Agent`,
@@ -263,5 +271,9 @@ pub fn run() -> Result<(), CliError> {
         Command::Reject(a) => review::cmd_reject(&g, a),
         Command::Gc(a) => gc::cmd_gc(&g, a),
         Command::Why(a) => why::cmd_why(&g, a),
+        #[cfg(feature = "mcp")]
+        Command::Mcp(a) => mcp::cmd_mcp(&g, a),
+        #[cfg(feature = "http")]
+        Command::Serve(a) => serve::cmd_serve(&g, a),
     }
 }

@@ -90,10 +90,10 @@ pub fn cmd_add(g: &Globals, args: AddArgs) -> Result<(), CliError> {
 }
 
 /// Returns the write as `--json` prints it: `status` is `quarantined` when the memory is
-/// held back for review (with the guard's `flags`), else `ok`.
+/// held back for review, and then the guard's `flags` are there even when this write added
+/// none.
 fn with_status(w: &Written) -> serde_json::Value {
     let mut v = serde_json::to_value(w).expect("Written serializes");
-    v["status"] = if w.quarantined { "quarantined" } else { "ok" }.into();
     if w.quarantined && v.get("flags").is_none() {
         v["flags"] = serde_json::json!([]);
     }
@@ -169,6 +169,7 @@ pub fn cmd_update(g: &Globals, args: UpdateArgs) -> Result<(), CliError> {
     let update = Update {
         title: args.title,
         body,
+        tags: None,
         add_tags: args.add_tag,
         remove_tags: args.remove_tag,
         scope: args.scope,

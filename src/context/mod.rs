@@ -86,6 +86,7 @@ pub enum ContextError {
 
 /// How the context is rendered.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "http", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum ContextFormat {
     /// One `###` section per memory, its citation in the heading.
@@ -130,6 +131,7 @@ impl ContextRequest {
 
 /// Why a memory is in the context.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "http", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Reason {
     /// `MEMORY.md` or `pinned: true`: always there.
@@ -153,6 +155,7 @@ impl Reason {
 
 /// One memory (or passage of one) in the context.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "http", derive(utoipa::ToSchema))]
 pub struct ContextItem {
     /// Memory id (`MEMORY.md` for the overview).
     pub id: String,
@@ -200,6 +203,7 @@ impl ContextItem {
 
 /// A built context.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "http", derive(utoipa::ToSchema))]
 pub struct Context {
     /// Tokens of [`Context::text`].
     pub tokens: usize,

@@ -36,6 +36,7 @@ pub fn redaction(kind: &str) -> String {
 
 /// A half-open byte range `start..end` of the checked text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "http", derive(utoipa::ToSchema))]
 pub struct Span {
     /// First byte.
     pub start: usize,
@@ -45,6 +46,7 @@ pub struct Span {
 
 /// One reason to hold a write back for review.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "http", derive(utoipa::ToSchema))]
 pub struct Flag {
     /// The rule's id: `<family>.<name>`, such as `injection.override` or
     /// `secret.aws-access-key`; `deny.<id>` for a repository's own rules, `rate.session` for

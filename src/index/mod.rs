@@ -81,6 +81,7 @@ pub struct IndexState {
 
 /// A memory's metadata as the index has it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "http", derive(utoipa::ToSchema))]
 pub struct Summary {
     /// Id.
     pub id: String,
@@ -116,6 +117,7 @@ pub struct Summary {
 
 /// A search result: the best passage of one memory.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "http", derive(utoipa::ToSchema))]
 pub struct Hit {
     /// Memory id.
     pub id: String,
@@ -175,6 +177,7 @@ pub struct Filter {
 
 /// Why a memory is left out of search and context.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[cfg_attr(feature = "http", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum HeldOut {
     /// The write guard flagged it; it waits for `memdir approve` or `memdir reject`.

@@ -24,6 +24,7 @@ use crate::{Error, Result};
 
 /// A memory held back by the guard, as `memdir review` lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "http", derive(utoipa::ToSchema))]
 pub struct Quarantined {
     /// Id.
     pub id: String,

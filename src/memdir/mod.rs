@@ -315,6 +315,30 @@ impl Memdir {
         self.find(id, None)
     }
 
+    /// Returns a memory and the whole text of its file as it is now (front-matter and body,
+    /// as a person sees it in an editor).
+    ///
+    /// ```
+    /// # fn main() -> memdir::Result<()> {
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let mem = memdir::Memdir::init(dir.path())?;
+    /// let w = mem.remember(memdir::NewMemory::new("Deploys run at noon."), &memdir::Provenance::agent("doc"))?;
+    /// let (memory, text) = mem.get_text(&w.id)?;
+    /// assert!(text.starts_with("---\n") && text.ends_with("Deploys run at noon.\n"));
+    /// assert_eq!(memory.revision, memdir::store::Store::revision_of(text.as_bytes()));
+    /// # Ok(()) }
+    /// ```
+    pub fn get_text(&self, id: &str) -> Result<(Memory, String)> {
+        let memory = self.get(id)?;
+        let bytes = self.read(&memory.path)?.ok_or_else(|| Error::NotFound {
+            id: id.to_owned(),
+        })?;
+        let memory = self.parse_read(&memory.path, &bytes)?;
+        let text = String::from_utf8(bytes)
+            .map_err(|_| Error::invalid(format!("{} is not UTF-8 text", memory.path)))?;
+        Ok((memory, text))
+    }
+
     /// Finds a memory by id through the index and reads its file. If the index does not know
     /// the id, or the file no longer carries it (edited by hand since), catches up once and
     /// looks again. `lock` is the write lock when the caller holds it.
@@ -344,6 +368,9 @@ impl Memdir {
                 Some(m) => return Ok(m),
                 None if caught_up => return Err(Error::NotFound { id: id.to_string() }),
                 None => {
+                    // Another handle or process may have indexed it since this handle's
+                    // reader last looked: a long-lived handle (a server) must see it.
+                    self.index.reload()?;
                     self.catch_up(true, None, lock)?;
                     caught_up = true;
                 }

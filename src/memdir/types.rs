@@ -222,6 +222,9 @@ pub struct Update {
     pub title: Option<String>,
     /// New body.
     pub body: Option<String>,
+    /// The whole new tag list, replacing the old one (then `remove_tags` and `add_tags`
+    /// apply to it).
+    pub tags: Option<Vec<String>>,
     /// Tags to add.
     pub add_tags: Vec<String>,
     /// Tags to remove.
@@ -238,6 +241,7 @@ pub struct Update {
 
 /// The outcome of a write.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "http", derive(utoipa::ToSchema))]
 pub struct Written {
     /// The memory written.
     pub id: String,
@@ -251,9 +255,21 @@ pub struct Written {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub flags: Vec<crate::guard::Flag>,
     /// Whether the memory is quarantined after the write: held out of search and context
-    /// until `approve`.
-    #[serde(skip)]
+    /// until `approve`. Serialized as `"status": "quarantined"` (else `"ok"`), so a caller
+    /// reading JSON cannot mistake a held-back write for a kept one.
+    #[serde(rename = "status", serialize_with = "write_status")]
     pub quarantined: bool,
+}
+
+impl Written {
+    /// Returns `"quarantined"` when the guard held the memory back, else `"ok"`.
+    pub fn status(&self) -> &'static str {
+        if self.quarantined { "quarantined" } else { "ok" }
+    }
+}
+
+fn write_status<S: serde::Serializer>(quarantined: &bool, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(if *quarantined { "quarantined" } else { "ok" })
 }
 
 /// A search request.

@@ -311,22 +311,32 @@ impl Memdir {
                 changed.push("title");
             }
         }
-        if !update.add_tags.is_empty() || !update.remove_tags.is_empty() {
-            let mut tags: Vec<String> = memory
-                .front
-                .tags
-                .iter()
-                .filter(|t| !update.remove_tags.contains(t))
-                .cloned()
-                .collect();
-            for t in &update.add_tags {
+        if update.tags.is_some() || !update.add_tags.is_empty() || !update.remove_tags.is_empty()
+        {
+            let mut tags: Vec<String> = Vec::new();
+            let add = |tags: &mut Vec<String>, t: &str| {
                 let t = t.trim();
                 if t.is_empty() || t.contains('\n') {
-                    return Err(Error::invalid(format!("invalid tag {t:?}")));
+                    return Err(Error::invalid(format!(
+                        "invalid tag {t:?}: a tag is one non-empty line"
+                    )));
                 }
                 if !tags.iter().any(|x| x == t) {
                     tags.push(t.to_owned());
                 }
+                Ok(())
+            };
+            match &update.tags {
+                Some(new) => {
+                    for t in new {
+                        add(&mut tags, t)?;
+                    }
+                }
+                None => tags.clone_from(&memory.front.tags),
+            }
+            tags.retain(|t| !update.remove_tags.contains(t));
+            for t in &update.add_tags {
+                add(&mut tags, t)?;
             }
             if tags != memory.front.tags {
                 edit.fields.push(("tags".into(), FieldValue::List(tags)));

@@ -8,6 +8,8 @@
 #![allow(dead_code)] // every test module uses a different part of this file
 
 pub mod llm_server;
+#[cfg(feature = "http")]
+pub mod serve;
 
 use std::fmt;
 use std::path::{Path, PathBuf};

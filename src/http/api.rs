@@ -1,0 +1,480 @@
+//! The JSON API under `/v1`: one handler per route, each one library call. The
+//! `#[utoipa::path]` on each handler is its OpenAPI description, and `routes!` registers the
+//! handler and its description together, so the two cannot drift apart.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::AppState;
+use super::error::{ApiError, ApiJson, ApiQuery, ErrorBody};
+use crate::context::{Context, ContextFormat, ContextRequest};
+use crate::index::{Filter, HeldOut, Hit, Summary};
+use crate::memory::{Memory, MemoryId, Timestamp};
+use crate::{NewMemory, Provenance, Quarantined, SearchQuery, Update, Written};
+
+/// The agent recorded for writes that name none.
+const DEFAULT_AGENT: &str = "http";
+
+/// Returns the API's routes with their OpenAPI descriptions.
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(super::openapi::base())
+        .routes(routes!(health))
+        .routes(routes!(list_memories, create_memory))
+        .routes(routes!(get_memory, update_memory, delete_memory))
+        .routes(routes!(search))
+        .routes(routes!(context))
+        .routes(routes!(quarantine))
+}
+
+/// The server is up.
+#[derive(Serialize, ToSchema)]
+struct Health {
+    /// Always `ok`.
+    status: &'static str,
+    /// memdir's version.
+    version: &'static str,
+}
+
+/// Says the server is up (needs no token).
+#[utoipa::path(get, path = "/v1/health", tag = "server",
+    responses((status = 200, description = "The server is up", body = Health)))]
+async fn health() -> Json<Health> {
+    Json(Health {
+        status: "ok",
+        version: env!("CARGO_PKG_VERSION"),
+    })
+}
+
+/// Which memories: type, tags, scope, and which held-out ones to include.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub(super) struct FilterParams {
+    /// Only memories of this type.
+    #[serde(rename = "type", default)]
+    #[param(rename = "type")]
+    pub kind: Option<String>,
+    /// Only memories with every one of these tags (comma-separated).
+    #[serde(default)]
+    pub tag: Option<String>,
+    /// Only memories of this scope, such as `user:alice`.
+    #[serde(default)]
+    pub scope: Option<String>,
+    /// Also memories held out of search (comma-separated): `quarantined`, `expired`,
+    /// `superseded`, or `all`.
+    #[serde(default)]
+    pub include: Option<String>,
+}
+
+impl FilterParams {
+    /// Returns the library filter, or 400 for an unknown `include` value.
+    pub(super) fn filter(&self) -> Result<Filter, ApiError> {
+        let mut filter = Filter {
+            kind: non_empty(&self.kind),
+            tags: split_list(self.tag.as_deref()),
+            scope: non_empty(&self.scope),
+            ..Filter::default()
+        };
+        for what in split_list(self.include.as_deref()) {
+            match what.as_str() {
+                "quarantined" => filter.include_quarantined = true,
+                "expired" => filter.include_expired = true,
+                "superseded" => filter.include_superseded = true,
+                "all" => {
+                    filter.include_quarantined = true;
+                    filter.include_expired = true;
+                    filter.include_superseded = true;
+                }
+                other => {
+                    return Err(ApiError::invalid(format!(
+                        "include: `{other}` is not one of quarantined, expired, superseded, all"
+                    )));
+                }
+            }
+        }
+        Ok(filter)
+    }
+}
+
+fn non_empty(value: &Option<String>) -> Option<String> {
+    value
+        .as_deref()
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
+}
+
+fn split_list(value: Option<&str>) -> Vec<String> {
+    value
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Lists memories, sorted by path. Held-out memories (quarantined, expired, superseded)
+/// are left out unless `include` names them.
+#[utoipa::path(get, path = "/v1/memories", tag = "memories", params(FilterParams),
+    responses(
+        (status = 200, description = "The memories", body = Vec<Summary>),
+        (status = 400, description = "A parameter is invalid", body = ErrorBody),
+        (status = 401, description = "A token is needed", body = ErrorBody)))]
+async fn list_memories(
+    State(state): State<AppState>,
+    ApiQuery(params): ApiQuery<FilterParams>,
+) -> Result<Json<Vec<Summary>>, ApiError> {
+    let filter = params.filter()?;
+    Ok(Json(state.run(move |mem| mem.list(&filter)).await?))
+}
+
+/// Where a write came from, recorded in its commit (`Memdir-Session`, `-Agent`, `-Step`).
+fn provenance(session: Option<String>, agent: Option<String>, step: Option<String>) -> Provenance {
+    Provenance {
+        session,
+        agent: agent.or_else(|| Some(DEFAULT_AGENT.into())),
+        step,
+        ..Provenance::default()
+    }
+}
+
+fn timestamp(field: &str, value: Option<&str>) -> Result<Option<Timestamp>, ApiError> {
+    value
+        .map(|v| {
+            Timestamp::parse(v).ok_or_else(|| {
+                ApiError::invalid(format!(
+                    "{field}: `{v}` is not a date (2026-12-01) or an RFC 3339 time"
+                ))
+            })
+        })
+        .transpose()
+}
+
+/// A memory to add.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct CreateMemory {
+    /// The Markdown body.
+    text: String,
+    /// One-line title; the text's first line when absent.
+    title: Option<String>,
+    /// The type (`fact`, `preference`, `event`, `procedure`, `note`, `summary` unless
+    /// memory.toml says otherwise); the configured default when absent.
+    #[serde(rename = "type")]
+    #[schema(rename = "type")]
+    kind: Option<String>,
+    /// Tags.
+    #[serde(default)]
+    tags: Vec<String>,
+    /// Whose memory this is, such as `user:alice`.
+    scope: Option<String>,
+    /// Always put it in context.
+    #[serde(default)]
+    pinned: bool,
+    /// When to stop believing it: a date or an RFC 3339 time.
+    expires: Option<String>,
+    /// Ids of memories this one replaces.
+    #[serde(default)]
+    supersedes: Vec<String>,
+    /// The session that wrote it.
+    session: Option<String>,
+    /// The agent that wrote it; `http` when absent.
+    agent: Option<String>,
+    /// The step of the session.
+    step: Option<String>,
+}
+
+/// Adds a memory as one commit. The write guard checks it first: secrets are redacted, and a
+/// memory that looks like poisoning is kept but quarantined (202, `"status": "quarantined"`):
+/// it stays out of search and context until a person approves it.
+#[utoipa::path(post, path = "/v1/memories", tag = "memories", request_body = CreateMemory,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Written", body = Written),
+        (status = 202, description = "Written but quarantined for review", body = Written),
+        (status = 400, description = "The memory is invalid", body = ErrorBody),
+        (status = 401, description = "A token is needed", body = ErrorBody),
+        (status = 413, description = "The body is too large", body = ErrorBody)))]
+async fn create_memory(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<CreateMemory>,
+) -> Result<(StatusCode, Json<Written>), ApiError> {
+    let supersedes = body
+        .supersedes
+        .iter()
+        .map(|id| MemoryId::parse(id).map_err(crate::Error::from))
+        .collect::<Result<Vec<_>, _>>()?;
+    let new = NewMemory {
+        text: body.text,
+        title: body.title,
+        kind: body.kind,
+        tags: body.tags,
+        scope: body.scope,
+        pinned: body.pinned,
+        expires: timestamp("expires", body.expires.as_deref())?,
+        supersedes,
+        ..NewMemory::default()
+    };
+    let prov = provenance(body.session, body.agent, body.step);
+    let written = state.run(move |mem| mem.remember(new, &prov)).await?;
+    let status = if written.quarantined {
+        StatusCode::ACCEPTED
+    } else {
+        StatusCode::CREATED
+    };
+    Ok((status, Json(written)))
+}
+
+/// A memory and whether search leaves it out.
+#[derive(Serialize, ToSchema)]
+struct MemoryView {
+    #[serde(flatten)]
+    memory: Memory,
+    /// Why search and context leave it out (empty: they do not).
+    held_out: Vec<HeldOut>,
+}
+
+/// Returns a memory, read from its file now: front-matter, body, path and revision.
+#[utoipa::path(get, path = "/v1/memories/{id}", tag = "memories",
+    params(("id" = String, Path, description = "The memory's id")),
+    responses(
+        (status = 200, description = "The memory", body = MemoryView),
+        (status = 400, description = "Not a valid id", body = ErrorBody),
+        (status = 404, description = "No memory has this id", body = ErrorBody)))]
+async fn get_memory(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<MemoryView>, ApiError> {
+    let view = state
+        .run(move |mem| {
+            let memory = mem.get(&id)?;
+            let held_out = mem.held_out(&memory, Timestamp::now())?;
+            Ok(MemoryView { memory, held_out })
+        })
+        .await?;
+    Ok(Json(view))
+}
+
+/// Changes to a memory; fields left out are not touched.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct UpdateMemory {
+    /// The new Markdown body.
+    text: Option<String>,
+    /// The new title.
+    title: Option<String>,
+    /// The whole new tag list.
+    tags: Option<Vec<String>>,
+    /// Tags to add.
+    #[serde(default)]
+    add_tags: Vec<String>,
+    /// Tags to remove.
+    #[serde(default)]
+    remove_tags: Vec<String>,
+    /// The new scope.
+    scope: Option<String>,
+    /// Pin or unpin.
+    pinned: Option<bool>,
+    /// The new expiry: a date or an RFC 3339 time.
+    expires: Option<String>,
+    /// Refuse (409) unless the memory is still at this revision (4 or more hex digits).
+    expected_revision: Option<String>,
+    /// The session that wrote it.
+    session: Option<String>,
+    /// The agent that wrote it; `http` when absent.
+    agent: Option<String>,
+    /// The step of the session.
+    step: Option<String>,
+}
+
+/// Changes a memory as one commit, rewriting only the lines of the fields that change. With
+/// `expected_revision`, a compare-and-swap: 409 if the memory changed since.
+#[utoipa::path(patch, path = "/v1/memories/{id}", tag = "memories", request_body = UpdateMemory,
+    params(("id" = String, Path, description = "The memory's id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Updated (`commit` is null when nothing changed)", body = Written),
+        (status = 202, description = "Updated but quarantined for review", body = Written),
+        (status = 400, description = "Invalid id or change", body = ErrorBody),
+        (status = 401, description = "A token is needed", body = ErrorBody),
+        (status = 404, description = "No memory has this id", body = ErrorBody),
+        (status = 409, description = "The memory changed since expected_revision", body = ErrorBody)))]
+async fn update_memory(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<UpdateMemory>,
+) -> Result<(StatusCode, Json<Written>), ApiError> {
+    let update = Update {
+        title: body.title,
+        body: body.text,
+        tags: body.tags,
+        add_tags: body.add_tags,
+        remove_tags: body.remove_tags,
+        scope: body.scope,
+        pinned: body.pinned,
+        expires: timestamp("expires", body.expires.as_deref())?,
+        expect: body.expected_revision,
+    };
+    let prov = provenance(body.session, body.agent, body.step);
+    let written = state
+        .run(move |mem| mem.update(&id, update, &prov))
+        .await?;
+    let status = if written.quarantined {
+        StatusCode::ACCEPTED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(written)))
+}
+
+/// Why and by whom a memory is removed.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+struct DeleteParams {
+    /// Why it is removed (recorded as a `Memdir-Reason` trailer).
+    reason: Option<String>,
+    /// The session that removed it.
+    session: Option<String>,
+    /// The agent that removed it; `http` when absent.
+    agent: Option<String>,
+    /// The step of the session.
+    step: Option<String>,
+}
+
+/// Removes a memory as one commit; it stays in git history.
+#[utoipa::path(delete, path = "/v1/memories/{id}", tag = "memories",
+    params(("id" = String, Path, description = "The memory's id"), DeleteParams),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Removed", body = Written),
+        (status = 400, description = "Not a valid id", body = ErrorBody),
+        (status = 401, description = "A token is needed", body = ErrorBody),
+        (status = 404, description = "No memory has this id", body = ErrorBody)))]
+async fn delete_memory(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ApiQuery(params): ApiQuery<DeleteParams>,
+) -> Result<Json<Written>, ApiError> {
+    let prov = provenance(params.session, params.agent, params.step);
+    let reason = params.reason;
+    let written = state
+        .run(move |mem| mem.forget(&id, reason.as_deref(), &prov))
+        .await?;
+    Ok(Json(written))
+}
+
+/// A search.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+struct SearchParams {
+    /// What to look for, in plain words.
+    query: String,
+    /// Most memories to return (1 to 100; memory.toml's `[search] limit` when absent).
+    limit: Option<usize>,
+    /// Only memories of this type.
+    #[serde(rename = "type")]
+    #[param(rename = "type")]
+    kind: Option<String>,
+    /// Only memories with every one of these tags (comma-separated).
+    tag: Option<String>,
+    /// Only memories of this scope.
+    scope: Option<String>,
+}
+
+/// The most hits one search returns.
+pub(super) const MAX_LIMIT: usize = 100;
+
+/// Searches passages (BM25, English stemming): each hit is the best paragraph, list item or
+/// section of one memory, with the lines it spans.
+#[utoipa::path(get, path = "/v1/search", tag = "search", params(SearchParams),
+    responses(
+        (status = 200, description = "The hits, best first", body = Vec<Hit>),
+        (status = 400, description = "A parameter is invalid", body = ErrorBody)))]
+async fn search(
+    State(state): State<AppState>,
+    ApiQuery(params): ApiQuery<SearchParams>,
+) -> Result<Json<Vec<Hit>>, ApiError> {
+    if params.limit.is_some_and(|l| !(1..=MAX_LIMIT).contains(&l)) {
+        return Err(ApiError::invalid(format!(
+            "limit must be between 1 and {MAX_LIMIT}"
+        )));
+    }
+    let filter = FilterParams {
+        kind: params.kind,
+        tag: params.tag,
+        scope: params.scope,
+        include: None,
+    }
+    .filter()?;
+    let query = SearchQuery {
+        text: params.query,
+        limit: params.limit,
+        filter,
+        per_memory: None,
+    };
+    Ok(Json(state.run(move |mem| mem.search(&query)).await?))
+}
+
+/// What to build a context for.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+struct ContextParams {
+    /// The task or question the prompt is about.
+    query: String,
+    /// Most tokens the context may take (default 2000).
+    budget: Option<usize>,
+    /// The session the prompt belongs to: its last turns go in too.
+    session: Option<String>,
+    /// Only retrieve memories of this scope (pinned ones always come).
+    scope: Option<String>,
+    /// `markdown` (default), `xml` or `json`.
+    format: Option<String>,
+}
+
+/// The budget of a context when the request names none, as `memdir context`.
+pub(super) const DEFAULT_BUDGET: usize = 2000;
+
+/// Builds the context for a prompt: pinned memories, then the best-ranked ones that fit the
+/// token budget, each with its `[id@revision]` citation.
+#[utoipa::path(get, path = "/v1/context", tag = "search", params(ContextParams),
+    responses(
+        (status = 200, description = "The context: `text` goes in the prompt", body = Context),
+        (status = 400, description = "A parameter is invalid, or the pinned memories exceed the budget", body = ErrorBody)))]
+async fn context(
+    State(state): State<AppState>,
+    ApiQuery(params): ApiQuery<ContextParams>,
+) -> Result<Json<Context>, ApiError> {
+    let format = match params.format.as_deref() {
+        None | Some("markdown") => ContextFormat::Markdown,
+        Some("xml") => ContextFormat::Xml,
+        Some("json") => ContextFormat::Json,
+        Some(other) => {
+            return Err(ApiError::invalid(format!(
+                "format: `{other}` is not one of markdown, xml, json"
+            )));
+        }
+    };
+    let request = ContextRequest {
+        scope: params.scope,
+        format,
+        session: params.session,
+        ..ContextRequest::new(params.query, params.budget.unwrap_or(DEFAULT_BUDGET))
+    };
+    Ok(Json(state.run(move |mem| mem.context(&request)).await?))
+}
+
+/// Lists the memories the write guard holds back for review, with why.
+#[utoipa::path(get, path = "/v1/quarantine", tag = "memories",
+    responses((status = 200, description = "Quarantined memories, sorted by path", body = Vec<Quarantined>)))]
+async fn quarantine(State(state): State<AppState>) -> Result<Json<Vec<Quarantined>>, ApiError> {
+    Ok(Json(state.run(|mem| mem.review()).await?))
+}

@@ -1,0 +1,83 @@
+//! `/memories/{id}`: one memory, its front-matter, its body and why search may leave it out.
+
+use axum::extract::{Path, State};
+use maud::{Markup, html};
+
+use super::layout::{Section, badge, page as frame, when};
+use super::markdown;
+use super::{AppState, PageError};
+use crate::index::HeldOut;
+use crate::memory::{Memory, Timestamp};
+
+pub(super) async fn page(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Markup, PageError> {
+    let (memory, held_out) = state
+        .run(move |mem| {
+            let memory = mem.get(&id)?;
+            let held_out = mem.held_out(&memory, Timestamp::now())?;
+            Ok((memory, held_out))
+        })
+        .await?;
+    let body = html! {
+        p.badges {
+            (badge("type", &memory.front.kind))
+            @if memory.front.pinned { (badge("pinned", "pinned")) }
+            @for h in &held_out { (badge(held_out_name(*h), held_out_name(*h))) }
+        }
+        @if memory.is_quarantined() { (quarantine_notice(&memory)) }
+        (meta(&memory))
+        h2 { "Text" }
+        article.body { (markdown::render(&memory.body)) }
+    };
+    Ok(frame(Section::Memories, &memory.front.title, body))
+}
+
+pub(super) fn held_out_name(h: HeldOut) -> &'static str {
+    match h {
+        HeldOut::Quarantined => "quarantined",
+        HeldOut::Expired => "expired",
+        HeldOut::Superseded => "superseded",
+    }
+}
+
+fn quarantine_notice(memory: &Memory) -> Markup {
+    html! {
+        div.notice role="note" {
+            strong { "Quarantined by the write guard." }
+            " Search and context leave it out until a person runs "
+            code { "memdir approve " (memory.front.id) }
+            " (or "
+            code { "memdir reject " (memory.front.id) }
+            ")."
+            ul {
+                @for n in memory.quarantine() {
+                    li { code { (n.rule) } ": " (n.why) @if !n.excerpt.is_empty() { " — “" (n.excerpt) "”" } }
+                }
+            }
+        }
+    }
+}
+
+fn meta(memory: &Memory) -> Markup {
+    let f = &memory.front;
+    let s = &f.source;
+    html! {
+        dl.meta {
+            dt { "Id" } dd { code { (f.id) } }
+            dt { "File" } dd { code { (memory.path) } }
+            dt { "Revision" } dd { code title=(memory.revision) { (memory.revision.short()) } }
+            dt { "Tags" } dd { @for t in &f.tags { (badge("tag", t)) } @if f.tags.is_empty() { span.muted { "none" } } }
+            @if let Some(scope) = &f.scope { dt { "Scope" } dd { (scope) } }
+            dt { "Created" } dd { (when(f.created.as_ref())) }
+            dt { "Updated" } dd { (when(f.updated.as_ref())) }
+            @if let Some(expires) = &f.expires { dt { "Expires" } dd { (when(Some(expires))) } }
+            @if let Some(agent) = &s.agent { dt { "Agent" } dd { (agent) } }
+            @if let Some(session) = &s.session { dt { "Session" } dd { code { (session) } } }
+            @if let Some(step) = &s.step { dt { "Step" } dd { (step) } }
+            @if let Some(reference) = &s.reference { dt { "Reference" } dd { (reference) } }
+            @for id in memory.supersedes() { dt { "Replaces" } dd { a href=(super::layout::memory_href(&id)) { (id) } } }
+        }
+    }
+}

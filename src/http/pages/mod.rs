@@ -1,0 +1,88 @@
+//! The inspection pages at `/`: server-rendered HTML (maud escapes every value), readable
+//! without JavaScript, for a person to see what an agent believes and why. One file per
+//! page: the memories (`list.rs`), one memory (`memory.rs`), the quarantine
+//! (`quarantine.rs`); `layout.rs` is the frame and `markdown.rs` renders bodies safely.
+//!
+//! Every page is sent with a Content-Security-Policy that allows no script at all, so even a
+//! memory that slipped markup past the renderer could not run code.
+
+use axum::Router;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use maud::html;
+
+use super::AppState;
+use super::error::ApiError;
+
+mod layout;
+mod list;
+mod markdown;
+mod memory;
+mod quarantine;
+
+/// No scripts, no plugins, no framing; styles and images from this server (images in
+/// memories may also come over https).
+const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' https:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
+/// Returns the pages' routes.
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(list::page))
+        .route("/memories/{id}", get(memory::page))
+        .route("/quarantine", get(quarantine::page))
+        .route(
+            "/style.css",
+            get(|| async { ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], layout::STYLE) }),
+        )
+        .layer(axum::middleware::map_response(secure))
+}
+
+async fn secure(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    response
+}
+
+/// A failure shown as a page: the same message and hint as the API's, in HTML.
+pub(super) struct PageError(ApiError);
+
+impl From<ApiError> for PageError {
+    fn from(e: ApiError) -> Self {
+        PageError(e)
+    }
+}
+
+impl From<crate::Error> for PageError {
+    fn from(e: crate::Error) -> Self {
+        PageError(e.into())
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let e = self.0;
+        let status: StatusCode = e.status();
+        let title = match e.code() {
+            "not_found" => "Not found",
+            "invalid" | "invalid_id" => "Bad request",
+            _ => "Something went wrong",
+        };
+        let body = html! {
+            div.notice {
+                p { (e.message()) }
+                @if let Some(hint) = e.hint() { p.muted { (hint) } }
+            }
+            p { a href="/" { "Back to the memories" } }
+        };
+        (status, layout::page(layout::Section::Memories, title, body)).into_response()
+    }
+}

@@ -1,0 +1,280 @@
+//! The memory tools. Argument names are the contract agents are configured against:
+//! `memory_search {query, limit?, type?, tag?, scope?}`, `memory_context {query, budget?,
+//! session?}`, `memory_get {id}`, `memory_write {text, title?, type?, tags?, scope?}`,
+//! `memory_update {id, text?, title?, tags?, expected_revision?}`, `memory_forget {id,
+//! reason?}`, `memory_history {id}`. Each argument's doc comment is its description in the
+//! tool's JSON schema.
+
+use rmcp::handler::server::wrapper::Parameters;
+use rmcp::model::{CallToolResult, ContentBlock as Content};
+use rmcp::service::RequestContext;
+use rmcp::{RoleServer, tool, tool_router};
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+use super::{MemdirServer, json};
+use crate::context::ContextRequest;
+use crate::index::Filter;
+use crate::memory::Timestamp;
+use crate::{NewMemory, SearchQuery, Update, Written};
+
+/// The most hits one search returns.
+const MAX_LIMIT: usize = 100;
+/// The budget of a context when the agent names none.
+const DEFAULT_BUDGET: usize = 2000;
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct SearchArgs {
+    /// What to look for, in plain words (not a regular expression).
+    query: String,
+    /// Most memories to return, 1 to 100 (default: the repository's setting, 10).
+    limit: Option<usize>,
+    /// Only memories of this type: fact, preference, event, procedure, note or summary
+    /// (unless the repository configures others).
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    /// Only memories carrying this tag.
+    tag: Option<String>,
+    /// Only memories of this scope, such as `user:alice` or `project:api`.
+    scope: Option<String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ContextArgs {
+    /// The task or question you are about to work on, in plain words.
+    query: String,
+    /// Most tokens the context may take (default 2000).
+    budget: Option<usize>,
+    /// The current session's id, if the host records sessions with `memdir session`: its
+    /// last turns are added.
+    session: Option<String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct IdArgs {
+    /// The memory's id, as search results and citations (`[id@revision]`) give it.
+    id: String,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct WriteArgs {
+    /// The memory: one self-contained statement in Markdown, understandable without this
+    /// conversation (name who and what it is about).
+    text: String,
+    /// A one-line title (default: the text's first line).
+    title: Option<String>,
+    /// fact, preference, event, procedure, note or summary (default: note).
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    /// Tags, such as the project or topic.
+    #[serde(default)]
+    tags: Vec<String>,
+    /// Whose memory this is, such as `user:alice` or `project:api`.
+    scope: Option<String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct UpdateArgs {
+    /// The memory's id.
+    id: String,
+    /// The new text, replacing the old body entirely.
+    text: Option<String>,
+    /// The new title.
+    title: Option<String>,
+    /// The new tags, replacing the old ones entirely.
+    tags: Option<Vec<String>>,
+    /// The revision you read (from memory_get or a search hit): the update is refused if
+    /// the memory changed since. Strongly recommended.
+    expected_revision: Option<String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ForgetArgs {
+    /// The memory's id.
+    id: String,
+    /// Why it is no longer true or useful (kept in the history).
+    reason: Option<String>,
+}
+
+/// Returns a write's answer: the write as JSON, and, when the guard quarantined it, a
+/// sentence saying so.
+fn written(w: &Written) -> CallToolResult {
+    let mut result = json(w);
+    if w.quarantined {
+        let rules: Vec<&str> = w.flags.iter().map(|f| f.rule.as_str()).collect();
+        result.content.push(Content::text(format!(
+            "QUARANTINED: the write guard held this memory back ({}). It is stored, but search and context leave it out until a person approves it (`memdir approve {}`). Do not retry the write; if it was a legitimate memory, tell the user it awaits review.",
+            if rules.is_empty() {
+                "flagged earlier".to_owned()
+            } else {
+                rules.join(", ")
+            },
+            w.id
+        )));
+    }
+    result
+}
+
+#[tool_router(router = tool_router, vis = "pub(super)")]
+impl MemdirServer {
+    /// Search long-term memory for facts, preferences, procedures and past events. Returns
+    /// the best-matching passage of each memory (JSON: id, title, type, tags, passage, the
+    /// file's lines, revision, score), best first. Use it for specific questions; use
+    /// memory_context to prepare for a whole task.
+    #[tool(annotations(read_only_hint = true, open_world_hint = false))]
+    async fn memory_search(
+        &self,
+        Parameters(args): Parameters<SearchArgs>,
+    ) -> Result<CallToolResult, rmcp::ErrorData> {
+        if args.limit.is_some_and(|l| !(1..=MAX_LIMIT).contains(&l)) {
+            return Ok(CallToolResult::error(vec![Content::text(format!(
+                "invalid: limit must be between 1 and {MAX_LIMIT}"
+            ))]));
+        }
+        let query = SearchQuery {
+            text: args.query,
+            limit: args.limit,
+            filter: Filter {
+                kind: args.kind,
+                tags: args.tag.into_iter().collect(),
+                scope: args.scope,
+                ..Filter::default()
+            },
+            per_memory: None,
+        };
+        Ok(match self.run(move |mem| mem.search(&query)).await {
+            Ok(hits) => json(&hits),
+            Err(failure) => failure,
+        })
+    }
+
+    /// Get what you should know before working on a task: pinned memories, then the memories
+    /// most relevant to `query`, within a token budget, as Markdown with a citation
+    /// `[id@revision]` on each. Call it at the start of a task.
+    #[tool(annotations(read_only_hint = true, open_world_hint = false))]
+    async fn memory_context(
+        &self,
+        Parameters(args): Parameters<ContextArgs>,
+    ) -> Result<CallToolResult, rmcp::ErrorData> {
+        let budget = args.budget.unwrap_or(DEFAULT_BUDGET);
+        if budget == 0 {
+            return Ok(CallToolResult::error(vec![Content::text(
+                "invalid: budget must be at least 1 token",
+            )]));
+        }
+        let request = ContextRequest {
+            session: args.session,
+            ..ContextRequest::new(args.query, budget)
+        };
+        Ok(match self.run(move |mem| mem.context(&request)).await {
+            Ok(context) if context.items.is_empty() => CallToolResult::success(vec![
+                Content::text("No memory is relevant to this query yet."),
+            ]),
+            Ok(context) => CallToolResult::success(vec![Content::text(context.text)]),
+            Err(failure) => failure,
+        })
+    }
+
+    /// Read one memory in full: front-matter (type, tags, scope, source, created, updated),
+    /// body, path and revision (pass the revision to memory_update as expected_revision), and
+    /// `held_out`: why search leaves it out, if it does (quarantined, expired, superseded).
+    #[tool(annotations(read_only_hint = true, open_world_hint = false))]
+    async fn memory_get(
+        &self,
+        Parameters(args): Parameters<IdArgs>,
+    ) -> Result<CallToolResult, rmcp::ErrorData> {
+        let found = self
+            .run(move |mem| {
+                let memory = mem.get(&args.id)?;
+                let held_out = mem.held_out(&memory, Timestamp::now())?;
+                Ok((memory, held_out))
+            })
+            .await;
+        Ok(match found {
+            Ok((memory, held_out)) => {
+                let mut value = serde_json::to_value(&memory).unwrap_or_default();
+                value["held_out"] = serde_json::to_value(held_out).unwrap_or_default();
+                json(&value)
+            }
+            Err(failure) => failure,
+        })
+    }
+
+    /// Remember something durable: a user preference, a fact about the project, a procedure
+    /// that worked, a decision. One self-contained statement per memory. The write is
+    /// committed to git with you as its author; secrets are redacted, and text that looks
+    /// like an instruction override is quarantined (status "quarantined") until a person
+    /// reviews it. Returns the new id and revision.
+    #[tool(annotations(read_only_hint = false, destructive_hint = false, open_world_hint = false))]
+    async fn memory_write(
+        &self,
+        Parameters(args): Parameters<WriteArgs>,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<CallToolResult, rmcp::ErrorData> {
+        let new = NewMemory {
+            text: args.text,
+            title: args.title,
+            kind: args.kind,
+            tags: args.tags,
+            scope: args.scope,
+            ..NewMemory::default()
+        };
+        let prov = self.provenance(&ctx);
+        Ok(match self.run(move |mem| mem.remember(new, &prov)).await {
+            Ok(w) => written(&w),
+            Err(failure) => failure,
+        })
+    }
+
+    /// Correct a memory: replace its text, title or tags (fields left out stay). Pass the
+    /// revision you read as expected_revision, so a change made since is not overwritten.
+    /// Checked by the write guard like memory_write.
+    #[tool(annotations(read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false))]
+    async fn memory_update(
+        &self,
+        Parameters(args): Parameters<UpdateArgs>,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<CallToolResult, rmcp::ErrorData> {
+        let update = Update {
+            body: args.text,
+            title: args.title,
+            tags: args.tags,
+            expect: args.expected_revision,
+            ..Update::default()
+        };
+        let prov = self.provenance(&ctx);
+        let id = args.id;
+        Ok(
+            match self.run(move |mem| mem.update(&id, update, &prov)).await {
+                Ok(w) => written(&w),
+                Err(failure) => failure,
+            },
+        )
+    }
+
+    /// Remove a memory that is wrong or no longer useful. It leaves search and context but
+    /// stays in the git history, with the reason.
+    #[tool(annotations(read_only_hint = false, destructive_hint = true, idempotent_hint = false, open_world_hint = false))]
+    async fn memory_forget(
+        &self,
+        Parameters(args): Parameters<ForgetArgs>,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<CallToolResult, rmcp::ErrorData> {
+        let prov = self.provenance(&ctx);
+        Ok(
+            match self
+                .run(move |mem| mem.forget(&args.id, args.reason.as_deref(), &prov))
+                .await
+            {
+                Ok(w) => written(&w),
+                Err(failure) => failure,
+            },
+        )
+    }
+}
