@@ -161,8 +161,8 @@ fn which(name: &str) -> String {
 }
 
 /// Takes a screenshot, keeps it under target/tmp/pages/NAME.png and checks that it is a PNG
-/// of the window's size that is not blank: more than one colour, with text and rules over
-/// at least half a percent of it.
+/// of the viewport's size (the window's width) that is not blank: many colours (text is
+/// anti-aliased), drawn over at least half a percent of it.
 async fn screenshot(client: &Client, name: &str) {
     let png = client.screenshot().await.expect("screenshot");
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("pages");
@@ -172,7 +172,18 @@ async fn screenshot(client: &Client, name: &str) {
     let mut reader = decoder.read_info().expect("a PNG");
     let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
     let frame = reader.next_frame(&mut pixels).expect("a PNG frame");
-    assert_eq!((frame.width, frame.height), (WIDTH, HEIGHT), "{name}: screenshot size");
+    // The viewport: the window less the browser's own frame.
+    let viewport = client
+        .execute("return [window.innerWidth, window.innerHeight];", vec![])
+        .await
+        .unwrap();
+    assert_eq!(viewport[0], json!(WIDTH), "{name}: the window's width");
+    assert!(viewport[1].as_u64().unwrap() > u64::from(HEIGHT) / 2, "{name}: {viewport}");
+    assert_eq!(
+        json!([frame.width, frame.height]),
+        viewport,
+        "{name}: the screenshot is the viewport"
+    );
     let step = frame.color_type.samples();
     let mut counts = std::collections::HashMap::new();
     for px in pixels[..frame.buffer_size()].chunks(step) {
@@ -223,6 +234,8 @@ fn pages_in_a_browser() {
         screenshot(&client, "memories").await;
         client.find(Locator::Css("input[name=q]")).await.unwrap().send_keys("release train tuesdays").await.unwrap();
         client.find(Locator::Css("form.filter button")).await.unwrap().click().await.unwrap();
+        // The form's GET loads the results page: wait for it, as a person would.
+        client.wait().for_element(Locator::Css("table.hits")).await.unwrap();
         assert!(client.current_url().await.unwrap().as_str().contains("q=release+train+tuesdays"));
         assert_eq!(text_of(&client, "p.count").await, "1 found");
         assert!(text_of(&client, "table.hits").await.contains("release train"));
@@ -262,6 +275,7 @@ fn pages_in_a_browser() {
         let row = text_of(&client, "table.quarantine tbody tr").await;
         assert!(row.contains("Refund policy") && row.contains("injection.override") && row.contains("web-agent"), "{row}");
         client.find(Locator::LinkText("Refund policy")).await.unwrap().click().await.unwrap();
+        client.wait().for_element(Locator::Css("div.notice")).await.unwrap();
         assert!(client.current_url().await.unwrap().as_str().ends_with(&format!("/memories/{poisoned}")));
         assert!(text_of(&client, "div.notice").await.contains("Quarantined by the write guard"));
         client.goto(&format!("{base}/quarantine")).await.unwrap();
