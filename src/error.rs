@@ -73,6 +73,14 @@ pub enum Error {
         /// The revision on disk now.
         actual: String,
     },
+    /// An undo would overwrite changes made since the change it undoes.
+    #[error("{what}: {} changed since; undoing it would overwrite those changes", paths.join(", "))]
+    Diverged {
+        /// What was asked (`cannot revert 1a2b3c4d5e6f`).
+        what: String,
+        /// The files changed since.
+        paths: Vec<String>,
+    },
     /// The caller passed a value that memdir cannot accept (an unknown type, an empty text...).
     #[error("{message}")]
     Invalid {
@@ -129,7 +137,7 @@ impl Error {
             | Error::Context(ContextError::PinnedOverBudget { .. }) => "invalid",
             Error::NotFound { .. } => "not_found",
             Error::DuplicateId { .. } => "duplicate_id",
-            Error::Conflict { .. } => "conflict",
+            Error::Conflict { .. } | Error::Diverged { .. } => "conflict",
             Error::Config(_) | Error::Context(ContextError::UnknownTokenizer { .. }) => "config",
             Error::Context(_)
             | Error::Store(_)

@@ -343,11 +343,14 @@ fn the_openapi_description_matches_the_routes() {
     insta::assert_snapshot!(operations.join("\n"), @r"
     DELETE /v1/memories/{id}
     GET /v1/context
+    GET /v1/diff
     GET /v1/health
     GET /v1/memories
     GET /v1/memories/{id}
+    GET /v1/memories/{id}/history
     GET /v1/quarantine
     GET /v1/search
+    GET /v1/snapshots
     PATCH /v1/memories/{id}
     POST /v1/memories
     ");
@@ -401,4 +404,50 @@ fn the_server_sees_what_other_processes_write() {
     assert_eq!(http.get(&format!("/v1/memories/{id}")).status, 200);
     assert_eq!(http.get("/v1/memories").json().as_array().unwrap().len(), 3);
     assert_eq!(http.get("/v1/search?query=cached").json()[0]["id"], id);
+}
+
+#[test]
+fn history_snapshots_and_diff() {
+    let _guard = settings().bind_to_scope();
+    let (env, server, id) = served(Some(TOKEN));
+    let http = server.client(Some(TOKEN));
+    env.run(&["snapshot", "before", "-m", "before the move"]).success();
+    http.patch(
+        &format!("/v1/memories/{id}"),
+        json!({"text": "The staging API listens on port 9443.", "session": "s-2", "step": "4", "agent": "ops-bot"}),
+    );
+    let new = http.post("/v1/memories", json!({"text": "Staging moved to the new cluster.", "type": "event"})).json();
+
+    let history = http.get(&format!("/v1/memories/{id}/history")).json();
+    let summary: Vec<String> = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| format!("{} {} by {} session={} step={}", c["change"].as_str().unwrap(), c["op"].as_str().unwrap(), c["agent"].as_str().unwrap(), c["session"].as_str().unwrap(), c["step"].as_str().unwrap()))
+        .collect();
+    assert_eq!(summary, ["modified update by ops-bot session=s-2 step=4", "added add by tester session=s-1 step=7"]);
+    assert_eq!(history[0]["commit"].as_str().unwrap().len(), 40);
+    assert!(!history[0]["author"].as_str().unwrap().is_empty());
+    assert_eq!(http.get("/v1/memories/nope-1/history").status, 404);
+    assert_eq!(http.get("/v1/memories/..%2Fx/history").json()["error"]["code"], "invalid_id");
+
+    let snapshots = http.get("/v1/snapshots").json();
+    assert_eq!(snapshots[0]["name"], "before");
+    assert!(snapshots[0]["message"].as_str().unwrap().contains("before the move"));
+
+    let diff = http.get("/v1/diff?from=before").json();
+    assert_eq!(diff["to"], env.head().as_str());
+    assert_eq!(diff["added"][0]["id"], new["id"]);
+    assert_eq!(diff["removed"], json!([]));
+    assert_eq!(diff["changed"][0]["id"], id.as_str());
+    let fields: Vec<&str> = diff["changed"][0]["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
+    assert!(fields.contains(&"body"), "{fields:?}");
+    let body = diff["changed"][0]["fields"].as_array().unwrap().iter().find(|f| f["field"] == "body").unwrap();
+    assert_eq!(body["new"], "The staging API listens on port 9443.");
+    // Dates and unknown names go through the timeline (a deadlock once, in the library).
+    let unknown = http.get("/v1/diff?from=no-such-snapshot").json();
+    assert_eq!(unknown["error"]["code"], "invalid", "{unknown}");
+    let dated = http.get("/v1/diff?from=2020-01-01");
+    assert_eq!(dated.status, 400, "{}", dated.body);
+    assert_eq!(http.get("/v1/diff").status, 400);
 }

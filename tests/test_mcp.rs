@@ -110,6 +110,7 @@ fn tools_are_listed_with_their_arguments() {
         memory_context {budget?, query, session?} read_only=Some(true)
         memory_forget {id, reason?} read_only=Some(false)
         memory_get {id} read_only=Some(true)
+        memory_history {id} read_only=Some(true)
         memory_search {limit?, query, scope?, tag?, type?} read_only=Some(true)
         memory_update {expected_revision?, id, tags?, text?, title?} read_only=Some(false)
         memory_write {scope?, tags?, text, title?, type?} read_only=Some(false)
@@ -183,6 +184,15 @@ fn an_agent_writes_searches_reads_updates_and_forgets() {
         What to do: the memory changed since you read it: memory_get it again, check your change still applies, and retry with its revision as expected_revision.
         ");
 
+        let history = json_of(&call(&client, "memory_history", json!({"id": id})).await);
+        let changes: Vec<String> = history
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| format!("{} by {}", c["change"].as_str().unwrap(), c["agent"].as_str().unwrap()))
+            .collect();
+        assert_eq!(changes, [format!("modified by {AGENT}"), format!("added by {AGENT}")]);
+
         let forgotten = call(&client, "memory_forget", json!({"id": id, "reason": "the service moved"})).await;
         assert!(!is_error(&forgotten), "{}", text(&forgotten));
         assert_eq!(env.trailer("HEAD", "Memdir-Reason"), ["the service moved"]);
@@ -192,6 +202,11 @@ fn an_agent_writes_searches_reads_updates_and_forgets() {
         not_found: no memory with id `staging-port-[ID]`
         What to do: memory_search finds memories by their words; ids come from its results.
         ");
+        // History outlives the memory.
+        let history = json_of(&call(&client, "memory_history", json!({"id": id})).await);
+        assert_eq!(history[0]["change"], "removed");
+        let traversal = call(&client, "memory_history", json!({"id": "../memory.toml"})).await;
+        assert!(text(&traversal).starts_with("invalid_id: "), "{}", text(&traversal));
         let traversal = call(&client, "memory_get", json!({"id": "../memory.toml"})).await;
         assert!(text(&traversal).starts_with("invalid_id: "), "{}", text(&traversal));
         client

@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 
 use fantoccini::{Client, ClientBuilder, Locator};
-use memdir::{NewMemory, Provenance};
+use memdir::{NewMemory, Provenance, Update};
 use serde_json::json;
 
 use crate::common::serve::TestServer;
@@ -41,6 +41,21 @@ fn served() -> (TestEnv, TestServer, [String; 3]) {
     mem.remember(
         NewMemory::new("Alice prefers dark mode in every editor.").kind("preference"),
         &prov(),
+    )
+    .unwrap();
+    mem.snapshot("v1", Some("before the scrape"), &prov()).unwrap();
+    mem.update(
+        &plain.id,
+        Update {
+            add_tags: vec!["release".into()],
+            ..Update::default()
+        },
+        &Provenance {
+            session: Some("s-2".into()),
+            step: Some("9".into()),
+            agent: Some("ops-bot".into()),
+            ..prov()
+        },
     )
     .unwrap();
     let hostile = mem
@@ -85,6 +100,13 @@ fn pages_render_escaped_html_without_a_browser() {
     assert!(missing.body.contains("no memory with id `nope-1`"), "{}", missing.body);
     let bad = http.get("/memories/..%2F..%2Fetc%2Fpasswd");
     assert_eq!(bad.status, 400);
+    let diff = http.get("/diff?from=v1");
+    assert_eq!(diff.status, 200);
+    assert!(diff.body.contains("2 added, 1 changed, 0 removed."), "{}", diff.body);
+    assert!(diff.body.contains("<ins>[&quot;deploy&quot;,&quot;release&quot;]</ins>"), "{}", diff.body);
+    let unknown = http.get("/diff?from=no-such-snapshot");
+    assert_eq!(unknown.status, 400);
+    assert!(unknown.body.contains("class=\"notice\""), "{}", unknown.body);
     let css = http.get("/style.css");
     assert_eq!(css.header("content-type"), Some("text/css; charset=utf-8"));
 }
@@ -219,12 +241,23 @@ fn pages_in_a_browser() {
         println!("SKIPPED pages_in_a_browser: chromedriver is not installed (apt-get install chromium-driver)");
         return;
     };
-    let (_env, server, [plain, hostile, poisoned]) = served();
+    let (_env, server, ids) = served();
     let base = server.url("");
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     runtime.block_on(async {
         let client = browser(&driver, binary).await;
+        // The visit runs as a task so that a failed assertion still ends the browser session
+        // (else chromium outlives chromedriver), and then fails the test.
+        let visit = tokio::spawn(visit(client.clone(), base, ids)).await;
+        let _ = client.close().await;
+        if let Err(failed) = visit {
+            std::panic::resume_unwind(failed.into_panic());
+        }
+    });
+}
 
+/// Visits every page and checks what a person would see.
+async fn visit(client: Client, base: String, [plain, hostile, poisoned]: [String; 3]) {
         // The memories: a table, and a form that filters and searches without JavaScript.
         client.goto(&format!("{base}/")).await.unwrap();
         assert_eq!(client.title().await.unwrap(), "Memories · memdir");
@@ -255,6 +288,14 @@ fn pages_in_a_browser() {
         for want in [plain.as_str(), "procedure/release-train.md", "project:api", "tester", "s-1"] {
             assert!(meta.contains(want), "{want} in {meta}");
         }
+        // Its provenance timeline: each commit, newest first, with who, when, session, step.
+        assert_eq!(count(&client, "ol.timeline li").await, 2);
+        let newest = text_of(&client, "ol.timeline li").await;
+        for want in ["modified", "update", "ops-bot", "Test User", "session s-2", "step 9"] {
+            assert!(newest.contains(want), "{want} in {newest}");
+        }
+        let timeline = text_of(&client, "ol.timeline").await;
+        assert!(timeline.contains("added") && timeline.contains("session s-1"), "{timeline}");
         screenshot(&client, "memory").await;
 
         // A hostile memory: its markup is shown as text and nothing in it runs.
@@ -281,6 +322,15 @@ fn pages_in_a_browser() {
         client.goto(&format!("{base}/quarantine")).await.unwrap();
         screenshot(&client, "quarantine").await;
 
-        client.close().await.unwrap();
-    });
+        // The diff between a snapshot and now, reached from the list of snapshots.
+        client.goto(&format!("{base}/diff")).await.unwrap();
+        assert!(text_of(&client, "table.snapshots").await.contains("before the scrape"));
+        client.find(Locator::LinkText("changes since")).await.unwrap().click().await.unwrap();
+        client.wait().for_element(Locator::Css("table.diff")).await.unwrap();
+        assert_eq!(text_of(&client, "p.count").await.split(": ").nth(1), Some("2 added, 1 changed, 0 removed."));
+        let changed = text_of(&client, "table.diff.changed").await;
+        assert!(changed.contains("Release train") && changed.contains("tags"), "{changed}");
+        assert_eq!(text_of(&client, "table.diff.changed ins").await, r#"["deploy","release"]"#);
+        assert_eq!(count(&client, "table.diff.added tbody tr").await, 2);
+        screenshot(&client, "diff").await;
 }

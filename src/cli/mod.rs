@@ -17,6 +17,7 @@ mod error;
 mod extract;
 mod gc;
 mod guard;
+mod history;
 mod hook;
 mod import;
 mod init;
@@ -85,6 +86,12 @@ enum Command {
     Reject(review::RejectArgs),
     Gc(gc::GcArgs),
     Why(why::WhyArgs),
+    Log(history::LogArgs),
+    Diff(history::DiffArgs),
+    Snapshot(history::SnapshotArgs),
+    Snapshots(history::SnapshotsArgs),
+    Revert(history::RevertArgs),
+    Restore(history::RestoreArgs),
     #[cfg(feature = "mcp")]
     Mcp(mcp::McpArgs),
     #[cfg(feature = "http")]
@@ -271,6 +278,12 @@ pub fn run() -> Result<(), CliError> {
         Command::Reject(a) => review::cmd_reject(&g, a),
         Command::Gc(a) => gc::cmd_gc(&g, a),
         Command::Why(a) => why::cmd_why(&g, a),
+        Command::Log(a) => history::cmd_log(&g, a),
+        Command::Diff(a) => history::cmd_diff(&g, a),
+        Command::Snapshot(a) => history::cmd_snapshot(&g, a),
+        Command::Snapshots(a) => history::cmd_snapshots(&g, a),
+        Command::Revert(a) => history::cmd_revert(&g, a),
+        Command::Restore(a) => history::cmd_restore(&g, a),
         #[cfg(feature = "mcp")]
         Command::Mcp(a) => mcp::cmd_mcp(&g, a),
         #[cfg(feature = "http")]

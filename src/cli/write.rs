@@ -92,7 +92,7 @@ pub fn cmd_add(g: &Globals, args: AddArgs) -> Result<(), CliError> {
 /// Returns the write as `--json` prints it: `status` is `quarantined` when the memory is
 /// held back for review, and then the guard's `flags` are there even when this write added
 /// none.
-fn with_status(w: &Written) -> serde_json::Value {
+pub fn with_status(w: &Written) -> serde_json::Value {
     let mut v = serde_json::to_value(w).expect("Written serializes");
     if w.quarantined && v.get("flags").is_none() {
         v["flags"] = serde_json::json!([]);

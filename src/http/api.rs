@@ -15,7 +15,9 @@ use super::error::{ApiError, ApiJson, ApiQuery, ErrorBody};
 use crate::context::{Context, ContextFormat, ContextRequest};
 use crate::index::{Filter, HeldOut, Hit, Summary};
 use crate::memory::{Memory, MemoryId, Timestamp};
-use crate::{NewMemory, Provenance, Quarantined, SearchQuery, Update, Written};
+use crate::{
+    BeliefDiff, Change, NewMemory, Provenance, Quarantined, SearchQuery, TagInfo, Update, Written,
+};
 
 /// The agent recorded for writes that name none.
 const DEFAULT_AGENT: &str = "http";
@@ -26,9 +28,12 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(health))
         .routes(routes!(list_memories, create_memory))
         .routes(routes!(get_memory, update_memory, delete_memory))
+        .routes(routes!(history))
         .routes(routes!(search))
         .routes(routes!(context))
         .routes(routes!(quarantine))
+        .routes(routes!(diff))
+        .routes(routes!(snapshots))
 }
 
 /// The server is up.
@@ -477,4 +482,56 @@ async fn context(
     responses((status = 200, description = "Quarantined memories, sorted by path", body = Vec<Quarantined>)))]
 async fn quarantine(State(state): State<AppState>) -> Result<Json<Vec<Quarantined>>, ApiError> {
     Ok(Json(state.run(|mem| mem.review()).await?))
+}
+
+/// Returns every change to a memory, newest first: each commit with what it did (`added`,
+/// `modified`, `renamed`, `removed`), its author and date, and the session, agent and step
+/// that made it. Found by content, so hand edits and renames count.
+#[utoipa::path(get, path = "/v1/memories/{id}/history", tag = "history",
+    params(("id" = String, Path, description = "The memory's id")),
+    responses(
+        (status = 200, description = "The changes, newest first", body = Vec<Change>),
+        (status = 400, description = "Not a valid id", body = ErrorBody),
+        (status = 404, description = "No memory ever had this id", body = ErrorBody)))]
+async fn history(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<Change>>, ApiError> {
+    MemoryId::parse(&id).map_err(crate::Error::from)?;
+    Ok(Json(state.run(move |mem| mem.log_of(&id)).await?))
+}
+
+/// Two points in the history.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub(super) struct DiffParams {
+    /// The earlier point: a snapshot, a commit, or a date (2026-12-01).
+    pub from: String,
+    /// The later point (default: now, HEAD).
+    pub to: Option<String>,
+}
+
+/// Returns the beliefs added, changed and removed between two points, by memory and by
+/// field (front-matter keys and `body`, with old and new values).
+#[utoipa::path(get, path = "/v1/diff", tag = "history", params(DiffParams),
+    responses(
+        (status = 200, description = "What changed", body = BeliefDiff),
+        (status = 400, description = "A point names no commit, snapshot or date", body = ErrorBody)))]
+async fn diff(
+    State(state): State<AppState>,
+    ApiQuery(params): ApiQuery<DiffParams>,
+) -> Result<Json<BeliefDiff>, ApiError> {
+    Ok(Json(
+        state
+            .run(move |mem| mem.diff(&params.from, params.to.as_deref()))
+            .await?,
+    ))
+}
+
+/// Lists the snapshots (named points to diff against), sorted by name.
+#[utoipa::path(get, path = "/v1/snapshots", tag = "history",
+    responses((status = 200, description = "The snapshots", body = Vec<TagInfo>)))]
+async fn snapshots(State(state): State<AppState>) -> Result<Json<Vec<TagInfo>>, ApiError> {
+    Ok(Json(state.run(|mem| mem.snapshots()).await?))
 }

@@ -21,6 +21,7 @@ use super::AppState;
     tags(
         (name = "memories", description = "Read and write memories"),
         (name = "search", description = "Find memories and build prompt contexts"),
+        (name = "history", description = "Who changed what, when, and what changed between two points"),
         (name = "server", description = "The server itself")
     ),
     modifiers(&BearerScheme)

@@ -15,7 +15,7 @@ use serde::Deserialize;
 use super::{MemdirServer, json};
 use crate::context::ContextRequest;
 use crate::index::Filter;
-use crate::memory::Timestamp;
+use crate::memory::{MemoryId, Timestamp};
 use crate::{NewMemory, SearchQuery, Update, Written};
 
 /// The most hits one search returns.
@@ -253,6 +253,29 @@ impl MemdirServer {
         Ok(
             match self.run(move |mem| mem.update(&id, update, &prov)).await {
                 Ok(w) => written(&w),
+                Err(failure) => failure,
+            },
+        )
+    }
+
+    /// See how a memory got here: every change to it, newest first (JSON: commit, op, the
+    /// change to it — added, modified, renamed, removed —, author, date, and the session,
+    /// agent and step that made it). Use it to judge whether to trust a memory, or to find
+    /// who taught you something.
+    #[tool(annotations(read_only_hint = true, open_world_hint = false))]
+    async fn memory_history(
+        &self,
+        Parameters(args): Parameters<IdArgs>,
+    ) -> Result<CallToolResult, rmcp::ErrorData> {
+        Ok(
+            match self
+                .run(move |mem| {
+                    MemoryId::parse(&args.id)?;
+                    mem.log_of(&args.id)
+                })
+                .await
+            {
+                Ok(changes) => json(&changes),
                 Err(failure) => failure,
             },
         )

@@ -24,19 +24,25 @@ use crate::{Error, Result};
 
 mod expire;
 mod guarded;
+mod history;
 mod import;
 mod recover;
 mod sync;
+mod timeline;
 mod types;
+mod undo;
 mod watch;
 mod write;
 
 pub use expire::Why;
 pub use guarded::Quarantined;
+pub use history::{BeliefDiff, BlameLine, Change, FieldChange, Lineage, MemoryDiff};
+pub use timeline::{Point, Version};
 pub use types::{
     ImportOptions, ImportStatus, Imported, NewMemory, Problem, Provenance, Refresh, SearchQuery,
     Status, Update, Written,
 };
+pub use undo::Reverted;
 pub use watch::{WatchOptions, WatchReport};
 
 /// A memory repository: Markdown files in git, with a search index.
@@ -71,6 +77,8 @@ pub struct Memdir {
     stats: Mutex<Option<StatCache>>,
     /// Whether this handle has looked for hand edits yet (see [`Memdir::refresh`]).
     looked: AtomicBool,
+    /// The index of every version in history, opened by the first `--at` read (`timeline.rs`).
+    versions: std::sync::OnceLock<Index>,
 }
 
 impl std::fmt::Debug for Memdir {
@@ -161,6 +169,7 @@ impl Memdir {
             problems: Mutex::new(Vec::new()),
             stats: Mutex::new(None),
             looked: AtomicBool::new(false),
+            versions: std::sync::OnceLock::new(),
         };
         mem.recover_at_open()?;
         // Commits only: the working tree is scanned by the first read, so a command that only

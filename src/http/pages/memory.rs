@@ -1,4 +1,6 @@
-//! `/memories/{id}`: one memory, its front-matter, its body and why search may leave it out.
+//! `/memories/{id}`: one memory, its front-matter, its body, why search may leave it out, and
+//! its provenance timeline: each commit that changed it, who made it, when, in which session
+//! and step.
 
 use axum::extract::{Path, State};
 use maud::{Markup, html};
@@ -7,17 +9,24 @@ use super::layout::{Section, badge, page as frame, when};
 use super::markdown;
 use super::{AppState, PageError};
 use crate::index::HeldOut;
+use crate::Change;
 use crate::memory::{Memory, Timestamp};
 
 pub(super) async fn page(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Markup, PageError> {
-    let (memory, held_out) = state
+    let (memory, held_out, changes) = state
         .run(move |mem| {
             let memory = mem.get(&id)?;
             let held_out = mem.held_out(&memory, Timestamp::now())?;
-            Ok((memory, held_out))
+            let changes = match mem.log_of(&id) {
+                Ok(changes) => changes,
+                // A file written by hand and not committed yet has no history.
+                Err(crate::Error::NotFound { .. }) => Vec::new(),
+                Err(e) => return Err(e),
+            };
+            Ok((memory, held_out, changes))
         })
         .await?;
     let body = html! {
@@ -30,6 +39,8 @@ pub(super) async fn page(
         (meta(&memory))
         h2 { "Text" }
         article.body { (markdown::render(&memory.body)) }
+        h2 { "History" }
+        (timeline(&changes))
     };
     Ok(frame(Section::Memories, &memory.front.title, body))
 }
@@ -78,6 +89,40 @@ fn meta(memory: &Memory) -> Markup {
             @if let Some(step) = &s.step { dt { "Step" } dd { (step) } }
             @if let Some(reference) = &s.reference { dt { "Reference" } dd { (reference) } }
             @for id in memory.supersedes() { dt { "Replaces" } dd { a href=(super::layout::memory_href(&id)) { (id) } } }
+        }
+    }
+}
+
+/// Returns the provenance timeline, newest first.
+fn timeline(changes: &[Change]) -> Markup {
+    html! {
+        @if changes.is_empty() {
+            p.muted { "Not committed yet: written by hand since the last commit." }
+        } @else {
+            ol.timeline {
+                @for c in changes {
+                    li.change {
+                        div {
+                            span.what { (c.change.unwrap_or("changed")) }
+                            " "
+                            (badge("op", &c.op))
+                            " "
+                            (when(Some(&c.date)))
+                        }
+                        div.who {
+                            "by " strong { (c.agent.as_deref().unwrap_or(&c.author)) }
+                            @if c.agent.is_some() { span.muted { " (" (c.author) ")" } }
+                            @if let Some(session) = &c.session { ", session " code { (session) } }
+                            @if let Some(step) = &c.step { ", step " (step) }
+                        }
+                        div.muted {
+                            "commit " code title=(c.commit) { (c.commit.get(..12).unwrap_or(&c.commit)) }
+                            ": " (c.subject)
+                            @if let Some(old) = &c.old_path { " (from " code { (old) } ")" }
+                        }
+                    }
+                }
+            }
         }
     }
 }

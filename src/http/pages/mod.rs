@@ -1,7 +1,8 @@
 //! The inspection pages at `/`: server-rendered HTML (maud escapes every value), readable
 //! without JavaScript, for a person to see what an agent believes and why. One file per
-//! page: the memories (`list.rs`), one memory (`memory.rs`), the quarantine
-//! (`quarantine.rs`); `layout.rs` is the frame and `markdown.rs` renders bodies safely.
+//! page: the memories (`list.rs`), one memory with its provenance timeline (`memory.rs`),
+//! the quarantine (`quarantine.rs`) and the diff between two snapshots (`diff.rs`);
+//! `layout.rs` is the frame and `markdown.rs` renders bodies safely.
 //!
 //! Every page is sent with a Content-Security-Policy that allows no script at all, so even a
 //! memory that slipped markup past the renderer could not run code.
@@ -15,6 +16,7 @@ use maud::html;
 use super::AppState;
 use super::error::ApiError;
 
+mod diff;
 mod layout;
 mod list;
 mod markdown;
@@ -31,6 +33,7 @@ pub(super) fn router() -> Router<AppState> {
         .route("/", get(list::page))
         .route("/memories/{id}", get(memory::page))
         .route("/quarantine", get(quarantine::page))
+        .route("/diff", get(diff::page))
         .route(
             "/style.css",
             get(|| async { ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], layout::STYLE) }),
