@@ -292,3 +292,31 @@ fn memories_are_resources() {
         client
     });
 }
+
+#[test]
+fn a_hand_edit_is_searched_while_the_server_runs() {
+    let env = TestEnv::init();
+    let env_ref = &env;
+    with_client(&env, |client| async move {
+        // A first search: the server's handle has looked at the working tree, so only the
+        // watcher behind `memdir mcp` can make it see the file saved next.
+        let none = json_of(&call(&client, "memory_search", json!({"query": "quokka"})).await);
+        assert_eq!(none, json!([]));
+        env_ref.write(
+            "fact/quokkas.md",
+            "---\nid: quokkas-1\ntitle: Quokkas\ntype: fact\n---\nThe island has 12,000 quokkas.\n",
+        );
+        // The watcher refreshes the index shortly after the save: wait for that, bounded.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let hits = json_of(&call(&client, "memory_search", json!({"query": "quokka"})).await);
+            if let Some(hit) = hits.as_array().and_then(|h| h.first()) {
+                assert_eq!(hit["id"], "quokkas-1");
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "the hand edit was never searched");
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        client
+    });
+}

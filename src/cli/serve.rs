@@ -12,7 +12,8 @@ use super::{CliError, Globals};
 ///
 /// JSON endpoints under /v1 (memories, search, context, history, diff, quarantine; the
 /// OpenAPI description at /v1/openapi.json) and pages at / for a person to browse memories,
-/// their history and the quarantine. Stops on Ctrl-C after the requests in flight.
+/// their history and the quarantine. Hand edits are seen as they are saved, as with
+/// `memdir watch`. Stops on Ctrl-C after the requests in flight.
 ///
 /// Authentication: the token is read from $MEMDIR_TOKEN (or the variable `[serve] token_env`
 /// in memory.toml names). Without one, the server only listens on loopback and refuses
@@ -63,11 +64,13 @@ pub fn cmd_serve(g: &Globals, args: ServeArgs) -> Result<(), CliError> {
                 .hint("pick another port with --addr, or stop what uses this one")
         })?;
         let bound = listener.local_addr()?;
+        let mem = Arc::new(mem);
+        super::watch::in_background(mem.clone());
         eprintln!("Serving {} on http://{bound}/ ({token_note}). Ctrl-C stops.", mem.root().display());
         let shutdown = async {
             let _ = tokio::signal::ctrl_c().await;
         };
-        serve(listener, Arc::new(mem), options, shutdown)
+        serve(listener, mem, options, shutdown)
             .await
             .map_err(CliError::user_error)
     })

@@ -102,6 +102,14 @@ pub(super) struct ForgetArgs {
     reason: Option<String>,
 }
 
+/// Returns the answer to a call: `ok` made into a result, or the failure's error answer.
+fn answer<T>(
+    outcome: Result<T, CallToolResult>,
+    ok: impl FnOnce(T) -> CallToolResult,
+) -> CallToolResult {
+    outcome.map_or_else(|failure| failure, ok)
+}
+
 /// Returns a write's answer: the write as JSON, and, when the guard quarantined it, a
 /// sentence saying so.
 fn written(w: &Written) -> CallToolResult {
@@ -148,10 +156,7 @@ impl MemdirServer {
             },
             per_memory: None,
         };
-        Ok(match self.run(move |mem| mem.search(&query)).await {
-            Ok(hits) => json(&hits),
-            Err(failure) => failure,
-        })
+        Ok(answer(self.run(move |mem| mem.search(&query)).await, |hits| json(&hits)))
     }
 
     /// Get what you should know before working on a task: pinned memories, then the memories
@@ -172,13 +177,14 @@ impl MemdirServer {
             session: args.session,
             ..ContextRequest::new(args.query, budget)
         };
-        Ok(match self.run(move |mem| mem.context(&request)).await {
-            Ok(context) if context.items.is_empty() => CallToolResult::success(vec![
-                Content::text("No memory is relevant to this query yet."),
-            ]),
-            Ok(context) => CallToolResult::success(vec![Content::text(context.text)]),
-            Err(failure) => failure,
-        })
+        Ok(answer(self.run(move |mem| mem.context(&request)).await, |context| {
+            let text = if context.items.is_empty() {
+                "No memory is relevant to this query yet.".to_owned()
+            } else {
+                context.text
+            };
+            CallToolResult::success(vec![Content::text(text)])
+        }))
     }
 
     /// Read one memory in full: front-matter (type, tags, scope, source, created, updated),
@@ -196,14 +202,11 @@ impl MemdirServer {
                 Ok((memory, held_out))
             })
             .await;
-        Ok(match found {
-            Ok((memory, held_out)) => {
-                let mut value = serde_json::to_value(&memory).unwrap_or_default();
-                value["held_out"] = serde_json::to_value(held_out).unwrap_or_default();
-                json(&value)
-            }
-            Err(failure) => failure,
-        })
+        Ok(answer(found, |(memory, held_out)| {
+            let mut value = serde_json::to_value(&memory).unwrap_or_default();
+            value["held_out"] = serde_json::to_value(held_out).unwrap_or_default();
+            json(&value)
+        }))
     }
 
     /// Remember something durable: a user preference, a fact about the project, a procedure
@@ -226,10 +229,7 @@ impl MemdirServer {
             ..NewMemory::default()
         };
         let prov = self.provenance(&ctx);
-        Ok(match self.run(move |mem| mem.remember(new, &prov)).await {
-            Ok(w) => written(&w),
-            Err(failure) => failure,
-        })
+        Ok(answer(self.run(move |mem| mem.remember(new, &prov)).await, |w| written(&w)))
     }
 
     /// Correct a memory: replace its text, title or tags (fields left out stay). Pass the
@@ -250,12 +250,7 @@ impl MemdirServer {
         };
         let prov = self.provenance(&ctx);
         let id = args.id;
-        Ok(
-            match self.run(move |mem| mem.update(&id, update, &prov)).await {
-                Ok(w) => written(&w),
-                Err(failure) => failure,
-            },
-        )
+        Ok(answer(self.run(move |mem| mem.update(&id, update, &prov)).await, |w| written(&w)))
     }
 
     /// See how a memory got here: every change to it, newest first (JSON: commit, op, the
@@ -267,18 +262,13 @@ impl MemdirServer {
         &self,
         Parameters(args): Parameters<IdArgs>,
     ) -> Result<CallToolResult, rmcp::ErrorData> {
-        Ok(
-            match self
-                .run(move |mem| {
-                    MemoryId::parse(&args.id)?;
-                    mem.log_of(&args.id)
-                })
-                .await
-            {
-                Ok(changes) => json(&changes),
-                Err(failure) => failure,
-            },
-        )
+        let changes = self
+            .run(move |mem| {
+                MemoryId::parse(&args.id)?;
+                mem.log_of(&args.id)
+            })
+            .await;
+        Ok(answer(changes, |changes| json(&changes)))
     }
 
     /// Remove a memory that is wrong or no longer useful. It leaves search and context but
@@ -290,14 +280,9 @@ impl MemdirServer {
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, rmcp::ErrorData> {
         let prov = self.provenance(&ctx);
-        Ok(
-            match self
-                .run(move |mem| mem.forget(&args.id, args.reason.as_deref(), &prov))
-                .await
-            {
-                Ok(w) => written(&w),
-                Err(failure) => failure,
-            },
-        )
+        let forgotten = self
+            .run(move |mem| mem.forget(&args.id, args.reason.as_deref(), &prov))
+            .await;
+        Ok(answer(forgotten, |w| written(&w)))
     }
 }
