@@ -217,7 +217,8 @@ impl Memdir {
     }
 
     fn point_in(&self, chain: &Chain, spec: &str) -> Result<Point> {
-        if let Some(sha) = self.store().resolve(spec)? {
+        let resolved = self.store().resolve(spec)?;
+        if let Some(sha) = resolved {
             return match chain.commits.iter().rposition(|(c, _)| *c == sha) {
                 Some(i) => Ok(chain.point(i as u64 + 1)),
                 None => Err(Error::invalid(format!(
