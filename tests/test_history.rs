@@ -296,7 +296,7 @@ fn at_a_date_between_commits_reads_what_was_believed_then() {
     };
     assert_eq!(list("2026-03-15").len(), 2);
     assert!(list("2026-03-15").contains(&s.dark));
-    assert_eq!(list("2026-07-15"), [s.port.clone()]);
+    assert_eq!(list("2026-07-15"), [s.port.as_str()]);
 
     let show = s
         .env
@@ -362,7 +362,7 @@ fn snapshots_name_points_that_at_and_diff_take() {
         s.env.git(&["rev-parse", "after-move^{commit}"]).trim()
     );
     assert_eq!(diff["to"], s.env.head());
-    assert_eq!(strings(&diff["removed"], "id"), [s.dark.clone()]);
+    assert_eq!(strings(&diff["removed"], "id"), [s.dark.as_str()]);
     let changed = &diff["changed"][0];
     assert_eq!(changed["id"], s.port.as_str());
     assert_eq!(changed["old_path"], "note/staging-port.md");
@@ -377,7 +377,7 @@ fn snapshots_name_points_that_at_and_diff_take() {
         .run(&["diff", "2026-02-15", "2026-03-15", "--json"])
         .success()
         .json();
-    assert_eq!(strings(&diff["added"], "id"), [s.dark.clone()]);
+    assert_eq!(strings(&diff["added"], "id"), [s.dark.as_str()]);
     assert_eq!(diff["changed"], Value::Array(vec![]));
     assert_eq!(diff["removed"], Value::Array(vec![]));
 }
@@ -407,8 +407,8 @@ fn revert_undoes_a_poisoned_write_as_a_new_commit() {
     assert_eq!(s.env.commit_count(), commits + 1);
     assert_eq!(s.env.read(PORT_PATH), before);
     assert_eq!(s.env.trailer("HEAD", "Memdir-Op"), ["revert"]);
-    assert_eq!(s.env.trailer("HEAD", "Memdir-Reverts"), [poisoned.clone()]);
-    assert_eq!(s.env.trailer("HEAD", "Memdir-Id"), [s.port.clone()]);
+    assert_eq!(s.env.trailer("HEAD", "Memdir-Reverts"), [poisoned.as_str()]);
+    assert_eq!(s.env.trailer("HEAD", "Memdir-Id"), [s.port.as_str()]);
     assert_eq!(s.env.git_status(), "");
     let hits = s
         .env
