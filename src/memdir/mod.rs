@@ -79,6 +79,8 @@ pub struct Memdir {
     looked: AtomicBool,
     /// The index of every version in history, opened by the first `--at` read (`timeline.rs`).
     versions: std::sync::OnceLock<Index>,
+    /// The history the versions index reflects, as this handle last read it.
+    chain: Mutex<Option<std::sync::Arc<timeline::Chain>>>,
 }
 
 impl std::fmt::Debug for Memdir {
@@ -170,6 +172,7 @@ impl Memdir {
             stats: Mutex::new(None),
             looked: AtomicBool::new(false),
             versions: std::sync::OnceLock::new(),
+            chain: Mutex::new(None),
         };
         mem.recover_at_open()?;
         // Commits only: the working tree is scanned by the first read, so a command that only

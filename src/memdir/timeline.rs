@@ -11,6 +11,7 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -44,7 +45,7 @@ struct Open {
 /// What the versions index reflects: the chain's commits (sha, commit time) and the versions
 /// open at its last commit, by path.
 #[derive(Debug, Default, Serialize, Deserialize)]
-struct Chain {
+pub(super) struct Chain {
     head: Option<String>,
     commits: Vec<(String, i64)>,
     open: BTreeMap<String, Open>,
@@ -110,13 +111,28 @@ impl Memdir {
         Ok(())
     }
 
-    /// Brings the versions index up to HEAD and returns it with the chain it reflects.
-    fn timeline(&self) -> Result<(&Index, Chain)> {
+    /// Brings the versions index up to HEAD and returns it with the chain it reflects. Cheap
+    /// when HEAD has not moved since this handle last looked: a HEAD read.
+    fn timeline(&self) -> Result<(&Index, Arc<Chain>)> {
         let index = self.versions_index()?;
-        let chain = self.load_chain();
         let head = self.store().head()?;
+        if let Some(chain) = self.chain.lock().unwrap_or_else(|e| e.into_inner()).as_ref()
+            && chain.head == head
+        {
+            return Ok((index, chain.clone()));
+        }
+        let chain = Arc::new(self.catch_up_versions(index, head)?);
+        *self.chain.lock().unwrap_or_else(|e| e.into_inner()) = Some(chain.clone());
+        Ok((index, chain))
+    }
+
+    /// Indexes the versions written by the commits made since the versions index last looked
+    /// (all of them, when history was rewritten under it) and returns the chain up to HEAD.
+    fn catch_up_versions(&self, index: &Index, head: Option<String>) -> Result<Chain> {
+        index.reload()?;
+        let chain = self.load_chain();
         if chain.head == head && index.state().and_then(|s| s.head) == head {
-            return Ok((index, chain));
+            return Ok(chain);
         }
         let _lock = self.lock()?;
         index.reload()?;
@@ -177,7 +193,7 @@ impl Memdir {
             // Nothing to add, but the old index must go (an empty repository, say).
             self.write_versions(index, true, &[], &pending, &chain)?;
         }
-        Ok((index, chain))
+        Ok(chain)
     }
 
     fn write_versions(
