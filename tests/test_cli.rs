@@ -482,7 +482,8 @@ fn every_subcommand_has_help() {
     let subcommands = [
         "init", "add", "show", "list", "update", "edit", "rm", "search", "check", "status",
         "commit", "reindex", "import", "context", "ask", "extract", "watch", "session", "hook",
-        "guard", "review", "approve", "reject", "gc", "why",
+        "guard", "review", "approve", "reject", "gc", "why", "log", "diff", "snapshot",
+        "snapshots", "revert", "restore",
     ];
     for sub in subcommands {
         assert!(
