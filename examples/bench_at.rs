@@ -105,8 +105,7 @@ fn main() -> memdir::Result<()> {
         for start in (0..n).step_by(per_commit) {
             for (i, path) in paths.iter().enumerate().skip(start).take(per_commit) {
                 let file = root.join(path);
-                let text = std::fs::read_to_string(&file)
-                    .map_err(|e| io_err(&file, e))?;
+                let text = std::fs::read_to_string(&file).map_err(|e| io_err(&file, e))?;
                 // Keep the front-matter, replace the body with another text of the corpus.
                 let end = text[4..].find("\n---\n").map(|e| e + 4 + 5).unwrap_or(0);
                 let body = corpus.memory(generation * n + i).text;
@@ -181,7 +180,10 @@ fn main() -> memdir::Result<()> {
         ..report
     };
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report).expect("serializes"));
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).expect("serializes")
+        );
     } else {
         println!(
             "{} memories x {} versions, {} commits; versions index {:.0} MB, built in {:.1} s",
@@ -194,8 +196,18 @@ fn main() -> memdir::Result<()> {
         println!("| search | p50 µs | p99 µs | p50 ratio to present | hits |");
         println!("|---|---:|---:|---:|---:|");
         for (name, p50, p99, hits) in [
-            ("present", report.present_p50_us, report.present_p99_us, report.hits_present),
-            ("--at HEAD", report.at_head_p50_us, report.at_head_p99_us, report.hits_at_head),
+            (
+                "present",
+                report.present_p50_us,
+                report.present_p99_us,
+                report.hits_present,
+            ),
+            (
+                "--at HEAD",
+                report.at_head_p50_us,
+                report.at_head_p99_us,
+                report.hits_at_head,
+            ),
             (
                 "--at middle generation",
                 report.at_middle_p50_us,
@@ -212,7 +224,11 @@ fn main() -> memdir::Result<()> {
         println!(
             "target: --at within {:.0}x of present search: {} ({worst:.2}x)",
             report.target_ratio,
-            if worst <= report.target_ratio { "met" } else { "MISSED" }
+            if worst <= report.target_ratio {
+                "met"
+            } else {
+                "MISSED"
+            }
         );
     }
     Ok(())

@@ -116,7 +116,11 @@ impl Memdir {
     fn timeline(&self) -> Result<(&Index, Arc<Chain>)> {
         let index = self.versions_index()?;
         let head = self.store().head()?;
-        if let Some(chain) = self.chain.lock().unwrap_or_else(|e| e.into_inner()).as_ref()
+        if let Some(chain) = self
+            .chain
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
             && chain.head == head
         {
             return Ok((index, chain.clone()));
