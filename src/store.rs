@@ -138,9 +138,19 @@ impl std::fmt::Debug for Store {
     }
 }
 
+/// Reads objects the way the git CLI does: without hashing each one again on every read.
+/// libgit2 verifies by default, and a folder of 17K memories is a tree object of ~700 KB that
+/// every commit and every history read loads; `git fsck` still checks the whole repository.
+/// (A libgit2 option for the whole process, set once.)
+fn trust_object_reads() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| git2::opts::strict_hash_verification(false));
+}
+
 impl Store {
     /// Creates (or reuses) a git repository at `root` with branch `main`.
     pub fn init(root: &Path) -> Result<Store, StoreError> {
+        trust_object_reads();
         let mut opts = RepositoryInitOptions::new();
         opts.initial_head("main").mkpath(true);
         let repo = Repository::init_opts(root, &opts).map_err(git_err("init", root))?;
@@ -152,6 +162,7 @@ impl Store {
 
     /// Opens the repository whose working tree is `root`.
     pub fn open(root: &Path) -> Result<Store, StoreError> {
+        trust_object_reads();
         let repo = Repository::open(root).map_err(git_err("open", root))?;
         Ok(Store {
             repo,

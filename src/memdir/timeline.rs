@@ -208,23 +208,26 @@ impl Memdir {
         pending: &BTreeMap<String, (Memory, u64, u64)>,
         chain: &Chain,
     ) -> Result<()> {
-        let docs: Vec<IndexedMemory<'_>> = pending
-            .iter()
-            .map(|(k, (m, from, to))| IndexedMemory {
-                memory: m,
-                passages: parse::passages(&m.body, m.body_line),
-                valid: Some(Validity {
-                    key: k.clone(),
-                    from: *from,
-                    to: *to,
-                }),
-            })
-            .collect();
+        let docs = |open: bool| -> Vec<IndexedMemory<'_>> {
+            pending
+                .iter()
+                .filter(|(_, (_, _, to))| (*to == u64::MAX) == open)
+                .map(|(k, (m, from, to))| IndexedMemory {
+                    memory: m,
+                    passages: parse::passages(&m.body, m.body_line),
+                    valid: Some(Validity {
+                        key: k.clone(),
+                        from: *from,
+                        to: *to,
+                    }),
+                })
+                .collect()
+        };
         let state = IndexState {
             head: chain.head.clone(),
             ..IndexState::default()
         };
-        index.apply_versions(clear, remove, &docs, &state)?;
+        index.apply_versions(clear, remove, &docs(false), &docs(true), &state)?;
         self.save_chain(chain)
     }
 
