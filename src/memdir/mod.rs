@@ -25,6 +25,7 @@ use crate::{Error, Result};
 mod expire;
 mod guarded;
 mod import;
+mod purge;
 mod recover;
 mod sync;
 mod types;
@@ -33,6 +34,7 @@ mod write;
 
 pub use expire::Why;
 pub use guarded::Quarantined;
+pub use purge::Purged;
 pub use types::{
     ImportOptions, ImportStatus, Imported, NewMemory, Problem, Provenance, Refresh, SearchQuery,
     Status, Update, Written,
