@@ -73,6 +73,14 @@ pub enum Error {
         /// The revision on disk now.
         actual: String,
     },
+    /// An undo would overwrite changes made since the change it undoes.
+    #[error("{what}: {} changed since; undoing it would overwrite those changes", paths.join(", "))]
+    Diverged {
+        /// What was asked (`cannot revert 1a2b3c4d5e6f`).
+        what: String,
+        /// The files changed since.
+        paths: Vec<String>,
+    },
     /// The caller passed a value that memdir cannot accept (an unknown type, an empty text...).
     #[error("{message}")]
     Invalid {

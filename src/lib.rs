@@ -60,9 +60,10 @@ pub use error::{Error, Result};
 pub use guard::{Flag, Guard, Verdict};
 pub use index::{Filter, HeldOut, Hit, Summary};
 pub use memdir::{
-    ImportOptions, ImportStatus, Imported, Memdir, NewMemory, Problem, Provenance, Purged,
-    Quarantined, Refresh, SearchQuery, Status, Update, WatchOptions, WatchReport, Why, Written,
+    BeliefDiff, BlameLine, Change, FieldChange, ImportOptions, ImportStatus, Imported, Lineage,
+    Memdir, MemoryDiff, NewMemory, Point, Problem, Provenance, Purged, Quarantined, Refresh,
+    Reverted, SearchQuery, Status, Update, Version, WatchOptions, WatchReport, Why, Written,
     is_memory_path,
 };
 pub use memory::{FrontMatter, Memory, MemoryId, QuarantineNote, Revision, Source, Timestamp};
-pub use store::Author;
+pub use store::{Author, TagInfo};

@@ -17,8 +17,10 @@ use git2::{
 
 use crate::memory::Revision;
 
+mod history;
 mod purge;
 
+pub use history::{CommitInfo, FileChange, TagInfo, line_origins};
 pub use purge::{HistoryBlob, Purge, Rewritten, Touch};
 
 /// Why a git operation failed.
@@ -83,6 +85,22 @@ pub enum StoreError {
     HeadMoved {
         /// The repository.
         root: PathBuf,
+    },
+    /// A tag of that name exists already.
+    #[error(
+        "a snapshot or tag named `{name}` exists already: choose another name (see `memdir snapshots`)"
+    )]
+    TagExists {
+        /// The name.
+        name: String,
+    },
+    /// git cannot name a tag so.
+    #[error(
+        "`{name}` cannot name a snapshot: use letters, digits, `-`, `_`, `.` and `/`, with no spaces, `..`, `~`, `^`, `:` or `\\`"
+    )]
+    BadName {
+        /// The name.
+        name: String,
     },
 }
 
@@ -218,19 +236,33 @@ impl Store {
         }
     }
 
-    /// Returns the author for new commits: `explicit`, else git config, else `memdir`.
-    fn signature(&self, explicit: Option<&Author>) -> Result<Signature<'static>, StoreError> {
-        let sig = match explicit {
-            Some(a) => Signature::now(&a.name, &a.email),
+    /// Returns the signature for new commits: `explicit`, else git config, else `memdir`,
+    /// dated now or, as git does, by the environment variable `date_var` (`GIT_AUTHOR_DATE` or
+    /// `GIT_COMMITTER_DATE`: `@<unix seconds>`, `<unix seconds> <+zzzz>` or RFC 3339).
+    fn signature(
+        &self,
+        explicit: Option<&Author>,
+        date_var: &str,
+    ) -> Result<Signature<'static>, StoreError> {
+        let err = git_err("signature", &self.root);
+        let (name, email) = match explicit {
+            Some(a) => (a.name.clone(), a.email.clone()),
             None => match self.repo.signature() {
-                Ok(s) => return Ok(s.to_owned()),
+                Ok(s) => (
+                    String::from_utf8_lossy(s.name_bytes()).into_owned(),
+                    String::from_utf8_lossy(s.email_bytes()).into_owned(),
+                ),
                 Err(_) => {
                     tracing::debug!("no user.name/user.email in git config; committing as memdir");
-                    Signature::now("memdir", "memdir@localhost")
+                    ("memdir".to_owned(), "memdir@localhost".to_owned())
                 }
             },
         };
-        sig.map_err(git_err("signature", &self.root))
+        match std::env::var(date_var).ok().and_then(|v| env_date(&v)) {
+            Some(when) => Signature::new(&name, &email, &when),
+            None => Signature::now(&name, &email),
+        }
+        .map_err(err)
     }
 
     /// Writes each file atomically and records them all in one commit.
@@ -319,12 +351,17 @@ impl Store {
             None => index.write_tree().map_err(err("tree"))?,
         };
         let tree = self.repo.find_tree(tree_id).map_err(err("tree"))?;
-        let sig = self.signature(author)?;
+        let author_sig = self.signature(author, "GIT_AUTHOR_DATE")?;
+        let committer = self.signature(author, "GIT_COMMITTER_DATE")?;
         let parents: Vec<&git2::Commit> = parent.iter().collect();
-        match self
-            .repo
-            .commit(Some("HEAD"), &sig, &sig, &message.render(), &tree, &parents)
-        {
+        match self.repo.commit(
+            Some("HEAD"),
+            &author_sig,
+            &committer,
+            &message.render(),
+            &tree,
+            &parents,
+        ) {
             Ok(oid) => Ok(Some(CommitId(oid.to_string()))),
             Err(e) if e.code() == git2::ErrorCode::Modified => Err(StoreError::HeadMoved {
                 root: self.root.clone(),
@@ -495,6 +532,25 @@ impl Store {
         paths.sort();
         Ok(paths)
     }
+}
+
+/// Reads a date as git's `GIT_*_DATE` variables give it: `@1700000000`, `1700000000 +0100`
+/// or RFC 3339.
+fn env_date(text: &str) -> Option<git2::Time> {
+    let text = text.trim();
+    let (secs, zone) = text.split_once(' ').unwrap_or((text, "+0000"));
+    if let Ok(secs) = secs.trim_start_matches('@').parse::<i64>() {
+        let sign = if zone.starts_with('-') { -1 } else { 1 };
+        let digits = zone.trim_start_matches(['+', '-']);
+        let minutes =
+            digits.get(..2)?.parse::<i32>().ok()? * 60 + digits.get(2..4)?.parse::<i32>().ok()?;
+        return Some(git2::Time::new(secs, sign * minutes));
+    }
+    let t = crate::memory::Timestamp::parse(text)?;
+    Some(git2::Time::new(
+        t.unix(),
+        t.0.offset().whole_minutes() as i32,
+    ))
 }
 
 fn git_err<'a>(op: &'static str, root: &'a Path) -> impl Fn(git2::Error) -> StoreError + 'a {

@@ -59,18 +59,21 @@ fn files_containing(dir: &Path, needles: &[&str]) -> Vec<String> {
     found
 }
 
-/// The segment files of the search index (what tantivy writes per commit; each holds the
-/// text of the documents it was written with until it is deleted).
-fn index_segments(env: &TestEnv) -> Vec<String> {
-    std::fs::read_dir(env.path(".git/memdir/index"))
+/// The segment files of a search index, `index` (the present) or `versions` (behind `--at`):
+/// what tantivy writes per commit, each holding the text it was written with until deleted.
+fn index_segments(env: &TestEnv, index: &str) -> Vec<String> {
+    std::fs::read_dir(env.path(&format!(".git/memdir/{index}")))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .filter(|n| !n.starts_with('.') && n != "meta.json")
         .collect()
 }
 
-/// Each commit that touched `path` on `rev`: author, committer, both dates and the message.
+/// Each commit that touched `path` on `rev`: author, committer, both dates and the message,
+/// with full commit ids (a revert's `Memdir-Reverts`) written `<commit>`: a purge gives the
+/// commits after the memory appeared new ids, and messages name the new ones.
 fn history(env: &TestEnv, rev: &str, path: &str) -> Vec<String> {
+    let commit_id = regex::Regex::new(r"\b[0-9a-f]{40}\b").unwrap();
     env.git(&[
         "log",
         "--format=%an <%ae> %ad | %cn <%ce> %cd%n%B%x00",
@@ -79,7 +82,7 @@ fn history(env: &TestEnv, rev: &str, path: &str) -> Vec<String> {
         path,
     ])
     .split('\0')
-    .map(|s| s.trim().to_owned())
+    .map(|s| commit_id.replace_all(s.trim(), "<commit>").into_owned())
     .filter(|s| !s.is_empty())
     .collect()
 }
@@ -168,9 +171,11 @@ fn fixture() -> Fixture {
     // The injection log names what went into a prompt.
     env.run(&["context", "childhood nickname", "--budget", "500", "--log"])
         .success();
-    // A plain git commit of another memory.
+    // A plain git commit of another memory; a change of another one, reverted.
     append(&env, &deploy.1, "Since March: Wednesdays.");
     env.git(&["commit", "-q", "-am", "procedure: deploy day moved"]);
+    env.run(&["update", &tea.0, "--add-tag", "hot"]).success();
+    env.run(&["revert", &env.head()]).success();
     // A version left only in the reflog, and one only in a stash.
     env.run(&["update", &id, "--body", &format!("Reflog-only {SECRET}.")])
         .success();
@@ -224,8 +229,16 @@ fn a_purge_leaves_no_trace_and_every_other_history_intact() {
         .collect();
     let tea_before = history(env, "main", &f.tea.1);
     let v1_message = env.git(&["tag", "-l", "--format=%(contents)", "v1"]);
-    let old_segments = index_segments(env);
-    assert!(!old_segments.is_empty());
+    // `--at` reads build the index of every version.
+    let at = |q: &str| {
+        env.run(&["search", q, "--at", "HEAD~3", "--json"])
+            .success()
+            .json()
+    };
+    assert_eq!(at("childhood nickname")[0]["id"], f.id.as_str());
+    let old_segments = index_segments(env, "index");
+    let old_versions = index_segments(env, "versions");
+    assert!(!old_segments.is_empty() && !old_versions.is_empty());
 
     let out = env
         .run(&["forget", &f.id, "--purge", "--yes", "--json"])
@@ -279,11 +292,16 @@ fn a_purge_leaves_no_trace_and_every_other_history_intact() {
         Vec::<String>::new()
     );
     assert!(!env.path(&f.paths[1]).exists());
-    // The search index was rebuilt: no segment written while it held the memory is left.
-    let segments = index_segments(env);
+    // The search indexes were rebuilt: no segment written while they held the memory is left.
+    let segments = index_segments(env, "index");
     assert!(
         segments.iter().all(|s| !old_segments.contains(s)),
         "{segments:?}"
+    );
+    let versions = index_segments(env, "versions");
+    assert!(
+        versions.iter().all(|s| !old_versions.contains(s)),
+        "{versions:?}"
     );
     assert_eq!(env.git_status(), "");
     let fsck = env.git_output(&["fsck", "--full", "--strict"]).success();
@@ -350,6 +368,17 @@ fn a_purge_leaves_no_trace_and_every_other_history_intact() {
     assert_eq!(hits(SECRET), serde_json::json!([]));
     env.run(&["check"]).success();
     env.run(&["show", &f.id]).code(1);
+    // Time travel works on the new history and finds nothing of the memory.
+    assert_eq!(at("childhood nickname"), serde_json::json!([]));
+    assert_eq!(at("green tea")[0]["id"], f.tea.0.as_str());
+    // A revert still names the commit it reverted, by its new id.
+    let revert = env.git(&["log", "--format=%H", "--grep=Memdir-Op: revert", "main"]);
+    let reverted = env.trailer(revert.trim(), "Memdir-Reverts");
+    let subject = env.git(&["log", "-1", "--format=%s", &reverted[0]]);
+    assert!(
+        subject.starts_with("update: Bob likes green tea"),
+        "{subject}"
+    );
 }
 
 #[test]

@@ -105,6 +105,16 @@ impl From<Error> for CliError {
                 Kind::Conflict,
                 vec![format!("run `memdir show {id}` to see the current version, then retry with its revision")],
             ),
+            Error::Diverged { paths, .. } => (
+                Kind::Conflict,
+                vec![format!(
+                    "bring one memory back as it was with `memdir restore ID --at REV`, or see what changed with `memdir log ID` ({})",
+                    paths.join(", ")
+                )],
+            ),
+            Error::Store(memdir::store::StoreError::TagExists { .. } | memdir::store::StoreError::BadName { .. }) => {
+                (Kind::User, Vec::new())
+            }
             Error::NotARepository { .. } => (
                 Kind::User,
                 vec!["run `memdir init DIR` to create one, or point at one with -C DIR or MEMDIR_DIR".into()],

@@ -17,6 +17,10 @@ pub struct ListArgs {
     /// Only the memories that have expired (`memdir gc` removes them)
     #[arg(long)]
     expired: bool,
+    /// List what existed at this point: a commit, a snapshot or tag, or a date (the last
+    /// commit at or before it)
+    #[arg(long, value_name = "REV|DATE")]
+    at: Option<String>,
 }
 
 /// Restricts which memories a command looks at.
@@ -63,7 +67,16 @@ pub fn cmd_list(g: &Globals, args: ListArgs) -> Result<(), CliError> {
         filter.only = Some(HeldOut::Expired);
         filter.now = Some(Timestamp::now());
     }
-    let all = mem.list(&filter)?;
+    let all = match &args.at {
+        Some(at) => {
+            let (point, all) = mem.list_at(&filter, at)?;
+            if !g.json {
+                eprintln!("as of commit {} ({})", &point.commit[..12], point.committed);
+            }
+            all
+        }
+        None => mem.list(&filter)?,
+    };
     if g.json {
         return print_json(&all);
     }

@@ -18,6 +18,7 @@ mod extract;
 mod forget;
 mod gc;
 mod guard;
+mod history;
 mod hook;
 mod import;
 mod init;
@@ -83,6 +84,12 @@ enum Command {
     Reject(review::RejectArgs),
     Gc(gc::GcArgs),
     Why(why::WhyArgs),
+    Log(history::LogArgs),
+    Diff(history::DiffArgs),
+    Snapshot(history::SnapshotArgs),
+    Snapshots(history::SnapshotsArgs),
+    Revert(history::RevertArgs),
+    Restore(history::RestoreArgs),
 }
 
 /// Where a write came from; recorded in commit trailers (`Memdir-Session`, `Memdir-Agent`,
@@ -266,5 +273,11 @@ pub fn run() -> Result<(), CliError> {
         Command::Reject(a) => review::cmd_reject(&g, a),
         Command::Gc(a) => gc::cmd_gc(&g, a),
         Command::Why(a) => why::cmd_why(&g, a),
+        Command::Log(a) => history::cmd_log(&g, a),
+        Command::Diff(a) => history::cmd_diff(&g, a),
+        Command::Snapshot(a) => history::cmd_snapshot(&g, a),
+        Command::Snapshots(a) => history::cmd_snapshots(&g, a),
+        Command::Revert(a) => history::cmd_revert(&g, a),
+        Command::Restore(a) => history::cmd_restore(&g, a),
     }
 }

@@ -17,6 +17,7 @@ use crate::outln;
 /// Examples:
 ///   memdir search "which port does staging use"
 ///   memdir search deploy -n 3 --type procedure --json
+///   memdir search "staging port" --at 2026-11-20      (what was believed then)
 #[derive(Debug, Args)]
 pub struct SearchArgs {
     /// What to look for, in plain words
@@ -30,6 +31,10 @@ pub struct SearchArgs {
     per_memory: usize,
     #[command(flatten)]
     filter: FilterArgs,
+    /// Search what was believed at this point: a commit, a snapshot or tag, or a date (the
+    /// last commit at or before it). A filter on the index of every version, not a rebuild
+    #[arg(long, value_name = "REV|DATE")]
+    at: Option<String>,
 }
 
 /// A search hit as `--json` prints it.
@@ -77,7 +82,16 @@ pub fn cmd_search(g: &Globals, args: SearchArgs) -> Result<(), CliError> {
         filter: args.filter.filter(),
         per_memory: Some(args.per_memory),
     };
-    let hits = mem.search(&query)?;
+    let hits = match &args.at {
+        Some(at) => {
+            let (point, hits) = mem.search_at(&query, at)?;
+            if !g.json {
+                eprintln!("as of commit {} ({})", &point.commit[..12], point.committed);
+            }
+            hits
+        }
+        None => mem.search(&query)?,
+    };
     if g.json {
         let out: Vec<JsonHit<'_>> = hits
             .iter()

@@ -2,25 +2,47 @@
 
 use clap::Args;
 use memdir::Timestamp;
+use serde::Serialize;
 
 use super::{CliError, Globals, print_json};
 use crate::outln;
 
-/// Explain whether a memory is used, and why not
+/// Explain a memory: whether it is used, and how it got here
 ///
 /// Shows whether search and context use the memory or hold it out (quarantined, expired,
-/// superseded), what it supersedes and what supersedes it, when it expires, and who wrote it.
+/// superseded), what it supersedes and what supersedes it, when it expires; then its
+/// provenance from git: the session, agent, step and commit that first wrote it, every later
+/// change, and who wrote each line of its body (like `git blame`, but following the memory
+/// across renames of its file).
+///
+/// Example:
+///   memdir why api-port-3f2a1c --json
 #[derive(Debug, Args)]
 pub struct WhyArgs {
     /// The memory's id
     id: String,
+    /// Leave out the line-by-line provenance
+    #[arg(long)]
+    no_lines: bool,
+}
+
+#[derive(Serialize)]
+struct JsonWhy {
+    #[serde(flatten)]
+    why: memdir::Why,
+    #[serde(flatten)]
+    lineage: memdir::Lineage,
 }
 
 pub fn cmd_why(g: &Globals, args: WhyArgs) -> Result<(), CliError> {
     let mem = g.open()?;
     let why = mem.why(&args.id, Timestamp::now())?;
+    let mut lineage = mem.provenance(&args.id)?;
+    if args.no_lines {
+        lineage.lines.clear();
+    }
     if g.json {
-        return print_json(&why);
+        return print_json(&JsonWhy { why, lineage });
     }
     outln!("{}  {}  {}", why.id, why.path, why.title);
     if why.held_out.is_empty() {
@@ -47,6 +69,43 @@ pub fn cmd_why(g: &Globals, args: WhyArgs) -> Result<(), CliError> {
     }
     if let Some(s) = why.source.session.as_deref() {
         outln!("  session: {s}");
+    }
+    if let Some(o) = &lineage.origin {
+        let mut from = vec![format!("by {}", o.author)];
+        for (label, v) in [
+            ("agent", &o.agent),
+            ("session", &o.session),
+            ("step", &o.step),
+        ] {
+            if let Some(v) = v {
+                from.push(format!("{label} {v}"));
+            }
+        }
+        outln!(
+            "  first written: {} in {} ({})",
+            o.date,
+            &o.commit[..12],
+            from.join(", ")
+        );
+    }
+    if !lineage.changes.is_empty() {
+        outln!("\nChanges, newest first:");
+        for c in &lineage.changes {
+            super::history::print_change(c)?;
+        }
+    }
+    if !lineage.lines.is_empty() {
+        outln!("\nWho wrote each line of the body:");
+        for l in &lineage.lines {
+            let commit = l.commit.as_deref().map_or("(uncommitted)", |c| &c[..12]);
+            let who = match (&l.agent, &l.session) {
+                (Some(a), Some(s)) => format!("{a}/{s}"),
+                (Some(a), None) => a.clone(),
+                (None, Some(s)) => s.clone(),
+                (None, None) => l.author.clone().unwrap_or_default(),
+            };
+            outln!("{commit:12}  {who:20.20}  {:4}  {}", l.line, l.text);
+        }
     }
     Ok(())
 }

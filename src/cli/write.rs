@@ -91,7 +91,7 @@ pub fn cmd_add(g: &Globals, args: AddArgs) -> Result<(), CliError> {
 
 /// Returns the write as `--json` prints it: `status` is `quarantined` when the memory is
 /// held back for review (with the guard's `flags`), else `ok`.
-fn with_status(w: &Written) -> serde_json::Value {
+pub fn with_status(w: &Written) -> serde_json::Value {
     let mut v = serde_json::to_value(w).expect("Written serializes");
     v["status"] = if w.quarantined { "quarantined" } else { "ok" }.into();
     if w.quarantined && v.get("flags").is_none() {

@@ -17,7 +17,7 @@ use tantivy::query::{
     TermQuery,
 };
 use tantivy::schema::{
-    DateOptions, FAST, Field, IndexRecordOption, NumericOptions, STORED, STRING, Schema,
+    DateOptions, FAST, Field, INDEXED, IndexRecordOption, NumericOptions, STORED, STRING, Schema,
     TextFieldIndexing, TextOptions, Value,
 };
 use tantivy::tokenizer::{
@@ -37,7 +37,7 @@ use storage::UnsyncedDirectory;
 mod storage;
 
 /// Bump when the schema or what is indexed changes: older indexes are then rebuilt.
-const SCHEMA_VERSION: u32 = 6;
+const SCHEMA_VERSION: u32 = 7;
 const TOKENIZER: &str = "memdir_en";
 const KIND_MEMORY: &str = "m";
 const KIND_PASSAGE: &str = "p";
@@ -171,6 +171,10 @@ pub struct Filter {
     pub only: Option<HeldOut>,
     /// The time expiry is judged at; `None`: now. Tests pass a fixed time.
     pub now: Option<Timestamp>,
+    /// In an index of versions (`memdir search --at`), only the versions valid at this point
+    /// of history: the position of a commit on HEAD's first-parent chain, counting the root
+    /// commit as 1. `None` in the index of the present.
+    pub at: Option<u64>,
 }
 
 /// Why a memory is left out of search and context.
@@ -188,7 +192,7 @@ pub enum HeldOut {
 impl Filter {
     /// Returns true if the filter restricts by type, tag or scope.
     fn restricts(&self) -> bool {
-        self.kind.is_some() || !self.tags.is_empty() || self.scope.is_some()
+        self.kind.is_some() || !self.tags.is_empty() || self.scope.is_some() || self.at.is_some()
     }
 }
 
@@ -220,6 +224,9 @@ struct Fields {
     has_expires: Field,
     supersedes: Field,
     has_supersedes: Field,
+    version: Field,
+    valid_from: Field,
+    valid_to: Field,
 }
 
 fn schema() -> (Schema, Fields) {
@@ -271,6 +278,11 @@ fn schema() -> (Schema, Fields) {
         has_expires: b.add_u64_field("has_expires", num.clone().set_indexed()),
         has_supersedes: b.add_u64_field("has_supersedes", num.set_indexed()),
         supersedes: b.add_text_field("supersedes", STRING | STORED),
+        // Only in an index of versions: which version a document belongs to, and the span of
+        // history it is valid in (`valid_from <= at < valid_to`).
+        version: b.add_text_field("version", STRING),
+        valid_from: b.add_u64_field("valid_from", INDEXED | STORED | FAST),
+        valid_to: b.add_u64_field("valid_to", INDEXED | STORED | FAST),
     };
     (b.build(), fields)
 }
@@ -291,6 +303,20 @@ pub struct IndexedMemory<'a> {
     pub memory: &'a Memory,
     /// Its passages.
     pub passages: Vec<Passage>,
+    /// In an index of versions: the version's key and the span of history it is valid in
+    /// (`from..to` in first-parent positions; `u64::MAX` while it is HEAD's).
+    pub valid: Option<Validity>,
+}
+
+/// The span of history one version of a memory is valid in (see [`Filter::at`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Validity {
+    /// Names the version, so that it can be replaced when it stops being valid.
+    pub key: String,
+    /// The first commit (first-parent position) holding this version.
+    pub from: u64,
+    /// The first commit that no longer holds it; `u64::MAX` while HEAD holds it.
+    pub to: u64,
 }
 
 /// The tantivy index of a repository.
@@ -397,6 +423,30 @@ impl Index {
         add: &[IndexedMemory<'_>],
         state: &IndexState,
     ) -> Result<(), IndexError> {
+        self.write(clear, self.fields.path, remove_paths, add, state)
+    }
+
+    /// In an index of versions: replaces the versions named `remove` (their
+    /// [`Validity::key`]s) with `add`, records `state`, and commits. With `clear`, drops the
+    /// whole index first.
+    pub fn apply_versions(
+        &self,
+        clear: bool,
+        remove: &[String],
+        add: &[IndexedMemory<'_>],
+        state: &IndexState,
+    ) -> Result<(), IndexError> {
+        self.write(clear, self.fields.version, remove, add, state)
+    }
+
+    fn write(
+        &self,
+        clear: bool,
+        removal_field: Field,
+        remove_paths: &[String],
+        add: &[IndexedMemory<'_>],
+        state: &IndexState,
+    ) -> Result<(), IndexError> {
         let bulk = clear || add.len() > 1000;
         let (threads, heap) = if bulk {
             (2, 200_000_000)
@@ -410,8 +460,8 @@ impl Index {
         if clear {
             writer.delete_all_documents().map_err(self.err("clear"))?;
         }
-        for path in remove_paths {
-            writer.delete_term(Term::from_field_text(self.fields.path, path));
+        for key in remove_paths {
+            writer.delete_term(Term::from_field_text(removal_field, key));
         }
         for m in add {
             for doc in self.documents(m) {
@@ -501,6 +551,11 @@ impl Index {
                 d.add_date(f.expires, DateTime::from_timestamp_secs(t.unix()));
             }
             d.add_u64(f.has_expires, front.expires.is_some() as u64);
+            if let Some(v) = &m.valid {
+                d.add_text(f.version, &v.key);
+                d.add_u64(f.valid_from, v.from);
+                d.add_u64(f.valid_to, v.to);
+            }
             if !searchable {
                 let supersedes = m.memory.supersedes();
                 for id in &supersedes {
@@ -579,6 +634,9 @@ impl Index {
         }
         if let Some(s) = &filter.scope {
             clauses.push((Occur::Must, self.term(self.fields.scope, s)));
+        }
+        if let Some(at) = filter.at {
+            clauses.extend(self.valid_at(at));
         }
         BooleanQuery::new(clauses)
     }
@@ -772,7 +830,7 @@ impl Index {
             _ => {}
         }
         let superseded = if only == Some(HeldOut::Superseded) || !filter.include_superseded {
-            self.superseded_ids(searcher)?
+            self.superseded_ids(searcher, filter.at)?
         } else {
             Vec::new()
         };
@@ -793,6 +851,25 @@ impl Index {
             }
         }
         Ok(clauses)
+    }
+
+    /// Returns the clauses that keep the versions valid at `at`: `valid_from <= at < valid_to`.
+    fn valid_at(&self, at: u64) -> Clauses {
+        use std::ops::Bound::{Excluded, Included, Unbounded};
+        let f = &self.fields;
+        let range = |lo, hi| -> Box<dyn Query> {
+            Box::new(ConstScoreQuery::new(Box::new(RangeQuery::new(lo, hi)), 0.0))
+        };
+        vec![
+            (
+                Occur::Must,
+                range(Unbounded, Included(Term::from_field_u64(f.valid_from, at))),
+            ),
+            (
+                Occur::Must,
+                range(Excluded(Term::from_field_u64(f.valid_to, at)), Unbounded),
+            ),
+        ]
     }
 
     fn term_u64(&self, field: Field, value: u64) -> Box<dyn Query> {
@@ -839,15 +916,24 @@ impl Index {
         ]))
     }
 
-    /// Returns the ids that memories not themselves quarantined list under `supersedes`.
-    /// (A quarantined memory could otherwise knock good ones out of search.)
-    pub fn superseded_ids(&self, searcher: &tantivy::Searcher) -> Result<Vec<String>, IndexError> {
+    /// Returns the ids that memories not themselves quarantined list under `supersedes` (in an
+    /// index of versions, the versions valid `at` that point). A quarantined memory could
+    /// otherwise knock good ones out of search.
+    pub fn superseded_ids(
+        &self,
+        searcher: &tantivy::Searcher,
+        at: Option<u64>,
+    ) -> Result<Vec<String>, IndexError> {
         let f = &self.fields;
-        let q = BooleanQuery::new(vec![
+        let mut clauses = vec![
             (Occur::Must, self.term(f.kind, KIND_MEMORY)),
             (Occur::Must, self.term_u64(f.has_supersedes, 1)),
             (Occur::MustNot, self.term_u64(f.quarantined, 1)),
-        ]);
+        ];
+        if let Some(at) = at {
+            clauses.extend(self.valid_at(at));
+        }
+        let q = BooleanQuery::new(clauses);
         let n = searcher.search(&q, &Count).map_err(self.err("count"))?;
         if n == 0 {
             return Ok(Vec::new());
@@ -885,6 +971,32 @@ impl Index {
             (Occur::Must, self.term(self.fields.id, id)),
         ]);
         self.collect_summaries(&q)
+    }
+
+    /// In an index of versions: returns every version of memory `id` with its validity span,
+    /// oldest first.
+    pub fn versions_of(&self, id: &str) -> Result<Vec<(Summary, u64, u64)>, IndexError> {
+        let f = &self.fields;
+        let q = BooleanQuery::new(vec![
+            (Occur::Must, self.term(f.kind, KIND_MEMORY)),
+            (Occur::Must, self.term(f.id, id)),
+        ]);
+        let searcher = self.reader.searcher();
+        let top = searcher
+            .search(&q, &TopDocs::with_limit(100_000).order_by_score())
+            .map_err(self.err("list"))?;
+        let mut out = Vec::with_capacity(top.len());
+        for (_, addr) in top {
+            let doc = self.doc(&searcher, addr)?;
+            let from = first_u64(&doc, f.valid_from);
+            let to = doc
+                .get_first(f.valid_to)
+                .and_then(|v| v.as_u64())
+                .unwrap_or(u64::MAX);
+            out.push((self.summary(&doc), from, to));
+        }
+        out.sort_by_key(|(s, from, _)| (*from, s.path.clone()));
+        Ok(out)
     }
 
     /// Returns every memory marked `pinned: true`, sorted by path.

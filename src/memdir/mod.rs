@@ -24,21 +24,27 @@ use crate::{Error, Result};
 
 mod expire;
 mod guarded;
+mod history;
 mod import;
 mod purge;
 mod recover;
 mod sync;
+mod timeline;
 mod types;
+mod undo;
 mod watch;
 mod write;
 
 pub use expire::Why;
 pub use guarded::Quarantined;
+pub use history::{BeliefDiff, BlameLine, Change, FieldChange, Lineage, MemoryDiff};
 pub use purge::Purged;
+pub use timeline::{Point, Version};
 pub use types::{
     ImportOptions, ImportStatus, Imported, NewMemory, Problem, Provenance, Refresh, SearchQuery,
     Status, Update, Written,
 };
+pub use undo::Reverted;
 pub use watch::{WatchOptions, WatchReport};
 
 /// A memory repository: Markdown files in git, with a search index.
@@ -73,6 +79,10 @@ pub struct Memdir {
     stats: Mutex<Option<StatCache>>,
     /// Whether this handle has looked for hand edits yet (see [`Memdir::refresh`]).
     looked: AtomicBool,
+    /// The index of every version in history, opened by the first `--at` read (`timeline.rs`).
+    versions: std::sync::OnceLock<Index>,
+    /// The history the versions index reflects, as this handle last read it.
+    chain: Mutex<Option<std::sync::Arc<timeline::Chain>>>,
 }
 
 impl std::fmt::Debug for Memdir {
@@ -163,6 +173,8 @@ impl Memdir {
             problems: Mutex::new(Vec::new()),
             stats: Mutex::new(None),
             looked: AtomicBool::new(false),
+            versions: std::sync::OnceLock::new(),
+            chain: Mutex::new(None),
         };
         mem.recover_at_open()?;
         // Commits only: the working tree is scanned by the first read, so a command that only

@@ -15,8 +15,9 @@
 //!   any other commit loses only the lines that name the memory (a batch commit's `- Title
 //!   (path)` line, its `Memdir-Id` trailer). The id is scrubbed because memdir derives it
 //!   from the title. Commits that never touched it keep their id, message and everything else.
-//! - **memdir's own files** (`.git/memdir/`): the search index is rebuilt and every file
-//!   its new state does not use is deleted; the stat cache is dropped (it names paths); a
+//! - **memdir's own files** (`.git/memdir/`): the search index is rebuilt and the versions
+//!   index behind `--at` emptied (rebuilt by the next `--at` read), and every file of theirs
+//!   that no longer serves is deleted; the stat cache is dropped (it names paths); a
 //!   JSONL log (`injections.jsonl`) loses the lines that name the memory; any other file that
 //!   quotes it (a `memdir edit` copy, a dead writer's intent) is deleted.
 //!
@@ -260,6 +261,7 @@ impl Memdir {
         self.scrub_memdir_files(&target.words)?;
         self.reindex_locked(&lock, &mut |_, _| {})?;
         self.index.vacuum()?;
+        self.drop_versions(&lock)?;
         std::fs::remove_file(&marker).map_err(|e| Error::io(&marker, e))?;
         let mut purged = report(&id, &target, rewritten);
         purged.objects_removed = objects_removed;
@@ -357,8 +359,10 @@ impl Memdir {
         let dir = self.memdir_dir();
         crate::worktree::StatCache::remove(&dir).map_err(|e| Error::io(&dir, e))?;
         *self.stats.lock().unwrap_or_else(|e| e.into_inner()) = None;
-        // The index is rebuilt; the marker goes last.
-        for path in files_under(&dir, &[Path::new("index"), Path::new(MARKER)])? {
+        // The search indexes are rebuilt (tantivy's files are not ours to cut); the marker
+        // goes last.
+        let skip = [Path::new("index"), Path::new("versions"), Path::new(MARKER)];
+        for path in files_under(&dir, &skip)? {
             let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
             if !words.in_text(&bytes, true) {
                 continue;

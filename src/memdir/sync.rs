@@ -374,6 +374,7 @@ impl Memdir {
             .map(|m| IndexedMemory {
                 memory: m,
                 passages: parse::passages(&m.body, m.body_line),
+                valid: None,
             })
             .collect();
         let removed: &[String] = if clear { &[] } else { paths };

@@ -9,8 +9,9 @@
 //!   remote-tracking branches, `refs/stash`, anything under `refs/`) or a detached HEAD,
 //!   parents first: each tree loses the entries holding those blobs (a folder left empty goes
 //!   too), each commit keeps its header (author, committer, dates, encoding) byte for byte
-//!   with new `tree` and `parent` lines, and its message unless the caller changes it. A
-//!   commit with nothing to change keeps its id, so history before the memory first appeared
+//!   with new `tree` and `parent` lines, and its message unless the caller changes it (the
+//!   full ids of rewritten commits a message names, such as `Memdir-Reverts: <sha>`, become
+//!   their new ids). A commit with nothing to change keeps its id, so history before the memory first appeared
 //!   is untouched. Annotated tags are rewritten to point at the rewritten commits. Signatures
 //!   (`gpgsig`, a tag's PGP block) cannot survive a rewrite and are dropped from the objects
 //!   that change. Then a tombstone commit goes on top of HEAD, and every ref moves in one
@@ -107,6 +108,10 @@ impl HistoryBlob<'_> {
         Some(odb.read(self.oid).ok()?.data().to_vec())
     }
 }
+
+/// A full commit id in a message.
+static COMMIT_ID: std::sync::LazyLock<regex::Regex> =
+    std::sync::LazyLock::new(|| regex::Regex::new(r"\b[0-9a-f]{40}\b").expect("valid regex"));
 
 /// Files git writes beside its objects that may quote a memory: the last commit or tag
 /// message typed (`git commit`, `git tag -a`), an interrupted merge's message.
@@ -290,13 +295,14 @@ impl Store {
             let new_head = rw.commits.get(&head).copied().unwrap_or(head);
             let parent = self.repo.find_commit(new_head).map_err(err("tombstone"))?;
             let tree = parent.tree().map_err(err("tombstone"))?;
-            let sig = self.signature(purge.author)?;
+            let author = self.signature(purge.author, "GIT_AUTHOR_DATE")?;
+            let committer = self.signature(purge.author, "GIT_COMMITTER_DATE")?;
             let tombstone = self
                 .repo
                 .commit(
                     None,
-                    &sig,
-                    &sig,
+                    &author,
+                    &committer,
                     &purge.tombstone.render(),
                     &tree,
                     &[&parent],
@@ -699,6 +705,28 @@ impl<'s, 'a> Rewriter<'s, 'a> {
         found
     }
 
+    /// Returns the new message of a commit or tag: the caller's rewrite, then the full ids of
+    /// rewritten commits it names (`Memdir-Reverts: <sha>`) replaced by their new ids. `None`
+    /// when it stays as it is.
+    fn message(&self, message: &[u8], touch: Touch) -> Option<String> {
+        let text = String::from_utf8_lossy(message);
+        let rewritten = (self.purge.message)(&text, touch);
+        let text = rewritten.as_deref().unwrap_or(&text);
+        let mut named = false;
+        let mapped = COMMIT_ID.replace_all(text, |c: &regex::Captures<'_>| {
+            let old = Oid::from_str(&c[0]).ok();
+            match old.filter(|o| self.changed.contains(o)) {
+                Some(o) => {
+                    named = true;
+                    self.commits.get(&o).copied().unwrap_or(o).to_string()
+                }
+                None => c[0].to_owned(),
+            }
+        });
+        // In a dry run the ids stay, but naming a changed commit still changes the message.
+        (rewritten.is_some() || named).then(|| mapped.into_owned())
+    }
+
     /// Rewrites commit `oid`; its parents were rewritten before it.
     fn commit(&mut self, oid: Oid) -> Result<(), StoreError> {
         let repo = self.repo();
@@ -732,8 +760,7 @@ impl<'s, 'a> Rewriter<'s, 'a> {
         let odb = repo.odb().map_err(self.err("read"))?;
         let raw = odb.read(oid).map_err(self.err("read"))?;
         let (header, message) = split_object(raw.data());
-        let new_message =
-            (self.purge.message)(&String::from_utf8_lossy(message), Touch { touched, only });
+        let new_message = self.message(message, Touch { touched, only });
         if present.is_empty() && !parents_changed && new_message.is_none() {
             self.commits.insert(oid, oid);
             return Ok(());
@@ -845,7 +872,7 @@ impl<'s, 'a> Rewriter<'s, 'a> {
         let odb = repo.odb().map_err(self.err("read"))?;
         let raw = odb.read(oid).map_err(self.err("read"))?;
         let (header, message) = split_object(raw.data());
-        let new_message = (self.purge.message)(&String::from_utf8_lossy(message), Touch::default());
+        let new_message = self.message(message, Touch::default());
         let out = match new_target {
             None => None,
             Some(t) if t == target && new_message.is_none() => Some(oid),

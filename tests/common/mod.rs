@@ -173,7 +173,21 @@ impl TestEnv {
     /// Returns a `memdir` command in `dir` with the hermetic environment, for tests that need
     /// extra variables. Run it with [`TestEnv::run_command`].
     pub fn memdir_command(&self, dir: &Path) -> Command {
-        self.command(env!("CARGO_BIN_EXE_memdir"), dir)
+        let mut cmd = self.command(env!("CARGO_BIN_EXE_memdir"), dir);
+        // memdir dates its commits by these as git does; tests that want a date set them.
+        cmd.env_remove("GIT_AUTHOR_DATE")
+            .env_remove("GIT_COMMITTER_DATE");
+        cmd
+    }
+
+    /// Runs `memdir ARGS` with its commits dated `date` (`GIT_AUTHOR_DATE` and
+    /// `GIT_COMMITTER_DATE`, which memdir honours as git does).
+    pub fn run_dated(&self, date: &str, args: &[&str]) -> CommandOutput {
+        let mut cmd = self.memdir_command(&self.repo());
+        cmd.args(args)
+            .env("GIT_AUTHOR_DATE", date)
+            .env("GIT_COMMITTER_DATE", date);
+        self.output(cmd, None)
     }
 
     /// Runs a prepared command, feeding `stdin` when given.
@@ -205,6 +219,15 @@ impl TestEnv {
         let mut cmd = self.command("git", &self.repo());
         cmd.args(args);
         self.output(cmd, None)
+    }
+
+    /// Runs `git ARGS` with its commits dated `date`, asserts success and returns stdout.
+    pub fn git_dated(&self, date: &str, args: &[&str]) -> String {
+        let mut cmd = self.command("git", &self.repo());
+        cmd.args(args)
+            .env("GIT_AUTHOR_DATE", date)
+            .env("GIT_COMMITTER_DATE", date);
+        self.output(cmd, None).success().stdout
     }
 
     /// Runs `git ARGS` inside the repository, asserts success and returns stdout.
