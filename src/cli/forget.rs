@@ -29,6 +29,7 @@ const CLONES: &str = "every clone and fork made before still holds the memory: r
 ///   memdir forget alice-ssn-3f9c2a --reason "asked to be forgotten"
 ///   memdir forget alice-ssn-3f9c2a --purge
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub struct ForgetArgs {
     /// The memory's id
     id: String,
