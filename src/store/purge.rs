@@ -378,10 +378,12 @@ impl Store {
         }
         index.write().map_err(err("index write"))?;
         crate::fault::point("purge-swap");
+        // Its own signature: libgit2's default needs user.name in git config.
+        let who = self.signature(purge.author, "GIT_COMMITTER_DATE")?;
         for (name, _, new) in moves {
             match new {
                 Some(oid) => tx
-                    .set_target(name, *oid, None, "memdir: purge")
+                    .set_target(name, *oid, Some(&who), "memdir: purge")
                     .map_err(err("move ref"))?,
                 None => tx.remove(name).map_err(err("move ref"))?,
             }
