@@ -20,6 +20,7 @@ mod test_import;
 mod test_index;
 mod test_llm;
 mod test_proptest;
+mod test_purge;
 mod test_session;
 mod test_store;
 mod test_watch;

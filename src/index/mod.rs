@@ -567,6 +567,42 @@ impl Index {
         Ok(())
     }
 
+    /// Deletes every file in the index directory that the committed index no longer uses:
+    /// the segments of documents deleted or replaced, which still hold their text until then.
+    /// tantivy deletes them after each commit, but skips that when it cannot, so a purge asks
+    /// it again and then removes by hand whatever is left. Returns how many files went. The
+    /// caller holds memdir's write lock, so no segment is being written.
+    pub fn vacuum(&self) -> Result<usize, IndexError> {
+        let writer: IndexWriter = self
+            .index
+            .writer_with_num_threads(1, 15_000_000)
+            .map_err(self.err("open writer"))?;
+        writer
+            .garbage_collect_files()
+            .wait()
+            .map_err(self.err("garbage collect"))?;
+        drop(writer);
+        let metas = self.index.load_metas().map_err(self.err("read meta"))?;
+        let mut living = metas.list_segment_files();
+        living.insert(PathBuf::from("meta.json"));
+        living.insert(PathBuf::from(".managed.json"));
+        let io = |source| IndexError::Io {
+            dir: self.dir.clone(),
+            source,
+        };
+        let mut removed = 0;
+        for entry in std::fs::read_dir(&self.dir).map_err(io)? {
+            let entry = entry.map_err(io)?;
+            let name = PathBuf::from(entry.file_name());
+            let lock = name.to_string_lossy().starts_with(".tantivy-");
+            if entry.file_type().map_err(io)?.is_file() && !lock && !living.contains(&name) {
+                std::fs::remove_file(entry.path()).map_err(io)?;
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+
     fn documents(&self, m: &IndexedMemory<'_>) -> Vec<TantivyDocument> {
         let f = &self.fields;
         let front = &m.memory.front;

@@ -26,6 +26,7 @@ mod expire;
 mod guarded;
 mod history;
 mod import;
+mod purge;
 mod recover;
 mod sync;
 mod timeline;
@@ -37,6 +38,7 @@ mod write;
 pub use expire::Why;
 pub use guarded::Quarantined;
 pub use history::{BeliefDiff, BlameLine, Change, FieldChange, Lineage, MemoryDiff};
+pub use purge::Purged;
 pub use timeline::{Point, Version};
 pub use types::{
     ImportOptions, ImportStatus, Imported, NewMemory, Problem, Provenance, Refresh, SearchQuery,

@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Memdir, is_memory_path};
 use crate::index::{Index, IndexState, IndexedMemory, Validity};
+use crate::lock::WriteLock;
 use crate::memory::{Memory, Revision, Timestamp};
 use crate::parse;
 use crate::{Error, Result};
@@ -229,6 +230,25 @@ impl Memdir {
         };
         index.apply_versions(clear, remove, &docs(false), &docs(true), &state)?;
         self.save_chain(chain)
+    }
+
+    /// Empties the versions index (deleting every segment file that held a version) and its
+    /// chain, for a purge: what they held of the old history must not outlive it. The next
+    /// `--at` read rebuilds them from the new history. The caller holds the write lock.
+    pub(super) fn drop_versions(&self, _lock: &WriteLock) -> Result<()> {
+        if self.versions.get().is_none() && !self.versions_dir().exists() {
+            return Ok(()); // never built
+        }
+        let index = self.versions_index()?;
+        index.apply_versions(true, &[], &[], &IndexState::default())?;
+        index.vacuum()?;
+        let chain = self.versions_dir().join("chain.bin");
+        match std::fs::remove_file(&chain) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(Error::io(chain, e)),
+            _ => {}
+        }
+        *self.chain.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        Ok(())
     }
 
     /// Resolves what `--at` names: a commit (`HEAD~3`, an id or prefix), a snapshot or other

@@ -10,6 +10,7 @@
 pub mod llm_server;
 
 use std::fmt;
+use std::io::BufRead as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -297,6 +298,35 @@ impl TestEnv {
         args.extend_from_slice(extra);
         self.run(&args).success().json()
     }
+}
+
+/// Runs `memdir ARGS` until it reaches fault point `point`, then kills it with SIGKILL.
+/// Panics if the command ends without reaching the point.
+pub fn kill_at(env: &TestEnv, point: &str, args: &[&str]) {
+    let mut cmd = env.memdir_command(&env.repo());
+    cmd.args(args)
+        .env("MEMDIR_FAULT", point)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("spawn memdir");
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let expected = format!("memdir-fault: {point}");
+    let mut said = String::new();
+    loop {
+        let mut line = String::new();
+        // The child blocks at the point forever, so a line always comes, or EOF if it exits.
+        if stderr.read_line(&mut line).unwrap() == 0 {
+            let status = child.wait().unwrap();
+            panic!("`memdir {args:?}` ended ({status}) before reaching {point}:\n{said}");
+        }
+        if line.trim_end() == expected {
+            break;
+        }
+        said.push_str(&line);
+    }
+    child.kill().unwrap(); // SIGKILL: no destructor, no flush, no unlock but the kernel's
+    child.wait().unwrap();
 }
 
 /// What a command printed and how it exited.
