@@ -240,7 +240,7 @@ impl Memdir {
             return Ok(()); // never built
         }
         let index = self.versions_index()?;
-        index.apply_versions(true, &[], &[], &IndexState::default())?;
+        index.apply_versions(true, &[], &[], &[], &IndexState::default())?;
         index.vacuum()?;
         let chain = self.versions_dir().join("chain.bin");
         match std::fs::remove_file(&chain) {
