@@ -31,10 +31,23 @@ pub const POINTS: &[&str] = &[
     "indexed",
 ];
 
+/// The points of a purge (`memdir forget --purge`), in the order it reaches them.
+pub const PURGE_POINTS: &[&str] = &[
+    // The new history is written and git's index and the working tree no longer hold the
+    // memory; no ref has moved.
+    "purge-swap",
+    // Every ref points at the new history (tombstone included); reflogs and old objects
+    // are still there, and memdir's own files are not scrubbed.
+    "purge-rewritten",
+];
+
 /// Stops here forever if the `fault-injection` feature is on and `MEMDIR_FAULT` is `name`.
 #[cfg(feature = "fault-injection")]
 pub(crate) fn point(name: &'static str) {
-    debug_assert!(POINTS.contains(&name), "unknown fault point {name}");
+    debug_assert!(
+        POINTS.contains(&name) || PURGE_POINTS.contains(&name),
+        "unknown fault point {name}"
+    );
     if std::env::var("MEMDIR_FAULT").is_ok_and(|v| v == name) {
         use std::io::Write as _;
         let mut err = std::io::stderr().lock();

@@ -65,8 +65,9 @@ pub use guard::{Flag, Guard, Verdict};
 pub use index::{Filter, HeldOut, Hit, Summary};
 pub use memdir::{
     BeliefDiff, BlameLine, Change, FieldChange, ImportOptions, ImportStatus, Imported, Lineage,
-    Memdir, MemoryDiff, NewMemory, Point, Problem, Provenance, Quarantined, Refresh, Reverted,
-    SearchQuery, Status, Update, Version, WatchOptions, WatchReport, Why, Written, is_memory_path,
+    Memdir, MemoryDiff, NewMemory, Point, Problem, Provenance, Purged, Quarantined, Refresh,
+    Reverted, SearchQuery, Status, Update, Version, WatchOptions, WatchReport, Why, Written,
+    is_memory_path,
 };
 pub use memory::{FrontMatter, Memory, MemoryId, QuarantineNote, Revision, Source, Timestamp};
 pub use store::{Author, TagInfo};

@@ -79,7 +79,7 @@ impl From<MemoryId> for String {
 /// Any change to a file, committed or not, changes its revision, so a revision read earlier
 /// tells whether the file changed since (compare-and-swap). `git log --find-object=<revision>`
 /// finds the commits that wrote it.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "http", derive(utoipa::ToSchema))]
 #[serde(transparent)]
 pub struct Revision(pub String);

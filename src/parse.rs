@@ -190,6 +190,28 @@ pub fn parse_memory(path: &str, bytes: &[u8], revision: Revision) -> Result<Memo
     })
 }
 
+/// Returns the `id:` of a file's front-matter, read leniently: from the top-level `id:` line
+/// alone, so a file that fails [`parse_memory`] for any other reason (a broken field, a bad
+/// date, too large) still says whose it is. `None` when there is no front-matter or no id.
+///
+/// ```
+/// use memdir::parse::front_matter_id;
+/// assert_eq!(front_matter_id(b"---\nid: 'tea-1a2b3c'  # mine\ntitle: [\n---\nbody\n").as_deref(), Some("tea-1a2b3c"));
+/// assert_eq!(front_matter_id(b"no front-matter\nid: x\n"), None);
+/// ```
+pub fn front_matter_id(bytes: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(bytes.get(..MAX_FILE_BYTES).unwrap_or(bytes));
+    let layout = layout("", &text).ok()?;
+    let yaml = &text[layout.yaml.0..layout.yaml.1];
+    let line = yaml.lines().find(|l| is_key_line(l, "id"))?;
+    let value = line["id:".len()..].trim();
+    let value = match value.chars().next()? {
+        q @ ('"' | '\'') => value[1..].split(q).next()?,
+        _ => value.split(" #").next()?.trim(),
+    };
+    MemoryId::parse(value).ok().map(|id| id.to_string())
+}
+
 /// Scans the YAML as events to report syntax errors with their line, and to refuse aliases and
 /// deep nesting before anything is expanded (alias bombs).
 fn check_yaml_shape(path: &str, yaml: &str) -> Result<(), ParseError> {

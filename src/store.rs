@@ -18,8 +18,10 @@ use git2::{
 use crate::memory::Revision;
 
 mod history;
+mod purge;
 
 pub use history::{CommitInfo, FileChange, TagInfo, line_origins};
+pub use purge::{HistoryBlob, Purge, Rewritten, Touch};
 
 /// Why a git operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -43,6 +45,39 @@ pub enum StoreError {
         /// The I/O error.
         #[source]
         source: std::io::Error,
+    },
+    /// History cannot be rewritten in this repository as it is.
+    #[error("cannot rewrite the history of {}: {why}", root.display())]
+    NotRewritable {
+        /// The repository.
+        root: PathBuf,
+        /// Why, and what to do.
+        why: String,
+    },
+    /// A ref moved while memdir was rewriting history (another writer that does not take
+    /// memdir's lock, such as plain git).
+    #[error("{name} moved during the rewrite of {}; nothing was changed, run the purge again", root.display())]
+    RefMoved {
+        /// The repository.
+        root: PathBuf,
+        /// The ref.
+        name: String,
+    },
+    /// The `git` command, which deletes unreachable objects after a rewrite, is not installed.
+    #[error("the `git` command is not installed (or not on PATH); purging needs it to delete the old objects of {}", root.display())]
+    GitMissing {
+        /// The repository.
+        root: PathBuf,
+    },
+    /// The `git` command failed.
+    #[error("`{command}` failed in {}: {stderr}", root.display())]
+    GitCommand {
+        /// The repository.
+        root: PathBuf,
+        /// The command line.
+        command: String,
+        /// What git printed on stderr.
+        stderr: String,
     },
     /// The repository's HEAD moved while memdir was committing (another writer that does not
     /// take memdir's lock, such as plain git).
@@ -138,9 +173,19 @@ impl std::fmt::Debug for Store {
     }
 }
 
+/// Reads objects the way the git CLI does: without hashing each one again on every read.
+/// libgit2 verifies by default, and a folder of 17K memories is a tree object of ~700 KB that
+/// every commit and every history read loads; `git fsck` still checks the whole repository.
+/// (A libgit2 option for the whole process, set once.)
+fn trust_object_reads() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| git2::opts::strict_hash_verification(false));
+}
+
 impl Store {
     /// Creates (or reuses) a git repository at `root` with branch `main`.
     pub fn init(root: &Path) -> Result<Store, StoreError> {
+        trust_object_reads();
         let mut opts = RepositoryInitOptions::new();
         opts.initial_head("main").mkpath(true);
         let repo = Repository::init_opts(root, &opts).map_err(git_err("init", root))?;
@@ -152,6 +197,7 @@ impl Store {
 
     /// Opens the repository whose working tree is `root`.
     pub fn open(root: &Path) -> Result<Store, StoreError> {
+        trust_object_reads();
         let repo = Repository::open(root).map_err(git_err("open", root))?;
         Ok(Store {
             repo,

@@ -150,6 +150,18 @@ impl StatCache {
         }
     }
 
+    /// Deletes the cache saved in `dir` and its journal (they name every memory file's path).
+    /// The caller holds the write lock.
+    pub fn remove(dir: &Path) -> std::io::Result<()> {
+        for name in [CACHE_FILE, JOURNAL_FILE] {
+            match std::fs::remove_file(dir.join(name)) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
     /// Stats `paths` (relative to `root`) now, records them in this cache and appends them to
     /// the journal in `dir`, so that every process sees them (a file memdir wrote and a person
     /// then deleted must be missed by no one). The caller holds the write lock.

@@ -7,41 +7,9 @@
 //! The points exist only with the `fault-injection` feature (`cargo test --all-features`, as the
 //! README and .ci/run run the suite); without it these tests are reported as ignored.
 
-use std::io::{BufRead as _, BufReader};
-use std::process::Stdio;
-
 use memdir::fault::POINTS;
 
-use crate::common::{CommandOutput, TestEnv};
-
-/// Runs `memdir ARGS` until it reaches fault point `point`, then kills it with SIGKILL.
-/// Panics if the command ends without reaching the point.
-fn kill_at(env: &TestEnv, point: &str, args: &[&str]) {
-    let mut cmd = env.memdir_command(&env.repo());
-    cmd.args(args)
-        .env("MEMDIR_FAULT", point)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
-    let mut child = cmd.spawn().expect("spawn memdir");
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let expected = format!("memdir-fault: {point}");
-    let mut said = String::new();
-    loop {
-        let mut line = String::new();
-        // The child blocks at the point forever, so a line always comes, or EOF if it exits.
-        if stderr.read_line(&mut line).unwrap() == 0 {
-            let status = child.wait().unwrap();
-            panic!("`memdir {args:?}` ended ({status}) before reaching {point}:\n{said}");
-        }
-        if line.trim_end() == expected {
-            break;
-        }
-        said.push_str(&line);
-    }
-    child.kill().unwrap(); // SIGKILL: no destructor, no flush, no unlock but the kernel's
-    child.wait().unwrap();
-}
+use crate::common::{CommandOutput, TestEnv, kill_at};
 
 /// Whether a write killed at `point` had made its change durable (file in place) by then.
 fn written_by(point: &str) -> bool {

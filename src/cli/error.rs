@@ -121,6 +121,9 @@ impl From<Error> for CliError {
                     paths.join(", ")
                 )],
             ),
+            Error::Store(memdir::store::StoreError::TagExists { .. } | memdir::store::StoreError::BadName { .. }) => {
+                (Kind::User, Vec::new())
+            }
             Error::NotARepository { .. } => (
                 Kind::User,
                 vec!["run `memdir init DIR` to create one, or point at one with -C DIR or MEMDIR_DIR".into()],

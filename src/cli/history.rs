@@ -40,8 +40,8 @@ pub fn cmd_log(g: &Globals, args: LogArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-/// Prints one change on one line (two with a path).
-pub fn print_change(c: &Change) -> Result<(), CliError> {
+/// Returns who made a change: the author, then the agent, session and step it names.
+pub fn who(c: &Change) -> String {
     let mut who = vec![c.author.clone()];
     for (label, value) in [
         ("agent", &c.agent),
@@ -52,13 +52,18 @@ pub fn print_change(c: &Change) -> Result<(), CliError> {
             who.push(format!("{label} {v}"));
         }
     }
+    who.join(", ")
+}
+
+/// Prints one change on one line (two with a path).
+pub fn print_change(c: &Change) -> Result<(), CliError> {
     outln!(
         "{}  {}  {:9}  {}  ({})",
         &c.commit[..12],
         c.date,
         c.op,
         c.subject,
-        who.join(", ")
+        who(c)
     );
     if let (Some(change), Some(path)) = (c.change, &c.path) {
         match &c.old_path {

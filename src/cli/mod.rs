@@ -15,6 +15,7 @@ mod context;
 mod edit;
 mod error;
 mod extract;
+mod forget;
 mod gc;
 mod guard;
 mod history;
@@ -68,6 +69,7 @@ enum Command {
     Update(write::UpdateArgs),
     Edit(edit::EditArgs),
     Rm(write::RmArgs),
+    Forget(forget::ForgetArgs),
     Search(search::SearchArgs),
     Context(context::ContextArgs),
     Ask(ask::AskArgs),
@@ -260,6 +262,7 @@ pub fn run() -> Result<(), CliError> {
         Command::Update(a) => write::cmd_update(&g, a),
         Command::Edit(a) => edit::cmd_edit(&g, a),
         Command::Rm(a) => write::cmd_rm(&g, a),
+        Command::Forget(a) => forget::cmd_forget(&g, a),
         Command::Search(a) => search::cmd_search(&g, a),
         Command::Context(a) => context::cmd_context(&g, a),
         Command::Hook(a) => hook::cmd_hook(&g, a),

@@ -71,21 +71,11 @@ pub fn cmd_why(g: &Globals, args: WhyArgs) -> Result<(), CliError> {
         outln!("  session: {s}");
     }
     if let Some(o) = &lineage.origin {
-        let mut from = vec![format!("by {}", o.author)];
-        for (label, v) in [
-            ("agent", &o.agent),
-            ("session", &o.session),
-            ("step", &o.step),
-        ] {
-            if let Some(v) = v {
-                from.push(format!("{label} {v}"));
-            }
-        }
         outln!(
-            "  first written: {} in {} ({})",
+            "  first written: {} in {} (by {})",
             o.date,
             &o.commit[..12],
-            from.join(", ")
+            super::history::who(o)
         );
     }
     if !lineage.changes.is_empty() {

@@ -205,12 +205,19 @@ pub struct RmArgs {
 }
 
 pub fn cmd_rm(g: &Globals, args: RmArgs) -> Result<(), CliError> {
+    remove(g, &args.id, args.reason.as_deref(), &args.provenance)
+}
+
+/// Removes a memory as one commit and says so: `memdir rm`, and `memdir forget` without
+/// `--purge`.
+pub fn remove(
+    g: &Globals,
+    id: &str,
+    reason: Option<&str>,
+    provenance: &ProvenanceArgs,
+) -> Result<(), CliError> {
     let mem = g.open()?;
-    let written = mem.forget(
-        &args.id,
-        args.reason.as_deref(),
-        &args.provenance.provenance(),
-    )?;
+    let written = mem.forget(id, reason, &provenance.provenance())?;
     if g.json {
         print_json(&with_status(&written))?;
     } else {

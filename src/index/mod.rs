@@ -35,12 +35,15 @@ use crate::parse::Passage;
 use storage::UnsyncedDirectory;
 
 mod storage;
+mod valid_at;
 
 /// Bump when the schema or what is indexed changes: older indexes are then rebuilt.
 const SCHEMA_VERSION: u32 = 7;
 const TOKENIZER: &str = "memdir_en";
 const KIND_MEMORY: &str = "m";
 const KIND_PASSAGE: &str = "p";
+/// Most segments an index of versions keeps (see [`Index::compact_versions`]).
+const MAX_VERSION_SEGMENTS: usize = 12;
 
 /// Why the index could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -430,16 +433,78 @@ impl Index {
     }
 
     /// In an index of versions: replaces the versions named `remove` (their
-    /// [`Validity::key`]s) with `add`, records `state`, and commits. With `clear`, drops the
-    /// whole index first.
+    /// [`Validity::key`]s) with `closed` (versions that stopped being valid) and `opened`
+    /// (versions HEAD holds), records `state`, and commits. With `clear`, drops the whole index
+    /// first.
+    ///
+    /// The two kinds go to separate segments, which are never merged across kinds and only
+    /// with their neighbours in time (see [`Index::compact_versions`]): each segment then
+    /// spans a short stretch of history, and an `--at` search skips the segments whose
+    /// versions all lie before or after its point.
     pub fn apply_versions(
         &self,
         clear: bool,
         remove: &[String],
-        add: &[IndexedMemory<'_>],
+        closed: &[IndexedMemory<'_>],
+        opened: &[IndexedMemory<'_>],
         state: &IndexState,
     ) -> Result<(), IndexError> {
-        self.write(clear, self.fields.version, remove, add, state)
+        let mut writer = self.writer(true)?;
+        writer.set_merge_policy(Box::new(tantivy::indexer::NoMergePolicy));
+        self.fill(&mut writer, clear, self.fields.version, remove, closed)?;
+        self.commit_writer(&mut writer, state)?;
+        self.fill(&mut writer, false, self.fields.version, &[], opened)?;
+        self.commit_writer(&mut writer, state)?;
+        self.compact_versions(&mut writer)?;
+        writer.wait_merging_threads().map_err(self.err("merge"))?;
+        self.reload()
+    }
+
+    /// Keeps an index of versions at most [`MAX_VERSION_SEGMENTS`] segments by merging
+    /// neighbours in time: segments of the same kind (closed versions, or versions open when
+    /// written), ordered by where their span starts, the smallest adjacent pair first. A
+    /// segment whose versions were mostly replaced since is rewritten without them.
+    fn compact_versions(&self, writer: &mut IndexWriter) -> Result<(), IndexError> {
+        loop {
+            self.reload()?;
+            let searcher = self.reader.searcher();
+            let mut segments = Vec::new();
+            let mut rewrite = None;
+            for reader in searcher.segment_readers() {
+                let fast = reader.fast_fields();
+                let (from, to) = (
+                    fast.u64("valid_from").map_err(self.err("read"))?,
+                    fast.u64("valid_to").map_err(self.err("read"))?,
+                );
+                let open = to.min_value() == u64::MAX;
+                let start = if open {
+                    from.min_value()
+                } else {
+                    to.min_value()
+                };
+                segments.push((open, start, reader.num_docs(), reader.segment_id()));
+                // Mostly versions replaced since: rewrite it without them (a search would
+                // still walk their postings).
+                if reader.num_deleted_docs() > reader.num_docs() && reader.max_doc() > 1_000 {
+                    rewrite = Some(reader.segment_id());
+                }
+            }
+            if let Some(id) = rewrite.take() {
+                writer.merge(&[id]).wait().map_err(self.err("merge"))?;
+                continue;
+            }
+            if segments.len() <= MAX_VERSION_SEGMENTS {
+                return Ok(());
+            }
+            segments.sort_by_key(|s| (s.0, s.1));
+            let pair = segments
+                .windows(2)
+                .filter(|w| w[0].0 == w[1].0)
+                .min_by_key(|w| w[0].2 + w[1].2)
+                .map(|w| [w[0].3, w[1].3]);
+            let Some(pair) = pair else { return Ok(()) };
+            writer.merge(&pair).wait().map_err(self.err("merge"))?;
+        }
     }
 
     fn write(
@@ -450,20 +515,36 @@ impl Index {
         add: &[IndexedMemory<'_>],
         state: &IndexState,
     ) -> Result<(), IndexError> {
-        let bulk = clear || add.len() > 1000;
+        let mut writer = self.writer(clear || add.len() > 1000)?;
+        self.fill(&mut writer, clear, removal_field, remove_paths, add)?;
+        self.commit_writer(&mut writer, state)?;
+        writer.wait_merging_threads().map_err(self.err("merge"))?;
+        self.reload()
+    }
+
+    fn writer(&self, bulk: bool) -> Result<IndexWriter, IndexError> {
         let (threads, heap) = if bulk {
             (2, 200_000_000)
         } else {
             (1, 15_000_000)
         };
-        let mut writer: IndexWriter = self
-            .index
+        self.index
             .writer_with_num_threads(threads, heap)
-            .map_err(self.err("open writer"))?;
+            .map_err(self.err("open writer"))
+    }
+
+    fn fill(
+        &self,
+        writer: &mut IndexWriter,
+        clear: bool,
+        removal_field: Field,
+        remove: &[String],
+        add: &[IndexedMemory<'_>],
+    ) -> Result<(), IndexError> {
         if clear {
             writer.delete_all_documents().map_err(self.err("clear"))?;
         }
-        for key in remove_paths {
+        for key in remove {
             writer.delete_term(Term::from_field_text(removal_field, key));
         }
         for m in add {
@@ -471,6 +552,14 @@ impl Index {
                 writer.add_document(doc).map_err(self.err("add"))?;
             }
         }
+        Ok(())
+    }
+
+    fn commit_writer(
+        &self,
+        writer: &mut IndexWriter,
+        state: &IndexState,
+    ) -> Result<(), IndexError> {
         let mut state = state.clone();
         state.version = SCHEMA_VERSION;
         let payload = serde_json::to_string(&state).expect("state serializes");
@@ -478,8 +567,43 @@ impl Index {
         commit.set_payload(&payload);
         crate::fault::point("index-prepared");
         commit.commit().map_err(self.err("commit"))?;
-        writer.wait_merging_threads().map_err(self.err("merge"))?;
-        self.reload()
+        Ok(())
+    }
+
+    /// Deletes every file in the index directory that the committed index no longer uses:
+    /// the segments of documents deleted or replaced, which still hold their text until then.
+    /// tantivy deletes them after each commit, but skips that when it cannot, so a purge asks
+    /// it again and then removes by hand whatever is left. Returns how many files went. The
+    /// caller holds memdir's write lock, so no segment is being written.
+    pub fn vacuum(&self) -> Result<usize, IndexError> {
+        let writer: IndexWriter = self
+            .index
+            .writer_with_num_threads(1, 15_000_000)
+            .map_err(self.err("open writer"))?;
+        writer
+            .garbage_collect_files()
+            .wait()
+            .map_err(self.err("garbage collect"))?;
+        drop(writer);
+        let metas = self.index.load_metas().map_err(self.err("read meta"))?;
+        let mut living = metas.list_segment_files();
+        living.insert(PathBuf::from("meta.json"));
+        living.insert(PathBuf::from(".managed.json"));
+        let io = |source| IndexError::Io {
+            dir: self.dir.clone(),
+            source,
+        };
+        let mut removed = 0;
+        for entry in std::fs::read_dir(&self.dir).map_err(io)? {
+            let entry = entry.map_err(io)?;
+            let name = PathBuf::from(entry.file_name());
+            let lock = name.to_string_lossy().starts_with(".tantivy-");
+            if entry.file_type().map_err(io)?.is_file() && !lock && !living.contains(&name) {
+                std::fs::remove_file(entry.path()).map_err(io)?;
+                removed += 1;
+            }
+        }
+        Ok(removed)
     }
 
     fn documents(&self, m: &IndexedMemory<'_>) -> Vec<TantivyDocument> {
@@ -617,9 +741,20 @@ impl Index {
         per_memory: usize,
     ) -> Result<Vec<Hit>, IndexError> {
         let f = &self.fields;
-        let text_query = self.text_query(query);
+        let mut text_query = self.text_query(query);
         let searcher = self.reader.searcher();
         let held_out = self.held_out(&searcher, filter)?;
+        // `--at` wraps the text query itself, which keeps block-WAND (see `valid_at.rs`).
+        if let Some(at) = filter.at {
+            text_query = Box::new(valid_at::ValidAt {
+                inner: text_query,
+                at,
+            });
+        }
+        let filter = &Filter {
+            at: None,
+            ..filter.clone()
+        };
         let q: Box<dyn Query> = if !filter.restricts() && held_out.is_empty() {
             text_query
         } else {

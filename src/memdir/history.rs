@@ -260,7 +260,8 @@ impl Memdir {
         let mut lines = Vec::new();
         for (i, line) in String::from_utf8_lossy(&text).lines().enumerate() {
             let number = i + 1;
-            if number < memory.body_line {
+            // The body's lines, from its first non-blank one.
+            if number < memory.body_line || (lines.is_empty() && line.trim().is_empty()) {
                 continue;
             }
             let owner = owners.get(i).cloned().flatten();
@@ -293,8 +294,7 @@ impl Memdir {
 
     /// Resolves `spec` to a commit for [`Memdir::diff`]: any revision git knows, or a date.
     fn commit_of(&self, spec: &str) -> Result<String> {
-        // Bound first: a guard in the `match` would hold the store's lock into `point`,
-        // which takes it again (a deadlock on every date or unknown name).
+        // (Bound first: a guard in the match would still hold the store inside `point`.)
         let resolved = self.store().resolve(spec)?;
         match resolved {
             Some(sha) => Ok(sha),

@@ -26,6 +26,7 @@ mod expire;
 mod guarded;
 mod history;
 mod import;
+mod purge;
 mod recover;
 mod sync;
 mod timeline;
@@ -37,6 +38,7 @@ mod write;
 pub use expire::Why;
 pub use guarded::Quarantined;
 pub use history::{BeliefDiff, BlameLine, Change, FieldChange, Lineage, MemoryDiff};
+pub use purge::Purged;
 pub use timeline::{Point, Version};
 pub use types::{
     ImportOptions, ImportStatus, Imported, NewMemory, Problem, Provenance, Refresh, SearchQuery,
@@ -79,6 +81,8 @@ pub struct Memdir {
     looked: AtomicBool,
     /// The index of every version in history, opened by the first `--at` read (`timeline.rs`).
     versions: std::sync::OnceLock<Index>,
+    /// The history the versions index reflects, as this handle last read it.
+    chain: Mutex<Option<std::sync::Arc<timeline::Chain>>>,
 }
 
 impl std::fmt::Debug for Memdir {
@@ -170,6 +174,7 @@ impl Memdir {
             stats: Mutex::new(None),
             looked: AtomicBool::new(false),
             versions: std::sync::OnceLock::new(),
+            chain: Mutex::new(None),
         };
         mem.recover_at_open()?;
         // Commits only: the working tree is scanned by the first read, so a command that only

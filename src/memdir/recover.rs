@@ -215,6 +215,13 @@ impl Memdir {
     /// Recovers an interrupted write when opening a repository, if the write lock is free (a
     /// writer holding it recovers before writing anyway).
     pub(super) fn recover_at_open(&self) -> Result<()> {
+        if let Ok(id) = std::fs::read_to_string(self.memdir_dir().join(super::purge::MARKER)) {
+            tracing::warn!(
+                "a purge of `{}` was interrupted: run `memdir forget {} --purge --yes` again to finish it",
+                id.trim(),
+                id.trim()
+            );
+        }
         if !self.intent_path().exists() {
             return Ok(());
         }
@@ -275,7 +282,7 @@ fn remove_temp_files(dir: &Path, prefix: &str) -> Result<()> {
 }
 
 /// Writes `bytes` to `path` atomically and durably (temp file, fsync, rename, fsync folder).
-fn write_durably(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+pub(super) fn write_durably(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
     let mut tmp = tempfile::Builder::new()

@@ -306,7 +306,16 @@ impl Memdir {
     /// Rebuilds the index from every file in the working tree. `progress` is called with
     /// `(done, total)` as files are read.
     pub fn reindex(&self, progress: &mut dyn FnMut(usize, usize)) -> Result<Refresh> {
-        let _lock = self.lock()?;
+        let lock = self.lock()?;
+        self.reindex_locked(&lock, progress)
+    }
+
+    /// [`Memdir::reindex`] for a caller that holds the write lock.
+    pub(super) fn reindex_locked(
+        &self,
+        _lock: &WriteLock,
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<Refresh> {
         let head = self.store().head()?;
         let dirty = self
             .store()

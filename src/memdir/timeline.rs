@@ -11,11 +11,13 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
 use super::{Memdir, is_memory_path};
 use crate::index::{Index, IndexState, IndexedMemory, Validity};
+use crate::lock::WriteLock;
 use crate::memory::{Memory, Revision, Timestamp};
 use crate::parse;
 use crate::{Error, Result};
@@ -44,7 +46,7 @@ struct Open {
 /// What the versions index reflects: the chain's commits (sha, commit time) and the versions
 /// open at its last commit, by path.
 #[derive(Debug, Default, Serialize, Deserialize)]
-struct Chain {
+pub(super) struct Chain {
     head: Option<String>,
     commits: Vec<(String, i64)>,
     open: BTreeMap<String, Open>,
@@ -110,13 +112,32 @@ impl Memdir {
         Ok(())
     }
 
-    /// Brings the versions index up to HEAD and returns it with the chain it reflects.
-    fn timeline(&self) -> Result<(&Index, Chain)> {
+    /// Brings the versions index up to HEAD and returns it with the chain it reflects. Cheap
+    /// when HEAD has not moved since this handle last looked: a HEAD read.
+    fn timeline(&self) -> Result<(&Index, Arc<Chain>)> {
         let index = self.versions_index()?;
-        let chain = self.load_chain();
         let head = self.store().head()?;
+        if let Some(chain) = self
+            .chain
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+            && chain.head == head
+        {
+            return Ok((index, chain.clone()));
+        }
+        let chain = Arc::new(self.catch_up_versions(index, head)?);
+        *self.chain.lock().unwrap_or_else(|e| e.into_inner()) = Some(chain.clone());
+        Ok((index, chain))
+    }
+
+    /// Indexes the versions written by the commits made since the versions index last looked
+    /// (all of them, when history was rewritten under it) and returns the chain up to HEAD.
+    fn catch_up_versions(&self, index: &Index, head: Option<String>) -> Result<Chain> {
+        index.reload()?;
+        let chain = self.load_chain();
         if chain.head == head && index.state().and_then(|s| s.head) == head {
-            return Ok((index, chain));
+            return Ok(chain);
         }
         let _lock = self.lock()?;
         index.reload()?;
@@ -177,7 +198,7 @@ impl Memdir {
             // Nothing to add, but the old index must go (an empty repository, say).
             self.write_versions(index, true, &[], &pending, &chain)?;
         }
-        Ok((index, chain))
+        Ok(chain)
     }
 
     fn write_versions(
@@ -188,24 +209,46 @@ impl Memdir {
         pending: &BTreeMap<String, (Memory, u64, u64)>,
         chain: &Chain,
     ) -> Result<()> {
-        let docs: Vec<IndexedMemory<'_>> = pending
-            .iter()
-            .map(|(k, (m, from, to))| IndexedMemory {
-                memory: m,
-                passages: parse::passages(&m.body, m.body_line),
-                valid: Some(Validity {
-                    key: k.clone(),
-                    from: *from,
-                    to: *to,
-                }),
-            })
-            .collect();
+        let docs = |open: bool| -> Vec<IndexedMemory<'_>> {
+            pending
+                .iter()
+                .filter(|(_, (_, _, to))| (*to == u64::MAX) == open)
+                .map(|(k, (m, from, to))| IndexedMemory {
+                    memory: m,
+                    passages: parse::passages(&m.body, m.body_line),
+                    valid: Some(Validity {
+                        key: k.clone(),
+                        from: *from,
+                        to: *to,
+                    }),
+                })
+                .collect()
+        };
         let state = IndexState {
             head: chain.head.clone(),
             ..IndexState::default()
         };
-        index.apply_versions(clear, remove, &docs, &state)?;
+        index.apply_versions(clear, remove, &docs(false), &docs(true), &state)?;
         self.save_chain(chain)
+    }
+
+    /// Empties the versions index (deleting every segment file that held a version) and its
+    /// chain, for a purge: what they held of the old history must not outlive it. The next
+    /// `--at` read rebuilds them from the new history. The caller holds the write lock.
+    pub(super) fn drop_versions(&self, _lock: &WriteLock) -> Result<()> {
+        if self.versions.get().is_none() && !self.versions_dir().exists() {
+            return Ok(()); // never built
+        }
+        let index = self.versions_index()?;
+        index.apply_versions(true, &[], &[], &[], &IndexState::default())?;
+        index.vacuum()?;
+        let chain = self.versions_dir().join("chain.bin");
+        match std::fs::remove_file(&chain) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(Error::io(chain, e)),
+            _ => {}
+        }
+        *self.chain.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        Ok(())
     }
 
     /// Resolves what `--at` names: a commit (`HEAD~3`, an id or prefix), a snapshot or other
@@ -217,7 +260,8 @@ impl Memdir {
     }
 
     fn point_in(&self, chain: &Chain, spec: &str) -> Result<Point> {
-        if let Some(sha) = self.store().resolve(spec)? {
+        let resolved = self.store().resolve(spec)?;
+        if let Some(sha) = resolved {
             return match chain.commits.iter().rposition(|(c, _)| *c == sha) {
                 Some(i) => Ok(chain.point(i as u64 + 1)),
                 None => Err(Error::invalid(format!(

@@ -541,6 +541,7 @@ impl Memdir {
             return Ok(None);
         }
         let mut problems = Vec::new();
+        let mut indexed: Option<std::collections::HashMap<String, String>> = None;
         let mut ids = Vec::new();
         let mut guarded: Vec<(String, Vec<u8>, Memory)> = Vec::new();
         for path in &dirty {
@@ -558,13 +559,19 @@ impl Memdir {
                         Err(p) => problems.push(p),
                     },
                     None => {
-                        let gone = self
-                            .index
-                            .list(&Filter::default())?
-                            .into_iter()
-                            .find(|s| &s.path == path);
-                        if let Some(s) = gone.and_then(|s| MemoryId::parse(&s.id).ok()) {
-                            ids.push(s);
+                        // Listed once, however many files were removed.
+                        if indexed.is_none() {
+                            indexed = Some(
+                                self.index
+                                    .list(&Filter::default())?
+                                    .into_iter()
+                                    .map(|s| (s.path, s.id))
+                                    .collect(),
+                            );
+                        }
+                        let gone = indexed.as_ref().and_then(|m| m.get(path));
+                        if let Some(id) = gone.and_then(|id| MemoryId::parse(id).ok()) {
+                            ids.push(id);
                         }
                     }
                 }
@@ -576,9 +583,15 @@ impl Memdir {
         // The guard reads what each edit adds; secrets are redacted in the working tree
         // before anything is committed, so they never reach git.
         let mut rules: Vec<String> = Vec::new();
-        for (path, bytes, edited) in &guarded {
-            let old = match self.store().read_head(path)? {
-                Some(b) => parse::parse_memory(path, &b, Store::revision_of(&b)).ok(),
+        // HEAD's version of every edited file, each folder's tree read once.
+        let paths: Vec<String> = guarded.iter().map(|(p, _, _)| p.clone()).collect();
+        let heads = self.store().head_revisions(&paths)?;
+        for ((path, bytes, edited), head) in guarded.iter().zip(heads) {
+            let old = match head {
+                Some(rev) => {
+                    let b = self.store().blob(&rev.0)?;
+                    parse::parse_memory(path, &b, rev).ok()
+                }
                 None => None,
             };
             let text = String::from_utf8_lossy(bytes);

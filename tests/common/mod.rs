@@ -12,6 +12,7 @@ pub mod llm_server;
 pub mod serve;
 
 use std::fmt;
+use std::io::BufRead as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -174,7 +175,21 @@ impl TestEnv {
     /// Returns a `memdir` command in `dir` with the hermetic environment, for tests that need
     /// extra variables. Run it with [`TestEnv::run_command`].
     pub fn memdir_command(&self, dir: &Path) -> Command {
-        self.command(env!("CARGO_BIN_EXE_memdir"), dir)
+        let mut cmd = self.command(env!("CARGO_BIN_EXE_memdir"), dir);
+        // memdir dates its commits by these as git does; tests that want a date set them.
+        cmd.env_remove("GIT_AUTHOR_DATE")
+            .env_remove("GIT_COMMITTER_DATE");
+        cmd
+    }
+
+    /// Runs `memdir ARGS` with its commits dated `date` (`GIT_AUTHOR_DATE` and
+    /// `GIT_COMMITTER_DATE`, which memdir honours as git does).
+    pub fn run_dated(&self, date: &str, args: &[&str]) -> CommandOutput {
+        let mut cmd = self.memdir_command(&self.repo());
+        cmd.args(args)
+            .env("GIT_AUTHOR_DATE", date)
+            .env("GIT_COMMITTER_DATE", date);
+        self.output(cmd, None)
     }
 
     /// Runs a prepared command, feeding `stdin` when given.
@@ -206,6 +221,15 @@ impl TestEnv {
         let mut cmd = self.command("git", &self.repo());
         cmd.args(args);
         self.output(cmd, None)
+    }
+
+    /// Runs `git ARGS` with its commits dated `date`, asserts success and returns stdout.
+    pub fn git_dated(&self, date: &str, args: &[&str]) -> String {
+        let mut cmd = self.command("git", &self.repo());
+        cmd.args(args)
+            .env("GIT_AUTHOR_DATE", date)
+            .env("GIT_COMMITTER_DATE", date);
+        self.output(cmd, None).success().stdout
     }
 
     /// Runs `git ARGS` inside the repository, asserts success and returns stdout.
@@ -276,6 +300,35 @@ impl TestEnv {
         args.extend_from_slice(extra);
         self.run(&args).success().json()
     }
+}
+
+/// Runs `memdir ARGS` until it reaches fault point `point`, then kills it with SIGKILL.
+/// Panics if the command ends without reaching the point.
+pub fn kill_at(env: &TestEnv, point: &str, args: &[&str]) {
+    let mut cmd = env.memdir_command(&env.repo());
+    cmd.args(args)
+        .env("MEMDIR_FAULT", point)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("spawn memdir");
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let expected = format!("memdir-fault: {point}");
+    let mut said = String::new();
+    loop {
+        let mut line = String::new();
+        // The child blocks at the point forever, so a line always comes, or EOF if it exits.
+        if stderr.read_line(&mut line).unwrap() == 0 {
+            let status = child.wait().unwrap();
+            panic!("`memdir {args:?}` ended ({status}) before reaching {point}:\n{said}");
+        }
+        if line.trim_end() == expected {
+            break;
+        }
+        said.push_str(&line);
+    }
+    child.kill().unwrap(); // SIGKILL: no destructor, no flush, no unlock but the kernel's
+    child.wait().unwrap();
 }
 
 /// What a command printed and how it exited.
