@@ -599,15 +599,15 @@ impl LlmConfig {
                 "name the model the server knows, such as `gpt-4o-mini` or `llama3.2`".into(),
             ));
         }
-        if let Some(name) = &self.api_key_env {
-            if !is_variable_name(name) {
-                return Err(invalid(
-                    "llm.api_key_env",
-                    format!(
-                        "`{name}` is not an environment variable name: give the name (such as `OPENAI_API_KEY`), never the key itself"
-                    ),
-                ));
-            }
+        if let Some(name) = &self.api_key_env
+            && !is_variable_name(name)
+        {
+            return Err(invalid(
+                "llm.api_key_env",
+                format!(
+                    "`{name}` is not an environment variable name: give the name (such as `OPENAI_API_KEY`), never the key itself"
+                ),
+            ));
         }
         if self.timeout_secs == 0 {
             return Err(invalid("llm.timeout_secs", "must be at least 1".into()));

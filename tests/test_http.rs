@@ -44,8 +44,16 @@ fn without_a_token_reads_are_open_and_writes_are_refused() {
     let list = http.get("/v1/memories");
     assert_eq!(list.status, 200);
     let list = list.json();
-    let titles: Vec<&str> = list.as_array().unwrap().iter().map(|m| m["title"].as_str().unwrap()).collect();
-    assert_eq!(titles, ["Staging port", "Alice prefers dark mode in every editor"]);
+    let titles: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        titles,
+        ["Staging port", "Alice prefers dark mode in every editor"]
+    );
     assert_eq!(http.get(&format!("/v1/memories/{id}")).status, 200);
 
     let refused = http.post("/v1/memories", json!({"text": "x"}));
@@ -71,7 +79,10 @@ fn with_a_token_every_request_but_health_needs_it() {
     let (_env, server, _id) = served(Some(TOKEN));
     let anonymous = server.client(None);
     let refused = anonymous.get("/v1/memories");
-    assert_eq!(refused.header("www-authenticate"), Some(r#"Bearer realm="memdir""#));
+    assert_eq!(
+        refused.header("www-authenticate"),
+        Some(r#"Bearer realm="memdir""#)
+    );
     insta::assert_snapshot!(refused.render(), @r#"
     401
     {
@@ -85,15 +96,23 @@ fn with_a_token_every_request_but_health_needs_it() {
     // A browser is asked for Basic credentials on the pages.
     let page = anonymous.get("/");
     assert_eq!(page.status, 401);
-    assert_eq!(page.header("www-authenticate"), Some(r#"Basic realm="memdir", charset="UTF-8""#));
+    assert_eq!(
+        page.header("www-authenticate"),
+        Some(r#"Basic realm="memdir", charset="UTF-8""#)
+    );
     let wrong = server.client(Some("s3cret-token-for-test"));
-    assert_eq!(wrong.get("/v1/memories").json()["error"]["message"], "the token sent is not this server's token");
+    assert_eq!(
+        wrong.get("/v1/memories").json()["error"]["message"],
+        "the token sent is not this server's token"
+    );
     assert_eq!(anonymous.get("/v1/health").status, 200);
     assert_eq!(anonymous.get("/v1/openapi.json").status, 200);
 
     let http = server.client(Some(TOKEN));
     assert_eq!(http.get("/v1/memories").status, 200);
-    let basic = anonymous.send(reqwest::Method::GET, "/", |r| r.basic_auth("anyone", Some(TOKEN)));
+    let basic = anonymous.send(reqwest::Method::GET, "/", |r| {
+        r.basic_auth("anyone", Some(TOKEN))
+    });
     assert_eq!(basic.status, 200);
 }
 
@@ -126,7 +145,10 @@ fn create_read_update_delete() {
     let got = http.get(&format!("/v1/memories/{id}")).json();
     assert_eq!(got["title"], "Release train");
     assert_eq!(got["type"], "procedure");
-    assert_eq!(got["body"], "\nDeploys go through the release train on Tuesdays.\n");
+    assert_eq!(
+        got["body"],
+        "\nDeploys go through the release train on Tuesdays.\n"
+    );
     assert_eq!(got["held_out"], json!([]));
     let revision = got["revision"].as_str().unwrap().to_owned();
 
@@ -157,7 +179,10 @@ fn create_read_update_delete() {
     let removed = http.delete(&format!("/v1/memories/{id}?reason=moved%20to%20the%20wiki"));
     assert_eq!(removed.status, 200);
     assert_eq!(removed.json()["revision"], serde_json::Value::Null);
-    assert_eq!(env.trailer(&env.head(), "Memdir-Reason"), ["moved to the wiki"]);
+    assert_eq!(
+        env.trailer(&env.head(), "Memdir-Reason"),
+        ["moved to the wiki"]
+    );
     insta::assert_snapshot!(http.get(&format!("/v1/memories/{id}")).render(), @r#"
     404
     {
@@ -175,23 +200,41 @@ fn quarantined_writes_answer_202_and_wait_in_the_quarantine() {
     let _guard = settings().bind_to_scope();
     let (_env, server, _) = served(Some(TOKEN));
     let http = server.client(Some(TOKEN));
-    let written = http.post("/v1/memories", json!({"text": POISON, "title": "Refund policy"}));
+    let written = http.post(
+        "/v1/memories",
+        json!({"text": POISON, "title": "Refund policy"}),
+    );
     assert_eq!(written.status, 202);
     let w = written.json();
     assert_eq!(w["status"], "quarantined");
     assert_eq!(w["flags"][0]["rule"], "injection.override");
     let id = w["id"].as_str().unwrap();
 
-    let listed: Vec<String> = http.get("/v1/memories").json().as_array().unwrap().iter().map(|m| m["id"].as_str().unwrap().to_owned()).collect();
+    let listed: Vec<String> = http
+        .get("/v1/memories")
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap().to_owned())
+        .collect();
     assert!(!listed.iter().any(|i| i == id), "{listed:?}");
     let all = http.get("/v1/memories?include=quarantined").json();
-    assert!(all.as_array().unwrap().iter().any(|m| m["id"] == id && m["quarantined"] == true));
+    assert!(
+        all.as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["id"] == id && m["quarantined"] == true)
+    );
     let held = http.get("/v1/quarantine").json();
     assert_eq!(held.as_array().unwrap().len(), 1);
     assert_eq!(held[0]["id"], id);
     assert_eq!(held[0]["flags"][0]["rule"], "injection.override");
     assert_eq!(held[0]["source"]["agent"], "http");
-    assert_eq!(http.get(&format!("/v1/memories/{id}")).json()["held_out"], json!(["quarantined"]));
+    assert_eq!(
+        http.get(&format!("/v1/memories/{id}")).json()["held_out"],
+        json!(["quarantined"])
+    );
     assert_eq!(http.get("/v1/search?query=refund").json(), json!([]));
 }
 
@@ -200,12 +243,16 @@ fn search_and_context() {
     let _guard = settings().bind_to_scope();
     let (_env, server, id) = served(None);
     let http = server.client(None);
-    let hits = http.get("/v1/search?query=which%20port%20does%20staging%20use").json();
+    let hits = http
+        .get("/v1/search?query=which%20port%20does%20staging%20use")
+        .json();
     assert_eq!(hits[0]["id"], id.as_str());
     assert_eq!(hits[0]["line_start"], 14);
     let hits = http.get("/v1/search?query=port&type=preference").json();
     assert_eq!(hits, json!([]));
-    let hits = http.get("/v1/search?query=dark%20mode&scope=user:alice&limit=1").json();
+    let hits = http
+        .get("/v1/search?query=dark%20mode&scope=user:alice&limit=1")
+        .json();
     assert_eq!(hits.as_array().unwrap().len(), 1);
     let hits = http.get("/v1/search?query=port&tag=api,staging").json();
     assert_eq!(hits[0]["id"], id.as_str());
@@ -229,15 +276,25 @@ fn search_and_context() {
       }
     }
     "#);
-    assert_eq!(http.get("/v1/memories?include=everything").json()["error"]["message"], "include: `everything` is not one of quarantined, expired, superseded, all");
+    assert_eq!(
+        http.get("/v1/memories?include=everything").json()["error"]["message"],
+        "include: `everything` is not one of quarantined, expired, superseded, all"
+    );
 
-    let context = http.get("/v1/context?query=staging%20port&budget=500").json();
+    let context = http
+        .get("/v1/context?query=staging%20port&budget=500")
+        .json();
     assert_eq!(context["budget"], 500);
     assert!(context["tokens"].as_u64().unwrap() <= 500);
     let text = context["text"].as_str().unwrap();
     assert!(text.contains(&format!("[{id}@")), "{text}");
-    let xml = http.get("/v1/context?query=staging%20port&format=xml").json();
-    assert!(xml["text"].as_str().unwrap().starts_with("<memories "), "{xml}");
+    let xml = http
+        .get("/v1/context?query=staging%20port&format=xml")
+        .json();
+    assert!(
+        xml["text"].as_str().unwrap().starts_with("<memories "),
+        "{xml}"
+    );
     assert_eq!(http.get("/v1/context?query=x&format=yaml").status, 400);
 }
 
@@ -258,13 +315,23 @@ fn ids_are_validated() {
       }
     }
     "#);
-    assert_eq!(http.patch("/v1/memories/..%2Fmemory.toml", json!({"title": "x"})).json()["error"]["code"], "invalid_id");
-    assert_eq!(http.delete("/v1/memories/Fact%2Fx").json()["error"]["code"], "invalid_id");
+    assert_eq!(
+        http.patch("/v1/memories/..%2Fmemory.toml", json!({"title": "x"}))
+            .json()["error"]["code"],
+        "invalid_id"
+    );
+    assert_eq!(
+        http.delete("/v1/memories/Fact%2Fx").json()["error"]["code"],
+        "invalid_id"
+    );
     let supersedes = http.post("/v1/memories", json!({"text": "x", "supersedes": ["../a"]}));
     assert_eq!(supersedes.json()["error"]["code"], "invalid_id");
     // A path with more segments is no route at all.
     let nested = http.get("/v1/memories/a/b");
-    assert_eq!((nested.status, nested.json()["error"]["code"].as_str()), (404, Some("not_found")));
+    assert_eq!(
+        (nested.status, nested.json()["error"]["code"].as_str()),
+        (404, Some("not_found"))
+    );
 }
 
 #[test]
@@ -283,16 +350,32 @@ fn bodies_are_checked_and_limited() {
       }
     }
     "#);
-    let plain = http.send(reqwest::Method::POST, "/v1/memories", |r| r.body("{\"text\": \"x\"}"));
-    assert_eq!((plain.status, plain.json()["error"]["code"].as_str()), (415, Some("unsupported_media_type")));
-    let broken = http.send(reqwest::Method::POST, "/v1/memories", |r| {
-        r.header("content-type", "application/json").body("{\"text\": ")
+    let plain = http.send(reqwest::Method::POST, "/v1/memories", |r| {
+        r.body("{\"text\": \"x\"}")
     });
-    assert_eq!((broken.status, broken.json()["error"]["code"].as_str()), (400, Some("invalid")));
+    assert_eq!(
+        (plain.status, plain.json()["error"]["code"].as_str()),
+        (415, Some("unsupported_media_type"))
+    );
+    let broken = http.send(reqwest::Method::POST, "/v1/memories", |r| {
+        r.header("content-type", "application/json")
+            .body("{\"text\": ")
+    });
+    assert_eq!(
+        (broken.status, broken.json()["error"]["code"].as_str()),
+        (400, Some("invalid"))
+    );
     // A misspelt field is an error, not a silent no-op.
     let unknown = http.patch("/v1/memories/x-1", json!({"body": "new text"}));
     assert_eq!(unknown.status, 400);
-    assert!(unknown.json()["error"]["message"].as_str().unwrap().contains("unknown field `body`"), "{}", unknown.body);
+    assert!(
+        unknown.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("unknown field `body`"),
+        "{}",
+        unknown.body
+    );
     let bad_type = http.post("/v1/memories", json!({"text": "x", "type": "rumour"}));
     insta::assert_snapshot!(bad_type.render(), @r#"
     400
@@ -304,7 +387,10 @@ fn bodies_are_checked_and_limited() {
     }
     "#);
     let bad_date = http.post("/v1/memories", json!({"text": "x", "expires": "soon"}));
-    assert_eq!(bad_date.json()["error"]["message"], "expires: `soon` is not a date (2026-12-01) or an RFC 3339 time");
+    assert_eq!(
+        bad_date.json()["error"]["message"],
+        "expires: `soon` is not a date (2026-12-01) or an RFC 3339 time"
+    );
 }
 
 #[test]
@@ -323,7 +409,10 @@ fn unknown_routes_and_methods_answer_in_the_error_shape() {
     }
     "#);
     let put = http.send(reqwest::Method::PUT, "/v1/search", |r| r);
-    assert_eq!((put.status, put.json()["error"]["code"].as_str()), (405, Some("method_not_allowed")));
+    assert_eq!(
+        (put.status, put.json()["error"]["code"].as_str()),
+        (405, Some("method_not_allowed"))
+    );
 }
 
 #[test]
@@ -331,8 +420,14 @@ fn the_openapi_description_matches_the_routes() {
     let (_env, server, id) = served(Some(TOKEN));
     let http = server.client(Some(TOKEN));
     let doc = http.get("/v1/openapi.json").json();
-    assert_eq!(doc["openapi"].as_str().map(|v| v.starts_with("3.")), Some(true));
-    assert_eq!(doc["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
+    assert_eq!(
+        doc["openapi"].as_str().map(|v| v.starts_with("3.")),
+        Some(true)
+    );
+    assert_eq!(
+        doc["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
     let mut operations = Vec::new();
     for (path, item) in doc["paths"].as_object().unwrap() {
         for method in item.as_object().unwrap().keys() {
@@ -361,7 +456,11 @@ fn the_openapi_description_matches_the_routes() {
         let method: reqwest::Method = method.parse().unwrap();
         let reply = http.send(method, &path, |r| r.json(&json!({})));
         assert_ne!(reply.status, 405, "{op}: {}", reply.body);
-        assert!(!reply.body.contains("nothing is served at"), "{op}: {}", reply.body);
+        assert!(
+            !reply.body.contains("nothing is served at"),
+            "{op}: {}",
+            reply.body
+        );
     }
     // And every error answer it describes has the error shape.
     let error = &doc["components"]["schemas"]["ErrorBody"];
@@ -385,10 +484,18 @@ fn a_public_address_needs_a_token() {
 fn writes_record_the_agent_given_or_http() {
     let (env, server, _) = served(Some(TOKEN));
     let http = server.client(Some(TOKEN));
-    http.post("/v1/memories", json!({"text": "The build cache lives in /var/cache/build."}));
+    http.post(
+        "/v1/memories",
+        json!({"text": "The build cache lives in /var/cache/build."}),
+    );
     assert_eq!(env.trailer(&env.head(), "Memdir-Agent"), ["http"]);
     let mem = env.open();
-    let w = http.post("/v1/memories", json!({"text": "Lint runs before tests.", "agent": "reviewer"})).json();
+    let w = http
+        .post(
+            "/v1/memories",
+            json!({"text": "Lint runs before tests.", "agent": "reviewer"}),
+        )
+        .json();
     let m = mem.get(w["id"].as_str().unwrap()).unwrap();
     assert_eq!(m.front.source.agent.as_deref(), Some("reviewer"));
 }
@@ -399,7 +506,10 @@ fn the_server_sees_what_other_processes_write() {
     let http = server.client(None);
     assert_eq!(http.get("/v1/memories").json().as_array().unwrap().len(), 2);
     // The CLI writes while the server runs: the long-lived handle sees the commit at once.
-    let id = env.run(&["add", "Builds are cached for a week.", "--type", "fact"]).success().stdout;
+    let id = env
+        .run(&["add", "Builds are cached for a week.", "--type", "fact"])
+        .success()
+        .stdout;
     let id = id.trim();
     assert_eq!(http.get(&format!("/v1/memories/{id}")).status, 200);
     assert_eq!(http.get("/v1/memories").json().as_array().unwrap().len(), 3);
@@ -411,38 +521,77 @@ fn history_snapshots_and_diff() {
     let _guard = settings().bind_to_scope();
     let (env, server, id) = served(Some(TOKEN));
     let http = server.client(Some(TOKEN));
-    env.run(&["snapshot", "before", "-m", "before the move"]).success();
+    env.run(&["snapshot", "before", "-m", "before the move"])
+        .success();
     http.patch(
         &format!("/v1/memories/{id}"),
         json!({"text": "The staging API listens on port 9443.", "session": "s-2", "step": "4", "agent": "ops-bot"}),
     );
-    let new = http.post("/v1/memories", json!({"text": "Staging moved to the new cluster.", "type": "event"})).json();
+    let new = http
+        .post(
+            "/v1/memories",
+            json!({"text": "Staging moved to the new cluster.", "type": "event"}),
+        )
+        .json();
 
     let history = http.get(&format!("/v1/memories/{id}/history")).json();
     let summary: Vec<String> = history
         .as_array()
         .unwrap()
         .iter()
-        .map(|c| format!("{} {} by {} session={} step={}", c["change"].as_str().unwrap(), c["op"].as_str().unwrap(), c["agent"].as_str().unwrap(), c["session"].as_str().unwrap(), c["step"].as_str().unwrap()))
+        .map(|c| {
+            format!(
+                "{} {} by {} session={} step={}",
+                c["change"].as_str().unwrap(),
+                c["op"].as_str().unwrap(),
+                c["agent"].as_str().unwrap(),
+                c["session"].as_str().unwrap(),
+                c["step"].as_str().unwrap()
+            )
+        })
         .collect();
-    assert_eq!(summary, ["modified update by ops-bot session=s-2 step=4", "added add by tester session=s-1 step=7"]);
+    assert_eq!(
+        summary,
+        [
+            "modified update by ops-bot session=s-2 step=4",
+            "added add by tester session=s-1 step=7"
+        ]
+    );
     assert_eq!(history[0]["commit"].as_str().unwrap().len(), 40);
     assert!(!history[0]["author"].as_str().unwrap().is_empty());
     assert_eq!(http.get("/v1/memories/nope-1/history").status, 404);
-    assert_eq!(http.get("/v1/memories/..%2Fx/history").json()["error"]["code"], "invalid_id");
+    assert_eq!(
+        http.get("/v1/memories/..%2Fx/history").json()["error"]["code"],
+        "invalid_id"
+    );
 
     let snapshots = http.get("/v1/snapshots").json();
     assert_eq!(snapshots[0]["name"], "before");
-    assert!(snapshots[0]["message"].as_str().unwrap().contains("before the move"));
+    assert!(
+        snapshots[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("before the move")
+    );
 
     let diff = http.get("/v1/diff?from=before").json();
     assert_eq!(diff["to"], env.head().as_str());
     assert_eq!(diff["added"][0]["id"], new["id"]);
     assert_eq!(diff["removed"], json!([]));
     assert_eq!(diff["changed"][0]["id"], id.as_str());
-    let fields: Vec<&str> = diff["changed"][0]["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
+    let fields: Vec<&str> = diff["changed"][0]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap())
+        .collect();
     assert!(fields.contains(&"body"), "{fields:?}");
-    let body = diff["changed"][0]["fields"].as_array().unwrap().iter().find(|f| f["field"] == "body").unwrap();
+    let body = diff["changed"][0]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["field"] == "body")
+        .unwrap();
     assert_eq!(body["new"], "The staging API listens on port 9443.");
     // Dates and unknown names go through the timeline (a deadlock once, in the library).
     let unknown = http.get("/v1/diff?from=no-such-snapshot").json();

@@ -43,7 +43,8 @@ fn served() -> (TestEnv, TestServer, [String; 3]) {
         &prov(),
     )
     .unwrap();
-    mem.snapshot("v1", Some("before the scrape"), &prov()).unwrap();
+    mem.snapshot("v1", Some("before the scrape"), &prov())
+        .unwrap();
     mem.update(
         &plain.id,
         Update {
@@ -81,32 +82,66 @@ fn pages_render_escaped_html_without_a_browser() {
     let http = server.client(None);
     let index = http.get("/");
     assert_eq!(index.status, 200);
-    assert_eq!(index.header("content-type"), Some("text/html; charset=utf-8"));
-    assert!(index.header("content-security-policy").unwrap().starts_with("default-src 'none'"));
+    assert_eq!(
+        index.header("content-type"),
+        Some("text/html; charset=utf-8")
+    );
+    assert!(
+        index
+            .header("content-security-policy")
+            .unwrap()
+            .starts_with("default-src 'none'")
+    );
     assert!(index.body.contains("Release train"));
-    assert!(!index.body.contains("Refund policy"), "quarantined memories are held out");
+    assert!(
+        !index.body.contains("Refund policy"),
+        "quarantined memories are held out"
+    );
     let page = http.get(&format!("/memories/{hostile}")).body;
     assert!(!page.contains("<script"), "{page}");
     assert!(!page.contains("<img src=\"x\""), "{page}");
     assert!(!page.contains("javascript:"), "{page}");
-    assert!(page.contains("&lt;script&gt;window.pwned = 1&lt;/script&gt;"), "{page}");
+    assert!(
+        page.contains("&lt;script&gt;window.pwned = 1&lt;/script&gt;"),
+        "{page}"
+    );
     let page = http.get(&format!("/memories/{plain}")).body;
     assert!(page.contains("<strong>release train</strong>"), "{page}");
     let quarantine = http.get("/quarantine").body;
-    assert!(quarantine.contains(&format!("/memories/{poisoned}")), "{quarantine}");
+    assert!(
+        quarantine.contains(&format!("/memories/{poisoned}")),
+        "{quarantine}"
+    );
     assert!(quarantine.contains("injection.override"), "{quarantine}");
     let missing = http.get("/memories/nope-1");
     assert_eq!(missing.status, 404);
-    assert!(missing.body.contains("no memory with id `nope-1`"), "{}", missing.body);
+    assert!(
+        missing.body.contains("no memory with id `nope-1`"),
+        "{}",
+        missing.body
+    );
     let bad = http.get("/memories/..%2F..%2Fetc%2Fpasswd");
     assert_eq!(bad.status, 400);
     let diff = http.get("/diff?from=v1");
     assert_eq!(diff.status, 200);
-    assert!(diff.body.contains("2 added, 1 changed, 0 removed."), "{}", diff.body);
-    assert!(diff.body.contains("<ins>[&quot;deploy&quot;,&quot;release&quot;]</ins>"), "{}", diff.body);
+    assert!(
+        diff.body.contains("2 added, 1 changed, 0 removed."),
+        "{}",
+        diff.body
+    );
+    assert!(
+        diff.body
+            .contains("<ins>[&quot;deploy&quot;,&quot;release&quot;]</ins>"),
+        "{}",
+        diff.body
+    );
     let unknown = http.get("/diff?from=no-such-snapshot");
     assert_eq!(unknown.status, 400);
-    assert!(unknown.body.contains("class=\"notice\""), "{}", unknown.body);
+    assert!(
+        unknown.body.contains("class=\"notice\""),
+        "{}",
+        unknown.body
+    );
     let css = http.get("/style.css");
     assert_eq!(css.header("content-type"), Some("text/css; charset=utf-8"));
 }
@@ -156,7 +191,12 @@ impl Drop for Driver {
 fn chromium() -> Option<&'static str> {
     ["chromium", "chromium-browser", "google-chrome"]
         .into_iter()
-        .find(|name| Command::new(name).arg("--version").output().is_ok_and(|o| o.status.success()))
+        .find(|name| {
+            Command::new(name)
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        })
 }
 
 async fn browser(driver: &Driver, binary: &str) -> Client {
@@ -178,7 +218,10 @@ async fn browser(driver: &Driver, binary: &str) -> Client {
 }
 
 fn which(name: &str) -> String {
-    let out = Command::new("sh").args(["-c", &format!("command -v {name}")]).output().unwrap();
+    let out = Command::new("sh")
+        .args(["-c", &format!("command -v {name}")])
+        .output()
+        .unwrap();
     String::from_utf8(out.stdout).unwrap().trim().to_owned()
 }
 
@@ -200,7 +243,10 @@ async fn screenshot(client: &Client, name: &str) {
         .await
         .unwrap();
     assert_eq!(viewport[0], json!(WIDTH), "{name}: the window's width");
-    assert!(viewport[1].as_u64().unwrap() > u64::from(HEIGHT) / 2, "{name}: {viewport}");
+    assert!(
+        viewport[1].as_u64().unwrap() > u64::from(HEIGHT) / 2,
+        "{name}: {viewport}"
+    );
     assert_eq!(
         json!([frame.width, frame.height]),
         viewport,
@@ -213,8 +259,15 @@ async fn screenshot(client: &Client, name: &str) {
     }
     let total = (frame.width * frame.height) as usize;
     let background = counts.values().max().copied().unwrap_or(0);
-    assert!(counts.len() > 10, "{name}: only {} colours: a blank page?", counts.len());
-    assert!(total - background > total / 200, "{name}: almost nothing drawn");
+    assert!(
+        counts.len() > 10,
+        "{name}: only {} colours: a blank page?",
+        counts.len()
+    );
+    assert!(
+        total - background > total / 200,
+        "{name}: almost nothing drawn"
+    );
 }
 
 async fn text_of(client: &Client, css: &str) -> String {
@@ -234,16 +287,23 @@ async fn count(client: &Client, css: &str) -> usize {
 #[test]
 fn pages_in_a_browser() {
     let Some(binary) = chromium() else {
-        println!("SKIPPED pages_in_a_browser: chromium is not installed (apt-get install chromium chromium-driver)");
+        println!(
+            "SKIPPED pages_in_a_browser: chromium is not installed (apt-get install chromium chromium-driver)"
+        );
         return;
     };
     let Some(driver) = Driver::start() else {
-        println!("SKIPPED pages_in_a_browser: chromedriver is not installed (apt-get install chromium-driver)");
+        println!(
+            "SKIPPED pages_in_a_browser: chromedriver is not installed (apt-get install chromium-driver)"
+        );
         return;
     };
     let (_env, server, ids) = served();
     let base = server.url("");
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     runtime.block_on(async {
         let client = browser(&driver, binary).await;
         // The visit runs as a task so that a failed assertion still ends the browser session
@@ -258,79 +318,205 @@ fn pages_in_a_browser() {
 
 /// Visits every page and checks what a person would see.
 async fn visit(client: Client, base: String, [plain, hostile, poisoned]: [String; 3]) {
-        // The memories: a table, and a form that filters and searches without JavaScript.
-        client.goto(&format!("{base}/")).await.unwrap();
-        assert_eq!(client.title().await.unwrap(), "Memories · memdir");
-        assert_eq!(text_of(&client, "p.count").await, "3 memories");
-        assert_eq!(count(&client, "table.memories tbody tr").await, 3);
-        assert!(text_of(&client, "table.memories").await.contains("Release train"));
-        screenshot(&client, "memories").await;
-        client.find(Locator::Css("input[name=q]")).await.unwrap().send_keys("release train tuesdays").await.unwrap();
-        client.find(Locator::Css("form.filter button")).await.unwrap().click().await.unwrap();
-        // The form's GET loads the results page: wait for it, as a person would.
-        client.wait().for_element(Locator::Css("table.hits")).await.unwrap();
-        assert!(client.current_url().await.unwrap().as_str().contains("q=release+train+tuesdays"));
-        assert_eq!(text_of(&client, "p.count").await, "1 found");
-        assert!(text_of(&client, "table.hits").await.contains("release train"));
-        screenshot(&client, "search").await;
-        client.goto(&format!("{base}/?type=preference")).await.unwrap();
-        assert_eq!(text_of(&client, "p.count").await, "1 memories");
-        client.goto(&format!("{base}/?include=all")).await.unwrap();
-        assert_eq!(text_of(&client, "p.count").await, "4 memories");
-        assert!(text_of(&client, "table.memories").await.contains("quarantined"));
+    // The memories: a table, and a form that filters and searches without JavaScript.
+    client.goto(&format!("{base}/")).await.unwrap();
+    assert_eq!(client.title().await.unwrap(), "Memories · memdir");
+    assert_eq!(text_of(&client, "p.count").await, "3 memories");
+    assert_eq!(count(&client, "table.memories tbody tr").await, 3);
+    assert!(
+        text_of(&client, "table.memories")
+            .await
+            .contains("Release train")
+    );
+    screenshot(&client, "memories").await;
+    client
+        .find(Locator::Css("input[name=q]"))
+        .await
+        .unwrap()
+        .send_keys("release train tuesdays")
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("form.filter button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    // The form's GET loads the results page: wait for it, as a person would.
+    client
+        .wait()
+        .for_element(Locator::Css("table.hits"))
+        .await
+        .unwrap();
+    assert!(
+        client
+            .current_url()
+            .await
+            .unwrap()
+            .as_str()
+            .contains("q=release+train+tuesdays")
+    );
+    assert_eq!(text_of(&client, "p.count").await, "1 found");
+    assert!(
+        text_of(&client, "table.hits")
+            .await
+            .contains("release train")
+    );
+    screenshot(&client, "search").await;
+    client
+        .goto(&format!("{base}/?type=preference"))
+        .await
+        .unwrap();
+    assert_eq!(text_of(&client, "p.count").await, "1 memories");
+    client.goto(&format!("{base}/?include=all")).await.unwrap();
+    assert_eq!(text_of(&client, "p.count").await, "4 memories");
+    assert!(
+        text_of(&client, "table.memories")
+            .await
+            .contains("quarantined")
+    );
 
-        // One memory: its front-matter, rendered body and provenance.
-        client.goto(&format!("{base}/memories/{plain}")).await.unwrap();
-        assert_eq!(text_of(&client, "h1").await, "Release train");
-        assert_eq!(text_of(&client, "article.body strong").await, "release train");
-        assert_eq!(count(&client, "article.body li").await, 3);
-        let meta = text_of(&client, "dl.meta").await;
-        for want in [plain.as_str(), "procedure/release-train.md", "project:api", "tester", "s-1"] {
-            assert!(meta.contains(want), "{want} in {meta}");
-        }
-        // Its provenance timeline: each commit, newest first, with who, when, session, step.
-        assert_eq!(count(&client, "ol.timeline li").await, 2);
-        let newest = text_of(&client, "ol.timeline li").await;
-        for want in ["modified", "update", "ops-bot", "Test User", "session s-2", "step 9"] {
-            assert!(newest.contains(want), "{want} in {newest}");
-        }
-        let timeline = text_of(&client, "ol.timeline").await;
-        assert!(timeline.contains("added") && timeline.contains("session s-1"), "{timeline}");
-        screenshot(&client, "memory").await;
+    // One memory: its front-matter, rendered body and provenance.
+    client
+        .goto(&format!("{base}/memories/{plain}"))
+        .await
+        .unwrap();
+    assert_eq!(text_of(&client, "h1").await, "Release train");
+    assert_eq!(
+        text_of(&client, "article.body strong").await,
+        "release train"
+    );
+    assert_eq!(count(&client, "article.body li").await, 3);
+    let meta = text_of(&client, "dl.meta").await;
+    for want in [
+        plain.as_str(),
+        "procedure/release-train.md",
+        "project:api",
+        "tester",
+        "s-1",
+    ] {
+        assert!(meta.contains(want), "{want} in {meta}");
+    }
+    // Its provenance timeline: each commit, newest first, with who, when, session, step.
+    assert_eq!(count(&client, "ol.timeline li").await, 2);
+    let newest = text_of(&client, "ol.timeline li").await;
+    for want in [
+        "modified",
+        "update",
+        "ops-bot",
+        "Test User",
+        "session s-2",
+        "step 9",
+    ] {
+        assert!(newest.contains(want), "{want} in {newest}");
+    }
+    let timeline = text_of(&client, "ol.timeline").await;
+    assert!(
+        timeline.contains("added") && timeline.contains("session s-1"),
+        "{timeline}"
+    );
+    screenshot(&client, "memory").await;
 
-        // A hostile memory: its markup is shown as text and nothing in it runs.
-        client.goto(&format!("{base}/memories/{hostile}")).await.unwrap();
-        assert_eq!(count(&client, "article.body script").await, 0);
-        assert_eq!(count(&client, "article.body img").await, 0);
-        assert!(text_of(&client, "article.body").await.contains("<script>window.pwned = 1</script>"));
-        let link = client.find(Locator::LinkText("click me")).await.unwrap();
-        assert_eq!(link.attr("href").await.unwrap().as_deref().map(|h| h.ends_with('#')), Some(true));
-        link.click().await.unwrap();
-        let pwned = client.execute("return typeof window.pwned;", vec![]).await.unwrap();
-        assert_eq!(pwned, json!("undefined"), "a script in a memory ran");
-        screenshot(&client, "hostile").await;
+    // A hostile memory: its markup is shown as text and nothing in it runs.
+    client
+        .goto(&format!("{base}/memories/{hostile}"))
+        .await
+        .unwrap();
+    assert_eq!(count(&client, "article.body script").await, 0);
+    assert_eq!(count(&client, "article.body img").await, 0);
+    assert!(
+        text_of(&client, "article.body")
+            .await
+            .contains("<script>window.pwned = 1</script>")
+    );
+    let link = client.find(Locator::LinkText("click me")).await.unwrap();
+    assert_eq!(
+        link.attr("href")
+            .await
+            .unwrap()
+            .as_deref()
+            .map(|h| h.ends_with('#')),
+        Some(true)
+    );
+    link.click().await.unwrap();
+    let pwned = client
+        .execute("return typeof window.pwned;", vec![])
+        .await
+        .unwrap();
+    assert_eq!(pwned, json!("undefined"), "a script in a memory ran");
+    screenshot(&client, "hostile").await;
 
-        // The quarantine, with why each memory is held.
-        client.goto(&format!("{base}/quarantine")).await.unwrap();
-        assert_eq!(count(&client, "table.quarantine tbody tr").await, 1);
-        let row = text_of(&client, "table.quarantine tbody tr").await;
-        assert!(row.contains("Refund policy") && row.contains("injection.override") && row.contains("web-agent"), "{row}");
-        client.find(Locator::LinkText("Refund policy")).await.unwrap().click().await.unwrap();
-        client.wait().for_element(Locator::Css("div.notice")).await.unwrap();
-        assert!(client.current_url().await.unwrap().as_str().ends_with(&format!("/memories/{poisoned}")));
-        assert!(text_of(&client, "div.notice").await.contains("Quarantined by the write guard"));
-        client.goto(&format!("{base}/quarantine")).await.unwrap();
-        screenshot(&client, "quarantine").await;
+    // The quarantine, with why each memory is held.
+    client.goto(&format!("{base}/quarantine")).await.unwrap();
+    assert_eq!(count(&client, "table.quarantine tbody tr").await, 1);
+    let row = text_of(&client, "table.quarantine tbody tr").await;
+    assert!(
+        row.contains("Refund policy")
+            && row.contains("injection.override")
+            && row.contains("web-agent"),
+        "{row}"
+    );
+    client
+        .find(Locator::LinkText("Refund policy"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    client
+        .wait()
+        .for_element(Locator::Css("div.notice"))
+        .await
+        .unwrap();
+    assert!(
+        client
+            .current_url()
+            .await
+            .unwrap()
+            .as_str()
+            .ends_with(&format!("/memories/{poisoned}"))
+    );
+    assert!(
+        text_of(&client, "div.notice")
+            .await
+            .contains("Quarantined by the write guard")
+    );
+    client.goto(&format!("{base}/quarantine")).await.unwrap();
+    screenshot(&client, "quarantine").await;
 
-        // The diff between a snapshot and now, reached from the list of snapshots.
-        client.goto(&format!("{base}/diff")).await.unwrap();
-        assert!(text_of(&client, "table.snapshots").await.contains("before the scrape"));
-        client.find(Locator::LinkText("changes since")).await.unwrap().click().await.unwrap();
-        client.wait().for_element(Locator::Css("table.diff")).await.unwrap();
-        assert_eq!(text_of(&client, "p.count").await.split(": ").nth(1), Some("2 added, 1 changed, 0 removed."));
-        let changed = text_of(&client, "table.diff.changed").await;
-        assert!(changed.contains("Release train") && changed.contains("tags"), "{changed}");
-        assert_eq!(text_of(&client, "table.diff.changed ins").await, r#"["deploy","release"]"#);
-        assert_eq!(count(&client, "table.diff.added tbody tr").await, 2);
-        screenshot(&client, "diff").await;
+    // The diff between a snapshot and now, reached from the list of snapshots.
+    client.goto(&format!("{base}/diff")).await.unwrap();
+    assert!(
+        text_of(&client, "table.snapshots")
+            .await
+            .contains("before the scrape")
+    );
+    client
+        .find(Locator::LinkText("changes since"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    client
+        .wait()
+        .for_element(Locator::Css("table.diff"))
+        .await
+        .unwrap();
+    assert_eq!(
+        text_of(&client, "p.count").await.split(": ").nth(1),
+        Some("2 added, 1 changed, 0 removed.")
+    );
+    let changed = text_of(&client, "table.diff.changed").await;
+    assert!(
+        changed.contains("Release train") && changed.contains("tags"),
+        "{changed}"
+    );
+    assert_eq!(
+        text_of(&client, "table.diff.changed ins").await,
+        r#"["deploy","release"]"#
+    );
+    assert_eq!(count(&client, "table.diff.added tbody tr").await, 2);
+    screenshot(&client, "diff").await;
 }

@@ -45,6 +45,7 @@ impl CliError {
     }
 
     /// Returns a failure of the request (exit code 1) that prints `error` with its causes.
+    #[cfg(any(feature = "mcp", feature = "http"))]
     pub fn user_error(error: impl std::error::Error + Send + Sync + 'static) -> Self {
         CliError {
             kind: Kind::User,

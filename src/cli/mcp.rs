@@ -34,10 +34,8 @@ pub fn cmd_mcp(g: &Globals, args: McpArgs) -> Result<(), CliError> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    runtime
-        .block_on(serve_stdio(server))
-        .map_err(|e| {
-            CliError::user_error(e)
-                .hint("an MCP client starts `memdir mcp` and speaks MCP on its stdin and stdout")
-        })
+    runtime.block_on(serve_stdio(server)).map_err(|e| {
+        CliError::user_error(e)
+            .hint("an MCP client starts `memdir mcp` and speaks MCP on its stdin and stdout")
+    })
 }

@@ -40,9 +40,7 @@ pub fn cmd_serve(g: &Globals, args: ServeArgs) -> Result<(), CliError> {
             CliError::user(format!("`[serve] addr` is not an address: {}", config.addr))
         })?,
     };
-    let token = std::env::var(&config.token_env)
-        .ok()
-        .and_then(Token::new);
+    let token = std::env::var(&config.token_env).ok().and_then(Token::new);
     let options = ServeOptions { token };
     check_addr(&addr, &options).map_err(|e| {
         CliError::user_error(e).hint(format!(
@@ -53,7 +51,10 @@ pub fn cmd_serve(g: &Globals, args: ServeArgs) -> Result<(), CliError> {
     let token_note = if options.token.is_some() {
         format!("token from ${}", config.token_env)
     } else {
-        format!("no token: reads only; set ${} to accept writes", config.token_env)
+        format!(
+            "no token: reads only; set ${} to accept writes",
+            config.token_env
+        )
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -66,7 +67,10 @@ pub fn cmd_serve(g: &Globals, args: ServeArgs) -> Result<(), CliError> {
         let bound = listener.local_addr()?;
         let mem = Arc::new(mem);
         super::watch::in_background(mem.clone());
-        eprintln!("Serving {} on http://{bound}/ ({token_note}). Ctrl-C stops.", mem.root().display());
+        eprintln!(
+            "Serving {} on http://{bound}/ ({token_note}). Ctrl-C stops.",
+            mem.root().display()
+        );
         let shutdown = async {
             let _ = tokio::signal::ctrl_c().await;
         };

@@ -65,12 +65,15 @@ pub fn in_background(mem: std::sync::Arc<memdir::Memdir>) {
         .spawn(move || {
             let watched = mem.watch(&WatchOptions::default(), &mut |report| {
                 match &report {
-                    WatchReport::Indexed { problems, .. } | WatchReport::CommitRefused { problems } => {
+                    WatchReport::Indexed { problems, .. }
+                    | WatchReport::CommitRefused { problems } => {
                         for p in problems {
                             tracing::warn!("{p}");
                         }
                     }
-                    WatchReport::Failed { message } => tracing::warn!("watching for hand edits: {message}"),
+                    WatchReport::Failed { message } => {
+                        tracing::warn!("watching for hand edits: {message}")
+                    }
                     WatchReport::Ready | WatchReport::Committed { .. } => {}
                 }
                 ControlFlow::Continue(())

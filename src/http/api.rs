@@ -327,9 +327,7 @@ async fn update_memory(
         expect: body.expected_revision,
     };
     let prov = provenance(body.session, body.agent, body.step);
-    let written = state
-        .run(move |mem| mem.update(&id, update, &prov))
-        .await?;
+    let written = state.run(move |mem| mem.update(&id, update, &prov)).await?;
     let status = if written.quarantined {
         StatusCode::ACCEPTED
     } else {

@@ -67,7 +67,9 @@ fn presented(headers: &HeaderMap) -> Option<String> {
             .decode(rest.trim())
             .ok()?;
         let text = String::from_utf8(bytes).ok()?;
-        return text.split_once(':').map(|(_, password)| password.to_owned());
+        return text
+            .split_once(':')
+            .map(|(_, password)| password.to_owned());
     }
     None
 }
@@ -115,9 +117,10 @@ pub(super) async fn require_token(
             } else {
                 r#"Bearer realm="memdir""#
             };
-            response
-                .headers_mut()
-                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static(challenge),
+            );
             response
         }
     }
@@ -134,7 +137,10 @@ mod tests {
         h.insert(header::AUTHORIZATION, "Bearer abc".parse().unwrap());
         assert_eq!(presented(&h).as_deref(), Some("abc"));
         // "me:s3:cret", as a browser sends it: the password may hold a colon.
-        h.insert(header::AUTHORIZATION, "Basic bWU6czM6Y3JldA==".parse().unwrap());
+        h.insert(
+            header::AUTHORIZATION,
+            "Basic bWU6czM6Y3JldA==".parse().unwrap(),
+        );
         assert_eq!(presented(&h).as_deref(), Some("s3:cret"));
         h.insert(header::AUTHORIZATION, "Basic !!".parse().unwrap());
         assert_eq!(presented(&h), None);

@@ -167,7 +167,10 @@ pub(super) async fn not_found(uri: axum::http::Uri) -> ApiError {
 }
 
 /// Answers a method a route does not take.
-pub(super) async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> ApiError {
+pub(super) async fn method_not_allowed(
+    method: axum::http::Method,
+    uri: axum::http::Uri,
+) -> ApiError {
     ApiError::new(
         StatusCode::METHOD_NOT_ALLOWED,
         "method_not_allowed",

@@ -93,7 +93,9 @@ impl AppState {
         let mem = self.mem.clone();
         match tokio::task::spawn_blocking(move || call(&mem)).await {
             Ok(result) => Ok(result?),
-            Err(e) => Err(ApiError::internal(format!("the request's task failed: {e}"))),
+            Err(e) => Err(ApiError::internal(format!(
+                "the request's task failed: {e}"
+            ))),
         }
     }
 }

@@ -56,7 +56,10 @@ pub(super) fn templates() -> ListResourceTemplatesResult {
 }
 
 /// Reads `memdir://ID`.
-pub(super) async fn read(server: &MemdirServer, uri: &str) -> Result<ReadResourceResult, ErrorData> {
+pub(super) async fn read(
+    server: &MemdirServer,
+    uri: &str,
+) -> Result<ReadResourceResult, ErrorData> {
     let Some(id) = uri.strip_prefix(SCHEME) else {
         return Err(ErrorData::invalid_params(
             format!("`{uri}` is not a memory: memory resources are {SCHEME}ID"),

@@ -156,7 +156,10 @@ impl MemdirServer {
             },
             per_memory: None,
         };
-        Ok(answer(self.run(move |mem| mem.search(&query)).await, |hits| json(&hits)))
+        Ok(answer(
+            self.run(move |mem| mem.search(&query)).await,
+            |hits| json(&hits),
+        ))
     }
 
     /// Get what you should know before working on a task: pinned memories, then the memories
@@ -177,14 +180,17 @@ impl MemdirServer {
             session: args.session,
             ..ContextRequest::new(args.query, budget)
         };
-        Ok(answer(self.run(move |mem| mem.context(&request)).await, |context| {
-            let text = if context.items.is_empty() {
-                "No memory is relevant to this query yet.".to_owned()
-            } else {
-                context.text
-            };
-            CallToolResult::success(vec![Content::text(text)])
-        }))
+        Ok(answer(
+            self.run(move |mem| mem.context(&request)).await,
+            |context| {
+                let text = if context.items.is_empty() {
+                    "No memory is relevant to this query yet.".to_owned()
+                } else {
+                    context.text
+                };
+                CallToolResult::success(vec![Content::text(text)])
+            },
+        ))
     }
 
     /// Read one memory in full: front-matter (type, tags, scope, source, created, updated),
@@ -214,7 +220,11 @@ impl MemdirServer {
     /// committed to git with you as its author; secrets are redacted, and text that looks
     /// like an instruction override is quarantined (status "quarantined") until a person
     /// reviews it. Returns the new id and revision.
-    #[tool(annotations(read_only_hint = false, destructive_hint = false, open_world_hint = false))]
+    #[tool(annotations(
+        read_only_hint = false,
+        destructive_hint = false,
+        open_world_hint = false
+    ))]
     async fn memory_write(
         &self,
         Parameters(args): Parameters<WriteArgs>,
@@ -229,13 +239,21 @@ impl MemdirServer {
             ..NewMemory::default()
         };
         let prov = self.provenance(&ctx);
-        Ok(answer(self.run(move |mem| mem.remember(new, &prov)).await, |w| written(&w)))
+        Ok(answer(
+            self.run(move |mem| mem.remember(new, &prov)).await,
+            |w| written(&w),
+        ))
     }
 
     /// Correct a memory: replace its text, title or tags (fields left out stay). Pass the
     /// revision you read as expected_revision, so a change made since is not overwritten.
     /// Checked by the write guard like memory_write.
-    #[tool(annotations(read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false))]
+    #[tool(annotations(
+        read_only_hint = false,
+        destructive_hint = true,
+        idempotent_hint = true,
+        open_world_hint = false
+    ))]
     async fn memory_update(
         &self,
         Parameters(args): Parameters<UpdateArgs>,
@@ -250,7 +268,10 @@ impl MemdirServer {
         };
         let prov = self.provenance(&ctx);
         let id = args.id;
-        Ok(answer(self.run(move |mem| mem.update(&id, update, &prov)).await, |w| written(&w)))
+        Ok(answer(
+            self.run(move |mem| mem.update(&id, update, &prov)).await,
+            |w| written(&w),
+        ))
     }
 
     /// See how a memory got here: every change to it, newest first (JSON: commit, op, the
@@ -273,7 +294,12 @@ impl MemdirServer {
 
     /// Remove a memory that is wrong or no longer useful. It leaves search and context but
     /// stays in the git history, with the reason.
-    #[tool(annotations(read_only_hint = false, destructive_hint = true, idempotent_hint = false, open_world_hint = false))]
+    #[tool(annotations(
+        read_only_hint = false,
+        destructive_hint = true,
+        idempotent_hint = false,
+        open_world_hint = false
+    ))]
     async fn memory_forget(
         &self,
         Parameters(args): Parameters<ForgetArgs>,

@@ -344,9 +344,9 @@ impl Memdir {
     /// ```
     pub fn get_text(&self, id: &str) -> Result<(Memory, String)> {
         let memory = self.get(id)?;
-        let bytes = self.read(&memory.path)?.ok_or_else(|| Error::NotFound {
-            id: id.to_owned(),
-        })?;
+        let bytes = self
+            .read(&memory.path)?
+            .ok_or_else(|| Error::NotFound { id: id.to_owned() })?;
         let memory = self.parse_read(&memory.path, &bytes)?;
         let text = String::from_utf8(bytes)
             .map_err(|_| Error::invalid(format!("{} is not UTF-8 text", memory.path)))?;

@@ -264,7 +264,11 @@ pub struct Written {
 impl Written {
     /// Returns `"quarantined"` when the guard held the memory back, else `"ok"`.
     pub fn status(&self) -> &'static str {
-        if self.quarantined { "quarantined" } else { "ok" }
+        if self.quarantined {
+            "quarantined"
+        } else {
+            "ok"
+        }
     }
 }
 

@@ -311,8 +311,7 @@ impl Memdir {
                 changed.push("title");
             }
         }
-        if update.tags.is_some() || !update.add_tags.is_empty() || !update.remove_tags.is_empty()
-        {
+        if update.tags.is_some() || !update.add_tags.is_empty() || !update.remove_tags.is_empty() {
             let mut tags: Vec<String> = Vec::new();
             let add = |tags: &mut Vec<String>, t: &str| {
                 let t = t.trim();

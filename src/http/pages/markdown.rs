@@ -74,7 +74,10 @@ mod tests {
         let html = render("Hi <script>alert(1)</script>\n\n<div onclick=\"x()\">block</div>\n").0;
         assert!(!html.contains("<script"), "{html}");
         assert!(!html.contains("<div"), "{html}");
-        assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "{html}");
+        assert!(
+            html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+            "{html}"
+        );
     }
 
     #[test]

@@ -8,8 +8,8 @@ use maud::{Markup, html};
 use super::layout::{Section, badge, page as frame, when};
 use super::markdown;
 use super::{AppState, PageError};
-use crate::index::HeldOut;
 use crate::Change;
+use crate::index::HeldOut;
 use crate::memory::{Memory, Timestamp};
 
 pub(super) async fn page(

@@ -36,7 +36,12 @@ pub(super) fn router() -> Router<AppState> {
         .route("/diff", get(diff::page))
         .route(
             "/style.css",
-            get(|| async { ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], layout::STYLE) }),
+            get(|| async {
+                (
+                    [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
+                    layout::STYLE,
+                )
+            }),
         )
         .layer(axum::middleware::map_response(secure))
 }
@@ -51,7 +56,10 @@ async fn secure(mut response: Response) -> Response {
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
-    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     response
 }
 
