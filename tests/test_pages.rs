@@ -270,18 +270,53 @@ async fn screenshot(client: &Client, name: &str) {
     );
 }
 
-async fn text_of(client: &Client, css: &str) -> String {
-    client
-        .find(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("no `{css}`: {e}"))
-        .text()
-        .await
-        .unwrap()
+/// The browser on one server: each method is one thing a person does or sees.
+struct Page {
+    client: Client,
+    base: String,
 }
 
-async fn count(client: &Client, css: &str) -> usize {
-    client.find_all(Locator::Css(css)).await.unwrap().len()
+impl Page {
+    /// Opens `path` on the server.
+    async fn open(&self, path: &str) {
+        self.client
+            .goto(&format!("{}{path}", self.base))
+            .await
+            .unwrap();
+    }
+
+    /// Returns the text of the first element `css` selects.
+    async fn text(&self, css: &str) -> String {
+        let element = self.client.find(Locator::Css(css)).await;
+        let element = element.unwrap_or_else(|e| panic!("no `{css}`: {e}"));
+        element.text().await.unwrap()
+    }
+
+    /// Returns how many elements `css` selects.
+    async fn count(&self, css: &str) -> usize {
+        self.client.find_all(Locator::Css(css)).await.unwrap().len()
+    }
+
+    /// Clicks what `target` finds, then waits for the page that has `css` to load.
+    async fn click_to(&self, target: Locator<'_>, css: &str) {
+        self.client
+            .find(target)
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        self.client
+            .wait()
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap();
+    }
+
+    /// Returns the address shown.
+    async fn url(&self) -> String {
+        self.client.current_url().await.unwrap().to_string()
+    }
 }
 
 #[test]
@@ -318,79 +353,40 @@ fn pages_in_a_browser() {
 
 /// Visits every page and checks what a person would see.
 async fn visit(client: Client, base: String, [plain, hostile, poisoned]: [String; 3]) {
+    let page = Page {
+        client: client.clone(),
+        base,
+    };
+
     // The memories: a table, and a form that filters and searches without JavaScript.
-    client.goto(&format!("{base}/")).await.unwrap();
+    page.open("/").await;
     assert_eq!(client.title().await.unwrap(), "Memories · memdir");
-    assert_eq!(text_of(&client, "p.count").await, "3 memories");
-    assert_eq!(count(&client, "table.memories tbody tr").await, 3);
-    assert!(
-        text_of(&client, "table.memories")
-            .await
-            .contains("Release train")
-    );
+    assert_eq!(page.text("p.count").await, "3 memories");
+    assert_eq!(page.count("table.memories tbody tr").await, 3);
+    assert!(page.text("table.memories").await.contains("Release train"));
     screenshot(&client, "memories").await;
-    client
-        .find(Locator::Css("input[name=q]"))
-        .await
-        .unwrap()
-        .send_keys("release train tuesdays")
-        .await
-        .unwrap();
-    client
-        .find(Locator::Css("form.filter button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    // The form's GET loads the results page: wait for it, as a person would.
-    client
-        .wait()
-        .for_element(Locator::Css("table.hits"))
-        .await
-        .unwrap();
-    assert!(
-        client
-            .current_url()
-            .await
-            .unwrap()
-            .as_str()
-            .contains("q=release+train+tuesdays")
-    );
-    assert_eq!(text_of(&client, "p.count").await, "1 found");
-    assert!(
-        text_of(&client, "table.hits")
-            .await
-            .contains("release train")
-    );
+    let search = client.find(Locator::Css("input[name=q]")).await.unwrap();
+    search.send_keys("release train tuesdays").await.unwrap();
+    page.click_to(Locator::Css("form.filter button"), "table.hits")
+        .await;
+    assert!(page.url().await.contains("q=release+train+tuesdays"));
+    assert_eq!(page.text("p.count").await, "1 found");
+    assert!(page.text("table.hits").await.contains("release train"));
     screenshot(&client, "search").await;
-    client
-        .goto(&format!("{base}/?type=preference"))
-        .await
-        .unwrap();
-    assert_eq!(text_of(&client, "p.count").await, "1 memories");
-    client.goto(&format!("{base}/?include=all")).await.unwrap();
-    assert_eq!(text_of(&client, "p.count").await, "4 memories");
-    assert!(
-        text_of(&client, "table.memories")
-            .await
-            .contains("quarantined")
-    );
+    page.open("/?type=preference").await;
+    assert_eq!(page.text("p.count").await, "1 memories");
+    page.open("/?include=all").await;
+    assert_eq!(page.text("p.count").await, "4 memories");
+    assert!(page.text("table.memories").await.contains("quarantined"));
 
     // One memory: its front-matter, rendered body and provenance.
-    client
-        .goto(&format!("{base}/memories/{plain}"))
-        .await
-        .unwrap();
-    assert_eq!(text_of(&client, "h1").await, "Release train");
-    assert_eq!(
-        text_of(&client, "article.body strong").await,
-        "release train"
-    );
-    assert_eq!(count(&client, "article.body li").await, 3);
-    let meta = text_of(&client, "dl.meta").await;
+    page.open(&format!("/memories/{plain}")).await;
+    assert_eq!(page.text("h1").await, "Release train");
+    assert_eq!(page.text("article.body strong").await, "release train");
+    assert_eq!(page.count("article.body li").await, 3);
+    let meta = page.text("dl.meta").await;
     for want in [
-        plain.as_str(),
+        &plain,
         "procedure/release-train.md",
         "project:api",
         "tester",
@@ -399,8 +395,8 @@ async fn visit(client: Client, base: String, [plain, hostile, poisoned]: [String
         assert!(meta.contains(want), "{want} in {meta}");
     }
     // Its provenance timeline: each commit, newest first, with who, when, session, step.
-    assert_eq!(count(&client, "ol.timeline li").await, 2);
-    let newest = text_of(&client, "ol.timeline li").await;
+    assert_eq!(page.count("ol.timeline li").await, 2);
+    let newest = page.text("ol.timeline li").await;
     for want in [
         "modified",
         "update",
@@ -411,7 +407,7 @@ async fn visit(client: Client, base: String, [plain, hostile, poisoned]: [String
     ] {
         assert!(newest.contains(want), "{want} in {newest}");
     }
-    let timeline = text_of(&client, "ol.timeline").await;
+    let timeline = page.text("ol.timeline").await;
     assert!(
         timeline.contains("added") && timeline.contains("session s-1"),
         "{timeline}"
@@ -419,104 +415,63 @@ async fn visit(client: Client, base: String, [plain, hostile, poisoned]: [String
     screenshot(&client, "memory").await;
 
     // A hostile memory: its markup is shown as text and nothing in it runs.
-    client
-        .goto(&format!("{base}/memories/{hostile}"))
-        .await
-        .unwrap();
-    assert_eq!(count(&client, "article.body script").await, 0);
-    assert_eq!(count(&client, "article.body img").await, 0);
-    assert!(
-        text_of(&client, "article.body")
-            .await
-            .contains("<script>window.pwned = 1</script>")
-    );
+    page.open(&format!("/memories/{hostile}")).await;
+    assert_eq!(page.count("article.body script").await, 0);
+    assert_eq!(page.count("article.body img").await, 0);
+    let body = page.text("article.body").await;
+    assert!(body.contains("<script>window.pwned = 1</script>"), "{body}");
     let link = client.find(Locator::LinkText("click me")).await.unwrap();
-    assert_eq!(
-        link.attr("href")
-            .await
-            .unwrap()
-            .as_deref()
-            .map(|h| h.ends_with('#')),
-        Some(true)
-    );
+    let href = link.attr("href").await.unwrap().unwrap_or_default();
+    assert!(href.ends_with('#'), "{href}");
     link.click().await.unwrap();
-    let pwned = client
-        .execute("return typeof window.pwned;", vec![])
-        .await
-        .unwrap();
-    assert_eq!(pwned, json!("undefined"), "a script in a memory ran");
+    let pwned = client.execute("return typeof window.pwned;", vec![]).await;
+    assert_eq!(
+        pwned.unwrap(),
+        json!("undefined"),
+        "a script in a memory ran"
+    );
     screenshot(&client, "hostile").await;
 
     // The quarantine, with why each memory is held.
-    client.goto(&format!("{base}/quarantine")).await.unwrap();
-    assert_eq!(count(&client, "table.quarantine tbody tr").await, 1);
-    let row = text_of(&client, "table.quarantine tbody tr").await;
-    assert!(
-        row.contains("Refund policy")
-            && row.contains("injection.override")
-            && row.contains("web-agent"),
-        "{row}"
-    );
-    client
-        .find(Locator::LinkText("Refund policy"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    client
-        .wait()
-        .for_element(Locator::Css("div.notice"))
-        .await
-        .unwrap();
-    assert!(
-        client
-            .current_url()
-            .await
-            .unwrap()
-            .as_str()
-            .ends_with(&format!("/memories/{poisoned}"))
-    );
-    assert!(
-        text_of(&client, "div.notice")
-            .await
-            .contains("Quarantined by the write guard")
-    );
-    client.goto(&format!("{base}/quarantine")).await.unwrap();
+    page.open("/quarantine").await;
+    assert_eq!(page.count("table.quarantine tbody tr").await, 1);
+    let row = page.text("table.quarantine tbody tr").await;
+    for want in ["Refund policy", "injection.override", "web-agent"] {
+        assert!(row.contains(want), "{want} in {row}");
+    }
     screenshot(&client, "quarantine").await;
+    page.click_to(Locator::LinkText("Refund policy"), "div.notice")
+        .await;
+    assert!(page.url().await.ends_with(&format!("/memories/{poisoned}")));
+    let notice = page.text("div.notice").await;
+    assert!(
+        notice.contains("Quarantined by the write guard"),
+        "{notice}"
+    );
 
     // The diff between a snapshot and now, reached from the list of snapshots.
-    client.goto(&format!("{base}/diff")).await.unwrap();
+    page.open("/diff").await;
     assert!(
-        text_of(&client, "table.snapshots")
+        page.text("table.snapshots")
             .await
             .contains("before the scrape")
     );
-    client
-        .find(Locator::LinkText("changes since"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    client
-        .wait()
-        .for_element(Locator::Css("table.diff"))
-        .await
-        .unwrap();
+    page.click_to(Locator::LinkText("changes since"), "table.diff")
+        .await;
+    let count = page.text("p.count").await;
     assert_eq!(
-        text_of(&client, "p.count").await.split(": ").nth(1),
+        count.split(": ").nth(1),
         Some("2 added, 1 changed, 0 removed.")
     );
-    let changed = text_of(&client, "table.diff.changed").await;
+    let changed = page.text("table.diff.changed").await;
     assert!(
         changed.contains("Release train") && changed.contains("tags"),
         "{changed}"
     );
     assert_eq!(
-        text_of(&client, "table.diff.changed ins").await,
+        page.text("table.diff.changed ins").await,
         r#"["deploy","release"]"#
     );
-    assert_eq!(count(&client, "table.diff.added tbody tr").await, 2);
+    assert_eq!(page.count("table.diff.added tbody tr").await, 2);
     screenshot(&client, "diff").await;
 }

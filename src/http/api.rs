@@ -228,12 +228,18 @@ async fn create_memory(
     };
     let prov = provenance(body.session, body.agent, body.step);
     let written = state.run(move |mem| mem.remember(new, &prov)).await?;
+    Ok(answered(written, StatusCode::CREATED))
+}
+
+/// Returns a write's answer: `ok`, or 202 when the guard quarantined it (it was kept, for a
+/// person to review, so it is no error).
+fn answered(written: Written, ok: StatusCode) -> (StatusCode, Json<Written>) {
     let status = if written.quarantined {
         StatusCode::ACCEPTED
     } else {
-        StatusCode::CREATED
+        ok
     };
-    Ok((status, Json(written)))
+    (status, Json(written))
 }
 
 /// A memory and whether search leaves it out.
@@ -328,12 +334,7 @@ async fn update_memory(
     };
     let prov = provenance(body.session, body.agent, body.step);
     let written = state.run(move |mem| mem.update(&id, update, &prov)).await?;
-    let status = if written.quarantined {
-        StatusCode::ACCEPTED
-    } else {
-        StatusCode::OK
-    };
-    Ok((status, Json(written)))
+    Ok(answered(written, StatusCode::OK))
 }
 
 /// Why and by whom a memory is removed.
