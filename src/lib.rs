@@ -12,6 +12,11 @@
 //! person approves it. Search and list leave out quarantined, expired and superseded memories
 //! unless asked ([`Filter`], [`Memdir::held_out`]).
 //!
+//! Agents and services reach the same library through two servers, each behind a default
+//! cargo feature: `mcp` (the `mcp` module: memory tools and resources over the Model Context
+//! Protocol) and `http` (the `http` module: a JSON API with an OpenAPI description, and
+//! inspection pages for people).
+//!
 //! ```
 //! # fn main() -> memdir::Result<()> {
 //! # let dir = tempfile::tempdir().unwrap();

@@ -462,6 +462,10 @@ fn the_openapi_description_matches_the_routes() {
             reply.body
         );
     }
+    // The schemas say what is sent: a write's status is a word.
+    let written = &doc["components"]["schemas"]["Written"]["properties"];
+    assert_eq!(written["status"]["type"], "string", "{written}");
+    assert_eq!(doc["components"]["schemas"]["Timestamp"]["format"], "date-time");
     // And every error answer it describes has the error shape.
     let error = &doc["components"]["schemas"]["ErrorBody"];
     assert_eq!(error["required"], json!(["error"]));

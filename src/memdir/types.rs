@@ -258,6 +258,7 @@ pub struct Written {
     /// until `approve`. Serialized as `"status": "quarantined"` (else `"ok"`), so a caller
     /// reading JSON cannot mistake a held-back write for a kept one.
     #[serde(rename = "status", serialize_with = "write_status")]
+    #[cfg_attr(feature = "http", schema(value_type = String, example = "ok"))]
     pub quarantined: bool,
 }
 
