@@ -465,7 +465,10 @@ fn the_openapi_description_matches_the_routes() {
     // The schemas say what is sent: a write's status is a word.
     let written = &doc["components"]["schemas"]["Written"]["properties"];
     assert_eq!(written["status"]["type"], "string", "{written}");
-    assert_eq!(doc["components"]["schemas"]["Timestamp"]["format"], "date-time");
+    assert_eq!(
+        doc["components"]["schemas"]["Timestamp"]["format"],
+        "date-time"
+    );
     // And every error answer it describes has the error shape.
     let error = &doc["components"]["schemas"]["ErrorBody"];
     assert_eq!(error["required"], json!(["error"]));
@@ -603,4 +606,55 @@ fn history_snapshots_and_diff() {
     let dated = http.get("/v1/diff?from=2020-01-01");
     assert_eq!(dated.status, 400, "{}", dated.body);
     assert_eq!(http.get("/v1/diff").status, 400);
+}
+
+#[test]
+fn memdir_serve_serves_until_stopped() {
+    let env = TestEnv::init();
+    env.run(&["add", "The staging API listens on port 8443."])
+        .success();
+    let mut command = env.memdir_command(&env.repo());
+    command
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .env("MEMDIR_TOKEN", TOKEN)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped());
+    let mut child = command.spawn().expect("spawn memdir serve");
+    // It says where it listens once the socket is bound: that line is the readiness signal.
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut stderr, &mut line).unwrap();
+    let url = line
+        .split("on ")
+        .nth(1)
+        .and_then(|rest| rest.split('/').nth(2))
+        .map(|host| format!("http://{host}"))
+        .unwrap_or_else(|| panic!("no address in {line:?}"));
+    assert!(
+        line.ends_with("(token from $MEMDIR_TOKEN). Ctrl-C stops.\n"),
+        "{line}"
+    );
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let client = reqwest::Client::new();
+    let hits = runtime.block_on(async {
+        let get = client
+            .get(format!("{url}/v1/search?query=staging"))
+            .bearer_auth(TOKEN);
+        get.send()
+            .await
+            .unwrap()
+            .json::<serde_json::Value>()
+            .await
+            .unwrap()
+    });
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(
+        hits[0]["path"],
+        "note/the-staging-api-listens-on-port-8443.md"
+    );
 }
