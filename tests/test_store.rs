@@ -355,3 +355,46 @@ fn init_reuses_an_existing_git_repository() {
     env.add("Port 8443.", &[]);
     assert_eq!(env.commit_count(), 3);
 }
+
+#[test]
+fn an_update_can_replace_the_whole_tag_list() {
+    let (_env, mem) = TestEnv::init_lib();
+    let w = mem
+        .remember(
+            NewMemory::new("Port 8443.").tag("api").tag("staging"),
+            &prov(),
+        )
+        .unwrap();
+    let tags = |u: Update| {
+        mem.update(&w.id, u, &prov())
+            .map(|_| mem.get(&w.id).unwrap().front.tags)
+    };
+    // The new list replaces the old one, in its order, without duplicates; then removals
+    // and additions apply to it.
+    let replaced = tags(Update {
+        tags: Some(vec!["ops".into(), " infra ".into(), "ops".into()]),
+        ..Update::default()
+    });
+    assert_eq!(replaced.unwrap(), ["ops", "infra"]);
+    let both = tags(Update {
+        tags: Some(vec!["a".into(), "b".into()]),
+        remove_tags: vec!["a".into()],
+        add_tags: vec!["c".into()],
+        ..Update::default()
+    });
+    assert_eq!(both.unwrap(), ["b", "c"]);
+    let bad = tags(Update {
+        tags: Some(vec!["two\nlines".into()]),
+        ..Update::default()
+    });
+    assert_eq!(
+        bad.unwrap_err().to_string(),
+        "invalid tag \"two\\nlines\": a tag is one non-empty line"
+    );
+    // An empty list clears the tags.
+    let cleared = tags(Update {
+        tags: Some(Vec::new()),
+        ..Update::default()
+    });
+    assert_eq!(cleared.unwrap(), Vec::<String>::new());
+}
