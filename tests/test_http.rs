@@ -67,6 +67,12 @@ fn without_a_token_reads_are_open_and_writes_are_refused() {
       }
     }
     "#);
+    // A page on another site whose name re-resolves to 127.0.0.1 (DNS rebinding) is refused.
+    let rebound = http.send(reqwest::Method::GET, "/v1/memories", |r| {
+        r.header("Host", "evil.example:7878")
+    });
+    assert_eq!(rebound.status, 403);
+    assert_eq!(rebound.json()["error"]["code"], "forbidden");
     // Even a client that sends a token: the server has none to match it against.
     let with_token = server.client(Some(TOKEN));
     assert_eq!(with_token.delete(&format!("/v1/memories/{id}")).status, 401);

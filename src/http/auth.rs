@@ -7,7 +7,9 @@
 //!   add that header to a link, is asked for HTTP Basic credentials, whose password is the
 //!   token (any user name).
 //!
-//! Tokens are compared in constant time.
+//! Tokens are compared in constant time. Without a token, a request must also name a loopback
+//! host (`Host: localhost:7878`, `127.0.0.1`, `[::1]`): a web page whose domain re-resolves to
+//! 127.0.0.1 (DNS rebinding) sends its own name, and is refused with 403.
 
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, header};
@@ -74,6 +76,25 @@ fn presented(headers: &HeaderMap) -> Option<String> {
     None
 }
 
+/// Returns true unless the request's `Host` names something other than this machine's
+/// loopback interface (a request without `Host` is allowed: only HTTP/1.0 omits it).
+fn loopback_host(headers: &HeaderMap) -> bool {
+    let Some(host) = headers.get(header::HOST) else {
+        return true;
+    };
+    let Ok(host) = host.to_str() else {
+        return false;
+    };
+    let name = match host.strip_prefix('[') {
+        Some(rest) => rest.split(']').next().unwrap_or_default(),
+        None => host.rsplit_once(':').map_or(host, |(name, _)| name),
+    };
+    name.eq_ignore_ascii_case("localhost")
+        || name
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
 /// Lets a request through if it may pass (see the module's rules); answers 401 otherwise.
 pub(super) async fn require_token(
     State(state): State<AppState>,
@@ -90,6 +111,13 @@ pub(super) async fn require_token(
     );
     let page = !path.starts_with("/v1/");
     let Some(token) = &state.token else {
+        if !loopback_host(request.headers()) {
+            return ApiError::forbidden(
+                "this server has no token, so it answers only requests addressed to a loopback name",
+                "use http://127.0.0.1:PORT or http://localhost:PORT, or start `memdir serve` with MEMDIR_TOKEN set",
+            )
+            .into_response();
+        }
         if write {
             return ApiError::unauthorized(
                 "this server accepts no writes: it was started without a token",
@@ -129,6 +157,35 @@ pub(super) async fn require_token(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_loopback_names_pass_as_hosts() {
+        let host = |value: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(header::HOST, value.parse().unwrap());
+            loopback_host(&h)
+        };
+        for ok in [
+            "localhost",
+            "localhost:7878",
+            "127.0.0.1:7878",
+            "127.9.9.9",
+            "[::1]:80",
+            "LOCALHOST",
+        ] {
+            assert!(host(ok), "{ok}");
+        }
+        for bad in [
+            "evil.example",
+            "evil.example:7878",
+            "10.0.0.1:7878",
+            "localhost.evil.example",
+            "[2001:db8::1]:80",
+        ] {
+            assert!(!host(bad), "{bad}");
+        }
+        assert!(loopback_host(&HeaderMap::new()));
+    }
 
     #[test]
     fn tokens_are_read_from_bearer_and_basic_credentials() {

@@ -71,6 +71,10 @@ impl ApiError {
     }
 
     /// Returns a 401 `unauthorized` error.
+    pub(super) fn forbidden(message: &str, hint: &str) -> Self {
+        ApiError::new(StatusCode::FORBIDDEN, "forbidden", message).with_hint(hint)
+    }
+
     pub(super) fn unauthorized(message: &str, hint: &str) -> Self {
         ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message).with_hint(hint)
     }
