@@ -67,6 +67,27 @@ struct Report {
     hits_present: usize,
     hits_at_head: usize,
     hits_at_middle: usize,
+    /// Segments, documents and deleted documents of the present index, then of the versions.
+    present_segments: (usize, u64, u64),
+    versions_segments: (usize, u64, u64),
+}
+
+/// Reads a tantivy index's `meta.json`: (segments, documents, deleted documents).
+fn segments(dir: &std::path::Path) -> (usize, u64, u64) {
+    let meta: serde_json::Value = std::fs::read(dir.join("meta.json"))
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_default();
+    let list = meta["segments"].as_array().cloned().unwrap_or_default();
+    let docs = list
+        .iter()
+        .map(|s| s["max_doc"].as_u64().unwrap_or(0))
+        .sum();
+    let deleted = list
+        .iter()
+        .map(|s| s["deletes"]["num_deleted_docs"].as_u64().unwrap_or(0))
+        .sum();
+    (list.len(), docs, deleted)
 }
 
 const CHUNK: usize = 5_000;
@@ -153,6 +174,18 @@ fn main() -> memdir::Result<()> {
             hits_at_middle += c;
         }
     }
+    for spec in ["HEAD", middle.as_str(), "2030-01-01", "HEAD~3"] {
+        let mut resolve = Vec::new();
+        for _ in 0..300 {
+            let t = Instant::now();
+            std::hint::black_box(mem.point(spec)?);
+            resolve.push(t.elapsed().as_secs_f64() * 1e6);
+        }
+        eprintln!(
+            "resolving {spec}: p50 {:.0} µs",
+            percentile(&mut resolve, 0.5)
+        );
+    }
     let versions_dir = root.join(".git/memdir/versions");
     let report = Report {
         memories: n,
@@ -173,6 +206,8 @@ fn main() -> memdir::Result<()> {
         hits_present,
         hits_at_head,
         hits_at_middle,
+        present_segments: segments(&root.join(".git/memdir/index")),
+        versions_segments: segments(&versions_dir),
     };
     let report = Report {
         at_head_ratio: report.at_head_p50_us / report.present_p50_us,
@@ -192,6 +227,10 @@ fn main() -> memdir::Result<()> {
             report.commits,
             report.versions_index_mb,
             report.build_versions_s
+        );
+        println!(
+            "segments / documents / deleted: present {:?}, versions {:?}",
+            report.present_segments, report.versions_segments
         );
         println!("| search | p50 µs | p99 µs | p50 ratio to present | hits |");
         println!("|---|---:|---:|---:|---:|");
