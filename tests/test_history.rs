@@ -195,6 +195,14 @@ fn the_log_of_one_memory_follows_it_across_a_rename_and_hand_edits() {
     let dark = s.env.run(&["log", &s.dark, "--json"]).success().json();
     assert_eq!(strings(&dark, "change"), ["removed", "added"]);
     assert_eq!(dark[0]["session"], "s-4");
+    // A copy of the file under another name (two files claiming one id) is a version too.
+    let copy = s.env.read(PORT_PATH);
+    s.env.write("fact/copy-of-port.md", copy);
+    s.env.git(&["add", "fact/copy-of-port.md"]);
+    s.env.git(&["commit", "-qm", "copy by hand"]);
+    let log = s.env.run(&["log", &s.port, "--json"]).success().json();
+    assert_eq!(log[0]["change"], "added");
+    assert_eq!(log[0]["path"], "fact/copy-of-port.md");
     // An id that never existed is a clear error.
     let out = s.env.run(&["log", "no-such-id"]).code(1);
     assert!(

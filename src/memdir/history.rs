@@ -199,8 +199,11 @@ impl Memdir {
                 }
                 Some(p) if p.to.as_ref() == Some(&v.from) => "modified",
                 Some(p) => {
-                    let to = p.to.as_ref().expect("an earlier version has ended");
-                    out.push(event(to, "removed", p, None)?);
+                    // Removed, then written again later (or, while `to` is open, a second
+                    // file claiming the same id).
+                    if let Some(to) = &p.to {
+                        out.push(event(to, "removed", p, None)?);
+                    }
                     "added"
                 }
                 None => "added",
@@ -250,7 +253,7 @@ impl Memdir {
             owners = origins
                 .iter()
                 .map(|o| match o {
-                    Some(old) => owners[*old].clone(),
+                    Some(old) => owners.get(*old).cloned().flatten(),
                     None => commit.clone(),
                 })
                 .collect();
