@@ -65,6 +65,28 @@ pub struct Version {
     pub to: Option<Point>,
 }
 
+/// Reads `HEAD`, `HEAD~N`, `HEAD^` (and chains of them) as a number of first parents back
+/// from HEAD; `None` for anything else, which git resolves.
+fn first_parents_back(spec: &str) -> Option<usize> {
+    let mut rest = spec.strip_prefix("HEAD")?;
+    let mut back = 0usize;
+    while !rest.is_empty() {
+        let (op, tail) = rest.split_at(1);
+        let digits = tail
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(tail.len());
+        let n = match (op, &tail[..digits]) {
+            ("~", "") => 1,
+            ("~", d) => d.parse().ok()?,
+            ("^", "" | "1") => 1,
+            _ => return None, // `^2` and the like name other parents
+        };
+        back = back.checked_add(n)?;
+        rest = &tail[digits..];
+    }
+    Some(back)
+}
+
 fn key(from: u64, path: &str) -> String {
     format!("{from}:{path}")
 }
@@ -262,8 +284,10 @@ impl Memdir {
     fn point_in(&self, chain: &Chain, spec: &str) -> Result<Point> {
         // HEAD and full commit ids of the chain need no git lookup (reading a commit object
         // costs ~0.25 ms in a large repository of loose objects).
-        if spec == "HEAD" && !chain.commits.is_empty() {
-            return Ok(chain.point(chain.commits.len() as u64));
+        if let Some(back) = first_parents_back(spec)
+            && back < chain.commits.len()
+        {
+            return Ok(chain.point((chain.commits.len() - back) as u64));
         }
         if spec.len() == 40
             && let Some(i) = chain.commits.iter().rposition(|(c, _)| c == spec)
@@ -322,5 +346,22 @@ impl Memdir {
         let (index, chain) = self.timeline()?;
         let point = self.point_in(&chain, spec)?;
         Ok((index, point))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::first_parents_back;
+
+    #[test]
+    fn head_relative_names_count_first_parents() {
+        assert_eq!(first_parents_back("HEAD"), Some(0));
+        assert_eq!(first_parents_back("HEAD~"), Some(1));
+        assert_eq!(first_parents_back("HEAD~3"), Some(3));
+        assert_eq!(first_parents_back("HEAD^^"), Some(2));
+        assert_eq!(first_parents_back("HEAD~2^1~10"), Some(13));
+        assert_eq!(first_parents_back("HEAD^2"), None);
+        assert_eq!(first_parents_back("main~2"), None);
+        assert_eq!(first_parents_back("HEAD@{1}"), None);
     }
 }
