@@ -12,7 +12,7 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use memdir::{Author, Memdir, Provenance, SearchQuery};
+use memdir::{Memdir, SearchQuery};
 
 #[path = "common/corpus.rs"]
 mod corpus;
@@ -24,14 +24,7 @@ fn search(c: &mut Criterion) {
     let corpus = corpus::Corpus::new();
     let dir = tempfile::tempdir().expect("a temporary folder");
     let mem = Memdir::init(dir.path()).expect("init");
-    let prov = Provenance {
-        agent: Some("bench".into()),
-        author: Some(Author {
-            name: "Bench".into(),
-            email: "bench@example.com".into(),
-        }),
-        ..Provenance::default()
-    };
+    let prov = corpus::provenance();
     mem.remember_batch((0..N).map(|i| corpus.memory(i)).collect(), &prov)
         .expect("import");
     let queries: Vec<SearchQuery> = corpus

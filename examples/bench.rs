@@ -55,7 +55,7 @@ use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use clap::Parser;
-use memdir::{Author, Memdir, NewMemory, Provenance, SearchQuery};
+use memdir::{Memdir, NewMemory, SearchQuery};
 use serde::{Deserialize, Serialize};
 
 #[path = "../benches/common/corpus.rs"]
@@ -382,14 +382,7 @@ fn measure(n: usize, args: &Args) -> memdir::Result<SizeReport> {
     let corpus = Corpus::new();
     let tmp = tempfile::tempdir().map_err(io_err("temporary folder"))?;
     let root = tmp.path().join("memdir");
-    let prov = Provenance {
-        agent: Some("bench".into()),
-        author: Some(Author {
-            name: "Bench".into(),
-            email: "bench@example.com".into(),
-        }),
-        ..Provenance::default()
-    };
+    let prov = corpus::provenance();
 
     // # Step 1 and 2: generate the corpus and import it, 5,000 memories per commit.
     // Only the `remember_batch` calls are timed, not the text generation.

@@ -22,7 +22,7 @@
 use std::time::Instant;
 
 use clap::Parser;
-use memdir::{Author, Memdir, NewMemory, Provenance, SearchQuery};
+use memdir::{Memdir, NewMemory, SearchQuery};
 use serde::Serialize;
 
 #[path = "../benches/common/corpus.rs"]
@@ -99,14 +99,7 @@ fn main() -> memdir::Result<()> {
     let corpus = Corpus::new();
     let tmp = tempfile::tempdir().map_err(|e| io_err("temporary folder", e))?;
     let root = tmp.path().join("memdir");
-    let prov = Provenance {
-        agent: Some("bench".into()),
-        author: Some(Author {
-            name: "Bench".into(),
-            email: "bench@example.com".into(),
-        }),
-        ..Provenance::default()
-    };
+    let prov = corpus::provenance();
     let mem = Memdir::init(&root)?;
     let mut paths = Vec::with_capacity(n);
     for start in (0..n).step_by(CHUNK) {

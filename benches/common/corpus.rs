@@ -8,7 +8,7 @@
 
 use std::collections::HashSet;
 
-use memdir::NewMemory;
+use memdir::{Author, NewMemory, Provenance};
 
 /// The seed of every random choice: the same seed gives the same corpus and queries.
 pub const SEED: u64 = 0x6d65_6d64_6972_2026;
@@ -281,4 +281,16 @@ fn capitalize(s: &str) -> String {
     c.next()
         .map(|f| f.to_uppercase().chain(c).collect())
         .unwrap_or_default()
+}
+
+/// The provenance every benchmark writes with: agent `bench`, author `Bench`.
+pub fn provenance() -> Provenance {
+    Provenance {
+        agent: Some("bench".into()),
+        author: Some(Author {
+            name: "Bench".into(),
+            email: "bench@example.com".into(),
+        }),
+        ..Provenance::default()
+    }
 }
