@@ -45,7 +45,6 @@ impl Memdir {
                 &sha[..12]
             )));
         }
-        let head = self.store().head()?.expect("a commit exists");
         let paths: Vec<String> = changes.iter().map(|c| c.path.clone()).collect();
         let now_committed = self.store().head_revisions(&paths)?;
         let mut diverged = Vec::new();
@@ -94,9 +93,8 @@ impl Memdir {
             .commit_files(&lock, &writes, &message, prov.author.as_ref())?
             .ok_or_else(|| {
                 Error::invalid(format!(
-                    "reverting {} changes nothing at HEAD {}",
-                    &sha[..12],
-                    &head[..12]
+                    "reverting {} changes nothing: HEAD already has its parent's content",
+                    &sha[..12]
                 ))
             })?;
         self.catch_up(false, Some(&paths), Some(&lock))?;
