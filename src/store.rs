@@ -472,19 +472,6 @@ impl Store {
         Ok(out)
     }
 
-    /// Returns the bytes HEAD holds for `path`, or `None` when HEAD has no such file.
-    pub fn read_head(&self, path: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        let Some(Some(rev)) = self.head_revisions(&[path.to_owned()])?.pop() else {
-            return Ok(None);
-        };
-        let err = |op| git_err(op, &self.root);
-        let blob = self
-            .repo
-            .find_blob(Oid::from_str(&rev.0).map_err(err("blob"))?)
-            .map_err(err("blob"))?;
-        Ok(Some(blob.content().to_vec()))
-    }
-
     /// Counts the memories written (`Memdir-Id` trailers) by commits with trailer
     /// `Memdir-Session: <session>` made at or after `since` (Unix seconds), walking back
     /// from HEAD until commits are older.

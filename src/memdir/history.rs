@@ -169,6 +169,11 @@ impl Memdir {
         if versions.is_empty() {
             return Err(Error::NotFound { id: id.to_owned() });
         }
+        self.changes(&versions)
+    }
+
+    /// Turns a memory's versions, oldest first, into its changes, newest first.
+    fn changes(&self, versions: &[Version]) -> Result<Vec<Change>> {
         let mut infos: HashMap<String, CommitInfo> = HashMap::new();
         let mut event = |point: &Point,
                          change: &'static str,
@@ -188,7 +193,7 @@ impl Memdir {
         };
         let mut out = Vec::new();
         let mut prev: Option<&Version> = None;
-        for v in &versions {
+        for v in versions {
             let kind = match prev {
                 Some(p) if p.to.as_ref() == Some(&v.from) && p.path != v.path => {
                     if p.revision == v.revision {
@@ -226,9 +231,9 @@ impl Memdir {
     /// `git blame` stops; an edit not yet committed shows as such).
     pub fn provenance(&self, id: &str) -> Result<Lineage> {
         let memory = self.get(id)?;
-        let changes = self.log_of(id).unwrap_or_default();
-        let origin = changes.last().cloned();
         let versions = self.versions(id)?;
+        let changes = self.changes(&versions)?;
+        let origin = changes.last().cloned();
         // Walk the versions HEAD's line of history holds, carrying each line's author along.
         let mut text: Vec<u8> = Vec::new();
         let mut owners: Vec<Option<String>> = Vec::new();

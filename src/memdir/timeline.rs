@@ -47,7 +47,6 @@ struct Open {
 /// open at its last commit, by path.
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub(super) struct Chain {
-    head: Option<String>,
     commits: Vec<(String, i64)>,
     open: BTreeMap<String, Open>,
 }
@@ -92,6 +91,11 @@ fn key(from: u64, path: &str) -> String {
 }
 
 impl Chain {
+    /// The chain's last commit: what the versions index reflects.
+    fn head(&self) -> Option<String> {
+        self.commits.last().map(|(sha, _)| sha.clone())
+    }
+
     fn point(&self, position: u64) -> Point {
         let (commit, time) = &self.commits[position as usize - 1];
         Point {
@@ -144,7 +148,7 @@ impl Memdir {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .as_ref()
-            && chain.head == head
+            && chain.head() == head
         {
             return Ok((index, chain.clone()));
         }
@@ -158,14 +162,14 @@ impl Memdir {
     fn catch_up_versions(&self, index: &Index, head: Option<String>) -> Result<Chain> {
         index.reload()?;
         let chain = self.load_chain();
-        if chain.head == head && index.state().and_then(|s| s.head) == head {
+        if chain.head() == head && index.state().and_then(|s| s.head) == head {
             return Ok(chain);
         }
         let _lock = self.lock()?;
         index.reload()?;
         let mut chain = self.load_chain();
-        let mut clear = index.state().and_then(|s| s.head) != chain.head;
-        let (mut new, met) = self.store().first_parents_since(chain.head.as_deref())?;
+        let mut clear = index.state().and_then(|s| s.head) != chain.head();
+        let (mut new, met) = self.store().first_parents_since(chain.head().as_deref())?;
         if clear || !met {
             // History was rewritten under the index (or the index is new): start again.
             chain = Chain::default();
@@ -208,7 +212,6 @@ impl Memdir {
                     }
                 }
             }
-            chain.head = Some(sha.clone());
             if pending.len() >= BATCH || Some(sha) == new.first() {
                 self.write_versions(index, clear, &remove, &pending, &chain)?;
                 clear = false;
@@ -247,7 +250,7 @@ impl Memdir {
                 .collect()
         };
         let state = IndexState {
-            head: chain.head.clone(),
+            head: chain.head(),
             ..IndexState::default()
         };
         index.apply_versions(clear, remove, &docs(false), &docs(true), &state)?;
