@@ -306,6 +306,57 @@ fn the_index_lives_under_dot_git_and_is_never_committed() {
 }
 
 #[test]
+fn the_index_keeps_only_the_files_its_commit_uses_and_lists_them() {
+    let (env, mem) = TestEnv::init_lib();
+    let dir = env.path(".git/memdir/index");
+    let living = || -> std::collections::BTreeSet<String> {
+        let meta: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.join("meta.json")).unwrap()).unwrap();
+        meta["segments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["segment_id"].as_str().unwrap().replace('-', ""))
+            .collect()
+    };
+    // Single writes until one ends with tantivy merging segments, which leaves the files of
+    // the merged ones to delete and to drop from its list of files.
+    let mut merged = false;
+    for i in 0..50 {
+        let before = living().len();
+        mem.remember(NewMemory::new(format!("Port {i} on staging.")), &prov())
+            .unwrap();
+        if living().len() < before {
+            merged = true;
+            break;
+        }
+    }
+    assert!(merged, "no write merged segments");
+    drop(mem);
+    let living = living();
+    let on_disk: std::collections::BTreeSet<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|name| !name.starts_with('.'))
+        .collect();
+    for name in on_disk.iter().filter(|n| *n != "meta.json") {
+        let segment = name.split('.').next().unwrap();
+        assert!(
+            living.contains(segment),
+            "{name} is left over; living: {living:?}"
+        );
+    }
+    // tantivy's list of the files it created, which it deletes from, is on disk and exact.
+    let managed: std::collections::BTreeSet<String> =
+        serde_json::from_slice(&std::fs::read(dir.join(".managed.json")).unwrap()).unwrap();
+    assert_eq!(managed, on_disk);
+
+    // The next writer, another process, starts from that list.
+    env.run(&["add", "Port 8443 on production."]).success();
+    assert_eq!(cli_ids(&env, "production").len(), 1);
+}
+
+#[test]
 fn reindex_rebuilds_the_index_from_the_files() {
     let (env, mem) = TestEnv::init_lib();
     let w = mem
