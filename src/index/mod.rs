@@ -507,6 +507,35 @@ impl Index {
         }
     }
 
+    /// Starts replacing everything indexed for `remove_paths` with `add`: tantivy indexes the
+    /// documents on its own thread while the caller goes on, and nothing is visible until
+    /// [`Staged::commit`]. Dropping the [`Staged`] instead discards the write.
+    ///
+    /// This lets a writer index a memory while git commits it, and commit the index only
+    /// once git's commit exists: the index may lag git, but never holds what git does not.
+    pub fn stage(
+        &self,
+        remove_paths: &[String],
+        add: &[IndexedMemory<'_>],
+    ) -> Result<Staged<'_>, IndexError> {
+        self.stage_in(false, self.fields.path, remove_paths, add)
+    }
+
+    fn stage_in(
+        &self,
+        clear: bool,
+        removal_field: Field,
+        remove: &[String],
+        add: &[IndexedMemory<'_>],
+    ) -> Result<Staged<'_>, IndexError> {
+        let mut writer = self.writer(clear || add.len() > 1000)?;
+        self.fill(&mut writer, clear, removal_field, remove, add)?;
+        Ok(Staged {
+            index: self,
+            writer,
+        })
+    }
+
     fn write(
         &self,
         clear: bool,
@@ -515,11 +544,8 @@ impl Index {
         add: &[IndexedMemory<'_>],
         state: &IndexState,
     ) -> Result<(), IndexError> {
-        let mut writer = self.writer(clear || add.len() > 1000)?;
-        self.fill(&mut writer, clear, removal_field, remove_paths, add)?;
-        self.commit_writer(&mut writer, state)?;
-        writer.wait_merging_threads().map_err(self.err("merge"))?;
-        self.reload()
+        self.stage_in(clear, removal_field, remove_paths, add)?
+            .commit(state)
     }
 
     fn writer(&self, bulk: bool) -> Result<IndexWriter, IndexError> {
@@ -1170,6 +1196,34 @@ impl Index {
 }
 
 /// Returns the grouping key of a memory id: a stable 64-bit hash (FNV-1a).
+/// An index write in progress: its documents are being indexed, and none is visible until
+/// [`Staged::commit`]. Dropped uncommitted, it is discarded. See [`Index::stage`].
+pub struct Staged<'a> {
+    index: &'a Index,
+    writer: IndexWriter,
+}
+
+impl std::fmt::Debug for Staged<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Staged")
+            .field("index", &self.index)
+            .finish()
+    }
+}
+
+impl Staged<'_> {
+    /// Waits until the documents are indexed, commits them with `state`, lets any merge that
+    /// commit started finish, and makes the result visible to this handle's searches.
+    pub fn commit(mut self, state: &IndexState) -> Result<(), IndexError> {
+        let index = self.index;
+        index.commit_writer(&mut self.writer, state)?;
+        self.writer
+            .wait_merging_threads()
+            .map_err(index.err("merge"))?;
+        index.reload()
+    }
+}
+
 fn id_key(id: &str) -> u64 {
     use std::hash::Hasher as _;
     let mut h = fnv::FnvHasher::default();

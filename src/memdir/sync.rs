@@ -8,8 +8,9 @@ use rayon::prelude::*;
 use super::{Memdir, Refresh, is_memory_path};
 use crate::index::{IndexState, IndexedMemory};
 use crate::lock::WriteLock;
-use crate::memory::Revision;
+use crate::memory::{Memory, Revision};
 use crate::parse;
+use crate::store::{Author, CommitId, CommitMessage, FileWrite};
 use crate::worktree::{self, Scan, StatCache};
 use crate::{Error, Result};
 
@@ -107,6 +108,52 @@ impl Memdir {
             self.record_stats(paths)?;
         }
         Ok(done)
+    }
+
+    /// Writes and commits `writes` (see [`Memdir::commit_files`]) and brings the index up to
+    /// the new commit. The index's share of the work (its new segment) is done by tantivy's
+    /// thread while git commits on this one, and committed once git's commit exists, so the
+    /// index can lag git but never holds what git does not. When what the index must re-read
+    /// turns out to be more than the written files, the staged write is dropped and the index
+    /// catches up as usual. The caller holds `lock` and has caught the index up under it.
+    pub(super) fn commit_indexed(
+        &self,
+        lock: &WriteLock,
+        writes: &[FileWrite],
+        message: &CommitMessage,
+        author: Option<&Author>,
+    ) -> Result<Option<CommitId>> {
+        let paths: Vec<String> = writes.iter().map(|w| w.path.clone()).collect();
+        // What the files will hold, parsed now; a file memdir cannot index is left to the
+        // usual catch-up, which reports it.
+        let memories: Option<Vec<Memory>> = writes
+            .iter()
+            .filter(|w| is_memory_path(&w.path))
+            .filter_map(|w| Some(self.parse_file(&w.path, w.content.as_deref()?).ok()))
+            .collect();
+        let staged = match memories {
+            Some(memories) if paths.iter().all(|p| is_memory_path(p)) => {
+                let docs = indexed(&memories);
+                Some(self.index.stage(&paths, &docs)?)
+            }
+            _ => None,
+        };
+        let commit = self.commit_files(lock, writes, message, author)?;
+        let plan = self.plan(None, Some(&paths))?;
+        let planned: BTreeSet<&String> = plan.paths.iter().collect();
+        match staged {
+            Some(staged) if !plan.rebuild && planned == paths.iter().collect() => {
+                staged.commit(&plan.state)?;
+                crate::fault::point("indexed");
+                *self.state.lock().unwrap_or_else(|e| e.into_inner()) = Some(plan.state);
+                self.record_stats(&paths)?;
+            }
+            staged => {
+                drop(staged);
+                self.catch_up(false, Some(&paths), Some(lock))?;
+            }
+        }
+        Ok(commit)
     }
 
     /// Works out what the index must re-read to reflect HEAD and the working tree.
@@ -369,14 +416,7 @@ impl Memdir {
                 progress(i + 1, paths.len());
             }
         }
-        let docs: Vec<IndexedMemory<'_>> = memories
-            .iter()
-            .map(|m| IndexedMemory {
-                memory: m,
-                passages: parse::passages(&m.body, m.body_line),
-                valid: None,
-            })
-            .collect();
+        let docs = indexed(&memories);
         let removed: &[String] = if clear { &[] } else { paths };
         self.index.apply(clear, removed, &docs, &state)?;
         crate::fault::point("indexed");
@@ -399,5 +439,59 @@ impl Memdir {
     /// folders), sorted.
     pub(super) fn memory_files(&self) -> Result<Vec<String>> {
         worktree::files(&self.root, is_memory_path).map_err(|e| Error::io(&self.root, e))
+    }
+}
+
+/// The documents the index holds for `memories`: each one and its passages.
+fn indexed(memories: &[Memory]) -> Vec<IndexedMemory<'_>> {
+    memories
+        .iter()
+        .map(|m| IndexedMemory {
+            memory: m,
+            passages: parse::passages(&m.body, m.body_line),
+            valid: None,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Memdir, NewMemory, Provenance};
+
+    /// The index's own view, read from disk: what it reflects and what it holds.
+    fn on_disk(mem: &Memdir) -> (Option<crate::index::IndexState>, (usize, usize)) {
+        mem.index.reload().unwrap();
+        (mem.index.state(), mem.index.counts().unwrap())
+    }
+
+    #[test]
+    fn a_write_whose_git_commit_fails_leaves_the_index_as_it_was() {
+        let dir = tempfile::tempdir().unwrap();
+        let mem = Memdir::init(dir.path()).unwrap();
+        let prov = Provenance::default();
+        mem.remember(NewMemory::new("Port 8443 on staging."), &prov)
+            .unwrap();
+        let before = on_disk(&mem);
+        assert_eq!(before.1, (1, 1));
+        // Another git holds git's index: the commit fails after the index write was staged.
+        std::fs::write(dir.path().join(".git/index.lock"), b"").unwrap();
+        let failed = mem.remember(NewMemory::new("Port 9443 on production."), &prov);
+        assert!(failed.is_err(), "{failed:?}");
+        assert_eq!(on_disk(&mem), before);
+    }
+
+    #[test]
+    fn a_write_is_indexed_with_the_commit_that_holds_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let mem = Memdir::init(dir.path()).unwrap();
+        let prov = Provenance::default();
+        let w = mem
+            .remember(NewMemory::new("Port 8443 on staging."), &prov)
+            .unwrap();
+        let (state, counts) = on_disk(&mem);
+        assert_eq!(counts, (1, 1));
+        let state = state.unwrap();
+        assert_eq!(state.head.as_deref(), w.commit.as_deref());
+        assert!(state.dirty.is_empty(), "{state:?}");
     }
 }

@@ -90,14 +90,13 @@ impl Memdir {
             trailers,
         };
         let commit = self
-            .commit_files(&lock, &writes, &message, prov.author.as_ref())?
+            .commit_indexed(&lock, &writes, &message, prov.author.as_ref())?
             .ok_or_else(|| {
                 Error::invalid(format!(
                     "reverting {} changes nothing: HEAD already has its parent's content",
                     &sha[..12]
                 ))
             })?;
-        self.catch_up(false, Some(&paths), Some(&lock))?;
         Ok(Reverted {
             reverted: sha,
             commit: commit.0,

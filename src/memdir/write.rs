@@ -275,9 +275,7 @@ impl Memdir {
                 content: Some(bytes.clone()),
             })
             .collect();
-        let commit = self.commit_files(lock, &writes, &message, prov.author.as_ref())?;
-        let paths: Vec<String> = writes.into_iter().map(|w| w.path).collect();
-        self.catch_up(false, Some(&paths), Some(lock))?;
+        let commit = self.commit_indexed(lock, &writes, &message, prov.author.as_ref())?;
         Ok(prepared
             .into_iter()
             .map(|(m, _, flags)| Written {
@@ -670,13 +668,12 @@ impl Memdir {
             path: path.to_owned(),
             content,
         };
-        let commit = self.commit_files(
+        let commit = self.commit_indexed(
             lock,
             std::slice::from_ref(&write),
             message,
             prov.author.as_ref(),
         )?;
-        self.catch_up(false, Some(&[write.path]), Some(lock))?;
         Ok(commit.map(|c| c.0))
     }
 }
