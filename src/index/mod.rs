@@ -586,11 +586,8 @@ impl Index {
         writer: &mut IndexWriter,
         state: &IndexState,
     ) -> Result<(), IndexError> {
-        let mut state = state.clone();
-        state.version = SCHEMA_VERSION;
-        let payload = serde_json::to_string(&state).expect("state serializes");
         let mut commit = writer.prepare_commit().map_err(self.err("commit"))?;
-        commit.set_payload(&payload);
+        commit.set_payload(&payload(state));
         crate::fault::point("index-prepared");
         commit.commit().map_err(self.err("commit"))?;
         Ok(())
@@ -1222,6 +1219,49 @@ impl Staged<'_> {
             .map_err(index.err("merge"))?;
         index.reload()
     }
+
+    /// Runs `work` on this thread while tantivy writes the documents' segment on another,
+    /// then commits the segment with the state `work` returns, or discards it when `work`
+    /// returns no state or fails. Returns `work`'s value, and the state committed if any.
+    ///
+    /// A writer runs its git commit as `work`: the segment is written while git commits, and
+    /// committed only after.
+    pub fn commit_after<T, E: From<IndexError>>(
+        mut self,
+        work: impl FnOnce() -> Result<(T, Option<IndexState>), E>,
+    ) -> Result<(T, Option<IndexState>), E> {
+        let index = self.index;
+        let writer = &mut self.writer;
+        let (prepared, done) = std::thread::scope(|s| {
+            let prepare = s.spawn(|| writer.prepare_commit());
+            let done = work();
+            let prepared = prepare
+                .join()
+                .unwrap_or_else(|p| std::panic::resume_unwind(p));
+            (prepared, done)
+        });
+        // On any return before `commit`, the segment goes with the writer, never committed.
+        let (value, state) = done?;
+        let mut prepared = prepared.map_err(index.err("commit"))?;
+        let Some(state) = state else {
+            return Ok((value, None));
+        };
+        prepared.set_payload(&payload(&state));
+        crate::fault::point("index-prepared");
+        prepared.commit().map_err(index.err("commit"))?;
+        self.writer
+            .wait_merging_threads()
+            .map_err(index.err("merge"))?;
+        index.reload()?;
+        Ok((value, Some(state)))
+    }
+}
+
+/// What a commit records: `state`, at this schema's version.
+fn payload(state: &IndexState) -> String {
+    let mut state = state.clone();
+    state.version = SCHEMA_VERSION;
+    serde_json::to_string(&state).expect("state serializes")
 }
 
 fn id_key(id: &str) -> u64 {

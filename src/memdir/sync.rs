@@ -131,27 +131,29 @@ impl Memdir {
             .filter(|w| is_memory_path(&w.path))
             .filter_map(|w| Some(self.parse_file(&w.path, w.content.as_deref()?).ok()))
             .collect();
-        let staged = match memories {
+        let staged = match &memories {
             Some(memories) if paths.iter().all(|p| is_memory_path(p)) => {
-                let docs = indexed(&memories);
-                Some(self.index.stage(&paths, &docs)?)
+                Some(self.index.stage(&paths, &indexed(memories))?)
             }
             _ => None,
         };
-        let commit = self.commit_files(lock, writes, message, author)?;
-        let plan = self.plan(None, Some(&paths))?;
-        let planned: BTreeSet<&String> = plan.paths.iter().collect();
-        match staged {
-            Some(staged) if !plan.rebuild && planned == paths.iter().collect() => {
-                staged.commit(&plan.state)?;
-                crate::fault::point("indexed");
-                *self.state.lock().unwrap_or_else(|e| e.into_inner()) = Some(plan.state);
-                self.record_stats(&paths)?;
-            }
-            staged => {
-                drop(staged);
-                self.catch_up(false, Some(&paths), Some(lock))?;
-            }
+        let commit_and_plan = || {
+            let commit = self.commit_files(lock, writes, message, author)?;
+            let plan = self.plan(None, Some(&paths))?;
+            let planned: BTreeSet<&String> = plan.paths.iter().collect();
+            let fits = !plan.rebuild && planned == paths.iter().collect();
+            Ok::<_, Error>((commit, fits.then_some(plan.state)))
+        };
+        let (commit, indexed) = match staged {
+            Some(staged) => staged.commit_after(commit_and_plan)?,
+            None => (commit_and_plan()?.0, None),
+        };
+        if let Some(state) = indexed {
+            crate::fault::point("indexed");
+            *self.state.lock().unwrap_or_else(|e| e.into_inner()) = Some(state);
+            self.record_stats(&paths)?;
+        } else {
+            self.catch_up(false, Some(&paths), Some(lock))?;
         }
         Ok(commit)
     }
