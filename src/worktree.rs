@@ -1,9 +1,10 @@
 //! What changed in the working tree since memdir last looked, found by comparing each file's
 //! `stat` with a cache, the way git's index does, but without git's per-file overhead.
 //!
-//! [`scan`] lists the memory files (never following symlinks, skipping hidden folders), stats
-//! them on every core and returns the paths whose size, modification time, change time or
-//! inode differ from the [`StatCache`], plus the paths that disappeared. Whether a changed file
+//! [`scan`] lists the memory files (never following symlinks, skipping hidden folders) and
+//! stats them, each folder a task and every core at work ([`stat_tree`]); [`compare`] returns
+//! the paths whose size, modification time, change time or inode differ from the
+//! [`StatCache`], plus the paths that disappeared. Whether a changed file
 //! really differs from HEAD is the caller's business (it hashes the few candidates); this module
 //! only makes sure that an unchanged `stat` can be trusted.
 //!
@@ -251,25 +252,61 @@ pub fn scan(
     cache: &StatCache,
     wanted: impl Fn(&str) -> bool + Sync,
 ) -> std::io::Result<Scan> {
+    Ok(compare(cache, stat_tree(root, &wanted)?))
+}
+
+/// The `stat` of every file under `root` that `wanted` accepts, by relative path: what
+/// [`compare`] compares with a cache, found with no cache at hand (so that loading one can go
+/// on beside it).
+///
+/// Each folder is read and its files stat'ed as one task, folders side by side on every core
+/// (and the files of a large folder split between them): reading a folder is as costly as
+/// stat'ing its files, so both are spread.
+pub fn stat_tree(
+    root: &Path,
+    wanted: &(impl Fn(&str) -> bool + Sync),
+) -> std::io::Result<Vec<(String, Stat)>> {
     let scan_time_ns = scan_time_ns();
-    let files = list(root, &wanted)?;
-    let stats: Vec<(String, std::io::Result<Stat>)> = files
-        .into_par_iter()
-        .map(|(path, entry)| {
-            let stat = entry.metadata().map(|m| Stat::of(&m, scan_time_ns));
-            (path, stat)
-        })
-        .collect();
+    stat_folder(String::new(), root.to_owned(), wanted, scan_time_ns)
+}
+
+fn stat_folder(
+    rel: String,
+    dir: PathBuf,
+    wanted: &(impl Fn(&str) -> bool + Sync),
+    scan_time_ns: i128,
+) -> std::io::Result<Vec<(String, Stat)>> {
+    let (files, folders) = read_folder(&rel, &dir, wanted)?;
+    let (stats, nested) = rayon::join(
+        || {
+            files
+                .into_par_iter()
+                .filter_map(|(path, entry)| match entry.metadata() {
+                    Ok(meta) => Some(Ok((path, Stat::of(&meta, scan_time_ns)))),
+                    // Removed between readdir and stat: it is gone.
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+                    Err(e) => Some(Err(e)),
+                })
+                .collect::<std::io::Result<Vec<_>>>()
+        },
+        || {
+            folders
+                .into_par_iter()
+                .map(|(rel, dir)| stat_folder(rel, dir, wanted, scan_time_ns))
+                .collect::<std::io::Result<Vec<_>>>()
+        },
+    );
+    let mut stats = stats?;
+    stats.extend(nested?.into_iter().flatten());
+    Ok(stats)
+}
+
+/// Compares the `stat`s of a [`stat_tree`] with `cache`, which it leaves as it is.
+pub fn compare(cache: &StatCache, stats: Vec<(String, Stat)>) -> Scan {
     let mut found = Scan::default();
     let mut known = 0;
     let mut listed = Vec::with_capacity(stats.len());
     for (path, stat) in stats {
-        let stat = match stat {
-            Ok(s) => s,
-            // Removed between readdir and stat: it is gone.
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-            Err(e) => return Err(e),
-        };
         let old = cache.entries.get(&path);
         known += usize::from(old.is_some());
         found.compare(&path, old, stat);
@@ -289,7 +326,7 @@ pub fn scan(
         found.updates.extend(gone);
     }
     found.changed.sort();
-    Ok(found)
+    found
 }
 
 /// Like [`scan`], but stats only `paths` (relative to `root`): what a file watcher saw change.
@@ -327,8 +364,7 @@ pub fn files(root: &Path, wanted: impl Fn(&str) -> bool + Sync) -> std::io::Resu
     Ok(paths)
 }
 
-/// Lists `(relative path, entry)` for every wanted file under `root`. (Reading folders in
-/// parallel was measured slower: the `stat`s are what is worth spreading over the cores.)
+/// Lists `(relative path, entry)` for every wanted file under `root`.
 fn list(
     root: &Path,
     wanted: &(impl Fn(&str) -> bool + Sync),
@@ -336,30 +372,44 @@ fn list(
     let mut out = Vec::new();
     let mut stack: Vec<(String, PathBuf)> = vec![(String::new(), root.to_owned())];
     while let Some((rel, dir)) = stack.pop() {
-        // Name the folder in the error: io::Error alone does not say where.
-        let at =
-            |e: std::io::Error| std::io::Error::new(e.kind(), format!("{}: {e}", dir.display()));
-        for entry in std::fs::read_dir(&dir).map_err(at)? {
-            let entry = entry.map_err(at)?;
-            let name = entry.file_name();
-            let Some(name) = name.to_str() else { continue };
-            if name.starts_with('.') {
-                continue;
-            }
-            let path = if rel.is_empty() {
-                name.to_owned()
-            } else {
-                format!("{rel}/{name}")
-            };
-            let kind = entry.file_type().map_err(at)?;
-            if kind.is_dir() {
-                stack.push((path, entry.path()));
-            } else if (kind.is_file() || kind.is_symlink()) && wanted(&path) {
-                out.push((path, entry));
-            }
-        }
+        let (files, folders) = read_folder(&rel, &dir, wanted)?;
+        out.extend(files);
+        stack.extend(folders);
     }
     Ok(out)
+}
+
+/// A folder's `(relative path, entry)` per wanted file, and `(relative path, path)` per
+/// folder in it; `rel` is the folder's own relative path.
+#[allow(clippy::type_complexity)]
+fn read_folder(
+    rel: &str,
+    dir: &Path,
+    wanted: &(impl Fn(&str) -> bool + Sync),
+) -> std::io::Result<(Vec<(String, std::fs::DirEntry)>, Vec<(String, PathBuf)>)> {
+    // Name the folder in the error: io::Error alone does not say where.
+    let at = |e: std::io::Error| std::io::Error::new(e.kind(), format!("{}: {e}", dir.display()));
+    let (mut files, mut folders) = (Vec::new(), Vec::new());
+    for entry in std::fs::read_dir(dir).map_err(at)? {
+        let entry = entry.map_err(at)?;
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if name.starts_with('.') {
+            continue;
+        }
+        let path = if rel.is_empty() {
+            name.to_owned()
+        } else {
+            format!("{rel}/{name}")
+        };
+        let kind = entry.file_type().map_err(at)?;
+        if kind.is_dir() {
+            folders.push((path, entry.path()));
+        } else if (kind.is_file() || kind.is_symlink()) && wanted(&path) {
+            files.push((path, entry));
+        }
+    }
+    Ok((files, folders))
 }
 
 #[cfg(test)]
@@ -375,6 +425,28 @@ mod tests {
         let found = scan(root, cache, md).unwrap();
         cache.apply_all(found.updates.clone());
         found
+    }
+
+    #[test]
+    fn the_stat_tree_holds_every_wanted_file_at_every_depth_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let mut expected = vec!["top.md".to_owned(), "note/deep/deeper/b.md".to_owned()];
+        expected.extend((0..300).map(|i| format!("fact/{i:03}.md")));
+        let ignored = ["fact/c.txt", ".git/x.md", "note/.hid/y.md"].map(String::from);
+        for path in expected.iter().chain(&ignored) {
+            std::fs::create_dir_all(root.join(path).parent().unwrap()).unwrap();
+            std::fs::write(root.join(path), path).unwrap();
+        }
+        let mut found: Vec<String> = stat_tree(root, &md)
+            .unwrap()
+            .into_iter()
+            .map(|(p, _)| p)
+            .collect();
+        found.sort();
+        expected.sort();
+        assert_eq!(found, expected);
+        assert_eq!(files(root, md).unwrap(), expected);
     }
 
     #[test]

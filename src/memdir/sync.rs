@@ -273,11 +273,22 @@ impl Memdir {
 
     /// Stats the working tree against the cache of the last scan (loading it on first use).
     fn scan_worktree(&self) -> Result<WorktreeScan> {
-        let stats = self.stats_loaded();
+        let mut stats = self.stats.lock().unwrap_or_else(|e| e.into_inner());
+        let tree = if stats.is_none() {
+            // First use: the saved cache is read while the tree is stat'ed.
+            let (loaded, tree) = rayon::join(
+                || StatCache::load(&self.memdir_dir()),
+                || worktree::stat_tree(&self.root, &is_memory_path),
+            );
+            *stats = loaded;
+            tree
+        } else {
+            worktree::stat_tree(&self.root, &is_memory_path)
+        }
+        .map_err(|e| Error::io(&self.root, e))?;
         let full = stats.is_none();
         let empty = StatCache::default();
-        let scan = worktree::scan(&self.root, stats.as_ref().unwrap_or(&empty), is_memory_path)
-            .map_err(|e| Error::io(&self.root, e))?;
+        let scan = worktree::compare(stats.as_ref().unwrap_or(&empty), tree);
         // A first scan is always worth saving, even of an empty tree: from then on writers
         // journal what they write, and no one needs `git status` again.
         let changed = full || scan.cache_changed();
