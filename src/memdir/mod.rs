@@ -431,8 +431,8 @@ impl Memdir {
 
     /// Catches up with commits other handles or processes made since this handle last looked
     /// (cheap: a HEAD comparison when nothing happened). Hand edits wait for
-    /// [`Memdir::refresh`].
-    fn catch_up_with_commits(&self) -> Result<()> {
+    /// [`Memdir::refresh`]. Returns whether the index may have changed.
+    fn catch_up_with_commits(&self) -> Result<bool> {
         let fresh = {
             let head = self.store().head()?;
             let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
@@ -442,7 +442,7 @@ impl Memdir {
             self.index.reload()?;
             self.catch_up(false, None, None)?;
         }
-        Ok(())
+        Ok(!fresh)
     }
 
     /// Searches passages with BM25 and returns the best passage of each matching memory (or
@@ -451,13 +451,27 @@ impl Memdir {
     /// Sees every write made through memdir at once. Hand edits are seen by the first read of
     /// a handle and after [`Memdir::refresh`] (so each CLI command sees them).
     pub fn search(&self, query: &SearchQuery) -> Result<Vec<Hit>> {
-        self.look_once(None)?;
-        self.catch_up_with_commits()?;
         let limit = query.limit.unwrap_or(self.config.search.limit);
         let per_memory = query.per_memory.unwrap_or(1).max(1);
-        Ok(self
-            .index
-            .search(&query.text, &query.filter, limit, per_memory)?)
+        let search = || {
+            self.index
+                .search(&query.text, &query.filter, limit, per_memory)
+        };
+        if !self.looked.load(Ordering::Acquire) {
+            // The first read looks for hand edits, a `stat` of every file; meanwhile the
+            // index is searched as it is, and that answer stands if the look changed nothing
+            // (as it almost never does).
+            let (looked, early) = rayon::join(|| self.catch_up(true, None, None), search);
+            let looked = looked?;
+            self.looked.store(true, Ordering::Release);
+            let moved = self.catch_up_with_commits()?;
+            if looked.reindexed == 0 && !looked.rebuilt && !moved {
+                return Ok(early?);
+            }
+        } else {
+            self.catch_up_with_commits()?;
+        }
+        Ok(search()?)
     }
 
     /// Validates every memory file and `memory.toml`; returns the problems found.
