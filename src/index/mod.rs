@@ -1192,7 +1192,6 @@ impl Index {
     }
 }
 
-/// Returns the grouping key of a memory id: a stable 64-bit hash (FNV-1a).
 /// An index write in progress: its documents are being indexed, and none is visible until
 /// [`Staged::commit`]. Dropped uncommitted, it is discarded. See [`Index::stage`].
 pub struct Staged<'a> {
@@ -1264,6 +1263,7 @@ fn payload(state: &IndexState) -> String {
     serde_json::to_string(&state).expect("state serializes")
 }
 
+/// Returns the grouping key of a memory id: a stable 64-bit hash (FNV-1a).
 fn id_key(id: &str) -> u64 {
     use std::hash::Hasher as _;
     let mut h = fnv::FnvHasher::default();
