@@ -1,15 +1,17 @@
 //! `memdir mcp`: the real binary, spawned over stdio and driven by rmcp's own client, as a
 //! coding agent's host would. Tool schemas, every tool, guarded writes with the client's
-//! name as the agent, and memories as resources.
+//! name as the agent, memories as resources, and hand edits announced to the client.
 #![cfg(feature = "mcp")]
 
-use rmcp::ServiceExt as _;
+use std::sync::Arc;
+
 use rmcp::model::{
     CallToolRequestParams, CallToolResult, ClientCapabilities, ClientConfig, Implementation,
     ReadResourceRequestParams,
 };
-use rmcp::service::{RoleClient, RunningService};
+use rmcp::service::{NotificationContext, Peer, RoleClient, RunningService};
 use rmcp::transport::TokioChildProcess;
+use rmcp::{ClientHandler, ServiceExt as _};
 use serde_json::{Value, json};
 
 use crate::common::{TestEnv, settings};
@@ -24,6 +26,23 @@ where
     F: FnOnce(Client) -> Fut,
     Fut: std::future::Future<Output = Client>,
 {
+    with_client_as(env, client_config(), test)
+}
+
+fn client_config() -> ClientConfig {
+    ClientConfig::new(
+        ClientCapabilities::default(),
+        Implementation::new(AGENT, "1.0.0"),
+    )
+}
+
+/// [`with_client`], with `handler` hearing what the server sends on its own.
+fn with_client_as<H, F, Fut>(env: &TestEnv, handler: H, test: F)
+where
+    H: ClientHandler,
+    F: FnOnce(RunningService<RoleClient, H>) -> Fut,
+    Fut: std::future::Future<Output = RunningService<RoleClient, H>>,
+{
     let mut command = env.memdir_command(&env.repo());
     command.arg("mcp");
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -33,20 +52,14 @@ where
     runtime.block_on(async move {
         let transport = TokioChildProcess::new(tokio::process::Command::from(command))
             .expect("spawn memdir mcp");
-        let client = ClientConfig::new(
-            ClientCapabilities::default(),
-            Implementation::new(AGENT, "1.0.0"),
-        )
-        .serve(transport)
-        .await
-        .expect("MCP handshake");
+        let client = handler.serve(transport).await.expect("MCP handshake");
         let client = test(client).await;
         client.cancel().await.expect("close the session");
     });
 }
 
 /// Calls `tool` with `args`.
-async fn call(client: &Client, tool: &'static str, args: Value) -> CallToolResult {
+async fn call(client: &Peer<RoleClient>, tool: &'static str, args: Value) -> CallToolResult {
     let args = args.as_object().cloned().unwrap_or_default();
     client
         .call_tool(CallToolRequestParams::new(tool).with_arguments(args))
@@ -415,11 +428,33 @@ fn memories_are_resources() {
     });
 }
 
+/// A client that counts the server's `notifications/resources/list_changed`.
+#[derive(Clone)]
+struct Listening {
+    changed: Arc<tokio::sync::Notify>,
+}
+
+impl ClientHandler for Listening {
+    fn get_info(&self) -> ClientConfig {
+        client_config()
+    }
+
+    async fn on_resource_list_changed(&self, _: NotificationContext<RoleClient>) {
+        self.changed.notify_one();
+    }
+}
+
 #[test]
-fn a_hand_edit_is_searched_while_the_server_runs() {
+fn a_hand_edit_is_announced_and_searched_while_the_server_runs() {
     let env = TestEnv::init();
     let env_ref = &env;
-    with_client(&env, |client| async move {
+    let changed = Arc::new(tokio::sync::Notify::new());
+    let handler = Listening {
+        changed: changed.clone(),
+    };
+    with_client_as(&env, handler, |client| async move {
+        let resources = client.peer_info().unwrap().capabilities.resources.clone();
+        assert_eq!(resources.unwrap().list_changed, Some(true));
         // A first search: the server's handle has looked at the working tree, so only the
         // watcher behind `memdir mcp` can make it see the file saved next.
         let none = json_of(&call(&client, "memory_search", json!({"query": "quokka"})).await);
@@ -428,19 +463,18 @@ fn a_hand_edit_is_searched_while_the_server_runs() {
             "fact/quokkas.md",
             "---\nid: quokkas-1\ntitle: Quokkas\ntype: fact\n---\nThe island has 12,000 quokkas.\n",
         );
-        // The watcher refreshes the index shortly after the save: wait for that, bounded.
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        // Each announcement wakes the client: the one for this save, or an earlier one (the
+        // watcher announces itself once it has caught up when it starts). The timeout only
+        // bounds a failure.
         loop {
+            tokio::time::timeout(std::time::Duration::from_secs(60), changed.notified())
+                .await
+                .expect("the server never said the memories changed");
             let hits = json_of(&call(&client, "memory_search", json!({"query": "quokka"})).await);
             if let Some(hit) = hits.as_array().and_then(|h| h.first()) {
                 assert_eq!(hit["id"], "quokkas-1");
                 break;
             }
-            assert!(
-                std::time::Instant::now() < deadline,
-                "the hand edit was never searched"
-            );
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
         client
     });

@@ -14,7 +14,8 @@ use super::{CliError, Globals, ProvenanceArgs};
 /// memory_get, memory_write, memory_update, memory_forget, memory_history; every memory is
 /// also a resource, memdir://ID. Writes are commits whose agent is the MCP client's name
 /// (else --agent), and pass the write guard like `memdir add`. Hand edits are seen as they
-/// are saved, as with `memdir watch`. Logs go to stderr (MEMDIR_LOG=debug for more).
+/// are saved, as with `memdir watch`, and the client is told that the memories changed
+/// (notifications/resources/list_changed). Logs go to stderr (MEMDIR_LOG=debug for more).
 ///
 /// Claude Code:
 ///   claude mcp add memdir -- memdir -C ~/mem mcp
@@ -29,7 +30,6 @@ pub struct McpArgs {
 
 pub fn cmd_mcp(g: &Globals, args: McpArgs) -> Result<(), CliError> {
     let mem = Arc::new(g.open()?);
-    super::watch::in_background(mem.clone());
     let server = MemdirServer::new(mem, args.provenance.provenance());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

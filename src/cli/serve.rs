@@ -66,7 +66,8 @@ pub fn cmd_serve(g: &Globals, args: ServeArgs) -> Result<(), CliError> {
         })?;
         let bound = listener.local_addr()?;
         let mem = Arc::new(mem);
-        super::watch::in_background(mem.clone());
+        // Reports go to the log (stderr).
+        mem.watch_in_background(|_| {});
         eprintln!(
             "Serving {} on http://{bound}/ ({token_note}). Ctrl-C stops.",
             mem.root().display()

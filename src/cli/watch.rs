@@ -54,39 +54,6 @@ pub fn cmd_watch(g: &Globals, args: WatchArgs) -> Result<(), CliError> {
     }
 }
 
-/// Keeps a long-lived handle's index caught up with hand edits for as long as the process
-/// runs, on a thread of its own: what `memdir watch` does, without committing, so the
-/// servers' searches see a file a person just saved. Reports go to the log (stderr): stdout
-/// may be a protocol channel (MCP).
-#[cfg(any(feature = "mcp", feature = "http"))]
-pub fn in_background(mem: std::sync::Arc<memdir::Memdir>) {
-    let spawned = std::thread::Builder::new()
-        .name("memdir-watch".into())
-        .spawn(move || {
-            let watched = mem.watch(&WatchOptions::default(), &mut |report| {
-                match &report {
-                    WatchReport::Indexed { problems, .. }
-                    | WatchReport::CommitRefused { problems } => {
-                        for p in problems {
-                            tracing::warn!("{p}");
-                        }
-                    }
-                    WatchReport::Failed { message } => {
-                        tracing::warn!("watching for hand edits: {message}")
-                    }
-                    WatchReport::Ready | WatchReport::Committed { .. } => {}
-                }
-                ControlFlow::Continue(())
-            });
-            if let Err(e) = watched {
-                tracing::warn!("not watching for hand edits (a restart sees them): {e}");
-            }
-        });
-    if let Err(e) = spawned {
-        tracing::warn!("not watching for hand edits (a restart sees them): {e}");
-    }
-}
-
 /// Prints one report: a JSON line, or sentences (problems on stderr as warnings).
 fn print(json: bool, report: &WatchReport) -> std::io::Result<()> {
     let mut out = std::io::stdout().lock();

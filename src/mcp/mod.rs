@@ -24,7 +24,7 @@ use rmcp::model::{CallToolResult, ContentBlock as Content};
 use rmcp::service::RequestContext;
 use rmcp::{RoleServer, ServerHandler, tool_handler};
 
-use crate::{Memdir, Provenance};
+use crate::{Memdir, Provenance, WatchReport};
 
 mod resources;
 mod tools;
@@ -175,6 +175,7 @@ impl ServerHandler for MemdirServer {
             rmcp::model::ServerCapabilities::builder()
                 .enable_tools()
                 .enable_resources()
+                .enable_resources_list_changed()
                 .build(),
         )
         .with_server_info(rmcp::model::Implementation::new(
@@ -209,12 +210,34 @@ impl ServerHandler for MemdirServer {
     }
 }
 
-/// Serves `server` over stdin and stdout until the client closes stdin.
+/// Serves `server` over stdin and stdout until the client closes stdin. Meanwhile the
+/// working tree is watched: a hand edit is indexed as it is saved, and the client is sent
+/// `notifications/resources/list_changed` each time the memories may have changed (hand
+/// edits indexed, and once when the watcher starts, as it catches up with edits made
+/// before). The watcher's thread ends with the process.
 pub async fn serve_stdio(server: MemdirServer) -> Result<(), McpError> {
+    let mem = server.mem.clone();
     let running = server
         .serve(rmcp::transport::stdio())
         .await
         .map_err(|e| McpError::Handshake(Box::new(e)))?;
+    let peer = running.peer().clone();
+    let runtime = tokio::runtime::Handle::current();
+    mem.watch_in_background(move |report| {
+        let changed = match report {
+            WatchReport::Ready | WatchReport::Committed { .. } => true,
+            WatchReport::Indexed { paths, .. } => !paths.is_empty(),
+            WatchReport::CommitRefused { .. } | WatchReport::Failed { .. } => false,
+        };
+        if changed {
+            let peer = peer.clone();
+            runtime.spawn(async move {
+                if let Err(e) = peer.notify_resource_list_changed().await {
+                    tracing::debug!("cannot tell the MCP client that memories changed: {e}");
+                }
+            });
+        }
+    });
     running.waiting().await.map_err(McpError::Stopped)?;
     Ok(())
 }

@@ -125,6 +125,46 @@ impl Memdir {
     }
 }
 
+impl Memdir {
+    /// Keeps this handle's index caught up with hand edits for as long as the process runs,
+    /// on a thread of its own: what [`Memdir::watch`] does without committing, so that a
+    /// server's searches see a file a person just saved. Problems and failures go to the log;
+    /// `on` hears every report too (a server tells its clients). Fails to start only on
+    /// platforms without a file watcher, which the log then says.
+    pub fn watch_in_background(
+        self: &std::sync::Arc<Self>,
+        mut on: impl FnMut(&WatchReport) + Send + 'static,
+    ) {
+        let mem = self.clone();
+        let spawned = std::thread::Builder::new()
+            .name("memdir-watch".into())
+            .spawn(move || {
+                let watched = mem.watch(&WatchOptions::default(), &mut |report| {
+                    match &report {
+                        WatchReport::Indexed { problems, .. }
+                        | WatchReport::CommitRefused { problems } => {
+                            for p in problems {
+                                tracing::warn!("{p}");
+                            }
+                        }
+                        WatchReport::Failed { message } => {
+                            tracing::warn!("watching for hand edits: {message}")
+                        }
+                        WatchReport::Ready | WatchReport::Committed { .. } => {}
+                    }
+                    on(&report);
+                    ControlFlow::Continue(())
+                });
+                if let Err(e) = watched {
+                    tracing::warn!("not watching for hand edits (a restart sees them): {e}");
+                }
+            });
+        if let Err(e) = spawned {
+            tracing::warn!("not watching for hand edits (a restart sees them): {e}");
+        }
+    }
+}
+
 fn failed(e: &Error) -> WatchReport {
     let mut message = e.to_string();
     let mut source = std::error::Error::source(e);
