@@ -32,7 +32,7 @@ use tantivy::{
 use crate::config::Boosts;
 use crate::memory::{Memory, Revision, Timestamp};
 use crate::parse::Passage;
-use storage::UnsyncedDirectory;
+use storage::{FileList, UnsyncedDirectory};
 
 mod storage;
 mod valid_at;
@@ -329,6 +329,8 @@ pub struct Validity {
 pub struct Index {
     dir: PathBuf,
     index: TantivyIndex,
+    /// tantivy's list of its files, held back until a commit or a write's end.
+    file_list: FileList,
     reader: IndexReader,
     fields: Fields,
     boosts: Boosts,
@@ -378,6 +380,7 @@ impl Index {
         })?;
         let (schema, fields) = schema();
         let storage = UnsyncedDirectory::open(dir).map_err(err("open"))?;
+        let file_list = storage.file_list();
         let index = TantivyIndex::open_or_create(storage, schema).map_err(err("open"))?;
         index.tokenizers().register(TOKENIZER, analyzer());
         let reader = index
@@ -388,6 +391,7 @@ impl Index {
         Ok(Index {
             dir: dir.to_owned(),
             index,
+            file_list,
             reader,
             fields,
             boosts,
@@ -457,7 +461,17 @@ impl Index {
         self.commit_writer(&mut writer, state)?;
         self.compact_versions(&mut writer)?;
         writer.wait_merging_threads().map_err(self.err("merge"))?;
+        self.settle()?;
         self.reload()
+    }
+
+    /// Ends a write: tantivy has deleted the files no commit uses any more (it does so before
+    /// its merges count as finished), and its list of files says so on disk.
+    fn settle(&self) -> Result<(), IndexError> {
+        self.file_list.flush().map_err(|source| IndexError::Io {
+            dir: self.dir.clone(),
+            source,
+        })
     }
 
     /// Keeps an index of versions at most [`MAX_VERSION_SEGMENTS`] segments by merging
@@ -608,6 +622,7 @@ impl Index {
             .wait()
             .map_err(self.err("garbage collect"))?;
         drop(writer);
+        self.settle()?;
         let metas = self.index.load_metas().map_err(self.err("read meta"))?;
         let mut living = metas.list_segment_files();
         living.insert(PathBuf::from("meta.json"));
@@ -1216,6 +1231,7 @@ impl Staged<'_> {
         self.writer
             .wait_merging_threads()
             .map_err(index.err("merge"))?;
+        index.settle()?;
         index.reload()
     }
 
@@ -1251,6 +1267,7 @@ impl Staged<'_> {
         self.writer
             .wait_merging_threads()
             .map_err(index.err("merge"))?;
+        index.settle()?;
         index.reload()?;
         Ok((value, Some(state)))
     }

@@ -12,8 +12,9 @@
 //! tantivy keeps a list of the files it created (`.managed.json`), to delete the ones no
 //! commit uses any more, and rewrites it atomically (a new file renamed over the old one)
 //! each time it creates a file: six times for a segment of one document. Here the list is
-//! held in memory and written just before the commit that needs it (`meta.json`), or when the
-//! index is closed. A process killed in between leaves at most the files of the segment it
+//! held in memory and written just before the commit that needs it (`meta.json`), at the end
+//! of each write ([`FileList::flush`], once tantivy has deleted what it no longer uses), and
+//! when the index is closed. A process killed in between leaves at most the files of the segment it
 //! was writing unlisted: never used, only never collected by tantivy (a purge's
 //! [`Index::vacuum`](super::Index::vacuum) removes them). Creating and deleting fewer files
 //! matters more than it seems: on ext4 without a journal, each new file skips over every
@@ -42,15 +43,25 @@ pub(super) struct UnsyncedDirectory {
     root: PathBuf,
     inner: MmapDirectory,
     /// The newest `.managed.json` not yet on disk, shared by every clone.
-    managed: Arc<PendingManaged>,
+    managed: FileList,
 }
 
 /// A `.managed.json` waiting for the next commit, written at the latest when the last clone
-/// of the directory is dropped.
+/// of the directory is dropped (which tantivy's threads may do late: a write flushes it).
+#[derive(Debug, Clone)]
+pub(super) struct FileList(Arc<PendingManaged>);
+
 #[derive(Debug)]
 struct PendingManaged {
     root: PathBuf,
     data: Mutex<Option<Vec<u8>>>,
+}
+
+impl FileList {
+    /// Writes the waiting list, if any.
+    pub(super) fn flush(&self) -> io::Result<()> {
+        self.0.flush()
+    }
 }
 
 impl PendingManaged {
@@ -88,11 +99,16 @@ impl UnsyncedDirectory {
         Ok(UnsyncedDirectory {
             root: root.to_owned(),
             inner: MmapDirectory::open(root).map_err(tantivy::TantivyError::from)?,
-            managed: Arc::new(PendingManaged {
+            managed: FileList(Arc::new(PendingManaged {
                 root: root.to_owned(),
                 data: Mutex::new(None),
-            }),
+            })),
         })
+    }
+
+    /// The file list this directory holds back, shared with every clone.
+    pub(super) fn file_list(&self) -> FileList {
+        self.managed.clone()
     }
 }
 
@@ -123,7 +139,12 @@ impl Directory for UnsyncedDirectory {
 
     fn atomic_read(&self, path: &Path) -> Result<Vec<u8>, OpenReadError> {
         if path == Path::new(MANAGED) {
-            let data = self.managed.data.lock().unwrap_or_else(|e| e.into_inner());
+            let data = self
+                .managed
+                .0
+                .data
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
             if let Some(bytes) = data.as_ref() {
                 return Ok(bytes.clone());
             }
@@ -135,7 +156,12 @@ impl Directory for UnsyncedDirectory {
     /// memory for the next `meta.json`, which is written after it.
     fn atomic_write(&self, path: &Path, data: &[u8]) -> io::Result<()> {
         if path == Path::new(MANAGED) {
-            *self.managed.data.lock().unwrap_or_else(|e| e.into_inner()) = Some(data.to_vec());
+            *self
+                .managed
+                .0
+                .data
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()) = Some(data.to_vec());
             return Ok(());
         }
         if path == Path::new(META) {
