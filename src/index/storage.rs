@@ -14,8 +14,8 @@
 //! each time it creates a file: six times for a segment of one document. Here the list is
 //! held in memory and written just before the commit that needs it (`meta.json`), at the end
 //! of each write ([`FileList::flush`], once tantivy has deleted what it no longer uses), and
-//! when the index is closed. A process killed in between leaves at most the files of the segment it
-//! was writing unlisted: never used, only never collected by tantivy (a purge's
+//! when the index is closed. A process killed in between leaves at most the files of the
+//! segment it was writing unlisted: never used, only never collected by tantivy (a purge's
 //! [`Index::vacuum`](super::Index::vacuum) removes them). Creating and deleting fewer files
 //! matters more than it seems: on ext4 without a journal, each new file skips over every
 //! inode freed in the last minute, so a burst of writes slowed itself down.
@@ -61,6 +61,20 @@ impl FileList {
     /// Writes the waiting list, if any.
     pub(super) fn flush(&self) -> io::Result<()> {
         self.0.flush()
+    }
+
+    /// The waiting list, if any.
+    fn held(&self) -> Option<Vec<u8>> {
+        self.0
+            .data
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Holds `data` as the list, in place of any waiting one.
+    fn hold(&self, data: &[u8]) {
+        *self.0.data.lock().unwrap_or_else(|e| e.into_inner()) = Some(data.to_vec());
     }
 }
 
@@ -138,16 +152,10 @@ impl Directory for UnsyncedDirectory {
     }
 
     fn atomic_read(&self, path: &Path) -> Result<Vec<u8>, OpenReadError> {
-        if path == Path::new(MANAGED) {
-            let data = self
-                .managed
-                .0
-                .data
-                .lock()
-                .unwrap_or_else(|e| e.into_inner());
-            if let Some(bytes) = data.as_ref() {
-                return Ok(bytes.clone());
-            }
+        if path == Path::new(MANAGED)
+            && let Some(bytes) = self.managed.held()
+        {
+            return Ok(bytes);
         }
         self.inner.atomic_read(path)
     }
@@ -156,12 +164,7 @@ impl Directory for UnsyncedDirectory {
     /// memory for the next `meta.json`, which is written after it.
     fn atomic_write(&self, path: &Path, data: &[u8]) -> io::Result<()> {
         if path == Path::new(MANAGED) {
-            *self
-                .managed
-                .0
-                .data
-                .lock()
-                .unwrap_or_else(|e| e.into_inner()) = Some(data.to_vec());
+            self.managed.hold(data);
             return Ok(());
         }
         if path == Path::new(META) {
