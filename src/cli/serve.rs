@@ -19,7 +19,10 @@ use super::{CliError, Globals};
 /// in memory.toml names). Without one, the server only listens on loopback and refuses
 /// every write (401). With one, every request except /v1/health and /v1/openapi.json must
 /// carry `Authorization: Bearer TOKEN` (a browser asks for it: any user name, the token as
-/// password), and other addresses are allowed.
+/// password), and other addresses are allowed. Approving or rejecting a quarantined memory
+/// (POST /v1/quarantine/ID/approve, /reject) needs a second token, from
+/// $MEMDIR_REVIEW_TOKEN, held only by the people who review: an agent given the write
+/// token cannot let its own quarantined write in.
 ///
 /// Examples:
 ///   memdir -C ~/mem serve
@@ -31,6 +34,9 @@ pub struct ServeArgs {
     addr: Option<SocketAddr>,
 }
 
+/// The variable holding the reviewer's token.
+const REVIEW_TOKEN_ENV: &str = "MEMDIR_REVIEW_TOKEN";
+
 pub fn cmd_serve(g: &Globals, args: ServeArgs) -> Result<(), CliError> {
     let mem = g.open()?;
     let config = &mem.config().serve;
@@ -41,7 +47,11 @@ pub fn cmd_serve(g: &Globals, args: ServeArgs) -> Result<(), CliError> {
         })?,
     };
     let token = std::env::var(&config.token_env).ok().and_then(Token::new);
-    let options = ServeOptions { token };
+    let review_token = std::env::var(REVIEW_TOKEN_ENV).ok().and_then(Token::new);
+    let options = ServeOptions {
+        token,
+        review_token,
+    };
     check_addr(&addr, &options).map_err(|e| {
         CliError::user_error(e).hint(format!(
             "set {} to a long random token (e.g. `export {}=$(openssl rand -hex 32)`), or listen on 127.0.0.1",

@@ -2,15 +2,16 @@
 //! `#[utoipa::path]` on each handler is its OpenAPI description, and `routes!` registers the
 //! handler and its description together, so the two cannot drift apart.
 
-use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use axum::{Extension, Json};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::AppState;
+use super::auth::Reviewer;
 use super::error::{ApiError, ApiJson, ApiQuery, ErrorBody};
 use crate::context::{Context, ContextFormat, ContextRequest};
 use crate::index::{Filter, HeldOut, Hit, Summary};
@@ -32,6 +33,8 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(search))
         .routes(routes!(context))
         .routes(routes!(quarantine))
+        .routes(routes!(approve))
+        .routes(routes!(reject))
         .routes(routes!(diff))
         .routes(routes!(snapshots))
 }
@@ -481,6 +484,87 @@ async fn context(
     responses((status = 200, description = "Quarantined memories, sorted by path", body = Vec<Quarantined>)))]
 async fn quarantine(State(state): State<AppState>) -> Result<Json<Vec<Quarantined>>, ApiError> {
     Ok(Json(state.run(|mem| mem.review()).await?))
+}
+
+/// Who reviews a quarantined memory, and why.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+struct ReviewParams {
+    /// Why (recorded as a `Memdir-Reason` trailer; rejections only).
+    reason: Option<String>,
+    /// Who decided, recorded as the agent; `http-review` when absent.
+    reviewer: Option<String>,
+}
+
+/// Returns an error unless the request carries the reviewer's token.
+fn reviewer_only(reviewer: Option<Extension<Reviewer>>) -> Result<(), ApiError> {
+    match reviewer {
+        Some(_) => Ok(()),
+        None => Err(ApiError::forbidden(
+            "only the reviewer's token may approve or reject a quarantined memory",
+            "start `memdir serve` with MEMDIR_REVIEW_TOKEN set, give that token only to the people who review, and send it as `Authorization: Bearer TOKEN`; or use `memdir approve` / `memdir reject`",
+        )),
+    }
+}
+
+/// The provenance of a review decision.
+fn review_provenance(reviewer: Option<String>) -> Provenance {
+    provenance(None, reviewer.or_else(|| Some("http-review".into())), None)
+}
+
+/// Lets a quarantined memory in: removes its `quarantine:` block as one commit
+/// (`Memdir-Op: approve`), so search and context see it again. Needs the reviewer's token.
+#[utoipa::path(post, path = "/v1/quarantine/{id}/approve", tag = "memories",
+    params(("id" = String, Path, description = "The memory's id"), ReviewParams),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Approved", body = Written),
+        (status = 400, description = "Not a valid id, or not quarantined", body = ErrorBody),
+        (status = 401, description = "A token is needed", body = ErrorBody),
+        (status = 403, description = "Not the reviewer's token", body = ErrorBody),
+        (status = 404, description = "No memory has this id", body = ErrorBody)))]
+async fn approve(
+    State(state): State<AppState>,
+    reviewer: Option<Extension<Reviewer>>,
+    Path(id): Path<String>,
+    ApiQuery(params): ApiQuery<ReviewParams>,
+) -> Result<Json<Written>, ApiError> {
+    reviewer_only(reviewer)?;
+    if params.reason.is_some() {
+        return Err(ApiError::invalid(
+            "reason: only a rejection records a reason",
+        ));
+    }
+    let prov = review_provenance(params.reviewer);
+    Ok(Json(state.run(move |mem| mem.approve(&id, &prov)).await?))
+}
+
+/// Removes a quarantined memory as one commit (`Memdir-Op: reject`, with the reason); it
+/// stays in git history. Needs the reviewer's token.
+#[utoipa::path(post, path = "/v1/quarantine/{id}/reject", tag = "memories",
+    params(("id" = String, Path, description = "The memory's id"), ReviewParams),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Rejected", body = Written),
+        (status = 400, description = "Not a valid id, or not quarantined", body = ErrorBody),
+        (status = 401, description = "A token is needed", body = ErrorBody),
+        (status = 403, description = "Not the reviewer's token", body = ErrorBody),
+        (status = 404, description = "No memory has this id", body = ErrorBody)))]
+async fn reject(
+    State(state): State<AppState>,
+    reviewer: Option<Extension<Reviewer>>,
+    Path(id): Path<String>,
+    ApiQuery(params): ApiQuery<ReviewParams>,
+) -> Result<Json<Written>, ApiError> {
+    reviewer_only(reviewer)?;
+    let prov = review_provenance(params.reviewer);
+    let reason = params.reason;
+    Ok(Json(
+        state
+            .run(move |mem| mem.reject(&id, reason.as_deref(), &prov))
+            .await?,
+    ))
 }
 
 /// Returns every change to a memory, newest first: each commit with what it did (`added`,

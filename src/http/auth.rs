@@ -7,6 +7,10 @@
 //!   add that header to a link, is asked for HTTP Basic credentials, whose password is the
 //!   token (any user name).
 //!
+//! - A reviewer's token configured (`MEMDIR_REVIEW_TOKEN`): it passes wherever the token
+//!   does, and only it may approve or reject a quarantined memory (the request carries
+//!   [`Reviewer`]).
+//!
 //! Tokens are compared in constant time. Without a token, a request must also name a loopback
 //! host (`Host: localhost:7878`, `127.0.0.1`, `[::1]`): a web page whose domain re-resolves to
 //! 127.0.0.1 (DNS rebinding) sends its own name, and is refused with 403.
@@ -95,16 +99,28 @@ fn loopback_host(headers: &HeaderMap) -> bool {
             .is_ok_and(|ip| ip.is_loopback())
 }
 
+/// Marks a request that carries the reviewer's token.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Reviewer;
+
 /// Lets a request through if it may pass (see the module's rules); answers 401 otherwise.
 pub(super) async fn require_token(
     State(state): State<AppState>,
-    request: Request,
+    mut request: Request,
     next: Next,
 ) -> Response {
     let path = request.uri().path();
     if OPEN_PATHS.contains(&path) {
         return next.run(request).await;
     }
+    let sent = presented(request.headers());
+    if let (Some(review), Some(sent)) = (&state.review_token, &sent)
+        && review.matches(sent)
+    {
+        request.extensions_mut().insert(Reviewer);
+        return next.run(request).await;
+    }
+    let path = request.uri().path();
     let write = !matches!(
         *request.method(),
         Method::GET | Method::HEAD | Method::OPTIONS
@@ -127,7 +143,7 @@ pub(super) async fn require_token(
         }
         return next.run(request).await;
     };
-    match presented(request.headers()) {
+    match sent {
         Some(p) if token.matches(&p) => next.run(request).await,
         sent => {
             let message = if sent.is_some() {

@@ -16,7 +16,10 @@
 //! use memdir::http::{ServeOptions, Token};
 //!
 //! let mem = Arc::new(memdir::Memdir::open(std::path::Path::new("/home/me/mem"))?);
-//! let options = ServeOptions { token: Token::new("s3cret") };
+//! let options = ServeOptions {
+//!     token: Token::new("s3cret"),
+//!     review_token: None,
+//! };
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:7878").await?;
 //! memdir::http::serve(listener, mem, options, std::future::pending()).await?;
 //! # Ok(()) }
@@ -51,6 +54,11 @@ pub struct ServeOptions {
     /// on loopback; with one, every request except `/v1/health` and `/v1/openapi.json`
     /// must carry it.
     pub token: Option<Token>,
+    /// The reviewer's token: the only one that may approve or reject a quarantined memory
+    /// (`POST /v1/quarantine/{id}/approve|reject`), so that an agent given the write token
+    /// cannot let its own quarantined write in. It also passes wherever the write token
+    /// does. Without one, approving and rejecting over HTTP are refused (403).
+    pub review_token: Option<Token>,
 }
 
 /// Why the server could not start or stopped.
@@ -81,6 +89,7 @@ pub enum ServeError {
 struct AppState {
     mem: Arc<Memdir>,
     token: Option<Token>,
+    review_token: Option<Token>,
 }
 
 impl AppState {
@@ -107,7 +116,7 @@ impl AppState {
 /// use memdir::http::{ServeOptions, Token, check_addr};
 /// assert!(check_addr(&"127.0.0.1:7878".parse().unwrap(), &ServeOptions::default()).is_ok());
 /// assert!(check_addr(&"0.0.0.0:7878".parse().unwrap(), &ServeOptions::default()).is_err());
-/// let with_token = ServeOptions { token: Token::new("s3cret") };
+/// let with_token = ServeOptions { token: Token::new("s3cret"), ..ServeOptions::default() };
 /// assert!(check_addr(&"0.0.0.0:7878".parse().unwrap(), &with_token).is_ok());
 /// ```
 pub fn check_addr(addr: &SocketAddr, options: &ServeOptions) -> Result<(), ServeError> {
@@ -124,6 +133,7 @@ pub fn router(mem: Arc<Memdir>, options: ServeOptions) -> Router {
     let state = AppState {
         mem,
         token: options.token,
+        review_token: options.review_token,
     };
     let (api, doc) = api::router().split_for_parts();
     Router::new()

@@ -19,12 +19,20 @@ pub struct TestServer {
 impl TestServer {
     /// Serves `mem`, with `token` if given.
     pub fn start(mem: Memdir, token: Option<&str>) -> TestServer {
+        TestServer::start_with(
+            mem,
+            ServeOptions {
+                token: token.and_then(Token::new),
+                review_token: None,
+            },
+        )
+    }
+
+    /// Serves `mem` with `options`.
+    pub fn start_with(mem: Memdir, options: ServeOptions) -> TestServer {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
         listener.set_nonblocking(true).unwrap();
         let addr = listener.local_addr().unwrap();
-        let options = ServeOptions {
-            token: token.and_then(Token::new),
-        };
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
