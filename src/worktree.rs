@@ -4,9 +4,9 @@
 //! [`scan`] lists the memory files (never following symlinks, skipping hidden folders) and
 //! stats them, each folder a task and every core at work ([`stat_tree`]); [`compare`] returns
 //! the paths whose size, modification time, change time or inode differ from the
-//! [`StatCache`], plus the paths that disappeared. Whether a changed file
-//! really differs from HEAD is the caller's business (it hashes the few candidates); this module
-//! only makes sure that an unchanged `stat` can be trusted.
+//! [`StatCache`], plus the paths that disappeared. Whether a changed file really differs from
+//! HEAD is the caller's business (it hashes the few candidates); this module only makes sure
+//! that an unchanged `stat` can be trusted.
 //!
 //! *Racy* entries: a file modified in the same clock tick as the scan that recorded it could be
 //! modified again without its `stat` changing. Entries whose modification time is within
@@ -365,12 +365,9 @@ pub fn files(root: &Path, wanted: impl Fn(&str) -> bool + Sync) -> std::io::Resu
 }
 
 /// Lists `(relative path, entry)` for every wanted file under `root`.
-fn list(
-    root: &Path,
-    wanted: &(impl Fn(&str) -> bool + Sync),
-) -> std::io::Result<Vec<(String, std::fs::DirEntry)>> {
+fn list(root: &Path, wanted: &(impl Fn(&str) -> bool + Sync)) -> std::io::Result<Files> {
     let mut out = Vec::new();
-    let mut stack: Vec<(String, PathBuf)> = vec![(String::new(), root.to_owned())];
+    let mut stack: Folders = vec![(String::new(), root.to_owned())];
     while let Some((rel, dir)) = stack.pop() {
         let (files, folders) = read_folder(&rel, &dir, wanted)?;
         out.extend(files);
@@ -379,14 +376,17 @@ fn list(
     Ok(out)
 }
 
-/// A folder's `(relative path, entry)` per wanted file, and `(relative path, path)` per
-/// folder in it; `rel` is the folder's own relative path.
-#[allow(clippy::type_complexity)]
+/// Files found, by relative path.
+type Files = Vec<(String, std::fs::DirEntry)>;
+/// Folders found, by relative path and path.
+type Folders = Vec<(String, PathBuf)>;
+
+/// A folder's wanted files and the folders in it; `rel` is the folder's own relative path.
 fn read_folder(
     rel: &str,
     dir: &Path,
     wanted: &(impl Fn(&str) -> bool + Sync),
-) -> std::io::Result<(Vec<(String, std::fs::DirEntry)>, Vec<(String, PathBuf)>)> {
+) -> std::io::Result<(Files, Folders)> {
     // Name the folder in the error: io::Error alone does not say where.
     let at = |e: std::io::Error| std::io::Error::new(e.kind(), format!("{}: {e}", dir.display()));
     let (mut files, mut folders) = (Vec::new(), Vec::new());
