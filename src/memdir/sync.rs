@@ -144,11 +144,11 @@ impl Memdir {
             let fits = !plan.rebuild && planned == paths.iter().collect();
             Ok::<_, Error>((commit, fits.then_some(plan.state)))
         };
-        let (commit, indexed) = match staged {
+        let (commit, index_state) = match staged {
             Some(staged) => staged.commit_after(commit_and_plan)?,
             None => (commit_and_plan()?.0, None),
         };
-        if let Some(state) = indexed {
+        if let Some(state) = index_state {
             crate::fault::point("indexed");
             *self.state.lock().unwrap_or_else(|e| e.into_inner()) = Some(state);
             self.record_stats(&paths)?;
