@@ -568,9 +568,14 @@ impl Index {
         } else {
             (1, 15_000_000)
         };
-        self.index
+        let writer: IndexWriter = self
+            .index
             .writer_with_num_threads(threads, heap)
-            .map_err(self.err("open writer"))
+            .map_err(self.err("open writer"))?;
+        let mut policy = tantivy::indexer::LogMergePolicy::default();
+        policy.set_min_layer_size(SMALL_SEGMENT_DOCS);
+        writer.set_merge_policy(Box::new(policy));
+        Ok(writer)
     }
 
     fn fill(
@@ -1279,6 +1284,12 @@ fn payload(state: &IndexState) -> String {
     state.version = SCHEMA_VERSION;
     serde_json::to_string(&state).expect("state serializes")
 }
+
+/// Segments of fewer documents than this (about 300 memories' passages) merge only among
+/// themselves. tantivy's default, 10,000, put a small repository's whole index in the lowest
+/// layer: one single write in eight rewrote all of it (40 ms at 1,000 memories, where a
+/// write takes 9). See BENCHMARKS.md.
+const SMALL_SEGMENT_DOCS: u32 = 1_000;
 
 /// Returns the grouping key of a memory id: a stable 64-bit hash (FNV-1a).
 fn id_key(id: &str) -> u64 {
