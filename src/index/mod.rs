@@ -460,18 +460,19 @@ impl Index {
         self.fill(&mut writer, false, self.fields.version, &[], opened)?;
         self.commit_writer(&mut writer, state)?;
         self.compact_versions(&mut writer)?;
-        writer.wait_merging_threads().map_err(self.err("merge"))?;
-        self.settle()?;
-        self.reload()
+        self.finish(writer)
     }
 
-    /// Ends a write: tantivy has deleted the files no commit uses any more (it does so before
-    /// its merges count as finished), and its list of files says so on disk.
-    fn settle(&self) -> Result<(), IndexError> {
+    /// Ends a write: lets the merges its commits started finish (tantivy deletes the files no
+    /// commit uses any more before they count as finished), writes tantivy's list of files
+    /// as it now stands, and makes the result visible to this handle's searches.
+    fn finish(&self, writer: IndexWriter) -> Result<(), IndexError> {
+        writer.wait_merging_threads().map_err(self.err("merge"))?;
         self.file_list.flush().map_err(|source| IndexError::Io {
             dir: self.dir.clone(),
             source,
-        })
+        })?;
+        self.reload()
     }
 
     /// Keeps an index of versions at most [`MAX_VERSION_SEGMENTS`] segments by merging
@@ -626,8 +627,7 @@ impl Index {
             .garbage_collect_files()
             .wait()
             .map_err(self.err("garbage collect"))?;
-        drop(writer);
-        self.settle()?;
+        self.finish(writer)?;
         let metas = self.index.load_metas().map_err(self.err("read meta"))?;
         let mut living = metas.list_segment_files();
         living.insert(PathBuf::from("meta.json"));
@@ -1231,13 +1231,8 @@ impl Staged<'_> {
     /// Waits until the documents are indexed, commits them with `state`, lets any merge that
     /// commit started finish, and makes the result visible to this handle's searches.
     pub fn commit(mut self, state: &IndexState) -> Result<(), IndexError> {
-        let index = self.index;
-        index.commit_writer(&mut self.writer, state)?;
-        self.writer
-            .wait_merging_threads()
-            .map_err(index.err("merge"))?;
-        index.settle()?;
-        index.reload()
+        self.index.commit_writer(&mut self.writer, state)?;
+        self.index.finish(self.writer)
     }
 
     /// Runs `work` on this thread while tantivy writes the documents' segment on another,
@@ -1269,11 +1264,7 @@ impl Staged<'_> {
         prepared.set_payload(&payload(&state));
         crate::fault::point("index-prepared");
         prepared.commit().map_err(index.err("commit"))?;
-        self.writer
-            .wait_merging_threads()
-            .map_err(index.err("merge"))?;
-        index.settle()?;
-        index.reload()?;
+        index.finish(self.writer)?;
         Ok((value, Some(state)))
     }
 }

@@ -421,12 +421,14 @@ impl Memdir {
 
     /// Looks for hand edits if this handle has not yet (a `stat` of every memory file); the
     /// caller passes the write lock when it holds it.
-    fn look_once(&self, lock: Option<&WriteLock>) -> Result<()> {
-        if !self.looked.load(Ordering::Acquire) {
-            self.catch_up(true, None, lock)?;
-            self.looked.store(true, Ordering::Release);
+    /// Returns whether the look changed what the index holds.
+    fn look_once(&self, lock: Option<&WriteLock>) -> Result<bool> {
+        if self.looked.load(Ordering::Acquire) {
+            return Ok(false);
         }
-        Ok(())
+        let done = self.catch_up(true, None, lock)?;
+        self.looked.store(true, Ordering::Release);
+        Ok(done.reindexed > 0 || done.rebuilt)
     }
 
     /// Catches up with commits other handles or processes made since this handle last looked
@@ -461,11 +463,10 @@ impl Memdir {
             // The first read looks for hand edits, a `stat` of every file; meanwhile the
             // index is searched as it is, and that answer stands if the look changed nothing
             // (as it almost never does).
-            let (looked, early) = rayon::join(|| self.catch_up(true, None, None), search);
-            let looked = looked?;
-            self.looked.store(true, Ordering::Release);
+            let (changed, early) = rayon::join(|| self.look_once(None), search);
+            let changed = changed?;
             let moved = self.catch_up_with_commits()?;
-            if looked.reindexed == 0 && !looked.rebuilt && !moved {
+            if !changed && !moved {
                 return Ok(early?);
             }
         } else {

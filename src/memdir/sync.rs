@@ -124,19 +124,21 @@ impl Memdir {
         author: Option<&Author>,
     ) -> Result<Option<CommitId>> {
         let paths: Vec<String> = writes.iter().map(|w| w.path.clone()).collect();
-        // What the files will hold, parsed now; a file memdir cannot index is left to the
-        // usual catch-up, which reports it.
-        let memories: Option<Vec<Memory>> = writes
-            .iter()
-            .filter(|w| is_memory_path(&w.path))
-            .filter_map(|w| Some(self.parse_file(&w.path, w.content.as_deref()?).ok()))
-            .collect();
-        let staged = match &memories {
-            Some(memories) if paths.iter().all(|p| is_memory_path(p)) => {
-                Some(self.index.stage(&paths, &indexed(memories))?)
-            }
-            _ => None,
+        // What the files will hold, parsed now (deleted files have nothing to index); other
+        // files, and a file memdir cannot index, are left to the usual catch-up, which
+        // reports it.
+        let memories: Option<Vec<Memory>> = if paths.iter().all(|p| is_memory_path(p)) {
+            writes
+                .iter()
+                .filter_map(|w| Some(self.parse_file(&w.path, w.content.as_deref()?).ok()))
+                .collect()
+        } else {
+            None
         };
+        let staged = memories
+            .as_ref()
+            .map(|m| self.index.stage(&paths, &indexed(m)))
+            .transpose()?;
         let commit_and_plan = || {
             let commit = self.commit_files(lock, writes, message, author)?;
             let plan = self.plan(None, Some(&paths))?;
