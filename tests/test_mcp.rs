@@ -58,12 +58,14 @@ where
     });
 }
 
-/// Calls `tool` with `args`.
+/// Calls `tool` with `args`. A server that never answers fails the test (the bound is far
+/// above any answer's time; it only keeps a hang from holding CI up).
 async fn call(client: &Peer<RoleClient>, tool: &'static str, args: Value) -> CallToolResult {
     let args = args.as_object().cloned().unwrap_or_default();
-    client
-        .call_tool(CallToolRequestParams::new(tool).with_arguments(args))
+    let request = client.call_tool(CallToolRequestParams::new(tool).with_arguments(args));
+    tokio::time::timeout(std::time::Duration::from_secs(120), request)
         .await
+        .unwrap_or_else(|_| panic!("{tool}: no answer in 120 s"))
         .unwrap_or_else(|e| panic!("{tool}: {e}"))
 }
 

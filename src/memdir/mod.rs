@@ -65,6 +65,11 @@ pub use watch::{WatchOptions, WatchReport};
 /// assert_eq!(hits[0].id, written.id);
 /// # Ok(()) }
 /// ```
+///
+/// Its locks (the mutexes below and the write lock) are never taken inside a job of rayon's
+/// pool, which only does leaf work (`stat`s, hashes): a worker that waits inside a job can
+/// run another job meanwhile, and if that one waited for a lock the first holds, it would
+/// wait on itself.
 pub struct Memdir {
     root: PathBuf,
     config: Config,
@@ -462,8 +467,16 @@ impl Memdir {
         if !self.looked.load(Ordering::Acquire) {
             // The first read looks for hand edits, a `stat` of every file; meanwhile the
             // index is searched as it is, and that answer stands if the look changed nothing
-            // (as it almost never does).
-            let (changed, early) = rayon::join(|| self.look_once(None), search);
+            // (as it almost never does). The look takes locks, so it runs on this thread and
+            // the search on one of its own, never as a job in rayon's pool: a rayon worker
+            // waiting inside a job that holds one of those locks could pick it up and wait
+            // on itself (see `Memdir`'s fields).
+            let (changed, early) = std::thread::scope(|s| {
+                let early = s.spawn(search);
+                let changed = self.look_once(None);
+                (changed, early.join())
+            });
+            let early = early.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
             let changed = changed?;
             let moved = self.catch_up_with_commits()?;
             if !changed && !moved {

@@ -275,19 +275,26 @@ impl Memdir {
 
     /// Stats the working tree against the cache of the last scan (loading it on first use).
     fn scan_worktree(&self) -> Result<WorktreeScan> {
-        let mut stats = self.stats.lock().unwrap_or_else(|e| e.into_inner());
-        let tree = if stats.is_none() {
+        // The cache's lock is not held while rayon stats the tree (see `Memdir`'s fields).
+        let first = self
+            .stats
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_none();
+        let (loaded, tree) = if first {
             // First use: the saved cache is read while the tree is stat'ed.
-            let (loaded, tree) = rayon::join(
+            rayon::join(
                 || StatCache::load(&self.memdir_dir()),
                 || worktree::stat_tree(&self.root, &is_memory_path),
-            );
-            *stats = loaded;
-            tree
+            )
         } else {
-            worktree::stat_tree(&self.root, &is_memory_path)
+            (None, worktree::stat_tree(&self.root, &is_memory_path))
+        };
+        let tree = tree.map_err(|e| Error::io(&self.root, e))?;
+        let mut stats = self.stats.lock().unwrap_or_else(|e| e.into_inner());
+        if stats.is_none() {
+            *stats = loaded;
         }
-        .map_err(|e| Error::io(&self.root, e))?;
         let full = stats.is_none();
         let empty = StatCache::default();
         let scan = worktree::compare(stats.as_ref().unwrap_or(&empty), tree);
