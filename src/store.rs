@@ -17,9 +17,11 @@ use git2::{
 
 use crate::memory::Revision;
 
+mod git_cli;
 mod history;
 mod purge;
 
+pub use git_cli::pack_loose_objects;
 pub use history::{CommitInfo, FileChange, TagInfo, line_origins};
 pub use purge::{HistoryBlob, Purge, Rewritten, Touch};
 

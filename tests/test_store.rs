@@ -398,3 +398,71 @@ fn an_update_can_replace_the_whole_tag_list() {
     });
     assert_eq!(cleared.unwrap(), Vec::<String>::new());
 }
+
+/// `git count-objects -v` as numbers: `count` (loose objects), `packs`, `in-pack`.
+fn object_counts(env: &TestEnv) -> std::collections::BTreeMap<String, u64> {
+    env.git(&["count-objects", "-v"])
+        .lines()
+        .filter_map(|l| l.split_once(": "))
+        .filter_map(|(k, v)| Some((k.to_owned(), v.trim().parse().ok()?)))
+        .collect()
+}
+
+/// Stores two loose objects in `objects/17` (the first blobs whose ids start with 17), the
+/// folder git estimates the loose objects from: over `gc.auto = 256` (more than one there),
+/// under the default of 6,700. Packing is set to run in the foreground, so that it is done
+/// when the write that started it returns.
+fn two_loose_objects_where_git_counts(env: &TestEnv) {
+    let repo = git2::Repository::open(env.repo()).unwrap();
+    let mut stored = 0;
+    for n in 0.. {
+        let data = format!("padding {n}");
+        let id = git2::Oid::hash_object(git2::ObjectType::Blob, data.as_bytes()).unwrap();
+        if id.to_string().starts_with("17") {
+            repo.blob(data.as_bytes()).unwrap();
+            stored += 1;
+            if stored == 2 {
+                break;
+            }
+        }
+    }
+    env.git(&["config", "gc.autoDetach", "false"]);
+}
+
+#[test]
+fn loose_objects_are_packed_once_there_are_more_than_gc_auto_allows() {
+    let (env, mem) = TestEnv::init_lib();
+    two_loose_objects_where_git_counts(&env);
+    mem.remember(NewMemory::new("Under the default limit."), &prov())
+        .unwrap();
+    let under = object_counts(&env);
+    assert_eq!(
+        under["packs"], 0,
+        "nothing is packed under gc.auto: {under:?}"
+    );
+
+    env.git(&["config", "gc.auto", "256"]);
+    let written = mem
+        .remember(NewMemory::new("Past the limit."), &prov())
+        .unwrap();
+    let past = object_counts(&env);
+    assert!(past["packs"] >= 1, "the objects are packed: {past:?}");
+    assert!(
+        past["count"] < under["count"],
+        "fewer objects are loose: {under:?} then {past:?}"
+    );
+    // Nothing was lost in the move, and the write that came after it is whole.
+    env.git(&["fsck", "--strict"]);
+    assert_eq!(mem.get(&written.id).unwrap().body.trim(), "Past the limit.");
+    assert_eq!(env.git_status(), "");
+}
+
+#[test]
+fn gc_auto_zero_turns_packing_off() {
+    let (env, mem) = TestEnv::init_lib();
+    two_loose_objects_where_git_counts(&env);
+    env.git(&["config", "gc.auto", "0"]);
+    mem.remember(NewMemory::new("Never packed."), &prov())
+        .unwrap();
+    assert_eq!(object_counts(&env)["packs"], 0);
+}

@@ -88,6 +88,8 @@ pub struct Memdir {
     versions: std::sync::OnceLock<Index>,
     /// The history the versions index reflects, as this handle last read it.
     chain: Mutex<Option<std::sync::Arc<timeline::Chain>>>,
+    /// When this handle last started `git gc --auto` (see [`Memdir::pack_if_due`]).
+    packed_at: Mutex<Option<std::time::Instant>>,
 }
 
 impl std::fmt::Debug for Memdir {
@@ -180,6 +182,7 @@ impl Memdir {
             looked: AtomicBool::new(false),
             versions: std::sync::OnceLock::new(),
             chain: Mutex::new(None),
+            packed_at: Mutex::new(None),
         };
         mem.recover_at_open()?;
         // Commits only: the working tree is scanned by the first read, so a command that only
@@ -228,10 +231,31 @@ impl Memdir {
     /// Takes the write lock (waiting for another writer to finish), then recovers the write
     /// of a process that died holding it, if any (`recover.rs`).
     fn lock(&self) -> Result<WriteLock> {
+        self.pack_if_due();
         let lock = WriteLock::acquire(&self.memdir_dir().join("write.lock"))
             .map_err(|e| Error::io(e.path, e.source))?;
         self.recover(&lock)?;
         Ok(lock)
+    }
+
+    /// Before a write, packs what earlier writes left loose once there are more loose objects
+    /// than `gc.auto` allows, as git does after its own commits (libgit2 writes every object
+    /// loose, about four files per write under `.git/objects`). `git gc --auto` packs in the
+    /// background; a handle starts it at most once a minute, as the loose objects stay until
+    /// it is done. Never fails: packing only saves space.
+    fn pack_if_due(&self) {
+        let due = self.store().loose_objects_due();
+        if !due {
+            return;
+        }
+        {
+            let mut last = self.packed_at.lock().unwrap_or_else(|e| e.into_inner());
+            if last.is_some_and(|t| t.elapsed() < std::time::Duration::from_secs(60)) {
+                return;
+            }
+            *last = Some(std::time::Instant::now());
+        }
+        crate::store::pack_loose_objects(&self.root);
     }
 
     /// Returns the write lock if no other writer holds it.

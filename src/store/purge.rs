@@ -29,7 +29,6 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use git2::{ObjectType, Oid, Repository, Sort, Tree};
 
@@ -547,45 +546,6 @@ impl Store {
             .filter(|(k, _)| matches!(*k, "count" | "in-pack"))
             .filter_map(|(_, v)| v.trim().parse::<usize>().ok())
             .sum())
-    }
-
-    /// Runs the `git` command on this repository (and nothing the caller's environment points
-    /// git at instead) and returns its stdout.
-    fn git_cli(&self, args: &[&str]) -> Result<String, StoreError> {
-        let mut cmd = Command::new("git");
-        for var in [
-            "GIT_DIR",
-            "GIT_WORK_TREE",
-            "GIT_INDEX_FILE",
-            "GIT_OBJECT_DIRECTORY",
-            "GIT_ALTERNATE_OBJECT_DIRECTORIES",
-            "GIT_COMMON_DIR",
-        ] {
-            cmd.env_remove(var);
-        }
-        let out =
-            cmd.arg("-C")
-                .arg(&self.root)
-                .args(args)
-                .output()
-                .map_err(|source| match source.kind() {
-                    std::io::ErrorKind::NotFound => StoreError::GitMissing {
-                        root: self.root.clone(),
-                    },
-                    _ => StoreError::GitCommand {
-                        root: self.root.clone(),
-                        command: format!("git {}", args.join(" ")),
-                        stderr: source.to_string(),
-                    },
-                })?;
-        if !out.status.success() {
-            return Err(StoreError::GitCommand {
-                root: self.root.clone(),
-                command: format!("git {}", args.join(" ")),
-                stderr: String::from_utf8_lossy(&out.stderr).trim().to_owned(),
-            });
-        }
-        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     }
 
     /// Returns every direct ref (name, target), HEAD included when it is detached.

@@ -1,0 +1,96 @@
+//! What memdir asks of the `git` command. libgit2 writes every object loose and can neither
+//! pack nor prune, so the two jobs that need that run git itself: packing what writes left
+//! loose (here) and deleting a purge's old objects (`purge.rs`).
+
+use std::path::Path;
+use std::process::Command;
+
+use super::{Store, StoreError};
+
+/// git's default for `gc.auto`: about how many loose objects make `git gc --auto` pack.
+const GC_AUTO_DEFAULT: i64 = 6700;
+
+impl Store {
+    /// Whether there are more loose objects than `gc.auto` allows (6,700 unless configured; 0
+    /// or less turns automatic packing off), estimated as git estimates it: the loose objects
+    /// in `objects/17`, one of the 256 folders they spread over, against `gc.auto / 256`. A
+    /// `readdir` of one small folder, so it is cheap enough to ask before every write.
+    pub fn loose_objects_due(&self) -> bool {
+        let auto = self
+            .repo
+            .config()
+            .and_then(|c| c.get_i64("gc.auto"))
+            .unwrap_or(GC_AUTO_DEFAULT);
+        if auto <= 0 {
+            return false;
+        }
+        let Ok(entries) = std::fs::read_dir(self.git_dir().join("objects/17")) else {
+            return false;
+        };
+        let loose = entries
+            .filter_map(|e| e.ok())
+            .filter(|e| {
+                let name = e.file_name();
+                let name = name.as_encoded_bytes();
+                name.len() == 38 && name.iter().all(u8::is_ascii_hexdigit)
+            })
+            .count();
+        loose as u64 > (auto as u64).div_ceil(256)
+    }
+
+    /// Runs the `git` command on this repository (and nothing the caller's environment points
+    /// git at instead) and returns its stdout.
+    pub(super) fn git_cli(&self, args: &[&str]) -> Result<String, StoreError> {
+        git_cli(&self.root, args)
+    }
+}
+
+/// Packs the loose objects of the repository at `root` as git does after its own commits:
+/// `git gc --auto --quiet`, which packs in the background (unless `gc.autoDetach` is false)
+/// and takes git's own lock, so two runs never pack at once. Packing only saves space and
+/// time, so a failure (no `git` installed, a repository git refuses) is logged, never
+/// returned: no write fails for it.
+pub fn pack_loose_objects(root: &Path) {
+    if let Err(e) = git_cli(root, &["gc", "--auto", "--quiet"]) {
+        tracing::debug!("not packing loose git objects: {e}");
+    }
+}
+
+/// [`Store::git_cli`] for a repository the caller does not hold open.
+fn git_cli(root: &Path, args: &[&str]) -> Result<String, StoreError> {
+    let mut cmd = Command::new("git");
+    for var in [
+        "GIT_DIR",
+        "GIT_WORK_TREE",
+        "GIT_INDEX_FILE",
+        "GIT_OBJECT_DIRECTORY",
+        "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+        "GIT_COMMON_DIR",
+    ] {
+        cmd.env_remove(var);
+    }
+    let command = || format!("git {}", args.join(" "));
+    let out = cmd
+        .arg("-C")
+        .arg(root)
+        .args(args)
+        .output()
+        .map_err(|source| match source.kind() {
+            std::io::ErrorKind::NotFound => StoreError::GitMissing {
+                root: root.to_owned(),
+            },
+            _ => StoreError::GitCommand {
+                root: root.to_owned(),
+                command: command(),
+                stderr: source.to_string(),
+            },
+        })?;
+    if !out.status.success() {
+        return Err(StoreError::GitCommand {
+            root: root.to_owned(),
+            command: command(),
+            stderr: String::from_utf8_lossy(&out.stderr).trim().to_owned(),
+        });
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
