@@ -88,6 +88,15 @@ pub enum StoreError {
         /// The repository.
         root: PathBuf,
     },
+    /// Another git process held the branch's lock for longer than a write waits.
+    #[error("the branch of {} stayed locked by another git process (a `.lock` file under .git/refs, or .git/packed-refs.lock); nothing was committed, the written files are left for `memdir commit`. If no git command is running, delete the stale .lock file", root.display())]
+    RefLocked {
+        /// The repository.
+        root: PathBuf,
+        /// libgit2's error, which names the lock file.
+        #[source]
+        source: git2::Error,
+    },
     /// A tag of that name exists already.
     #[error(
         "a snapshot or tag named `{name}` exists already: choose another name (see `memdir snapshots`)"
@@ -156,6 +165,33 @@ impl CommitMessage {
             }
         }
         out
+    }
+}
+
+/// How long a write waits for a ref another git process holds locked (`git gc` packing
+/// refs, a `git commit` moving the branch): git itself waits up to 100 ms
+/// (`core.filesRefLockTimeout`); libgit2 does not wait at all.
+const REF_LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Runs `update` (which moves a ref) again while the ref is locked, for up to
+/// [`REF_LOCK_WAIT`], backing off from 1 ms to 50 ms between tries.
+fn wait_for_ref_lock<T>(
+    mut update: impl FnMut() -> Result<T, git2::Error>,
+) -> Result<T, git2::Error> {
+    let deadline = std::time::Instant::now() + REF_LOCK_WAIT;
+    let mut pause = std::time::Duration::from_millis(1);
+    loop {
+        match update() {
+            Err(e) if e.code() == git2::ErrorCode::Locked => {
+                if std::time::Instant::now() >= deadline {
+                    return Err(e);
+                }
+                tracing::debug!("a ref is locked by another git process; trying again: {e}");
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(std::time::Duration::from_millis(50));
+            }
+            done => return done,
+        }
     }
 }
 
@@ -367,17 +403,25 @@ impl Store {
         let author_sig = self.signature(author, "GIT_AUTHOR_DATE")?;
         let committer = self.signature(author, "GIT_COMMITTER_DATE")?;
         let parents: Vec<&git2::Commit> = parent.iter().collect();
-        match self.repo.commit(
-            Some("HEAD"),
-            &author_sig,
-            &committer,
-            &message.render(),
-            &tree,
-            &parents,
-        ) {
+        let message = message.render();
+        let commit = || {
+            self.repo.commit(
+                Some("HEAD"),
+                &author_sig,
+                &committer,
+                &message,
+                &tree,
+                &parents,
+            )
+        };
+        match wait_for_ref_lock(commit) {
             Ok(oid) => Ok(Some(CommitId(oid.to_string()))),
             Err(e) if e.code() == git2::ErrorCode::Modified => Err(StoreError::HeadMoved {
                 root: self.root.clone(),
+            }),
+            Err(e) if e.code() == git2::ErrorCode::Locked => Err(StoreError::RefLocked {
+                root: self.root.clone(),
+                source: e,
             }),
             Err(e) => Err(err("commit")(e)),
         }

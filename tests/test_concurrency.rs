@@ -23,6 +23,11 @@ fn token(w: usize, i: usize) -> String {
 #[test]
 fn eight_processes_writing_two_hundred_memories_each_lose_nothing() {
     let env = Arc::new(TestEnv::init());
+    // git packs the loose objects several times while they write (about every 250 writes;
+    // in the foreground of the write that starts it, so the last one is done before the
+    // checks below).
+    env.git(&["config", "gc.auto", "1000"]);
+    env.git(&["config", "gc.autoDetach", "false"]);
     let start = Arc::new(Barrier::new(WRITERS + READERS));
     let writing = Arc::new(AtomicBool::new(true));
 
@@ -92,6 +97,11 @@ fn eight_processes_writing_two_hundred_memories_each_lose_nothing() {
     assert_eq!(env.git_status(), "");
     env.git(&["fsck", "--strict", "--no-dangling"]);
     env.run(&["check"]).success();
+    let packs = env.git(&["count-objects", "-v"]);
+    assert!(
+        !packs.contains("\npacks: 0\n"),
+        "git packed meanwhile:\n{packs}"
+    );
 
     // Every memory is listed and found by its own word, as the writer that wrote it said.
     let mem = env.open();

@@ -466,3 +466,87 @@ fn gc_auto_zero_turns_packing_off() {
         .unwrap();
     assert_eq!(object_counts(&env)["packs"], 0);
 }
+
+/// A tracing layer that deletes `path` when an event's message starts with `prefix`: what
+/// another git process does when it lets go of a lock, at the moment memdir says it waits.
+struct ReleaseOnEvent {
+    path: std::path::PathBuf,
+    prefix: &'static str,
+    released: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for ReleaseOnEvent {
+    fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
+        struct Message(String);
+        impl tracing::field::Visit for Message {
+            fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+                if field.name() == "message" {
+                    self.0 = format!("{value:?}");
+                }
+            }
+        }
+        let mut message = Message(String::new());
+        event.record(&mut message);
+        if message.0.starts_with(self.prefix) && std::fs::remove_file(&self.path).is_ok() {
+            self.released
+                .store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+}
+
+#[test]
+fn a_write_waits_while_another_git_process_holds_the_branch_locked() {
+    use tracing_subscriber::layer::SubscriberExt as _;
+    let (env, mem) = TestEnv::init_lib();
+    // As `git gc` packing refs or a `git commit` does, for a moment.
+    let lock = env.repo().join(".git/refs/heads/main.lock");
+    std::fs::write(&lock, "").unwrap();
+    let released = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let other_git = ReleaseOnEvent {
+        path: lock.clone(),
+        prefix: "a ref is locked by another git process",
+        released: released.clone(),
+    };
+    let subscriber = tracing_subscriber::registry().with(other_git);
+    let written = tracing::subscriber::with_default(subscriber, || {
+        mem.remember(NewMemory::new("Written once the lock was let go."), &prov())
+    })
+    .unwrap();
+    assert!(
+        released.load(std::sync::atomic::Ordering::SeqCst),
+        "the write found the branch locked and waited"
+    );
+    assert_eq!(env.trailer("HEAD", "Memdir-Id"), vec![written.id.clone()]);
+    assert_eq!(env.git_status(), "");
+}
+
+#[test]
+fn a_branch_locked_for_good_fails_the_write_saying_what_to_do_and_keeps_the_file() {
+    let env = TestEnv::init();
+    let head = env.head();
+    std::fs::write(env.repo().join(".git/refs/heads/main.lock"), "").unwrap();
+    let out = env
+        .run(&["add", "Kept through a stuck lock.", "--title", "Stuck"])
+        .code(3);
+    assert!(
+        out.stderr.contains("stayed locked by another git process"),
+        "{out}"
+    );
+    assert!(out.stderr.contains("delete the stale .lock file"), "{out}");
+    assert_eq!(env.head(), head, "nothing was committed");
+    // The text is on disk, uncommitted; once the lock is gone, `memdir commit` records it.
+    std::fs::remove_file(env.repo().join(".git/refs/heads/main.lock")).unwrap();
+    let status = env.git_status();
+    assert_eq!(
+        status.lines().count(),
+        1,
+        "one file, uncommitted:\n{status}"
+    );
+    let kept = &status.trim_end()[3..];
+    assert!(
+        env.read(kept).contains("Kept through a stuck lock."),
+        "{status}"
+    );
+    env.run(&["commit", "-m", "after the stuck lock"]).success();
+    assert_eq!(env.git_status(), "");
+}

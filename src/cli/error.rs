@@ -125,6 +125,7 @@ impl From<Error> for CliError {
             Error::Store(memdir::store::StoreError::TagExists { .. } | memdir::store::StoreError::BadName { .. }) => {
                 (Kind::User, Vec::new())
             }
+            Error::Store(memdir::store::StoreError::RefLocked { .. }) => (Kind::Conflict, Vec::new()),
             Error::NotARepository { .. } => (
                 Kind::User,
                 vec!["run `memdir init DIR` to create one, or point at one with -C DIR or MEMDIR_DIR".into()],

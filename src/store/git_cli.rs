@@ -47,11 +47,23 @@ impl Store {
 
 /// Packs the loose objects of the repository at `root` as git does after its own commits:
 /// `git gc --auto --quiet`, which packs in the background (unless `gc.autoDetach` is false)
-/// and takes git's own lock, so two runs never pack at once. Packing only saves space and
-/// time, so a failure (no `git` installed, a repository git refuses) is logged, never
-/// returned: no write fails for it.
+/// and takes git's own lock, so two runs never pack at once. It leaves refs and reflogs
+/// alone (no `pack-refs`, no reflog expiry), so it never holds the lock of the branch a
+/// memdir write is about to move. Packing only saves space and time, so a failure (no `git`
+/// installed, a repository git refuses) is logged, never returned: no write fails for it.
 pub fn pack_loose_objects(root: &Path) {
-    if let Err(e) = git_cli(root, &["gc", "--auto", "--quiet"]) {
+    let args = [
+        "-c",
+        "gc.packRefs=false",
+        "-c",
+        "gc.reflogExpire=never",
+        "-c",
+        "gc.reflogExpireUnreachable=never",
+        "gc",
+        "--auto",
+        "--quiet",
+    ];
+    if let Err(e) = git_cli(root, &args) {
         tracing::debug!("not packing loose git objects: {e}");
     }
 }
