@@ -387,6 +387,9 @@ fn measure(n: usize, args: &Args) -> memdir::Result<SizeReport> {
     // # Step 1 and 2: generate the corpus and import it, 5,000 memories per commit.
     // Only the `remember_batch` calls are timed, not the text generation.
     let mem = Memdir::init(&root)?;
+    // No packing in the background while the import is timed (the git CLI's import below
+    // runs without it too); the repository is packed once, after it.
+    git(&root, &["config", "gc.auto", "0"])?;
     let mut paths: Vec<String> = Vec::with_capacity(n);
     let mut import = 0.0;
     let mut import_meter = Meter::default();
@@ -400,6 +403,13 @@ fn measure(n: usize, args: &Args) -> memdir::Result<SizeReport> {
         paths.extend(written.into_iter().map(|w| w.path));
         eprintln!("[{n}] imported {}/{n} ({import:.1} s)", paths.len());
     }
+
+    // The import left every object loose, so the first write would start `git gc --auto` in
+    // the background, as git's own commit does; pack now, so that the timed writes below (and
+    // the git CLI's, likewise) run on a packed repository with no packing beside them. Then
+    // packing is back on, as users have it.
+    git(&root, &["gc", "-q"])?;
+    git(&root, &["config", "--unset", "gc.auto"])?;
 
     // # Step 3: single `remember` calls on the full store: memories N, N+1, ... of the corpus.
     let mut remember_ms = Vec::with_capacity(singles);
@@ -555,9 +565,18 @@ fn measure(n: usize, args: &Args) -> memdir::Result<SizeReport> {
     git(&git_root, &["add", "-A"])?;
     git(
         &git_root,
-        &["commit", "-q", "-m", &format!("import {n} memories")],
+        &[
+            "-c",
+            "maintenance.auto=false",
+            "commit",
+            "-q",
+            "-m",
+            &format!("import {n} memories"),
+        ],
     )?;
     let git_bulk_s = t.elapsed().as_secs_f64();
+    // Packed, as memdir's above, instead of by the `git gc --auto` this commit would start.
+    git(&git_root, &["gc", "-q"])?;
     drop(files);
     eprintln!("[{n}] git CLI bulk import {git_bulk_s:.1} s");
     let mut git_ms = Vec::with_capacity(singles);
