@@ -22,7 +22,9 @@ use super::{CliError, Globals};
 /// password), and other addresses are allowed. Approving or rejecting a quarantined memory
 /// (POST /v1/quarantine/ID/approve, /reject) needs a second token, from
 /// $MEMDIR_REVIEW_TOKEN, held only by the people who review: an agent given the write
-/// token cannot let its own quarantined write in.
+/// token cannot let its own quarantined write in. With it, the /quarantine page has a form
+/// to approve or reject each memory. A change a browser sends from another site's page is
+/// refused (403), whatever credentials it carries.
 ///
 /// Examples:
 ///   memdir -C ~/mem serve

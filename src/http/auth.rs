@@ -14,6 +14,12 @@
 //! Tokens are compared in constant time. Without a token, a request must also name a loopback
 //! host (`Host: localhost:7878`, `127.0.0.1`, `[::1]`): a web page whose domain re-resolves to
 //! 127.0.0.1 (DNS rebinding) sends its own name, and is refused with 403.
+//!
+//! A request that would change something and that a browser says comes from another site
+//! (its `Origin` names another host, or `Sec-Fetch-Site` says so) is refused with 403,
+//! whatever it carries: a browser adds the credentials it remembers to a form posted from
+//! any page, so without this check a page elsewhere could approve a quarantined memory in
+//! the name of a reviewer who had signed in to memdir's pages. Programs send no `Origin`.
 
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, header};
@@ -99,6 +105,28 @@ fn loopback_host(headers: &HeaderMap) -> bool {
             .is_ok_and(|ip| ip.is_loopback())
 }
 
+/// Returns true when a browser says the request comes from another site than this server:
+/// `Sec-Fetch-Site` is neither `same-origin` nor `none` (typed in the address bar), or
+/// `Origin` is `null` or names another host and port than `Host`. Requests without either
+/// header (programs, older browsers' same-origin requests) are not cross-site.
+fn cross_site(headers: &HeaderMap) -> bool {
+    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if let Some(site) = text("sec-fetch-site")
+        && site != "same-origin"
+        && site != "none"
+    {
+        return true;
+    }
+    let Some(origin) = text(header::ORIGIN.as_str()) else {
+        return false;
+    };
+    let origin_host = origin.split_once("://").map(|(_, host)| host);
+    match (origin_host, text(header::HOST.as_str())) {
+        (Some(from), Some(host)) => !from.eq_ignore_ascii_case(host),
+        _ => true,
+    }
+}
+
 /// Marks a request that carries the reviewer's token.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Reviewer;
@@ -113,6 +141,17 @@ pub(super) async fn require_token(
     if OPEN_PATHS.contains(&path) {
         return next.run(request).await;
     }
+    let write = !matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    );
+    if write && cross_site(request.headers()) {
+        return ApiError::forbidden(
+            "a web page from another site may not change memories",
+            "send changes from a program (which sends no Origin header) or from memdir's own pages",
+        )
+        .into_response();
+    }
     let sent = presented(request.headers());
     if let (Some(review), Some(sent)) = (&state.review_token, &sent)
         && review.matches(sent)
@@ -120,12 +159,7 @@ pub(super) async fn require_token(
         request.extensions_mut().insert(Reviewer);
         return next.run(request).await;
     }
-    let path = request.uri().path();
-    let write = !matches!(
-        *request.method(),
-        Method::GET | Method::HEAD | Method::OPTIONS
-    );
-    let page = !path.starts_with("/v1/");
+    let page = !request.uri().path().starts_with("/v1/");
     let Some(token) = &state.token else {
         if !loopback_host(request.headers()) {
             return ApiError::forbidden(
@@ -133,6 +167,10 @@ pub(super) async fn require_token(
                 "use http://127.0.0.1:PORT or http://localhost:PORT, or start `memdir serve` with MEMDIR_TOKEN set",
             )
             .into_response();
+        }
+        if write && page && state.review_token.is_some() {
+            // A reviewer's form on the pages: the browser asks for the reviewer's token.
+            return super::pages::ask_for_reviewer();
         }
         if write {
             return ApiError::unauthorized(

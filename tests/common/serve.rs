@@ -72,7 +72,11 @@ impl TestServer {
                 .enable_all()
                 .build()
                 .unwrap(),
-            client: reqwest::Client::new(),
+            // Redirects are answers the tests look at, not followed.
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
             base: self.url(""),
             token: token.map(str::to_owned),
         }

@@ -1,7 +1,8 @@
 //! The inspection pages at `/`: server-rendered HTML (maud escapes every value), readable
 //! without JavaScript, for a person to see what an agent believes and why. One file per
 //! page: the memories (`list.rs`), one memory with its provenance timeline (`memory.rs`),
-//! the quarantine (`quarantine.rs`) and the diff between two snapshots (`diff.rs`);
+//! the quarantine with its review forms (`quarantine.rs`) and the diff between two snapshots
+//! (`diff.rs`);
 //! `layout.rs` is the frame and `markdown.rs` renders bodies safely.
 //!
 //! Every page is sent with a Content-Security-Policy that allows no script at all, so even a
@@ -10,7 +11,7 @@
 use axum::Router;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use maud::html;
 
 use super::AppState;
@@ -23,6 +24,8 @@ mod markdown;
 mod memory;
 mod quarantine;
 
+pub(super) use quarantine::ask_for_reviewer;
+
 /// No scripts, no plugins, no framing; styles and images from this server (images in
 /// memories may also come over https).
 const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' https:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
@@ -33,6 +36,8 @@ pub(super) fn router() -> Router<AppState> {
         .route("/", get(list::page))
         .route("/memories/{id}", get(memory::page))
         .route("/quarantine", get(quarantine::page))
+        .route("/quarantine/{id}/approve", post(quarantine::approve))
+        .route("/quarantine/{id}/reject", post(quarantine::reject))
         .route("/diff", get(diff::page))
         .route(
             "/style.css",
