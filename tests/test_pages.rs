@@ -72,7 +72,12 @@ fn served() -> (TestEnv, TestServer, [String; 3]) {
         )
         .unwrap();
     assert!(poisoned.quarantined);
-    let server = TestServer::start(mem, None);
+    // A reviewer's token, so the quarantine has its review forms.
+    let options = memdir::http::ServeOptions {
+        token: None,
+        review_token: memdir::http::Token::new("review-token-for-pages"),
+    };
+    let server = TestServer::start_with(mem, options);
     (env, server, [plain.id, hostile.id, poisoned.id])
 }
 
@@ -474,4 +479,25 @@ async fn visit(client: Client, base: String, [plain, hostile, poisoned]: [String
     );
     assert_eq!(page.count("table.diff.added tbody tr").await, 2);
     screenshot(&client, "diff").await;
+
+    // A reviewer signed in with the reviewer's token approves from the quarantine page: the
+    // browser's own form is not taken for another site's, and the memory's page then shows
+    // the decision in its history.
+    let signed_in = page
+        .base
+        .replace("http://", "http://reviewer:review-token-for-pages@");
+    page.client
+        .goto(&format!("{signed_in}/quarantine"))
+        .await
+        .unwrap();
+    page.click_to(Locator::Css("form.review button"), "ol.timeline")
+        .await;
+    assert!(page.url().await.ends_with(&format!("/memories/{poisoned}")));
+    let history = page.text("ol.timeline").await;
+    assert!(
+        history.contains("approve") && history.contains("pages-review"),
+        "{history}"
+    );
+    page.open("/quarantine").await;
+    assert_eq!(page.count("table.quarantine tbody tr").await, 0);
 }

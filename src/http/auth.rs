@@ -105,17 +105,15 @@ fn loopback_host(headers: &HeaderMap) -> bool {
             .is_ok_and(|ip| ip.is_loopback())
 }
 
-/// Returns true when a browser says the request comes from another site than this server:
-/// `Sec-Fetch-Site` is neither `same-origin` nor `none` (typed in the address bar), or
-/// `Origin` is `null` or names another host and port than `Host`. Requests without either
-/// header (programs, older browsers' same-origin requests) are not cross-site.
+/// Returns true when a browser says the request comes from another site than this server.
+/// `Sec-Fetch-Site`, which browsers set and pages cannot, decides when present: anything
+/// but `same-origin` (or `none`, typed in the address bar) is another site. Otherwise
+/// `Origin` does: `null` or another host and port than `Host` is another site. Requests with
+/// neither header (programs) are not cross-site.
 fn cross_site(headers: &HeaderMap) -> bool {
     let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    if let Some(site) = text("sec-fetch-site")
-        && site != "same-origin"
-        && site != "none"
-    {
-        return true;
+    if let Some(site) = text("sec-fetch-site") {
+        return site != "same-origin" && site != "none";
     }
     let Some(origin) = text(header::ORIGIN.as_str()) else {
         return false;

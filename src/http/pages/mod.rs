@@ -63,7 +63,9 @@ async fn secure(mut response: Response) -> Response {
     );
     headers.insert(
         header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
+        // Not `no-referrer`: under it a browser sends `Origin: null` with the pages' own
+        // forms, which then look like another site's (see `auth.rs`).
+        HeaderValue::from_static("same-origin"),
     );
     response
 }
