@@ -51,7 +51,7 @@ impl Store {
 /// alone (no `pack-refs`, no reflog expiry), so it never holds the lock of the branch a
 /// memdir write is about to move. Packing only saves space and time, so a failure (no `git`
 /// installed, a repository git refuses) is logged, never returned: no write fails for it.
-pub fn pack_loose_objects(root: &Path) {
+pub(crate) fn pack_loose_objects(root: &Path) {
     let args = [
         "-c",
         "gc.packRefs=false",
