@@ -100,7 +100,7 @@ fn eight_processes_writing_two_hundred_memories_each_lose_nothing() {
     let packs = env.git(&["count-objects", "-v"]);
     assert!(
         !packs.contains("\npacks: 0\n"),
-        "git packed meanwhile:\n{packs}"
+        "git never packed while they wrote:\n{packs}"
     );
 
     // Every memory is listed and found by its own word, as the writer that wrote it said.
