@@ -21,6 +21,7 @@ mod git_cli;
 mod history;
 mod purge;
 
+pub use git_cli::GitObjects;
 pub(crate) use git_cli::pack_loose_objects;
 pub use history::{CommitInfo, FileChange, TagInfo, line_origins};
 pub use purge::{HistoryBlob, Purge, Rewritten, Touch};

@@ -388,6 +388,7 @@ fn status_reports_freshness_hand_edits_and_counts() {
     Repository: $TEST_ENV/repo
     HEAD:       [SHORT]
     Index:      up to date (1 memory, 1 passage, at [SHORT])
+    Git objects: 23 loose, 0 packs
     Working tree clean.
     ");
 
@@ -404,9 +405,22 @@ fn status_reports_freshness_hand_edits_and_counts() {
         "note/the-office-opens-at-eight.md"
       ],
       "memories": 1,
-      "passages": 1
+      "passages": 1,
+      "git_objects": {
+        "loose": 23,
+        "packs": 0,
+        "packing_due": false
+      }
     }
     "#);
+
+    // Packed by git, the objects are counted in the pack.
+    env.git(&["gc", "--quiet"]);
+    let packed = env.run(&["status", "--json"]).success().json();
+    assert_eq!(
+        packed["git_objects"],
+        serde_json::json!({"loose": 0, "packs": 1, "packing_due": false})
+    );
 }
 
 #[test]

@@ -442,6 +442,8 @@ fn loose_objects_are_packed_once_there_are_more_than_gc_auto_allows() {
     );
 
     env.git(&["config", "gc.auto", "256"]);
+    // `memdir status` says so before the write.
+    assert!(mem.status().unwrap().git_objects.packing_due);
     let written = mem
         .remember(NewMemory::new("Past the limit."), &prov())
         .unwrap();

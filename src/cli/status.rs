@@ -6,6 +6,9 @@ use super::{CliError, Globals, print_json};
 use crate::outln;
 
 /// Show index freshness, uncommitted hand edits and counts
+///
+/// Also how many git objects are loose and packed: memdir writes objects loose, and runs
+/// `git gc --auto` before a write once they outnumber git's `gc.auto` (6,700 by default).
 #[derive(Debug, Args)]
 pub struct StatusArgs {}
 
@@ -29,6 +32,18 @@ pub fn cmd_status(g: &Globals, _args: StatusArgs) -> Result<(), CliError> {
         s.passages,
         if s.passages == 1 { "" } else { "s" },
         short(&s.indexed_head)
+    );
+    let o = &s.git_objects;
+    outln!(
+        "Git objects: {} loose, {} pack{}{}",
+        o.loose,
+        o.packs,
+        if o.packs == 1 { "" } else { "s" },
+        if o.packing_due {
+            " (packing is due: the next write starts `git gc --auto`)"
+        } else {
+            ""
+        }
     );
     if s.uncommitted.is_empty() {
         outln!("Working tree clean.");

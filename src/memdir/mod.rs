@@ -565,9 +565,9 @@ impl Memdir {
     /// Reports index freshness, uncommitted hand edits and counts.
     pub fn status(&self) -> Result<Status> {
         self.look_once(None)?;
-        let (head, uncommitted) = {
+        let (head, uncommitted, git_objects) = {
             let store = self.store();
-            (store.head()?, store.dirty_paths()?)
+            (store.head()?, store.dirty_paths()?, store.object_counts())
         };
         self.index.reload()?;
         let state = self.index.state();
@@ -588,6 +588,7 @@ impl Memdir {
             uncommitted,
             memories,
             passages,
+            git_objects,
         })
     }
 }

@@ -365,4 +365,6 @@ pub struct Status {
     pub memories: usize,
     /// Passages in the index.
     pub passages: usize,
+    /// Git's objects: how many are loose, in how many packs, and whether packing is due.
+    pub git_objects: crate::store::GitObjects,
 }

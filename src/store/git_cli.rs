@@ -29,13 +29,33 @@ impl Store {
         };
         let loose = entries
             .filter_map(|e| e.ok())
-            .filter(|e| {
-                let name = e.file_name();
-                let name = name.as_encoded_bytes();
-                name.len() == 38 && name.iter().all(u8::is_ascii_hexdigit)
-            })
+            .filter(|e| is_object_name(&e.file_name()))
             .count();
         loose as u64 > (auto as u64).div_ceil(256)
+    }
+
+    /// Counts the objects git keeps: loose files under `.git/objects/xx/` and pack files
+    /// under `.git/objects/pack/` (a `readdir` of each of the 256 folders; for `status`).
+    pub fn object_counts(&self) -> GitObjects {
+        let objects = self.git_dir().join("objects");
+        let loose = (0..=255u8)
+            .filter_map(|b| std::fs::read_dir(objects.join(format!("{b:02x}"))).ok())
+            .flat_map(|entries| entries.filter_map(|e| e.ok()))
+            .filter(|e| is_object_name(&e.file_name()))
+            .count();
+        let packs = std::fs::read_dir(objects.join("pack"))
+            .map(|entries| {
+                entries
+                    .filter_map(|e| e.ok())
+                    .filter(|e| e.path().extension().is_some_and(|x| x == "pack"))
+                    .count()
+            })
+            .unwrap_or(0);
+        GitObjects {
+            loose,
+            packs,
+            packing_due: self.loose_objects_due(),
+        }
     }
 
     /// Runs the `git` command on this repository (and nothing the caller's environment points
@@ -43,6 +63,24 @@ impl Store {
     pub(super) fn git_cli(&self, args: &[&str]) -> Result<String, StoreError> {
         git_cli(&self.root, args)
     }
+}
+
+/// How many objects git keeps loose and in how many packs ([`Store::object_counts`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct GitObjects {
+    /// Objects stored one per file (every object memdir writes starts so).
+    pub loose: usize,
+    /// Pack files.
+    pub packs: usize,
+    /// Whether the next write starts `git gc --auto` (more loose objects than `gc.auto`).
+    pub packing_due: bool,
+}
+
+/// Whether a file in `objects/xx/` is named as a loose object is (the 38 hex digits left of
+/// its id), not a temp file.
+fn is_object_name(name: &std::ffi::OsStr) -> bool {
+    let name = name.as_encoded_bytes();
+    name.len() == 38 && name.iter().all(u8::is_ascii_hexdigit)
 }
 
 /// Packs the loose objects of the repository at `root` as git does after its own commits:
