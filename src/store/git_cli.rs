@@ -76,8 +76,8 @@ pub struct GitObjects {
     pub packing_due: bool,
 }
 
-/// Whether a file in `objects/xx/` is named as a loose object is (the 38 hex digits left of
-/// its id), not a temp file.
+/// Whether a file in `objects/xx/` is a loose object (named by the 38 hex digits of its id
+/// after `xx`), not a temp file.
 fn is_object_name(name: &std::ffi::OsStr) -> bool {
     let name = name.as_encoded_bytes();
     name.len() == 38 && name.iter().all(u8::is_ascii_hexdigit)
