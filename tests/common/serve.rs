@@ -72,9 +72,11 @@ impl TestServer {
                 .enable_all()
                 .build()
                 .unwrap(),
-            // Redirects are answers the tests look at, not followed.
+            // Redirects are answers the tests look at, not followed. The timeout is far above
+            // any answer's time; it only turns a hung server into a failure.
             client: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
+                .timeout(std::time::Duration::from_secs(120))
                 .build()
                 .unwrap(),
             base: self.url(""),
