@@ -228,8 +228,9 @@ impl Memdir {
         self.store.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Takes the write lock (waiting for another writer to finish), then recovers the write
-    /// of a process that died holding it, if any (`recover.rs`).
+    /// Starts packing git's loose objects if due ([`Memdir::pack_if_due`]), takes the write
+    /// lock (waiting for another writer to finish), then recovers the write of a process that
+    /// died holding it, if any (`recover.rs`).
     fn lock(&self) -> Result<WriteLock> {
         self.pack_if_due();
         let lock = WriteLock::acquire(&self.memdir_dir().join("write.lock"))

@@ -16,34 +16,14 @@ impl Store {
     /// in `objects/17`, one of the 256 folders they spread over, against `gc.auto / 256`. A
     /// `readdir` of one small folder, so it is cheap enough to ask before every write.
     pub fn loose_objects_due(&self) -> bool {
-        let auto = self
-            .repo
-            .config()
-            .and_then(|c| c.get_i64("gc.auto"))
-            .unwrap_or(GC_AUTO_DEFAULT);
-        if auto <= 0 {
-            return false;
-        }
-        let Ok(entries) = std::fs::read_dir(self.git_dir().join("objects/17")) else {
-            return false;
-        };
-        let loose = entries
-            .filter_map(|e| e.ok())
-            .filter(|e| is_object_name(&e.file_name()))
-            .count();
-        loose as u64 > (auto as u64).div_ceil(256)
+        self.due_with(self.loose_in(0x17))
     }
 
     /// Counts the objects git keeps: loose files under `.git/objects/xx/` and pack files
     /// under `.git/objects/pack/` (a `readdir` of each of the 256 folders; for `status`).
     pub fn object_counts(&self) -> GitObjects {
-        let objects = self.git_dir().join("objects");
-        let loose = (0..=255u8)
-            .filter_map(|b| std::fs::read_dir(objects.join(format!("{b:02x}"))).ok())
-            .flat_map(|entries| entries.filter_map(|e| e.ok()))
-            .filter(|e| is_object_name(&e.file_name()))
-            .count();
-        let packs = std::fs::read_dir(objects.join("pack"))
+        let per_folder: Vec<usize> = (0..=255u8).map(|b| self.loose_in(b)).collect();
+        let packs = std::fs::read_dir(self.git_dir().join("objects/pack"))
             .map(|entries| {
                 entries
                     .filter_map(|e| e.ok())
@@ -52,10 +32,35 @@ impl Store {
             })
             .unwrap_or(0);
         GitObjects {
-            loose,
+            loose: per_folder.iter().sum(),
             packs,
-            packing_due: self.loose_objects_due(),
+            packing_due: self.due_with(per_folder[0x17]),
         }
+    }
+
+    /// Whether `in_17` loose objects in `objects/17` exceed `gc.auto / 256` (git's test).
+    fn due_with(&self, in_17: usize) -> bool {
+        // Any threshold is at least one object: the configuration need not be read below.
+        if in_17 <= 1 {
+            return false;
+        }
+        let auto = self
+            .repo
+            .config()
+            .and_then(|c| c.get_i64("gc.auto"))
+            .unwrap_or(GC_AUTO_DEFAULT);
+        auto > 0 && in_17 as u64 > (auto as u64).div_ceil(256)
+    }
+
+    /// Returns how many loose objects the folder `objects/xx` holds (`xx` = `folder` in hex).
+    fn loose_in(&self, folder: u8) -> usize {
+        let dir = self.git_dir().join(format!("objects/{folder:02x}"));
+        std::fs::read_dir(dir).map_or(0, |entries| {
+            entries
+                .filter_map(|e| e.ok())
+                .filter(|e| is_object_name(&e.file_name()))
+                .count()
+        })
     }
 
     /// Runs the `git` command on this repository (and nothing the caller's environment points
