@@ -2,12 +2,12 @@
 //! change at a time. The only module that talks to git.
 //!
 //! A write goes: temp file in the target folder, `fsync`, rename over the target, `fsync` the
-//! folder, stage the path in git's index, build the new tree from HEAD's tree plus exactly the
-//! written paths (so unrelated staged changes are never swept into a memdir commit), commit.
+//! folder (a batch of many files shares two `syncfs` calls instead), stage the path in git's
+//! index, build the new tree from HEAD's tree plus exactly the written paths (so unrelated
+//! staged changes are never swept into a memdir commit), commit.
 //! Afterwards `git status` is clean for those paths. Locking is the caller's job
 //! ([`crate::lock`]).
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use git2::{
@@ -17,10 +17,13 @@ use git2::{
 
 use crate::memory::Revision;
 
+mod atomic;
 mod git_cli;
 mod history;
 mod purge;
 
+pub(crate) use atomic::TEMP_PREFIX;
+pub use atomic::{BATCH_SYNC_MIN, atomic_write};
 pub use git_cli::GitObjects;
 pub(crate) use git_cli::pack_loose_objects;
 pub use history::{CommitInfo, FileChange, TagInfo, line_origins};
@@ -324,18 +327,7 @@ impl Store {
         message: &CommitMessage,
         author: Option<&Author>,
     ) -> Result<Option<CommitId>, StoreError> {
-        for w in writes {
-            let path = self.root.join(&w.path);
-            match &w.content {
-                Some(bytes) => atomic_write(&path, bytes)?,
-                None => match std::fs::remove_file(&path) {
-                    Ok(()) => {}
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                    Err(source) => return Err(StoreError::Write { path, source }),
-                },
-            }
-            crate::fault::point("file-renamed");
-        }
+        atomic::write_files(&self.root, writes)?;
         crate::fault::point("files-written");
         self.commit_paths(writes.iter().map(|w| w.path.as_str()), message, author)
     }
@@ -604,50 +596,4 @@ fn git_err<'a>(op: &'static str, root: &'a Path) -> impl Fn(git2::Error) -> Stor
         root: root.to_owned(),
         source,
     }
-}
-
-/// Writes `bytes` to `path` so that a crash leaves either the old or the new file, never a
-/// mix: temp file in the same folder, fsync, rename, fsync the folder.
-pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
-    let err = |source| StoreError::Write {
-        path: path.to_owned(),
-        source,
-    };
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(err)?;
-    // Keep the mode of the file being replaced; new files get 0644 less the umask, like any
-    // file an editor creates (tempfile's own default, 0600, would hide memories from others).
-    let permissions = match std::fs::metadata(path) {
-        Ok(meta) => meta.permissions(),
-        Err(_) => default_permissions(),
-    };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".memdir-tmp-")
-        .permissions(permissions)
-        .tempfile_in(dir)
-        .map_err(err)?;
-    tmp.write_all(bytes).map_err(err)?;
-    tmp.as_file().sync_all().map_err(err)?;
-    crate::fault::point("temp-written");
-    tmp.persist(path).map_err(|e| err(e.error))?;
-    if let Ok(d) = std::fs::File::open(dir) {
-        // Directory fsync makes the rename durable; not supported everywhere, so best effort.
-        let _ = d.sync_all();
-    }
-    Ok(())
-}
-
-#[cfg(unix)]
-fn default_permissions() -> std::fs::Permissions {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::Permissions::from_mode(0o644)
-}
-
-#[cfg(not(unix))]
-fn default_permissions() -> std::fs::Permissions {
-    let mut p = std::fs::metadata(".")
-        .map(|m| m.permissions())
-        .expect("cwd is readable");
-    p.set_readonly(false);
-    p
 }

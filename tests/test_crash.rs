@@ -183,36 +183,67 @@ fn an_interrupted_update_and_rm_are_finished_or_not_started() {
     env.run(&["show", &acknowledged[2]]).code(1);
 }
 
+/// Asserts that no temp file of memdir's is left anywhere in the working tree.
+#[track_caller]
+fn assert_no_temp_files(env: &TestEnv) {
+    fn walk(dir: &std::path::Path, left: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap().map(Result::unwrap) {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if entry.file_type().unwrap().is_dir() && name != ".git" {
+                walk(&entry.path(), left);
+            } else if name.starts_with(".memdir-tmp-") {
+                left.push(entry.path());
+            }
+        }
+    }
+    let mut left = Vec::new();
+    walk(env.root(), &mut left);
+    assert!(left.is_empty(), "temp files left: {left:?}");
+}
+
 #[test]
 #[cfg_attr(not(feature = "fault-injection"), ignore = "needs --all-features")]
 fn an_interrupted_batch_keeps_what_it_wrote() {
-    let (env, acknowledged) = repo_with_acknowledged_writes();
-    std::fs::write(
-        env.root().join("chat.jsonl"),
-        concat!(
-            r#"{"session": "mon", "role": "user", "content": "First session batchword."}"#,
-            "\n",
-            r#"{"session": "tue", "role": "user", "content": "Second session batchword."}"#,
-            "\n"
-        ),
-    )
-    .unwrap();
-    let transcript = env.root().join("chat.jsonl");
-    // Killed once the first of the two files is in place.
-    kill_at(
-        &env,
-        "file-renamed",
-        &["import", transcript.to_str().unwrap()],
-    );
-    let (hits, out) = search(&env, "batchword");
-    assert_eq!(hits.len(), 1, "{out}");
-    assert_repaired(&env, &acknowledged);
-    assert_eq!(env.trailer("HEAD", "Memdir-Op"), ["recover"]);
-    assert_eq!(env.changed_files("HEAD").len(), 1);
-    // Importing again adds the session that never got written, and only that one.
-    env.run(&["import", transcript.to_str().unwrap()]).success();
-    assert_eq!(search(&env, "batchword").0.len(), 2);
-    assert_repaired(&env, &acknowledged);
+    // Two sessions are written file by file; a batch of more than BATCH_SYNC_MIN files writes
+    // every temp file first and shares its syncs, so a kill can leave many temp files.
+    for sessions in [2, memdir::store::BATCH_SYNC_MIN + 4] {
+        for (point, kept) in [("temp-written", 0), ("file-renamed", 1)] {
+            let (env, acknowledged) = repo_with_acknowledged_writes();
+            let transcript = env.root().join("chat.jsonl");
+            let lines: String = (0..sessions)
+                .map(|k| {
+                    format!(
+                        "{{\"session\": \"s{k}\", \"role\": \"user\", \"content\": \"Session {k} batchword.\"}}\n"
+                    )
+                })
+                .collect();
+            std::fs::write(&transcript, lines).unwrap();
+            let commits = env.commit_count();
+            kill_at(&env, point, &["import", transcript.to_str().unwrap()]);
+
+            let (hits, out) = search(&env, "batchword");
+            assert_eq!(hits.len(), kept, "{sessions} sessions, {point}: {out}");
+            assert_repaired(&env, &acknowledged);
+            assert_no_temp_files(&env);
+            assert_eq!(env.commit_count(), commits + kept, "{sessions}, {point}");
+            if kept > 0 {
+                assert_eq!(env.trailer("HEAD", "Memdir-Op"), ["recover"]);
+                assert_eq!(env.changed_files("HEAD").len(), kept);
+            }
+            // Importing again adds the sessions that never got written, and only those.
+            env.run(&["import", transcript.to_str().unwrap()]).success();
+            let all = env
+                .run(&["search", "batchword", "-n", "100", "--json"])
+                .success()
+                .json();
+            assert_eq!(
+                all.as_array().unwrap().len(),
+                sessions,
+                "{sessions}, {point}"
+            );
+            assert_repaired(&env, &acknowledged);
+        }
+    }
 }
 
 #[test]

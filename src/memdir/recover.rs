@@ -24,13 +24,11 @@ use serde::{Deserialize, Serialize};
 
 use super::Memdir;
 use crate::lock::WriteLock;
-use crate::store::{Author, CommitId, CommitMessage, FileWrite, Store};
+use crate::store::{Author, CommitId, CommitMessage, FileWrite, Store, TEMP_PREFIX};
 use crate::{Error, Result};
 
 /// The file holding the intent of the write in progress, in `.git/memdir/`.
 const INTENT_FILE: &str = "pending";
-/// The prefix of memdir's temp files ([`crate::store::atomic_write`]).
-const TEMP_PREFIX: &str = ".memdir-tmp-";
 /// The prefix of the intent's own temp file.
 const INTENT_TEMP_PREFIX: &str = ".pending-";
 
