@@ -47,7 +47,11 @@
 //! after a hand edit <= 100 ms; and the two comparisons: `remember` no slower than the
 //! git CLI's write + add + commit, and CLI search at most half of ripgrep's time; and
 //! `Memdir::context` (200 of the same queries, 1,500-token budget) against its 5 ms target.
-//! Everything runs in temporary folders, which are removed.
+//! Everything runs in one temporary folder, removed at the end of the run, not after each size:
+//! on ext4 without a journal (as on the machine of BENCHMARKS.md), creating a file skips the
+//! inodes freed in the last few seconds, so removing a size's 100,000 files right before the
+//! next size's import slowed that import's first 5,000 memories about threefold, while the git
+//! CLI's import, later in the same child, ran at full speed.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -114,6 +118,9 @@ struct Args {
     /// Internal: measure one size in this process and print its report as JSON
     #[arg(long, hide = true)]
     child: Option<usize>,
+    /// Internal: the folder a child works in, which the parent removes at the end of the run
+    #[arg(long, hide = true, requires = "child")]
+    scratch: Option<PathBuf>,
 }
 
 /// Everything measured at one size. Times are in the unit their name ends with.
@@ -322,9 +329,14 @@ fn main() -> memdir::Result<()> {
     // Fail before the first size rather than after its import.
     memdir_binary()?;
     let machine = Machine::read();
+    let scratch = tempfile::tempdir().map_err(io_err("temporary folder"))?;
     let mut reports = Vec::new();
     for &n in &args.sizes {
-        reports.push(run_child(n, &args)?);
+        reports.push(run_child(n, &args, scratch.path())?);
+    }
+    if args.keep {
+        let kept = scratch.keep();
+        eprintln!("kept every size's folder under {}", kept.display());
     }
     if args.json {
         let targets = reports
@@ -351,7 +363,7 @@ fn main() -> memdir::Result<()> {
 
 // # Step 0: one child process per size, so that `VmHWM` is that size's own peak
 
-fn run_child(n: usize, args: &Args) -> memdir::Result<SizeReport> {
+fn run_child(n: usize, args: &Args, scratch: &Path) -> memdir::Result<SizeReport> {
     let exe = std::env::current_exe().map_err(io_err("current executable"))?;
     eprintln!("[{n}] starting child process");
     let out = Command::new(&exe)
@@ -360,6 +372,8 @@ fn run_child(n: usize, args: &Args) -> memdir::Result<SizeReport> {
         .args(["--queries", &args.queries.to_string()])
         .args(["--spawns", &args.spawns.to_string()])
         .args(args.keep.then_some("--keep"))
+        .arg("--scratch")
+        .arg(scratch)
         .stdin(Stdio::null())
         .stderr(Stdio::inherit())
         .output()
@@ -380,8 +394,14 @@ fn measure(n: usize, args: &Args) -> memdir::Result<SizeReport> {
     let (singles, queries, keep) = (args.singles, args.queries, args.keep);
     let memdir_bin = memdir_binary()?;
     let corpus = Corpus::new();
-    let tmp = tempfile::tempdir().map_err(io_err("temporary folder"))?;
-    let root = tmp.path().join("memdir");
+    // Left for the parent to remove at the end of the run (see the top of this file).
+    let scratch = args.scratch.clone().unwrap_or_else(std::env::temp_dir);
+    let tmp = tempfile::Builder::new()
+        .prefix(&format!("size-{n}-"))
+        .tempdir_in(&scratch)
+        .map_err(io_err(&scratch))?
+        .keep();
+    let root = tmp.join("memdir");
     let prov = corpus::provenance();
 
     // # Step 1 and 2: generate the corpus and import it, 5,000 memories per commit.
@@ -537,7 +557,7 @@ fn measure(n: usize, args: &Args) -> memdir::Result<SizeReport> {
     // # Step 9: SQLite FTS5 on the same texts (regenerated, not timed) and the same queries.
     let mut all_paths = paths.clone();
     all_paths.extend(single_paths.iter().cloned());
-    let fts5 = fts5(tmp.path(), &corpus, &all_paths, &queries_kept)?;
+    let fts5 = fts5(&tmp, &corpus, &all_paths, &queries_kept)?;
     eprintln!(
         "[{n}] SQLite FTS5 search p50 {:.0} µs (built in {:.1} s)",
         fts5.p50_us, fts5.build_s
@@ -546,7 +566,7 @@ fn measure(n: usize, args: &Args) -> memdir::Result<SizeReport> {
 
     // # Step 10: the git CLI baseline, with the same file contents at the same paths.
     // Reading the texts back from memdir's tree is not timed.
-    let git_root = tmp.path().join("git-cli");
+    let git_root = tmp.join("git-cli");
     std::fs::create_dir_all(&git_root).map_err(io_err(&git_root))?;
     git(&git_root, &["init", "-q", "-b", "main"])?;
     let files: Vec<(&String, Vec<u8>)> = paths
@@ -591,7 +611,7 @@ fn measure(n: usize, args: &Args) -> memdir::Result<SizeReport> {
 
     // # Probes: the steps of one `remember`, timed directly, to say where its time goes.
     let probes = probes(
-        tmp.path(),
+        &tmp,
         &root,
         &git_root,
         &paths,
@@ -599,8 +619,7 @@ fn measure(n: usize, args: &Args) -> memdir::Result<SizeReport> {
     )?;
 
     if keep {
-        let kept = tmp.keep();
-        eprintln!("[{n}] kept {}", kept.join("memdir").display());
+        eprintln!("[{n}] kept {}", tmp.join("memdir").display());
     }
 
     let remember_p50_ms = percentile(&mut remember_ms, 0.5);
