@@ -610,13 +610,7 @@ fn measure(n: usize, args: &Args) -> memdir::Result<SizeReport> {
     }
 
     // # Probes: the steps of one `remember`, timed directly, to say where its time goes.
-    let probes = probes(
-        &tmp,
-        &root,
-        &git_root,
-        &paths,
-        &texts[WARMUP_QUERIES..],
-    )?;
+    let probes = probes(&tmp, &root, &git_root, &paths, &texts[WARMUP_QUERIES..])?;
 
     if keep {
         eprintln!("[{n}] kept {}", tmp.join("memdir").display());
