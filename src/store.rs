@@ -477,6 +477,9 @@ impl Store {
     /// folder of 100K memories is one large object: reading it per path would be quadratic).
     pub fn head_revisions(&self, paths: &[String]) -> Result<Vec<Option<Revision>>, StoreError> {
         let err = |op| git_err(op, &self.root);
+        if paths.is_empty() {
+            return Ok(Vec::new());
+        }
         let Some(head) = self.head()? else {
             return Ok(vec![None; paths.len()]);
         };
