@@ -315,3 +315,21 @@ fn new_memories_take_an_id_a_creation_time_a_session_and_extra_keys() {
     assert_eq!(env.head(), head);
     assert_eq!(env.git_status(), "");
 }
+
+#[test]
+fn an_import_of_more_sessions_than_a_process_may_open_files_succeeds() {
+    // A batch shares its syncs, so it writes every temp file before renaming any: it must not
+    // keep them open meanwhile. 300 sessions under a limit of 64 open files.
+    let env = TestEnv::init();
+    let lines: String = (0..300)
+        .map(|k| format!("{}\n", json!({"session": format!("s{k}"), "role": "user", "content": format!("Session {k} limitword.")})))
+        .collect();
+    env.write("chat.jsonl", lines);
+    let out = env
+        .shell(r#"ulimit -n 64 && exec "$MEMDIR" import chat.jsonl --json"#)
+        .success();
+    assert_eq!(out.json().as_array().unwrap().len(), 300, "{out}");
+    assert_eq!(env.git_status(), "?? chat.jsonl\n");
+    let listed = env.run(&["list", "--json"]).success().json();
+    assert_eq!(listed.as_array().unwrap().len(), 300);
+}

@@ -11,7 +11,7 @@
 use std::io::Write as _;
 use std::path::Path;
 
-use tempfile::NamedTempFile;
+use tempfile::{NamedTempFile, TempPath};
 
 use super::{FileWrite, StoreError};
 
@@ -63,10 +63,12 @@ pub(crate) fn write_files(root: &Path, writes: &[FileWrite]) -> Result<(), Store
         }
         return Ok(());
     }
-    let mut temps: Vec<Option<NamedTempFile>> = Vec::with_capacity(writes.len());
+    // Closed once written (`TempPath`): a batch may hold more files than a process may have
+    // open at once (1,024 by default on many systems).
+    let mut temps: Vec<Option<TempPath>> = Vec::with_capacity(writes.len());
     for w in writes {
         temps.push(match &w.content {
-            Some(bytes) => Some(write_temp(&root.join(&w.path), bytes)?),
+            Some(bytes) => Some(write_temp(&root.join(&w.path), bytes)?.into_temp_path()),
             None => None,
         });
     }
@@ -76,7 +78,7 @@ pub(crate) fn write_files(root: &Path, writes: &[FileWrite]) -> Result<(), Store
     for (w, tmp) in writes.iter().zip(temps) {
         let path = root.join(&w.path);
         match tmp {
-            Some(tmp) => drop(tmp.persist(&path).map_err(|e| write_err(&path)(e.error))?),
+            Some(tmp) => tmp.persist(&path).map_err(|e| write_err(&path)(e.error))?,
             None => remove(&path)?,
         }
         crate::fault::point("file-renamed");

@@ -197,6 +197,16 @@ impl TestEnv {
         self.output(cmd, stdin.map(str::as_bytes))
     }
 
+    /// Runs `sh -c SCRIPT` inside the repository with the environment `memdir` gets and the
+    /// binary's path in `$MEMDIR`: for what only a shell sets up, such as a lower `ulimit`.
+    pub fn shell(&self, script: &str) -> CommandOutput {
+        let mut cmd = self.command("sh", &self.repo());
+        cmd.arg("-c")
+            .arg(script)
+            .env("MEMDIR", env!("CARGO_BIN_EXE_memdir"));
+        self.output(cmd, None)
+    }
+
     /// Runs `memdir ARGS` inside the repository.
     pub fn run(&self, args: &[&str]) -> CommandOutput {
         self.run_in(&self.repo(), args)
