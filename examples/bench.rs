@@ -116,7 +116,7 @@ struct Args {
     #[arg(long)]
     keep: bool,
     /// Internal: measure one size in this process and print its report as JSON
-    #[arg(long, hide = true)]
+    #[arg(long, hide = true, requires = "scratch")]
     child: Option<usize>,
     /// Internal: the folder a child works in, which the parent removes at the end of the run
     #[arg(long, hide = true, requires = "child")]
@@ -394,12 +394,13 @@ fn measure(n: usize, args: &Args) -> memdir::Result<SizeReport> {
     let (singles, queries, keep) = (args.singles, args.queries, args.keep);
     let memdir_bin = memdir_binary()?;
     let corpus = Corpus::new();
-    // Left for the parent to remove at the end of the run (see the top of this file).
-    let scratch = args.scratch.clone().unwrap_or_else(std::env::temp_dir);
+    // Left for the parent to remove at the end of the run (see the top of this file). clap
+    // makes `--child` come with `--scratch`.
+    let scratch = args.scratch.as_deref().expect("--child requires --scratch");
     let tmp = tempfile::Builder::new()
         .prefix(&format!("size-{n}-"))
-        .tempdir_in(&scratch)
-        .map_err(io_err(&scratch))?
+        .tempdir_in(scratch)
+        .map_err(io_err(scratch))?
         .keep();
     let root = tmp.join("memdir");
     let prov = corpus::provenance();
