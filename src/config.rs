@@ -127,6 +127,10 @@ pub struct MemoryConfig {
     /// Default lifetimes by type (`event = "180d"`): a memory of that type without its own
     /// `expires` drops out of search this long after `created`. Types not listed never expire.
     pub ttl: BTreeMap<String, String>,
+    /// Write a real `id:` (and `created:`) into memory files that have none, when memdir
+    /// commits them (`memdir commit`, `watch --commit`, `check --fix`, any write to the file).
+    /// Off: such files keep the id derived from their path, which changes if they move.
+    pub stamp_ids: bool,
 }
 
 /// `[guard]`: the write guard (see [`crate::guard`]).
@@ -368,6 +372,7 @@ impl Default for MemoryConfig {
             types: DEFAULT_TYPES.iter().map(|s| s.to_string()).collect(),
             default_type: "note".into(),
             ttl: BTreeMap::new(),
+            stamp_ids: true,
         }
     }
 }

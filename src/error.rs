@@ -105,6 +105,15 @@ pub enum Error {
         /// One entry per problem.
         problems: Vec<crate::Problem>,
     },
+    /// A change would delete or break one of the repository's own files (`memory.toml`,
+    /// `MEMORY.md`, `.gitattributes`); nothing was changed.
+    #[error("cannot {what}: it would break the repository's own files:\n{}", problems.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("\n"))]
+    Protected {
+        /// The change refused, such as `revert 1a2b3c4d5e6f`.
+        what: String,
+        /// One entry per file.
+        problems: Vec<crate::Problem>,
+    },
     /// Reading or writing a file outside git failed.
     #[error("cannot access {}", path.display())]
     Io {
@@ -132,6 +141,7 @@ impl Error {
             Error::Parse(_)
             | Error::Invalid { .. }
             | Error::InvalidEdits { .. }
+            | Error::Protected { .. }
             | Error::Transcript(_)
             | Error::Extract(_)
             | Error::Context(ContextError::PinnedOverBudget { .. }) => "invalid",

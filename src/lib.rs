@@ -28,7 +28,7 @@
 //!
 //! let hits = mem.search(&SearchQuery::new("which port does staging use"))?;
 //! assert_eq!(hits[0].id, w.id);
-//! assert_eq!(hits[0].line_start, 13); // the exact line in the file
+//! assert_eq!(hits[0].line_start, 12); // the exact line in the file
 //!
 //! // Compare-and-swap: an update against a stale revision is refused.
 //! let stale = w.revision.clone().unwrap().0;
@@ -69,10 +69,12 @@ pub use error::{Error, Result};
 pub use guard::{Flag, Guard, Verdict};
 pub use index::{Filter, HeldOut, Hit, Summary};
 pub use memdir::{
-    BeliefDiff, BlameLine, Change, FieldChange, ImportOptions, ImportStatus, Imported, Lineage,
-    Memdir, MemoryDiff, NewMemory, Point, Problem, Provenance, Purged, Quarantined, Refresh,
-    Reverted, SearchQuery, Status, Update, Version, WatchOptions, WatchReport, Why, Written,
-    is_memory_path,
+    BeliefDiff, BlameLine, Change, Committed, FieldChange, ImportOptions, ImportStatus, Imported,
+    Lineage, Memdir, MemoryDiff, NewMemory, Point, Problem, Provenance, Purged, Quarantined,
+    Refresh, Reverted, SearchQuery, Stamped, Status, Update, Version, WatchOptions, WatchReport,
+    Why, Written, is_memory_path,
 };
-pub use memory::{FrontMatter, Memory, MemoryId, QuarantineNote, Revision, Source, Timestamp};
+pub use memory::{
+    Derived, FrontMatter, Memory, MemoryId, QuarantineNote, Revision, Source, Timestamp,
+};
 pub use store::{Author, TagInfo};

@@ -246,6 +246,25 @@ pub struct Memory {
     /// 1-based line of the file where the body starts.
     #[serde(skip)]
     pub body_line: usize,
+    /// Which fields the file leaves out and were derived (see [`crate::parse::parse_memory`]).
+    #[serde(skip)]
+    pub derived: Derived,
+}
+
+/// Which front-matter fields of a memory were derived rather than read from its file.
+///
+/// A derived id follows the file's path until memdir writes it into the file (`memdir
+/// commit`, `memdir check --fix`, or any memdir write to the file): then it survives renames.
+/// A derived title follows the body, so it never repeats text the memory no longer says.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Derived {
+    /// The file has no usable `id:` of its own (none, or a copy of another file's id): the
+    /// id is [`crate::parse::path_id`] of its path.
+    pub id: bool,
+    /// The file has no `title:`: the title is derived from the body, else the file name.
+    pub title: bool,
+    /// The file has no `type:`: the type is its folder's, else `note`.
+    pub kind: bool,
 }
 
 /// The front-matter key under which the write guard records why a memory is quarantined.
@@ -271,6 +290,11 @@ impl Memory {
     /// Returns the id.
     pub fn id(&self) -> &MemoryId {
         &self.front.id
+    }
+
+    /// Returns true if the file carries its own id (see [`Derived::id`]).
+    pub fn is_stamped(&self) -> bool {
+        !self.derived.id
     }
 
     /// Returns true if the write guard quarantined this memory (a `quarantine:` key that is

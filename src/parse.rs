@@ -1,19 +1,22 @@
-//! Memory files <-> [`Memory`] values: front-matter (gray_matter over YAML), Markdown passages
-//! (pulldown-cmark), and surgical front-matter edits that leave everything else byte-for-byte.
+//! Memory files <-> [`Memory`] values: front-matter (YAML, found by [`layout`] and read once
+//! with yaml-rust2), Markdown passages (pulldown-cmark), and surgical front-matter edits that
+//! leave everything else byte-for-byte.
 //!
 //! No I/O happens here: callers hand in the bytes of a file and get text back. Memdir never
 //! re-serializes a whole front-matter block of an existing file; [`edit`] replaces only the lines
 //! of the keys it changes, so comments, key order, unknown keys and body formatting survive.
+//!
+//! Any Markdown file is a memory. What its front-matter leaves out follows from the file
+//! itself (see [`parse_memory`]): the id from its path ([`path_id`]), the title from its
+//! text ([`derive_title`]), the type from its folder.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use gray_matter::Matter;
-use gray_matter::engine::YAML;
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
 use serde_json::Value;
 
-use crate::memory::{FrontMatter, Memory, MemoryId, Revision, Source, Timestamp};
+use crate::memory::{Derived, FrontMatter, Memory, MemoryId, Revision, Source, Timestamp};
 
 /// Largest memory file memdir reads, in bytes. Larger files are reported, not parsed.
 pub const MAX_FILE_BYTES: usize = 4 * 1024 * 1024;
@@ -122,33 +125,55 @@ pub struct Layout {
     pub body_line: usize,
 }
 
-/// Finds the front-matter block of `text`.
+/// Finds the front-matter block of `text`: a first line `---`, then YAML, then a line `---`
+/// or `...` (YAML's own end-of-document mark). This is the one place that decides where a
+/// front-matter block is; everything that reads or edits one goes through it.
+///
+/// ```
+/// use memdir::parse::layout;
+/// let l = layout("a.md", "---\nid: a\n...\nBody\n").unwrap();
+/// assert_eq!((l.yaml, l.body_start, l.body_line), ((4, 10), 14, 4));
+/// assert!(layout("a.md", "# Just Markdown\n").is_err());
+/// ```
 pub fn layout(path: &str, text: &str) -> Result<Layout, ParseError> {
+    find_layout(path, text)?.ok_or_else(|| ParseError::NoFrontMatter { path: path.into() })
+}
+
+/// Like [`layout`], but a file without a front-matter block is `Ok(None)`: plain Markdown.
+pub fn find_layout(path: &str, text: &str) -> Result<Option<Layout>, ParseError> {
     let mut lines = line_spans(text);
     let Some((s, e)) = lines.next() else {
-        return Err(ParseError::NoFrontMatter { path: path.into() });
+        return Ok(None);
     };
     if text[s..e].trim_end() != "---" {
-        return Err(ParseError::NoFrontMatter { path: path.into() });
+        return Ok(None);
     }
     let yaml_start = e;
     for (n, (s, e)) in lines.enumerate() {
         let line = text[s..e].trim_end();
         if line == "---" || line == "..." {
-            return Ok(Layout {
+            return Ok(Some(Layout {
                 yaml: (yaml_start, s),
                 body_start: e,
                 body_line: n + 3,
-            });
+            }));
         }
     }
     Err(ParseError::Unclosed { path: path.into() })
 }
 
-/// Parses a memory file.
+/// Parses a memory file: any Markdown file, with or without front-matter.
 ///
 /// `revision` is the content hash of `bytes`, computed by the caller (see
 /// `Store::revision_of`), so that this module stays free of git.
+///
+/// What the front-matter does not say follows from the file, and [`Memory::derived`] says
+/// which fields were derived:
+/// - no `id`: [`path_id`] of its path (until `memdir commit` writes it into the file);
+/// - no `title`: [`derive_title`] of its current body, else the file name, so a title never
+///   repeats text the memory no longer says;
+/// - no `type`: the name of its top folder (`fact/x.md` is a `fact`; the repository turns a
+///   folder that is not a configured type into `note`), else `note`.
 ///
 /// ```
 /// use memdir::{parse, Revision};
@@ -157,37 +182,137 @@ pub fn layout(path: &str, text: &str) -> Result<Layout, ParseError> {
 /// assert_eq!(memory.front.title, "Likes tea");
 /// assert_eq!(memory.body, "Green, no sugar.\n");
 /// assert_eq!(memory.body_line, 6);
+///
+/// // A note written by hand, without front-matter.
+/// let note = parse::parse_memory("fact/coding-style.md", b"# Coding style\n\n- tabs\n", Revision("0".into())).unwrap();
+/// assert_eq!(note.front.id.as_str(), parse::path_id("fact/coding-style.md").as_str());
+/// assert_eq!((note.front.title.as_str(), note.front.kind.as_str()), ("Coding style", "fact"));
+/// assert!(note.derived.id && note.derived.title);
 /// ```
 pub fn parse_memory(path: &str, bytes: &[u8], revision: Revision) -> Result<Memory, ParseError> {
+    parse_all(path, bytes, revision).map_err(|mut e| e.swap_remove(0))
+}
+
+/// Like [`parse_memory`], but reports every problem of the file, not just the first (at least
+/// one when it fails), in file order.
+pub fn parse_all(path: &str, bytes: &[u8], revision: Revision) -> Result<Memory, Vec<ParseError>> {
     if bytes.len() > MAX_FILE_BYTES {
-        return Err(ParseError::TooLarge {
+        return Err(vec![ParseError::TooLarge {
             path: path.into(),
             size: bytes.len(),
             limit: MAX_FILE_BYTES,
-        });
+        }]);
     }
-    let text = std::str::from_utf8(bytes).map_err(|e| ParseError::NotText {
-        path: path.into(),
-        line: line_of(bytes, e.valid_up_to()),
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        vec![ParseError::NotText {
+            path: path.into(),
+            line: line_of(bytes, e.valid_up_to()),
+        }]
     })?;
     if let Some(at) = text.find('\0') {
-        return Err(ParseError::NotText {
+        return Err(vec![ParseError::NotText {
             path: path.into(),
             line: line_of(bytes, at),
-        });
+        }]);
     }
-    let layout = layout(path, text)?;
-    let yaml = &text[layout.yaml.0..layout.yaml.1];
-    check_yaml_shape(path, yaml)?;
-    let data = front_matter_value(path, text)?;
-    let front = front_matter_from_value(path, yaml, data, &text[layout.body_start..])?;
+    let (yaml, body_start, body_line) = match find_layout(path, text).map_err(|e| vec![e])? {
+        Some(l) => (&text[l.yaml.0..l.yaml.1], l.body_start, l.body_line),
+        None => ("", 0, 1),
+    };
+    let map = yaml_map(path, yaml).map_err(|e| vec![e])?;
+    let body = &text[body_start..];
+    let (front, derived) = front_matter_from_value(path, yaml, map, body)?;
     Ok(Memory {
         front,
-        body: text[layout.body_start..].to_owned(),
+        body: body.to_owned(),
         path: path.to_owned(),
         revision,
-        body_line: layout.body_line,
+        body_line,
+        derived,
     })
+}
+
+/// Returns the id a memory file without an `id:` has: its path without `.md`, as a slug
+/// (lower-case ASCII letters and digits, `-` between words, at most 80 characters), then `-`
+/// and six hex digits of a hash of the exact path. Readable, and unique in a repository
+/// because paths are.
+///
+/// ```
+/// use memdir::parse::path_id;
+/// let id = path_id("fact/Coding Style.md");
+/// assert!(id.as_str().starts_with("fact-coding-style-"), "{id}");
+/// assert_eq!(id.as_str().len(), "fact-coding-style-".len() + 6);
+/// assert_ne!(path_id("fact/coding-style.md"), id);
+/// ```
+pub fn path_id(path: &str) -> MemoryId {
+    use std::hash::Hasher as _;
+    let stem = path.strip_suffix(".md").unwrap_or(path);
+    let slug = slug::slugify(stem.replace('/', " "));
+    let mut slug: String = slug.chars().take(80).collect();
+    while slug.ends_with('-') {
+        slug.pop();
+    }
+    if slug.is_empty() {
+        slug.push_str("memory");
+    }
+    let mut hasher = fnv::FnvHasher::default();
+    hasher.write(path.as_bytes());
+    let hex = format!("{:016x}", hasher.finish());
+    MemoryId::parse(&format!("{slug}-{}", &hex[..6])).expect("a slug and hex digits form an id")
+}
+
+/// Returns the title of a memory that does not set one: the first heading of its body, else
+/// its first line ([`derive_title`]), else its file name without `.md`.
+pub fn title_of(body: &str, path: &str) -> String {
+    derive_title(body).unwrap_or_else(|| {
+        let name = path.rsplit('/').next().unwrap_or(path);
+        name.strip_suffix(".md").unwrap_or(name).to_owned()
+    })
+}
+
+/// Returns `text` with `id` written into its front-matter (replacing the `id:` of a copy) and
+/// `created` added when it has none: a minimal edit that leaves every other byte as it was,
+/// adding a front-matter block to a file without one.
+///
+/// ```
+/// use memdir::{MemoryId, Timestamp};
+/// use memdir::parse::stamp;
+/// let id = MemoryId::parse("note-style-1a2b3c").unwrap();
+/// let t = Timestamp::parse("2026-12-03").unwrap();
+/// assert_eq!(
+///     stamp("note/style.md", "# Style\n", &id, t).unwrap(),
+///     "---\nid: note-style-1a2b3c\ncreated: 2026-12-03T00:00:00Z\n---\n# Style\n"
+/// );
+/// assert_eq!(
+///     stamp("note/style.md", "---\ntitle: Style # mine\n---\nTabs.\n", &id, t).unwrap(),
+///     "---\nid: note-style-1a2b3c\ntitle: Style # mine\ncreated: 2026-12-03T00:00:00Z\n---\nTabs.\n"
+/// );
+/// ```
+pub fn stamp(
+    path: &str,
+    text: &str,
+    id: &MemoryId,
+    created: Timestamp,
+) -> Result<String, ParseError> {
+    let Some(layout) = find_layout(path, text)? else {
+        return Ok(format!("---\nid: {id}\ncreated: {created}\n---\n{text}"));
+    };
+    let yaml = &text[layout.yaml.0..layout.yaml.1];
+    let has = |key: &str| yaml.lines().any(|l| is_key_line(l, key));
+    let mut fields = Vec::new();
+    let has_id = has("id");
+    if has_id {
+        fields.push(("id".to_owned(), FieldValue::Text(id.to_string())));
+    }
+    if !has("created") {
+        fields.push(("created".to_owned(), FieldValue::Text(created.to_string())));
+    }
+    let mut out = edit(path, text, &Edit { fields, body: None })?;
+    if !has_id {
+        // The id goes first, where people look for it.
+        out.insert_str(layout.yaml.0, &format!("id: {id}\n"));
+    }
+    Ok(out)
 }
 
 /// Returns the `id:` of a file's front-matter, read leniently: from the top-level `id:` line
@@ -255,17 +380,46 @@ fn check_yaml_shape(path: &str, yaml: &str) -> Result<(), ParseError> {
     }
 }
 
-fn front_matter_value(
-    path: &str,
-    text: &str,
-) -> Result<serde_json::Map<String, Value>, ParseError> {
-    let matter = Matter::<YAML>::new();
-    let parsed = matter.parse::<Value>(text).map_err(|e| ParseError::Yaml {
+/// Reads the YAML of a front-matter block (already checked by [`check_yaml_shape`]) as a
+/// mapping. Scalars keep YAML's types (integers, floats, booleans, null); keys that are not
+/// strings are read as their text.
+fn yaml_map(path: &str, yaml: &str) -> Result<serde_json::Map<String, Value>, ParseError> {
+    use yaml_rust2::{Yaml, YamlLoader};
+    fn to_json(y: &Yaml) -> Value {
+        match y {
+            Yaml::Real(r) => r
+                .parse::<f64>()
+                .ok()
+                .and_then(serde_json::Number::from_f64)
+                .map_or(Value::Null, Value::Number),
+            Yaml::Integer(i) => Value::from(*i),
+            Yaml::String(s) => Value::String(s.clone()),
+            Yaml::Boolean(b) => Value::Bool(*b),
+            Yaml::Array(items) => Value::Array(items.iter().map(to_json).collect()),
+            Yaml::Hash(h) => Value::Object(
+                h.iter()
+                    .filter_map(|(k, v)| Some((key_text(k)?, to_json(v))))
+                    .collect(),
+            ),
+            _ => Value::Null,
+        }
+    }
+    fn key_text(k: &Yaml) -> Option<String> {
+        match k {
+            Yaml::String(s) | Yaml::Real(s) => Some(s.clone()),
+            Yaml::Boolean(b) => Some(b.to_string()),
+            Yaml::Integer(i) => Some(i.to_string()),
+            Yaml::Null => Some("null".into()),
+            _ => None,
+        }
+    }
+    check_yaml_shape(path, yaml)?;
+    let docs = YamlLoader::load_from_str(yaml).map_err(|e| ParseError::Yaml {
         path: path.into(),
-        line: 2,
-        message: e.to_string(),
+        line: e.marker().line() + 1,
+        message: e.info().to_owned(),
     })?;
-    match parsed.data {
+    match docs.first().map(to_json) {
         Some(Value::Object(map)) => Ok(map),
         None | Some(Value::Null) => Ok(serde_json::Map::new()),
         Some(other) => Err(ParseError::Yaml {
@@ -279,12 +433,14 @@ fn front_matter_value(
     }
 }
 
+/// Reads the known fields out of `map`, deriving what it leaves out (see [`parse_memory`]).
+/// Every invalid field is reported, in the order of its line.
 fn front_matter_from_value(
     path: &str,
     yaml: &str,
     mut map: serde_json::Map<String, Value>,
     body: &str,
-) -> Result<FrontMatter, ParseError> {
+) -> Result<(FrontMatter, Derived), Vec<ParseError>> {
     let field_line = |field: &str| key_line(yaml, field).map_or(2, |n| n + 2);
     let invalid = |field: &str, message: String| ParseError::InvalidField {
         path: path.into(),
@@ -292,100 +448,154 @@ fn front_matter_from_value(
         field: field.into(),
         message,
     };
+    let mut problems: Vec<ParseError> = Vec::new();
+    let mut derived = Derived::default();
 
     let id = match map.remove("id") {
         None | Some(Value::Null) => {
-            return Err(ParseError::MissingField {
-                path: path.into(),
-                line: 2,
-                field: "id",
-            });
+            derived.id = true;
+            Some(path_id(path))
         }
-        Some(v) => {
-            let text = scalar_string(&v).ok_or_else(|| invalid("id", expected("a string", &v)))?;
-            MemoryId::parse(&text).map_err(|e| invalid("id", e.to_string()))?
-        }
+        Some(v) => match scalar_string(&v) {
+            None => {
+                problems.push(invalid("id", expected("a string", &v)));
+                None
+            }
+            Some(text) => MemoryId::parse(&text)
+                .map_err(|e| problems.push(invalid("id", e.to_string())))
+                .ok(),
+        },
     };
     let string_field =
-        |map: &mut serde_json::Map<String, Value>, field: &str| match map.remove(field) {
-            None | Some(Value::Null) => Ok(None),
-            Some(v) => scalar_string(&v)
-                .map(Some)
-                .ok_or_else(|| invalid(field, expected("a string", &v))),
+        |map: &mut serde_json::Map<String, Value>, field: &str, problems: &mut Vec<ParseError>| {
+            match map.remove(field) {
+                None | Some(Value::Null) => None,
+                Some(v) => {
+                    let s = scalar_string(&v);
+                    if s.is_none() {
+                        problems.push(invalid(field, expected("a string", &v)));
+                    }
+                    s
+                }
+            }
         };
     let time_field = |map: &mut serde_json::Map<String, Value>,
-                      field: &str|
-     -> Result<Option<Timestamp>, ParseError> {
-        match string_field(map, field)? {
-            None => Ok(None),
-            Some(s) => Timestamp::parse(&s).map(Some).ok_or_else(|| {
-                invalid(field, format!("expected a time like 2026-11-25T09:30:00Z or a date like 2026-11-25, found `{s}`"))
-            }),
+                      field: &str,
+                      problems: &mut Vec<ParseError>|
+     -> Option<Timestamp> {
+        let s = string_field(map, field, problems)?;
+        let t = Timestamp::parse(&s);
+        if t.is_none() {
+            problems.push(invalid(
+                field,
+                format!("expected a time like 2026-11-25T09:30:00Z or a date like 2026-11-25, found `{s}`"),
+            ));
         }
+        t
     };
 
-    let title = string_field(&mut map, "title")?
-        .filter(|t| !t.trim().is_empty())
-        .unwrap_or_else(|| derive_title(body).unwrap_or_else(|| id.to_string()));
-    let kind = string_field(&mut map, "type")?.unwrap_or_else(|| "note".to_owned());
+    let title = match string_field(&mut map, "title", &mut problems) {
+        Some(t) if !t.trim().is_empty() => t,
+        _ => {
+            derived.title = true;
+            title_of(body, path)
+        }
+    };
+    let kind = string_field(&mut map, "type", &mut problems).unwrap_or_else(|| {
+        derived.kind = true;
+        match path.split_once('/') {
+            Some((folder, _)) => folder.to_owned(),
+            None => "note".to_owned(),
+        }
+    });
     let tags = match map.remove("tags") {
         None | Some(Value::Null) => Vec::new(),
-        Some(Value::Array(items)) => items
-            .iter()
-            .map(|v| {
-                scalar_string(v).ok_or_else(|| invalid("tags", expected("a list of strings", v)))
-            })
-            .collect::<Result<_, _>>()?,
-        Some(v) => vec![
-            scalar_string(&v).ok_or_else(|| invalid("tags", expected("a list of strings", &v)))?,
-        ],
+        Some(Value::Array(items)) => {
+            let tags: Option<Vec<String>> = items.iter().map(scalar_string).collect();
+            if tags.is_none() {
+                let bad = items.iter().find(|v| scalar_string(v).is_none());
+                let found = bad.map_or("nothing", kind_of);
+                problems.push(invalid(
+                    "tags",
+                    format!("expected a list of strings, found {found}"),
+                ));
+            }
+            tags.unwrap_or_default()
+        }
+        Some(v) => match scalar_string(&v) {
+            Some(t) => vec![t],
+            None => {
+                problems.push(invalid("tags", expected("a list of strings", &v)));
+                Vec::new()
+            }
+        },
     };
-    let scope = string_field(&mut map, "scope")?;
-    let created = time_field(&mut map, "created")?;
-    let updated = time_field(&mut map, "updated")?;
-    let expires = time_field(&mut map, "expires")?;
+    let scope = string_field(&mut map, "scope", &mut problems);
+    let created = time_field(&mut map, "created", &mut problems);
+    let updated = time_field(&mut map, "updated", &mut problems);
+    let expires = time_field(&mut map, "expires", &mut problems);
     let pinned = match map.remove("pinned") {
         None | Some(Value::Null) => false,
         Some(Value::Bool(b)) => b,
-        Some(v) => return Err(invalid("pinned", expected("true or false", &v))),
+        Some(v) => {
+            problems.push(invalid("pinned", expected("true or false", &v)));
+            false
+        }
     };
     let source = match map.remove("source") {
         None | Some(Value::Null) => Source::default(),
         Some(Value::Object(mut s)) => {
             let mut get = |k: &str| match s.remove(k) {
-                None | Some(Value::Null) => Ok(None),
-                Some(v) => scalar_string(&v).map(Some).ok_or_else(|| {
-                    invalid("source", format!("`{k}`: {}", expected("a string", &v)))
-                }),
+                None | Some(Value::Null) => None,
+                Some(v) => {
+                    let text = scalar_string(&v);
+                    if text.is_none() {
+                        problems.push(invalid(
+                            "source",
+                            format!("`{k}`: {}", expected("a string", &v)),
+                        ));
+                    }
+                    text
+                }
             };
             Source {
-                session: get("session")?,
-                agent: get("agent")?,
-                step: get("step")?,
-                reference: get("ref")?,
+                session: get("session"),
+                agent: get("agent"),
+                step: get("step"),
+                reference: get("ref"),
             }
         }
         Some(v) => {
-            return Err(invalid(
+            problems.push(invalid(
                 "source",
                 expected("a mapping with session, agent, step, ref", &v),
             ));
+            Source::default()
         }
     };
     let extra: BTreeMap<String, Value> = map.into_iter().collect();
-    Ok(FrontMatter {
-        id,
-        title,
-        kind,
-        tags,
-        scope,
-        created,
-        updated,
-        pinned,
-        expires,
-        source,
-        extra,
-    })
+    match id {
+        Some(id) if problems.is_empty() => Ok((
+            FrontMatter {
+                id,
+                title,
+                kind,
+                tags,
+                scope,
+                created,
+                updated,
+                pinned,
+                expires,
+                source,
+                extra,
+            },
+            derived,
+        )),
+        _ => {
+            problems.sort_by_key(|p| p.line());
+            Err(problems)
+        }
+    }
 }
 
 fn expected(what: &str, found: &Value) -> String {
@@ -412,13 +622,22 @@ fn scalar_string(v: &Value) -> Option<String> {
     }
 }
 
-/// Returns a title for a text: its first non-empty line without Markdown heading marks, cut at
-/// a word boundary near 80 characters.
+/// Returns a title for a text: its first heading, else its first non-empty line without
+/// Markdown heading marks, cut at a word boundary near 80 characters.
+///
+/// ```
+/// use memdir::parse::derive_title;
+/// assert_eq!(derive_title("Intro.\n\n## Coding style\n- tabs\n").as_deref(), Some("Coding style"));
+/// assert_eq!(derive_title("The user lives in Lisbon.").as_deref(), Some("The user lives in Lisbon"));
+/// ```
 pub fn derive_title(text: &str) -> Option<String> {
-    let line = text
-        .lines()
-        .map(|l| l.trim().trim_start_matches('#').trim())
-        .find(|l| !l.is_empty())?;
+    let line = first_heading(text).or_else(|| {
+        text.lines()
+            .map(|l| l.trim().trim_start_matches('#').trim())
+            .find(|l| !l.is_empty())
+            .map(str::to_owned)
+    })?;
+    let line = line.as_str();
     if line.chars().count() <= 80 {
         return Some(line.trim_end_matches('.').to_owned()).filter(|l| !l.is_empty());
     }
@@ -428,6 +647,34 @@ pub fn derive_title(text: &str) -> Option<String> {
         _ => cut,
     };
     Some(cut.trim_end_matches([',', ';', ':', '.', ' ']).to_owned())
+}
+
+/// Returns the text of the first heading of a Markdown text (ATX or setext), if any.
+fn first_heading(text: &str) -> Option<String> {
+    // Cheap test first: most memories have no heading, and need no Markdown parse.
+    if !text.contains('#') && !text.contains("\n=") && !text.contains("\n-") {
+        return None;
+    }
+    let mut heading: Option<String> = None;
+    for event in Parser::new(text) {
+        match event {
+            Event::Start(Tag::Heading { .. }) => heading = Some(String::new()),
+            Event::Text(t) | Event::Code(t) => {
+                if let Some(h) = heading.as_mut() {
+                    h.push_str(&t);
+                }
+            }
+            Event::End(TagEnd::Heading(_)) => {
+                let h = heading.take().unwrap_or_default();
+                let h = h.split_whitespace().collect::<Vec<_>>().join(" ");
+                if !h.is_empty() {
+                    return Some(h);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 /// Returns a file-name-safe slug of `title` (lower-case ASCII, `-` between words, at most 48
@@ -449,7 +696,10 @@ pub fn slugify(title: &str) -> String {
 pub fn render_new(front: &FrontMatter, body: &str) -> String {
     let mut out = String::from("---\n");
     let _ = writeln!(out, "id: {}", front.id);
-    let _ = writeln!(out, "title: {}", yaml_scalar(&front.title, false));
+    // An empty title is left out: the title then follows the body (see [`parse_memory`]).
+    if !front.title.is_empty() {
+        let _ = writeln!(out, "title: {}", yaml_scalar(&front.title, false));
+    }
     let _ = writeln!(out, "type: {}", yaml_scalar(&front.kind, false));
     let _ = writeln!(out, "tags: {}", flow_list(&front.tags));
     if let Some(scope) = &front.scope {
@@ -566,7 +816,8 @@ fn key_line(yaml: &str, key: &str) -> Option<usize> {
     yaml.lines().position(|l| is_key_line(l, key))
 }
 
-fn is_key_line(line: &str, key: &str) -> bool {
+/// Returns true if `line` is the line of top-level `key:` in a YAML mapping.
+pub fn is_key_line(line: &str, key: &str) -> bool {
     line.strip_prefix(key).is_some_and(|rest| {
         rest.starts_with(':') && (rest.len() == 1 || rest[1..].starts_with([' ', '\t', '\n', '\r']))
     })
@@ -845,12 +1096,8 @@ mod tests {
             e.to_string(),
             "note/x.md:3: field `pinned`: expected true or false, found a string"
         );
-        let e = parse("---\ntitle: no id\n---\n").unwrap_err();
-        assert_eq!(e.to_string(), "note/x.md:2: missing field `id`");
         let e = parse("---\nid: x-1\ntitle: [unclosed\n---\n").unwrap_err();
         assert!(matches!(e, ParseError::Yaml { .. }), "{e}");
-        let e = parse("no front matter\n").unwrap_err();
-        assert!(matches!(e, ParseError::NoFrontMatter { .. }));
         let e = parse("---\nid: x-1\n").unwrap_err();
         assert!(matches!(e, ParseError::Unclosed { .. }));
         let e = parse("---\nid: ../../etc\n---\n").unwrap_err();
@@ -859,6 +1106,66 @@ mod tests {
                 .starts_with("note/x.md:2: field `id`: invalid id"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn every_problem_of_a_file_is_reported_in_line_order() {
+        let text = "---\nid: x-1\npinned: maybe\ntags: {a: 1}\nexpires: soon\n---\n";
+        let errors = parse_all("note/x.md", text.as_bytes(), Revision("r".into())).unwrap_err();
+        let lines: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+        assert_eq!(
+            lines,
+            [
+                "note/x.md:3: field `pinned`: expected true or false, found a string",
+                "note/x.md:4: field `tags`: expected a list of strings, found a mapping",
+                "note/x.md:5: field `expires`: expected a time like 2026-11-25T09:30:00Z or a date like 2026-11-25, found `soon`",
+            ]
+        );
+    }
+
+    #[test]
+    fn what_a_file_leaves_out_follows_from_the_file() {
+        // No front-matter at all: id from the path, title from the first heading, type
+        // from the folder.
+        let m = parse_memory(
+            "fact/Office Hours.md",
+            b"Intro.\n\n# Hours\n",
+            Revision("r".into()),
+        )
+        .unwrap();
+        assert_eq!(m.front.id, path_id("fact/Office Hours.md"));
+        assert_eq!(
+            (m.front.title.as_str(), m.front.kind.as_str()),
+            ("Hours", "fact")
+        );
+        assert_eq!((m.body_line, m.body.as_str()), (1, "Intro.\n\n# Hours\n"));
+        assert_eq!(
+            m.derived,
+            Derived {
+                id: true,
+                title: true,
+                kind: true
+            }
+        );
+        // Title only: the rest derived; at the root, the type is `note`.
+        let m = parse_memory("top.md", b"---\ntitle: Top\n---\n", Revision("r".into())).unwrap();
+        assert_eq!(
+            (m.front.title.as_str(), m.front.kind.as_str()),
+            ("Top", "note")
+        );
+        assert!(m.derived.id && !m.derived.title);
+        // Nothing in the body: the file name.
+        let m = parse_memory("note/empty-note.md", b"", Revision("r".into())).unwrap();
+        assert_eq!(m.front.title, "empty-note");
+        // A `---` rule in the body is not YAML.
+        let m = parse_memory(
+            "a.md",
+            b"---\nid: a\n...\n---\nk: v\n",
+            Revision("r".into()),
+        )
+        .unwrap();
+        assert!(m.front.extra.is_empty());
+        assert_eq!(m.body, "---\nk: v\n");
     }
 
     #[test]
@@ -974,6 +1281,23 @@ mod tests {
                 ("```\ncode\n```", Some("Tools"), 13, 15),
                 ("## Empty", Some("Tools"), 17, 17),
             ]
+        );
+    }
+
+    #[test]
+    fn a_copy_gets_its_id_replaced_and_keeps_everything_else() {
+        let id = MemoryId::parse("note-b-000000").unwrap();
+        let t = Timestamp::parse("2026-12-03").unwrap();
+        let text = "---\nid: a-1\ncreated: 2026-01-01\ntitle: A\n---\nBody\n";
+        assert_eq!(
+            stamp("note/b.md", text, &id, t).unwrap(),
+            "---\nid: note-b-000000\ncreated: 2026-01-01\ntitle: A\n---\nBody\n"
+        );
+        // A file closed with YAML's `...` keeps its closing line.
+        let text = "---\ntitle: A\n...\nBody\n";
+        assert_eq!(
+            stamp("note/b.md", text, &id, t).unwrap(),
+            "---\nid: note-b-000000\ntitle: A\ncreated: 2026-12-03T00:00:00Z\n...\nBody\n"
         );
     }
 

@@ -14,6 +14,7 @@ mod test_extract;
 mod test_format;
 mod test_guard;
 mod test_hand_edits;
+mod test_handwritten;
 mod test_history;
 mod test_hostile;
 mod test_http;

@@ -84,21 +84,17 @@ fn check_prints_path_line_message_and_exits_1() {
     let out = env.run(&["check"]);
     let _guard = settings().bind_to_scope();
     insta::assert_snapshot!(out.stdout, @r"
-    fact/alias.md:4: invalid front-matter: YAML aliases (`*name`) are not allowed in memory front-matter
-    fact/dup-a.md:2: duplicate id `shared-id` (also in fact/dup-b.md): give one of them a new id
-    fact/dup-b.md:2: duplicate id `shared-id` (also in fact/dup-a.md): give one of them a new id
-    fact/escape.md:2: field `id`: invalid id `../../etc/passwd`: ids are lower-case letters, digits, `-`, `_` and `.`, start with a letter or digit, and are at most 96 characters
-    fact/latin1.md:3: not UTF-8 text (binary file?)
-    fact/malformed.md:4: invalid front-matter: while parsing a flow sequence, expected ',' or ']'
-    fact/no-id.md:2: missing field `id`
-    fact/nul.md:5: not UTF-8 text (binary file?)
-    fact/wrong-date.md:4: field `created`: expected a time like [TIME] or a date like 2026-11-25, found `last tuesday`
-    fact/wrong-pinned.md:4: field `pinned`: expected true or false, found a string
-    fact/wrong-tags.md:4: field `tags`: expected a list of strings, found a mapping
-    notes/plain.md:1: no front-matter: a memory file starts with a `---` line, then `id: ...`, then `---`
+        fact/alias.md:4: invalid front-matter: YAML aliases (`*name`) are not allowed in memory front-matter
+        fact/escape.md:2: field `id`: invalid id `../../etc/passwd`: ids are lower-case letters, digits, `-`, `_` and `.`, start with a letter or digit, and are at most 96 characters
+        fact/latin1.md:3: not UTF-8 text (binary file?)
+        fact/malformed.md:4: invalid front-matter: while parsing a flow sequence, expected ',' or ']'
+        fact/nul.md:5: not UTF-8 text (binary file?)
+        fact/wrong-date.md:4: field `created`: expected a time like [TIME] or a date like 2026-11-25, found `last tuesday`
+        fact/wrong-pinned.md:4: field `pinned`: expected true or false, found a string
+        fact/wrong-tags.md:4: field `tags`: expected a list of strings, found a mapping
     ");
     assert_eq!(out.status, 1, "{out}");
-    assert!(out.stderr.ends_with("12 problem(s) found.\n"), "{out}");
+    assert!(out.stderr.ends_with("8 problem(s) found.\n"), "{out}");
     assert_bad_files_unchanged(&env);
 }
 
@@ -108,7 +104,7 @@ fn check_json_lists_each_problem_with_path_and_line() {
     let out = env.run(&["check", "--json"]).code(1);
     let problems = out.json();
     let problems = problems.as_array().unwrap();
-    assert_eq!(problems.len(), 12, "{out}");
+    assert_eq!(problems.len(), 8, "{out}");
     for p in problems {
         assert_eq!(crate::common::keys(p), ["line", "message", "path"], "{p}");
     }
@@ -168,12 +164,17 @@ fn reindex_reports_bad_files_and_indexes_the_rest() {
         .map(|p| (p.path.clone(), p.line))
         .collect();
     bad.sort();
-    assert_eq!(bad.len(), 10, "{bad:?}");
+    assert_eq!(bad.len(), 8, "{bad:?}");
     assert!(
         bad.contains(&("fact/malformed.md".into(), Some(4))),
         "{bad:?}"
     );
-    assert!(bad.contains(&("notes/plain.md".into(), Some(1))), "{bad:?}");
+    // A file without front-matter or without an id is a memory like any other.
+    assert!(
+        !bad.iter()
+            .any(|(p, _)| p == "notes/plain.md" || p == "fact/no-id.md"),
+        "{bad:?}"
+    );
     assert_eq!(
         mem.search(&SearchQuery::new("staging")).unwrap()[0].id,
         good
@@ -182,37 +183,36 @@ fn reindex_reports_bad_files_and_indexes_the_rest() {
     let out = env.run(&["reindex"]).success();
     assert!(
         out.stderr
-            .contains("warning: fact/no-id.md:2: missing field `id`"),
+            .contains("warning: fact/wrong-pinned.md:4: field `pinned`"),
         "{out}"
     );
     assert_eq!(
         out.stdout,
-        "Indexed 3 file(s); 10 could not be read (see above).\n"
+        "Indexed 5 file(s); 8 could not be read (see above).\n"
     );
     assert_bad_files_unchanged(&env);
 }
 
+/// Two files that claim one id (a copy, say) never make it unreachable: the first keeps it,
+/// the other is found under its path's id until `memdir commit` writes that id into it.
+/// See: issue 14 (before, `show`, `update` and `why` of the id failed for both).
 #[test]
-fn get_of_a_duplicated_id_names_both_files() {
+fn a_duplicated_id_stays_reachable_and_the_other_file_gets_its_own() {
     let (env, mem, _) = repo_with_bad_files(true);
-    match mem.get("shared-id") {
-        Err(memdir::Error::DuplicateId { id, mut paths }) => {
-            assert_eq!(id, "shared-id");
-            paths.sort();
-            assert_eq!(paths, ["fact/dup-a.md", "fact/dup-b.md"]);
-        }
-        other => panic!("expected DuplicateId, got {other:?}"),
-    }
-    let out = env.run(&["show", "shared-id"]).code(1);
-    insta::assert_snapshot!(out, @r"
-------- stderr -------
-error: id `shared-id` is used by more than one file: fact/dup-a.md, fact/dup-b.md
-hint: `memdir check` lists duplicates; give one file a new id
-[exit status: 1]
-");
-    // Neither file can be updated or removed by that id.
-    env.run(&["update", "shared-id", "--title", "x"]).code(1);
-    env.run(&["rm", "shared-id"]).code(1);
+    let first = mem.get("shared-id").unwrap();
+    assert_eq!(first.path, "fact/dup-a.md");
+    let other = memdir::parse::path_id("fact/dup-b.md");
+    let second = mem.get(other.as_str()).unwrap();
+    assert_eq!(second.path, "fact/dup-b.md");
+    assert!(second.body.contains("Aardvarks second"));
+    let hits = mem.search(&SearchQuery::new("aardvarks")).unwrap();
+    let mut ids: Vec<&str> = hits.iter().map(|h| h.id.as_str()).collect();
+    ids.sort();
+    let mut expected = vec!["shared-id", other.as_str()];
+    expected.sort();
+    assert_eq!(ids, expected);
+    env.run(&["show", "shared-id"]).success();
+    env.run(&["why", "shared-id"]).success();
     assert_bad_files_unchanged(&env);
 }
 
@@ -303,7 +303,7 @@ fn a_memory_broken_by_hand_is_reported_and_left_alone() {
     let out = env.run(&["check"]).code(1);
     assert!(
         out.stdout
-            .starts_with(&format!("{path}:4: invalid front-matter")),
+            .starts_with(&format!("{path}:3: invalid front-matter")),
         "{out}"
     );
     // Writes through memdir refuse to touch it; the text is kept.

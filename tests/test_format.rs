@@ -217,7 +217,7 @@ Green, no sugar.
 }
 
 #[test]
-fn paths_are_type_and_slug_and_ids_are_slug_and_suffix() {
+fn paths_and_ids_name_a_given_title_else_the_type() {
     let (env, mem) = TestEnv::init_lib();
     let w = mem
         .remember(
@@ -231,16 +231,27 @@ fn paths_are_type_and_slug_and_ids_are_slug_and_suffix() {
     assert!(is_id_for(&w.id, "prefers-dark-mode"), "{}", w.id);
     assert!(env.path(&w.path).is_file());
 
-    // Without a title or a type: the first line is the title, the default type the folder.
+    // Without a title or a type: the id and the file are named by the default type, not by
+    // the text (which may change); the title follows the text.
     let w = mem
         .remember(
             NewMemory::new("# Standup at nine\n\nEvery weekday."),
             &prov(),
         )
         .unwrap();
-    assert_eq!(w.path, "note/standup-at-nine.md");
-    assert!(is_id_for(&w.id, "standup-at-nine"), "{}", w.id);
+    assert!(is_id_for(&w.id, "note"), "{}", w.id);
+    assert_eq!(w.path, format!("note/{}.md", w.id));
     assert_eq!(mem.get(&w.id).unwrap().front.title, "Standup at nine");
+    assert!(!env.read(&w.path).contains("title:"));
+    // A long title gives its first three words.
+    let w = mem
+        .remember(
+            NewMemory::new("Port 8443.").title("The staging API port"),
+            &prov(),
+        )
+        .unwrap();
+    assert!(is_id_for(&w.id, "the-staging-api"), "{}", w.id);
+    assert_eq!(w.path, "note/the-staging-api-port.md");
 }
 
 #[test]

@@ -33,10 +33,11 @@ fn commit_records_a_hand_edit_with_its_memdir_id() {
     insta::assert_snapshot!(out, @"Committed hand edits as [SHORT].");
     assert_eq!(env.commit_count(), before + 1);
     assert_eq!(env.trailer("HEAD", "Memdir-Op"), ["hand-edit"]);
-    assert_eq!(env.trailer("HEAD", "Memdir-Id"), [id]);
+    assert_eq!(env.trailer("HEAD", "Memdir-Id"), std::slice::from_ref(&id));
+    // The subject names the memory by its current title.
     assert_eq!(
         env.git(&["log", "-1", "--format=%s"]).trim(),
-        format!("hand-edit: {path}")
+        format!("hand-edit: The office opens at nine ({id})")
     );
     assert_eq!(env.changed_files("HEAD"), [path]);
     assert_eq!(env.git_status(), "");
@@ -100,7 +101,7 @@ fn commit_refuses_an_invalid_edit_and_changes_nothing() {
     let out = env.run(&["commit"]).code(1);
     assert!(
         out.stderr
-            .contains(&format!("{path}:4: invalid front-matter")),
+            .contains(&format!("{path}:3: invalid front-matter")),
         "{out}"
     );
     assert_eq!(env.head(), head);
@@ -129,7 +130,7 @@ fn edit_runs_the_editor_and_commits_an_edit() {
 
     let out = edit(&env, &id, "sed -i -e 's/port 8443\\./port 9443./'").success();
     let _guard = settings().bind_to_scope();
-    insta::assert_snapshot!(out, @"Edited the-staging-api-listens-on-port-8443-[ID].");
+    insta::assert_snapshot!(out, @"Edited fact-[ID].");
     assert!(env.read(&path).contains("port 9443."));
     assert_eq!(env.commit_count(), before + 1);
     assert_eq!(env.trailer("HEAD", "Memdir-Op"), ["edit"]);
@@ -150,7 +151,7 @@ fn edit_without_changes_commits_nothing() {
     let before = env.commit_count();
     let out = edit(&env, &id, "true").success();
     let _guard = settings().bind_to_scope();
-    insta::assert_snapshot!(out, @"No change to the-office-opens-at-eight-[ID].");
+    insta::assert_snapshot!(out, @"No change to fact-[ID].");
     assert_eq!(env.commit_count(), before);
 }
 

@@ -295,7 +295,7 @@ fn new_memories_take_an_id_a_creation_time_a_session_and_extra_keys() {
     assert!(matches!(err, Error::DuplicateId { .. }), "{err:?}");
     assert_eq!(
         err.to_string(),
-        "id `launch-2026` is used by more than one file: note/the-launch-is-on-2-march.md, note/another.md"
+        "id `launch-2026` is used by more than one file: note/launch-2026.md, note/launch-2026-2.md"
     );
     let batch = vec![
         NewMemory::new("One.").id(MemoryId::parse("same").unwrap()),

@@ -146,8 +146,17 @@ proptest! {
     })]
 
     #[test]
-    fn a_rendered_memory_parses_back_to_the_same_fields(front in front_matter(), body in body()) {
-        let text = parse::render_new(&front, &body);
+    fn a_rendered_memory_parses_back_to_the_same_fields(
+        front in front_matter(),
+        body in body(),
+        dots in any::<bool>(),
+    ) {
+        let mut text = parse::render_new(&front, &body);
+        if dots {
+            // YAML's end-of-document line closes a front-matter block as well as `---`.
+            let close = text[3..].find("\n---\n").expect("a closing line") + 3;
+            text.replace_range(close..close + 5, "\n...\n");
+        }
         let memory = parse(&text);
         prop_assert_eq!(&memory.front, &front, "file:\n{}", text);
         let expected_body = if body.is_empty() {

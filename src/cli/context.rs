@@ -6,7 +6,7 @@ use clap::{Args, ValueEnum};
 use memdir::context::{Context, ContextFormat, ContextRequest};
 use serde::Deserialize;
 
-use super::{CliError, Globals, print_json};
+use super::{CliError, Globals, print_json, report_left_out};
 use crate::outln;
 
 /// Print the memories that matter for a prompt, within a token budget
@@ -118,6 +118,7 @@ pub fn cmd_context(g: &Globals, args: ContextArgs) -> Result<(), CliError> {
         session,
     };
     let context = mem.context(&request)?;
+    report_left_out(&mem);
     print_context(g, &context)
 }
 

@@ -132,7 +132,7 @@ impl From<Error> for CliError {
             ),
             Error::NotFound { .. } => (Kind::User, vec!["`memdir list` shows every id; `memdir search TEXT` finds one".into()]),
             Error::DuplicateId { .. } => (Kind::User, vec!["`memdir check` lists duplicates; give one file a new id".into()]),
-            Error::Parse(_) | Error::Config(_) | Error::Transcript(_) | Error::Invalid { .. } | Error::InvalidEdits { .. } | Error::AlreadyInitialized { .. } => {
+            Error::Parse(_) | Error::Config(_) | Error::Transcript(_) | Error::Invalid { .. } | Error::InvalidEdits { .. } | Error::Protected { .. } | Error::AlreadyInitialized { .. } => {
                 (Kind::User, Vec::new())
             }
             Error::Context(memdir::context::ContextError::Log { .. }) => (Kind::Internal, Vec::new()),

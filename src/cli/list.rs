@@ -3,7 +3,7 @@
 use clap::Args;
 use memdir::{Filter, HeldOut, Timestamp};
 
-use super::{CliError, Globals, print_json};
+use super::{CliError, Globals, print_json, report_left_out};
 use crate::outln;
 
 /// List memories
@@ -75,7 +75,11 @@ pub fn cmd_list(g: &Globals, args: ListArgs) -> Result<(), CliError> {
             }
             all
         }
-        None => mem.list(&filter)?,
+        None => {
+            let all = mem.list(&filter)?;
+            report_left_out(&mem);
+            all
+        }
     };
     if g.json {
         return print_json(&all);

@@ -218,6 +218,19 @@ pub fn report_problems(mem: &Memdir) {
     }
 }
 
+/// Prints one line on stderr when invalid files are left out of what a read saw, so that a
+/// search, list or context never misses a memory silently.
+pub fn report_left_out(mem: &Memdir) {
+    let n = mem.left_out().len();
+    if n > 0 {
+        eprintln!(
+            "warning: {n} file{} left out of search; `memdir check` lists {}.",
+            if n == 1 { " is" } else { "s are" },
+            if n == 1 { "it" } else { "them" }
+        );
+    }
+}
+
 /// Prints `value` as pretty JSON on stdout, in one write where it fits (stdout is line
 /// buffered: a write per line otherwise).
 pub fn print_json<T: Serialize + ?Sized>(value: &T) -> Result<(), CliError> {

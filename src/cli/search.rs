@@ -5,7 +5,7 @@ use memdir::SearchQuery;
 use serde::Serialize;
 
 use super::list::FilterArgs;
-use super::{CliError, Globals, print_json};
+use super::{CliError, Globals, print_json, report_left_out};
 use crate::outln;
 
 /// Search memories
@@ -92,6 +92,9 @@ pub fn cmd_search(g: &Globals, args: SearchArgs) -> Result<(), CliError> {
         }
         None => mem.search(&query)?,
     };
+    if args.at.is_none() {
+        report_left_out(&mem);
+    }
     if g.json {
         let out: Vec<JsonHit<'_>> = hits
             .iter()

@@ -5,7 +5,10 @@ use clap::Args;
 use super::{CliError, Globals, print_json};
 use crate::outln;
 
-/// Show index freshness, uncommitted hand edits and counts
+/// Show index freshness, invalid files, uncommitted hand edits and counts
+///
+/// Lists every memory file left out of search because it is invalid, each time (`--json`:
+/// `"invalid": [{"path", "line", "message"}]`).
 ///
 /// Also how many git objects are loose and packed: memdir writes objects loose, and runs
 /// `git gc --auto` before a write once they outnumber git's `gc.auto` (6,700 by default).
@@ -45,6 +48,16 @@ pub fn cmd_status(g: &Globals, _args: StatusArgs) -> Result<(), CliError> {
             ""
         }
     );
+    if !s.invalid.is_empty() {
+        outln!(
+            "Left out of search ({} invalid file{}; `memdir check` says more):",
+            s.invalid.len(),
+            if s.invalid.len() == 1 { "" } else { "s" }
+        );
+        for p in &s.invalid {
+            outln!("  {p}");
+        }
+    }
     if s.uncommitted.is_empty() {
         outln!("Working tree clean.");
     } else {

@@ -403,12 +403,13 @@ pub(super) const MAX_LIMIT: usize = 100;
 /// section of one memory, with the lines it spans.
 #[utoipa::path(get, path = "/v1/search", tag = "search", params(SearchParams),
     responses(
-        (status = 200, description = "The hits, best first", body = Vec<Hit>),
+        (status = 200, description = "The hits, best first", body = Vec<Hit>,
+            headers(("memdir-left-out" = u64, description = "How many memory files search left out because they are invalid (`memdir check` lists them)"))),
         (status = 400, description = "A parameter is invalid", body = ErrorBody)))]
 async fn search(
     State(state): State<AppState>,
     ApiQuery(params): ApiQuery<SearchParams>,
-) -> Result<Json<Vec<Hit>>, ApiError> {
+) -> Result<([(&'static str, String); 1], Json<Vec<Hit>>), ApiError> {
     if params.limit.is_some_and(|l| !(1..=MAX_LIMIT).contains(&l)) {
         return Err(ApiError::invalid(format!(
             "limit must be between 1 and {MAX_LIMIT}"
@@ -427,8 +428,16 @@ async fn search(
         filter,
         per_memory: None,
     };
-    Ok(Json(state.run(move |mem| mem.search(&query)).await?))
+    let (hits, left_out) = state
+        .run(move |mem| Ok((mem.search(&query)?, mem.left_out().len())))
+        .await?;
+    // The body stays a list of hits; how many invalid files search left out rides beside it.
+    Ok(([(LEFT_OUT_HEADER, left_out.to_string())], Json(hits)))
 }
+
+/// The response header of a search saying how many memory files are left out of it because
+/// they are invalid (`memdir check` lists them).
+pub const LEFT_OUT_HEADER: &str = "memdir-left-out";
 
 /// What to build a context for.
 #[derive(Debug, Deserialize, IntoParams)]

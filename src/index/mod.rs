@@ -38,7 +38,7 @@ mod storage;
 mod valid_at;
 
 /// Bump when the schema or what is indexed changes: older indexes are then rebuilt.
-const SCHEMA_VERSION: u32 = 7;
+const SCHEMA_VERSION: u32 = 8;
 const TOKENIZER: &str = "memdir_en";
 const KIND_MEMORY: &str = "m";
 const KIND_PASSAGE: &str = "p";
@@ -80,6 +80,10 @@ pub struct IndexState {
     /// Working-tree paths that differed from `head` when indexed, with the revision of the
     /// content indexed (`None` when the file was deleted).
     pub dirty: BTreeMap<String, Option<String>>,
+    /// Memory files left out of the index because they are invalid, with what is wrong:
+    /// `(line, message)` by path. `memdir status` lists them; reads say how many there are.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub invalid: BTreeMap<String, (Option<usize>, String)>,
 }
 
 /// A memory's metadata as the index has it.
@@ -230,6 +234,7 @@ struct Fields {
     has_expires: Field,
     supersedes: Field,
     has_supersedes: Field,
+    stamped: Field,
     version: Field,
     valid_from: Field,
     valid_to: Field,
@@ -282,7 +287,8 @@ fn schema() -> (Schema, Fields) {
             DateOptions::default().set_indexed().set_stored().set_fast(),
         ),
         has_expires: b.add_u64_field("has_expires", num.clone().set_indexed()),
-        has_supersedes: b.add_u64_field("has_supersedes", num.set_indexed()),
+        has_supersedes: b.add_u64_field("has_supersedes", num.clone().set_indexed()),
+        stamped: b.add_u64_field("stamped", num.set_indexed()),
         supersedes: b.add_text_field("supersedes", STRING | STORED),
         // Only in an index of versions: which version a document belongs to, and the span of
         // history it is valid in (`valid_from <= at < valid_to`).
@@ -697,6 +703,7 @@ impl Index {
                     d.add_text(f.supersedes, id);
                 }
                 d.add_u64(f.has_supersedes, !supersedes.is_empty() as u64);
+                d.add_u64(f.stamped, m.memory.is_stamped() as u64);
             }
             d
         };
@@ -1159,6 +1166,18 @@ impl Index {
                     0.0,
                 )),
             ),
+        ]);
+        let mut all = self.collect_summaries(&q)?;
+        all.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(all)
+    }
+
+    /// Returns every memory whose file has no id of its own yet (see
+    /// [`crate::Derived::id`]), sorted by path.
+    pub fn unstamped(&self) -> Result<Vec<Summary>, IndexError> {
+        let q = BooleanQuery::new(vec![
+            (Occur::Must, self.term(self.fields.kind, KIND_MEMORY)),
+            (Occur::Must, self.term_u64(self.fields.stamped, 0)),
         ]);
         let mut all = self.collect_summaries(&q)?;
         all.sort_by(|a, b| a.path.cmp(&b.path));

@@ -157,8 +157,19 @@ impl MemdirServer {
             per_memory: None,
         };
         Ok(answer(
-            self.run(move |mem| mem.search(&query)).await,
-            |hits| json(&hits),
+            self.run(move |mem| Ok((mem.search(&query)?, mem.left_out().len())))
+                .await,
+            |(hits, left_out)| {
+                let mut result = json(&hits);
+                result.structured_content =
+                    Some(serde_json::json!({ "hits": hits, "left_out": left_out }));
+                if left_out > 0 {
+                    result.content.push(Content::text(format!(
+                        "{left_out} file(s) are left out of search because they are invalid; `memdir check` lists them."
+                    )));
+                }
+                result
+            },
         ))
     }
 

@@ -24,6 +24,7 @@ use crate::{Error, Result};
 
 mod expire;
 mod guarded;
+mod handwritten;
 mod history;
 mod import;
 mod purge;
@@ -37,12 +38,13 @@ mod write;
 
 pub use expire::Why;
 pub use guarded::Quarantined;
+pub use handwritten::{ATTRIBUTES_FILE, OVERVIEW_FILE, Stamped};
 pub use history::{BeliefDiff, BlameLine, Change, FieldChange, Lineage, MemoryDiff};
 pub use purge::Purged;
 pub use timeline::{Point, Version};
 pub use types::{
-    ImportOptions, ImportStatus, Imported, NewMemory, Problem, Provenance, Refresh, SearchQuery,
-    Status, Update, Written,
+    Committed, ImportOptions, ImportStatus, Imported, NewMemory, Problem, Provenance, Refresh,
+    SearchQuery, Status, Update, Written,
 };
 pub use undo::Reverted;
 pub use watch::{WatchOptions, WatchReport};
@@ -310,7 +312,15 @@ impl Memdir {
     /// Parses bytes from [`Memdir::read`]; a file cut at the size limit is reported with its
     /// real size.
     fn parse_read(&self, path: &str, bytes: &[u8]) -> std::result::Result<Memory, ParseError> {
-        parse::parse_memory(path, bytes, Store::revision_of(bytes)).map_err(|e| match e {
+        let mut memory = parse::parse_memory(path, bytes, Store::revision_of(bytes))
+            .map_err(|e| self.real_size(e))?;
+        self.settle_kind(&mut memory);
+        Ok(memory)
+    }
+
+    /// Gives a file cut at the size limit by [`Memdir::read`] its real size in the error.
+    fn real_size(&self, e: ParseError) -> ParseError {
+        match e {
             ParseError::TooLarge { path, size, limit } if size == limit + 1 => {
                 let real = std::fs::symlink_metadata(self.root.join(&path))
                     .map_or(size, |m| (m.len() as usize).max(size));
@@ -321,7 +331,7 @@ impl Memdir {
                 }
             }
             e => e,
-        })
+        }
     }
 
     /// Returns the first folder on the way to `path` (relative) that is a symbolic link, if
@@ -340,18 +350,10 @@ impl Memdir {
         None
     }
 
+    /// Parses a memory file as [`Memdir::parse_file_all`] does, reporting its first problem.
     fn parse_file(&self, path: &str, bytes: &[u8]) -> std::result::Result<Memory, Problem> {
-        let memory = self
-            .parse_read(path, bytes)
-            .map_err(|e| Problem::from_parse(path, &e))?;
-        if let Err(e) = self.config.check_type(&memory.front.kind) {
-            return Err(Problem {
-                path: path.to_owned(),
-                line: None,
-                message: format!("field `type`: {e}"),
-            });
-        }
-        Ok(memory)
+        self.parse_file_all(path, bytes)
+            .map_err(|mut problems| problems.swap_remove(0))
     }
 
     /// Returns the memory with this id, read from its file now.
@@ -396,7 +398,13 @@ impl Memdir {
                 [] => None,
                 [one] => match self.read(&one.path)? {
                     Some(bytes) => {
-                        let m = self.parse_read(&one.path, &bytes)?;
+                        let mut m = self.parse_read(&one.path, &bytes)?;
+                        if m.front.id != id && id == parse::path_id(&one.path) {
+                            // A copy of another memory's file, indexed under its path's id
+                            // (see `settle_ids`) until a commit writes that id into it.
+                            m.front.id = id.clone();
+                            m.derived.id = true;
+                        }
                         (m.front.id == id).then_some(m)
                     }
                     None => None,
@@ -438,7 +446,11 @@ impl Memdir {
         let mut out = Vec::new();
         for s in self.index.pinned()? {
             if let Some(bytes) = self.read(&s.path)? {
-                let m = parse::parse_memory(&s.path, &bytes, Store::revision_of(&bytes))?;
+                let mut m = self.parse_read(&s.path, &bytes)?;
+                if m.front.id.as_str() != s.id && s.id == parse::path_id(&s.path).as_str() {
+                    m.front.id = parse::path_id(&s.path);
+                    m.derived.id = true;
+                }
                 // Pinned is no pass: a quarantined or superseded memory stays out (pinned
                 // ones never expire: `is_expired` says so).
                 if m.front.pinned && !self.is_held_out(&m, Timestamp::now())? {
@@ -513,50 +525,22 @@ impl Memdir {
         Ok(search()?)
     }
 
-    /// Validates every memory file and `memory.toml`; returns the problems found.
+    /// Validates every memory file, `memory.toml` and `MEMORY.md`; returns every problem found
+    /// (all of each file's, not only its first), sorted by path and line. `memdir commit`
+    /// refuses exactly these problems in the files it commits.
+    ///
+    /// Files without an id, and copies of a memory file (which carry another file's id), are
+    /// not problems: they have ids derived from their paths, which `memdir commit` writes
+    /// into them (see [`Memdir::stamp_ids`]).
     pub fn check(&self) -> Result<Vec<Problem>> {
         let mut problems = Vec::new();
         if let Err(e) = Config::load(&self.root) {
             problems.push(config_problem(&e));
         }
-        let mut ids: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        problems.extend(self.check_overview()?);
         for path in self.memory_files()? {
-            let full = self.root.join(&path);
-            if full
-                .symlink_metadata()
-                .map(|m| m.file_type().is_symlink())
-                .unwrap_or(false)
-            {
-                problems.push(Problem {
-                    path,
-                    line: None,
-                    message: "is a symbolic link; memdir never follows links: replace it with a regular file".into(),
-                });
-                continue;
-            }
-            let Some(bytes) = self.read(&path)? else {
-                continue;
-            };
-            match self.parse_file(&path, &bytes) {
-                Ok(m) => ids.entry(m.front.id.to_string()).or_default().push(path),
-                Err(p) => problems.push(p),
-            }
-        }
-        for (id, paths) in ids.into_iter().filter(|(_, p)| p.len() > 1) {
-            for path in &paths {
-                problems.push(Problem {
-                    path: path.clone(),
-                    line: Some(2),
-                    message: format!(
-                        "duplicate id `{id}` (also in {}): give one of them a new id",
-                        paths
-                            .iter()
-                            .filter(|p| *p != path)
-                            .cloned()
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                });
+            if let Err(found) = self.check_file(&path)? {
+                problems.extend(found);
             }
         }
         problems.sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
@@ -581,7 +565,21 @@ impl Memdir {
             .as_ref()
             .is_some_and(|s| s.head == head && s.dirty == memory_dirty);
         let (memories, passages) = self.index.counts()?;
+        let invalid = state
+            .as_ref()
+            .map(|s| {
+                s.invalid
+                    .iter()
+                    .map(|(path, (line, message))| Problem {
+                        path: path.clone(),
+                        line: *line,
+                        message: message.clone(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
         Ok(Status {
+            invalid,
             root: self.root.clone(),
             head,
             indexed_head: state.and_then(|s| s.head),

@@ -14,6 +14,10 @@ use crate::store::{Author, CommitId, CommitMessage, FileWrite};
 use crate::worktree::{self, Scan, StatCache};
 use crate::{Error, Result};
 
+/// How many commits back a rebuild looks for the last change to each file (see
+/// [`Memdir::touch`]); files not changed since keep their own `updated:`.
+const TOUCH_COMMITS: usize = 1000;
+
 /// What [`Memdir::plan`] decided.
 struct Plan {
     /// Paths to re-read.
@@ -123,6 +127,12 @@ impl Memdir {
         message: &CommitMessage,
         author: Option<&Author>,
     ) -> Result<Option<CommitId>> {
+        self.check_protected(
+            &format!("commit `{}`", message.subject),
+            writes
+                .iter()
+                .map(|w| (w.path.as_str(), w.content.as_deref())),
+        )?;
         let paths: Vec<String> = writes.iter().map(|w| w.path.clone()).collect();
         // What the files will hold, parsed now (deleted files have nothing to index); other
         // files, and a file memdir cannot index, are left to the usual catch-up, which
@@ -150,7 +160,11 @@ impl Memdir {
             Some(staged) => staged.commit_after(commit_and_plan)?,
             None => (commit_and_plan()?.0, None),
         };
-        if let Some(state) = index_state {
+        if let Some(mut state) = index_state {
+            // What was just written parsed: none of it is invalid any more.
+            for p in &paths {
+                state.invalid.remove(p);
+            }
             crate::fault::point("indexed");
             *self.state.lock().unwrap_or_else(|e| e.into_inner()) = Some(state);
             self.record_stats(&paths)?;
@@ -254,6 +268,10 @@ impl Memdir {
             version: stored.as_ref().map_or(0, |s| s.version),
             head,
             dirty: dirty_now,
+            invalid: stored
+                .as_ref()
+                .map(|s| s.invalid.clone())
+                .unwrap_or_default(),
         };
         Ok(Plan {
             state_changed: stored.as_ref() != Some(&state),
@@ -401,6 +419,7 @@ impl Memdir {
                 version: 0,
                 head,
                 dirty,
+                invalid: BTreeMap::new(),
             },
             progress,
         )
@@ -422,24 +441,48 @@ impl Memdir {
         &self,
         paths: &[String],
         clear: bool,
-        state: IndexState,
+        mut state: IndexState,
         progress: &mut dyn FnMut(usize, usize),
     ) -> Result<Refresh> {
         let mut memories = Vec::with_capacity(paths.len());
         let mut problems = Vec::new();
         for (i, p) in paths.iter().enumerate() {
-            if let Some(bytes) = self.read(p)? {
-                match self.parse_file(p, &bytes) {
+            match self.read(p)? {
+                Some(bytes) => match self.parse_file(p, &bytes) {
                     Ok(m) => memories.push(m),
                     Err(problem) => problems.push(problem),
-                }
+                },
+                None => problems.extend(self.unreadable(p)),
             }
             if i % 256 == 0 || i + 1 == paths.len() {
                 progress(i + 1, paths.len());
             }
         }
+        // A copy of a memory file carries the original's id: it is indexed under an id of
+        // its own, and when the original is not among `paths`, the index must hold it too.
+        let more = self.settle_ids(&mut memories, (!clear).then_some(paths))?;
+        if !more.is_empty() {
+            let mut all: Vec<String> = paths.to_vec();
+            all.extend(more);
+            all.sort();
+            all.dedup();
+            return self.index_paths(&all, clear, state, progress);
+        }
+        self.touch(&mut memories, &state, clear)?;
         let docs = indexed(&memories);
         let removed: &[String] = if clear { &[] } else { paths };
+        if clear {
+            state.invalid.clear();
+        }
+        for p in paths {
+            state.invalid.remove(p);
+        }
+        for p in &problems {
+            state
+                .invalid
+                .entry(p.path.clone())
+                .or_insert_with(|| (p.line, p.message.clone()));
+        }
         self.index.apply(clear, removed, &docs, &state)?;
         crate::fault::point("indexed");
         for p in &problems {
@@ -455,6 +498,64 @@ impl Memdir {
             rebuilt: clear,
             problems,
         })
+    }
+
+    /// Makes each memory's `updated` (as the index holds it, for recency and displays) no
+    /// older than the last hand edit of its file, so that an edit made by hand counts whether
+    /// or not its author bumped `updated:`: an uncommitted file's modification time, else the
+    /// last commit that touched it when that commit is not one of memdir's own writes (which
+    /// keep `updated:` themselves): a plain git commit or `memdir commit`. A catch-up looks at
+    /// the commit it catches up to; a rebuild at the last [`TOUCH_COMMITS`] commits.
+    fn touch(&self, memories: &mut [Memory], state: &IndexState, clear: bool) -> Result<()> {
+        if memories.is_empty() {
+            return Ok(());
+        }
+        let committed: Vec<String> = memories
+            .iter()
+            .filter(|m| !state.dirty.contains_key(&m.path))
+            .map(|m| m.path.clone())
+            .collect();
+        let by_hand = |info: &crate::store::CommitInfo| {
+            matches!(info.trailer("Memdir-Op"), None | Some("hand-edit"))
+        };
+        let mut times: BTreeMap<String, crate::memory::Timestamp> = BTreeMap::new();
+        if !committed.is_empty()
+            && let Some(head) = &state.head
+        {
+            let store = self.store();
+            if clear {
+                for (path, info) in store.last_touched(&committed, TOUCH_COMMITS)? {
+                    if by_hand(&info) {
+                        times.insert(path, info.committed);
+                    }
+                }
+            } else {
+                let info = store.commit_info(head)?;
+                if by_hand(&info) {
+                    times.extend(committed.into_iter().map(|p| (p, info.committed)));
+                }
+            }
+        }
+        for m in memories.iter_mut() {
+            let time = times.get(&m.path).copied().or_else(|| {
+                if !state.dirty.contains_key(&m.path) {
+                    return None;
+                }
+                let modified = std::fs::symlink_metadata(self.root.join(&m.path))
+                    .and_then(|meta| meta.modified())
+                    .ok()?;
+                let t = time::OffsetDateTime::from(modified);
+                Some(crate::memory::Timestamp(
+                    t.replace_nanosecond(0).unwrap_or(t),
+                ))
+            });
+            if let Some(t) = time
+                && m.front.updated.is_none_or(|u| u < t)
+            {
+                m.front.updated = Some(t);
+            }
+        }
+        Ok(())
     }
 
     /// Returns every memory file in the working tree (not following symlinks, skipping hidden

@@ -81,7 +81,8 @@ impl Provenance {
 pub struct NewMemory {
     /// Markdown body.
     pub text: String,
-    /// Title; derived from the text's first line when absent.
+    /// Title, written into the file. When absent, the file has none and its title follows
+    /// its text: the first heading, else the first line.
     pub title: Option<String>,
     /// Type; the configured default when absent.
     pub kind: Option<String>,
@@ -93,7 +94,8 @@ pub struct NewMemory {
     pub pinned: bool,
     /// Stop believing it after this time.
     pub expires: Option<Timestamp>,
-    /// The id to give it; generated from the title when absent. If a memory already has this
+    /// The id to give it; when absent, a new one from the first words of the title (or the
+    /// type, without a title) and six hex digits. If a memory already has this
     /// id, the write fails with [`Error::DuplicateId`](crate::Error::DuplicateId).
     pub id: Option<MemoryId>,
     /// When it was first written, such as the date of an imported conversation; `updated`
@@ -301,6 +303,16 @@ impl SearchQuery {
     }
 }
 
+/// What [`Memdir::commit_all`](super::Memdir::commit_all) and
+/// [`Memdir::stamp_ids`](super::Memdir::stamp_ids) did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Committed {
+    /// The new commit; `None` when there was nothing to commit.
+    pub commit: Option<String>,
+    /// The files given ids of their own, before the commit.
+    pub stamped: Vec<super::Stamped>,
+}
+
 /// A problem found in a file: `path:line: message`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Problem {
@@ -367,4 +379,7 @@ pub struct Status {
     pub passages: usize,
     /// Git's objects: how many are loose, in how many packs, and whether packing is due.
     pub git_objects: crate::store::GitObjects,
+    /// Memory files left out of search because they are invalid, with what is wrong
+    /// (`memdir check` says the same, and more).
+    pub invalid: Vec<Problem>,
 }

@@ -6,10 +6,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::guarded::{guard_fields, guard_trailer, merge_notes, quarantine_block};
-use super::{Memdir, NewMemory, Provenance, Update, Written, config_problem, is_memory_path};
-use crate::config::{CONFIG_FILE, Config};
+use super::{
+    ATTRIBUTES_FILE, Committed, Memdir, NewMemory, OVERVIEW_FILE, Provenance, Update, Written,
+    is_memory_path,
+};
+use crate::config::CONFIG_FILE;
 use crate::guard::Flag;
-use crate::index::Filter;
 use crate::lock::WriteLock;
 use crate::memory::{FrontMatter, Memory, MemoryId, QUARANTINE_KEY, SUPERSEDES_KEY, Timestamp};
 use crate::parse::{self, Edit, FieldValue};
@@ -81,11 +83,15 @@ impl Memdir {
             .kind
             .unwrap_or_else(|| self.config.memory.default_type.clone());
         self.config.check_type(&kind)?;
-        let title = match new.title.map(|t| t.trim().to_owned()) {
-            Some(t) if !t.is_empty() => t,
-            _ => parse::derive_title(text)
-                .ok_or_else(|| Error::invalid("the memory has no title"))?,
-        };
+        // A title given is written into the file; without one, the file has none, and its
+        // title follows its text wherever it is shown (see `parse::parse_memory`).
+        let title = new
+            .title
+            .map(|t| t.trim().to_owned())
+            .filter(|t| !t.is_empty());
+        if title.as_deref().is_some_and(|t| t.contains(['\n', '\r'])) {
+            return Err(Error::invalid("the title must be one line"));
+        }
         for tag in &new.tags {
             if tag.trim().is_empty() || tag.contains(['\n', '\r']) {
                 return Err(Error::invalid(format!(
@@ -117,15 +123,27 @@ impl Memdir {
                 ),
             );
         }
-        let slug = parse::slugify(&title);
+        // An id is a handle, not content: a few words of a title given, else the type, then
+        // a short suffix. A file is named by its title, else by its id.
+        let slug = title.as_deref().map(parse::slugify);
         let explicit = new.id.is_some();
         let id = match new.id {
             Some(id) => id,
-            None => self.new_id(&slug)?,
+            None => self.new_id(&id_stem(slug.as_deref(), &kind))?,
         };
-        let mut path = format!("{kind}/{slug}.md");
-        if taken.paths.contains(&path) || self.root.join(&path).symlink_metadata().is_ok() {
+        // A name in use (by another memory, a hand-written file, or a copy) gets the id
+        // instead, then a number.
+        let free = |path: &String| {
+            !taken.paths.contains(path) && self.root.join(path).symlink_metadata().is_err()
+        };
+        let mut path = format!("{kind}/{}.md", slug.as_deref().unwrap_or(id.as_str()));
+        if !free(&path) {
             path = format!("{kind}/{id}.md");
+        }
+        let mut n = 2;
+        while !free(&path) {
+            path = format!("{kind}/{id}-{n}.md");
+            n += 1;
         }
         // An explicit id may be in use; a generated one was checked by `new_id`.
         let mut holders: Vec<String> = Vec::new();
@@ -156,7 +174,7 @@ impl Memdir {
         }
         let front = FrontMatter {
             id,
-            title,
+            title: title.unwrap_or_default(),
             kind,
             tags,
             scope: new.scope.filter(|s| !s.trim().is_empty()),
@@ -366,6 +384,11 @@ impl Memdir {
             if body.trim_end() != old {
                 edit.body = Some(format!("{}\n", body.trim_end()));
                 changed.push("body");
+                // A title once cut from the text (as memdir did before titles followed the
+                // text) would go stale: it is dropped, and the title follows the new text.
+                if update.title.is_none() && !memory.derived.title && title_was_cut(&memory) {
+                    edit.fields.push(("title".into(), FieldValue::Remove));
+                }
             }
         }
         if changed.is_empty() {
@@ -385,6 +408,7 @@ impl Memdir {
         let text = std::str::from_utf8(&self.read(&memory.path)?.unwrap_or_default())
             .map_err(|_| Error::invalid(format!("{} is not UTF-8", memory.path)))?
             .to_owned();
+        let text = self.stamped_text(&memory, &text)?;
         let new_text = parse::edit(&memory.path, &text, &edit)?;
         let edited = parse::parse_memory(
             &memory.path,
@@ -458,6 +482,21 @@ impl Memdir {
                 ..Written::default()
             });
         }
+        // A file without an id of its own gets the one it was found by (unless the edit
+        // wrote a different one, which is refused below).
+        let stamped;
+        let text = if memory.derived.id {
+            let before = self.read(&memory.path)?.unwrap_or_default();
+            let claimed = parse::front_matter_id(text.as_bytes());
+            if claimed.is_none() || claimed == parse::front_matter_id(&before) {
+                stamped = self.stamped_text(&memory, text)?;
+                stamped.as_str()
+            } else {
+                text
+            }
+        } else {
+            text
+        };
         let edited = self
             .parse_file(&memory.path, text.as_bytes())
             .map_err(|p| Error::InvalidEdits { problems: vec![p] })?;
@@ -525,64 +564,137 @@ impl Memdir {
     }
 
     /// Commits every uncommitted change in the working tree as one `Memdir-Op: hand-edit`
-    /// commit. Refuses (changing nothing) if an edited memory file or `memory.toml` is invalid.
-    /// Returns `None` when there is nothing to commit.
+    /// commit (see [`Memdir::commit_all`]). Returns `None` when there is nothing to commit.
     pub fn commit_hand_edits(
         &self,
         message: Option<&str>,
         prov: &Provenance,
     ) -> Result<Option<String>> {
+        Ok(self.commit_all(message, prov)?.commit)
+    }
+
+    /// Commits every uncommitted change in the working tree as one `Memdir-Op: hand-edit`
+    /// commit, first writing ids into the memory files that have none of their own (new
+    /// files, files committed with plain git, copies of another memory's file: see
+    /// [`Memdir::stamp_ids`]).
+    ///
+    /// Refuses, changing nothing, if any file it would commit has a problem `memdir check`
+    /// reports ([`Error::InvalidEdits`]), or if it would delete or break `memory.toml`,
+    /// `MEMORY.md` or `.gitattributes` ([`Error::Protected`]).
+    pub fn commit_all(&self, message: Option<&str>, prov: &Provenance) -> Result<Committed> {
         let lock = self.lock()?;
-        let dirty = self.store().dirty_paths()?;
-        if dirty.is_empty() {
-            return Ok(None);
+        self.commit_locked(&lock, message, prov, false)
+    }
+
+    /// Writes ids into the memory files that have none of their own, and commits those files
+    /// (`Memdir-Op: stamp`): files written or copied by hand and committed with plain git, or
+    /// not committed yet. An id so written is the one the file already had, derived from its
+    /// path, so nothing that named it breaks, and it no longer changes when the file moves.
+    /// Does nothing when `stamp_ids = false` in `memory.toml`.
+    pub fn stamp_ids(&self, prov: &Provenance) -> Result<Committed> {
+        let lock = self.lock()?;
+        self.commit_locked(&lock, None, prov, true)
+    }
+
+    fn commit_locked(
+        &self,
+        lock: &WriteLock,
+        message: Option<&str>,
+        prov: &Provenance,
+        only_unstamped: bool,
+    ) -> Result<Committed> {
+        self.catch_up(true, None, Some(lock))?;
+        let unstamped = if self.config.memory.stamp_ids {
+            self.unstamped_paths()?
+        } else {
+            Vec::new()
+        };
+        let dirty = if only_unstamped {
+            Vec::new()
+        } else {
+            self.store().dirty_paths()?
+        };
+        let mut paths: Vec<String> = dirty.clone();
+        paths.extend(unstamped.iter().cloned());
+        paths.sort();
+        paths.dedup();
+        if paths.is_empty() {
+            return Ok(Committed::default());
         }
         let mut problems = Vec::new();
-        let mut indexed: Option<std::collections::HashMap<String, String>> = None;
         let mut ids = Vec::new();
-        let mut guarded: Vec<(String, Vec<u8>, Memory)> = Vec::new();
-        for path in &dirty {
-            if path == CONFIG_FILE {
-                if let Err(e) = Config::load(&self.root) {
-                    problems.push(config_problem(&e));
-                }
-            } else if is_memory_path(path) {
-                match self.read(path)? {
-                    Some(bytes) => match self.parse_file(path, &bytes) {
-                        Ok(m) => {
-                            guarded.push((path.clone(), bytes, m.clone()));
-                            ids.push(m.front.id);
-                        }
-                        Err(p) => problems.push(p),
-                    },
-                    None => {
-                        // Listed once, however many files were removed.
-                        if indexed.is_none() {
-                            indexed = Some(
-                                self.index
-                                    .list(&Filter::default())?
-                                    .into_iter()
-                                    .map(|s| (s.path, s.id))
-                                    .collect(),
-                            );
-                        }
-                        let gone = indexed.as_ref().and_then(|m| m.get(path));
-                        if let Some(id) = gone.and_then(|id| MemoryId::parse(id).ok()) {
-                            ids.push(id);
-                        }
+        let mut memories: Vec<Memory> = Vec::new();
+        // The id each file carries itself, to tell copies (whose id another file holds).
+        let mut claimed: BTreeMap<String, String> = BTreeMap::new();
+        let mut protected: Vec<(String, Option<Vec<u8>>)> = Vec::new();
+        // Removed memory files: their ids are read from HEAD's version.
+        let mut gone: Vec<String> = Vec::new();
+        for path in &paths {
+            if [CONFIG_FILE, OVERVIEW_FILE, ATTRIBUTES_FILE].contains(&path.as_str()) {
+                protected.push((path.clone(), self.read(path)?));
+                continue;
+            }
+            if !is_memory_path(path) {
+                continue;
+            }
+            match self.check_file(path)? {
+                Ok(Some(m)) => {
+                    if let Some(bytes) = self.read(path)? {
+                        claimed.extend(parse::front_matter_id(&bytes).map(|id| (path.clone(), id)));
                     }
+                    memories.push(m);
                 }
+                Ok(None) => gone.push(path.clone()),
+                Err(found) => problems.extend(found),
             }
         }
         if !problems.is_empty() {
             return Err(Error::InvalidEdits { problems });
         }
+        let heads = self.store().head_revisions(&gone)?;
+        for (path, head) in gone.iter().zip(heads) {
+            if let Some(rev) = head {
+                let blob = self.store().blob(&rev.0)?;
+                let id = parse::front_matter_id(&blob)
+                    .and_then(|id| MemoryId::parse(&id).ok())
+                    .unwrap_or_else(|| parse::path_id(path));
+                ids.push(id);
+            }
+        }
+        self.check_protected(
+            "commit these hand edits",
+            protected.iter().map(|(p, c)| (p.as_str(), c.as_deref())),
+        )?;
+        self.settle_ids(&mut memories, Some(&paths))?;
+        let copies: BTreeMap<String, String> = memories
+            .iter()
+            .filter(|m| m.derived.id)
+            .filter_map(|m| {
+                let old = claimed.get(&m.path)?;
+                (old != m.front.id.as_str()).then(|| (m.path.clone(), old.clone()))
+            })
+            .collect();
+        let refs: Vec<&Memory> = memories.iter().collect();
+        let stamped = self.stamp_files(&refs, &copies)?;
+        ids.extend(memories.iter().map(|m| m.front.id.clone()));
         // The guard reads what each edit adds; secrets are redacted in the working tree
         // before anything is committed, so they never reach git.
         let mut rules: Vec<String> = Vec::new();
+        let mut guarded: Vec<(String, Vec<u8>, Memory)> = Vec::new();
+        for m in &memories {
+            let Some(bytes) = self.read(&m.path)? else {
+                continue;
+            };
+            let mut edited = match self.parse_file(&m.path, &bytes) {
+                Ok(e) => e,
+                Err(p) => return Err(Error::InvalidEdits { problems: vec![p] }),
+            };
+            edited.front.id = m.front.id.clone();
+            guarded.push((m.path.clone(), bytes, edited));
+        }
         // HEAD's version of every edited file, each folder's tree read once.
-        let paths: Vec<String> = guarded.iter().map(|(p, _, _)| p.clone()).collect();
-        let heads = self.store().head_revisions(&paths)?;
+        let guarded_paths: Vec<String> = guarded.iter().map(|(p, _, _)| p.clone()).collect();
+        let heads = self.store().head_revisions(&guarded_paths)?;
         for ((path, bytes, edited), head) in guarded.iter().zip(heads) {
             let old = match head {
                 Some(rev) => {
@@ -600,35 +712,48 @@ impl Memdir {
             rules.extend(flags.into_iter().map(|f| f.rule));
         }
         let id_refs: Vec<&MemoryId> = ids.iter().collect();
-        let subject = message
-            .map(str::to_owned)
-            .unwrap_or_else(|| match dirty.as_slice() {
-                [one] => format!("hand-edit: {one}"),
-                many => format!("hand-edit: {} files", many.len()),
-            });
-        let body = (dirty.len() > 1 || message.is_some()).then(|| {
-            dirty
-                .iter()
-                .map(|p| format!("- {p}"))
-                .collect::<Vec<_>>()
-                .join("\n")
+        let only_stamps = dirty.is_empty();
+        let op = if only_stamps { "stamp" } else { "hand-edit" };
+        let subject = message.map(str::to_owned).unwrap_or_else(|| {
+            match (paths.as_slice(), memories.as_slice()) {
+                (_, _) if only_stamps => match stamped.as_slice() {
+                    [one] => format!("stamp: id of {}", one.path),
+                    many => format!("stamp: ids of {} files", many.len()),
+                },
+                ([_], [m]) => format!("{op}: {} ({})", m.front.title, m.front.id),
+                ([one], _) => format!("{op}: {one}"),
+                (many, _) => format!("{op}: {} files", many.len()),
+            }
         });
+        let mut body_lines: Vec<String> = Vec::new();
+        if paths.len() > 1 || message.is_some() {
+            body_lines.extend(paths.iter().map(|p| format!("- {p}")));
+        }
+        if !stamped.is_empty() && !only_stamps {
+            body_lines.push(String::new());
+            body_lines.extend(stamped.iter().map(|s| format!("Stamped {s}.")));
+        }
+        let body = (!body_lines.is_empty()).then(|| body_lines.join("\n"));
         let commit = self.store().commit_paths(
-            dirty.iter().map(String::as_str),
+            paths.iter().map(String::as_str),
             &CommitMessage {
                 subject,
                 body,
                 trailers: {
-                    let mut t = prov.trailers("hand-edit", &id_refs);
+                    let mut t = prov.trailers(op, &id_refs);
                     t.extend(guard_trailer(rules.iter().map(String::as_str)));
                     t
                 },
             },
             prov.author.as_ref(),
         )?;
-        self.catch_up(true, None, Some(&lock))?;
-        Ok(commit.map(|c| c.0))
+        self.catch_up(true, None, Some(lock))?;
+        Ok(Committed {
+            commit: commit.map(|c| c.0),
+            stamped,
+        })
     }
+
     /// Commits `paths` as they are in the working tree (present files added, missing ones
     /// removed) as one commit with `Memdir-Op: <op>`, for files that are not memories (a
     /// session's turns). Returns `None` when they already are as HEAD has them.
@@ -654,6 +779,23 @@ impl Memdir {
         Ok(commit.map(|c| c.0))
     }
 
+    /// Returns the text of `memory`'s file ready for an edit: with its id written in when the
+    /// file has none of its own (and `stamp_ids` is on), and with a front-matter block.
+    fn stamped_text(&self, memory: &Memory, text: &str) -> Result<String> {
+        if memory.derived.id && self.config.memory.stamp_ids {
+            return Ok(parse::stamp(
+                &memory.path,
+                text,
+                &memory.front.id,
+                Timestamp::now(),
+            )?);
+        }
+        Ok(match parse::find_layout(&memory.path, text)? {
+            Some(_) => text.to_owned(),
+            None => format!("---\n---\n{text}"),
+        })
+    }
+
     /// Writes (or with `None`, deletes) one file as one commit, then catches the index up.
     /// The caller holds `lock`.
     pub(super) fn commit_one(
@@ -675,6 +817,27 @@ impl Memdir {
             prov.author.as_ref(),
         )?;
         Ok(commit.map(|c| c.0))
+    }
+}
+
+/// Returns true if the memory's `title:` is what memdir once cut from its text's first line,
+/// rather than a title somebody chose.
+fn title_was_cut(memory: &Memory) -> bool {
+    let first = memory.body.lines().map(str::trim).find(|l| !l.is_empty());
+    first.and_then(parse::derive_title).as_deref() == Some(memory.front.title.as_str())
+}
+
+/// Returns the words an id starts with: the first three words of a title's slug, else the
+/// type.
+///
+/// ```text
+/// id_stem(Some("prefers-dark-mode-in-every-editor"), "preference") == "prefers-dark-mode"
+/// id_stem(None, "fact") == "fact"
+/// ```
+fn id_stem(slug: Option<&str>, kind: &str) -> String {
+    match slug {
+        Some(slug) => slug.split('-').take(3).collect::<Vec<_>>().join("-"),
+        None => kind.to_owned(),
     }
 }
 

@@ -1,6 +1,8 @@
 //! Reading history: commits with their trailers, what a commit changed, files and blobs as
 //! they were, tags. Read-only: the rest of [`Store`] writes.
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use git2::{Delta, DiffOptions, Oid, Sort};
 
 use super::{Author, Store, StoreError, git_err};
@@ -172,6 +174,32 @@ impl Store {
             out.push(oid);
         }
         Ok((out, stop.is_none()))
+    }
+
+    /// Returns, for each of `paths`, the last commit on HEAD's first-parent line that changed
+    /// it, looking at most `max_commits` commits back (a path not found by then is left out).
+    /// Walks newest first and stops once every path is placed.
+    pub fn last_touched(
+        &self,
+        paths: &[String],
+        max_commits: usize,
+    ) -> Result<BTreeMap<String, std::sync::Arc<CommitInfo>>, StoreError> {
+        let mut wanted: BTreeSet<&str> = paths.iter().map(String::as_str).collect();
+        let mut out = BTreeMap::new();
+        let (chain, _) = self.first_parents_since(None)?;
+        for (n, sha) in chain.iter().enumerate() {
+            if wanted.is_empty() || n >= max_commits {
+                break;
+            }
+            let parent = chain.get(n + 1).map(String::as_str);
+            let info = std::sync::Arc::new(self.commit_info(sha)?);
+            for change in self.changes(parent, sha)? {
+                if wanted.remove(change.path.as_str()) {
+                    out.insert(change.path, info.clone());
+                }
+            }
+        }
+        Ok(out)
     }
 
     /// Returns the files that differ between commits `from` (`None`: nothing) and `to`,
