@@ -9,14 +9,7 @@ use crate::common::{TestEnv, is_id_for};
 
 /// Returns the ids of the hits of `memdir search QUERY --json`.
 fn search_ids(env: &TestEnv, query: &str) -> Vec<String> {
-    env.run(&["search", query, "--json"])
-        .success()
-        .json()
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|h| h["id"].as_str().unwrap().to_owned())
-        .collect()
+    env.search_ids(query)
 }
 
 /// Returns the ids `memdir list --json` lists.

@@ -15,14 +15,7 @@ fn ids(hits: &[Hit]) -> Vec<&str> {
 
 /// Returns the ids in a CLI `search --json` output.
 fn cli_ids(env: &TestEnv, query: &str) -> Vec<String> {
-    env.run(&["search", query, "--json"])
-        .success()
-        .json()
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|h| h["id"].as_str().unwrap().to_owned())
-        .collect()
+    env.search_ids(query)
 }
 
 const MEMORY_FILE: &str = "\

@@ -304,6 +304,18 @@ impl TestEnv {
             .collect()
     }
 
+    /// Returns the ids of the hits of `memdir search QUERY --json`, best first.
+    pub fn search_ids(&self, query: &str) -> Vec<String> {
+        self.run(&["search", query, "--json"])
+            .success()
+            .json()
+            .as_array()
+            .unwrap_or_else(|| panic!("search --json is not a list"))
+            .iter()
+            .map(|h| h["id"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
     /// Adds a memory with the CLI and returns its `--json` output.
     pub fn add(&self, text: &str, extra: &[&str]) -> serde_json::Value {
         let mut args = vec!["add", text, "--json"];
