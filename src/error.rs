@@ -125,39 +125,119 @@ pub enum Error {
     },
 }
 
+/// What kind of failure an [`Error`] is. This is the one classification of errors: the CLI's
+/// exit codes, the HTTP statuses and the MCP answers each derive from it by an exhaustive
+/// match, so a new error cannot fall through to a default in one adapter and not another.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    /// A text that is not a memory id.
+    InvalidId,
+    /// The request cannot be done as asked: bad input, invalid files, an edit that breaks the
+    /// repository. The caller can fix it.
+    Invalid,
+    /// No memory has the id.
+    NotFound,
+    /// More than one file claims the id.
+    DuplicateId,
+    /// The memory (or files) changed since the caller read them: read again, then retry.
+    Conflict,
+    /// Another git process holds the branch locked: retry shortly, nothing was changed.
+    Busy,
+    /// `memory.toml` (or a setting it names) is invalid.
+    Config,
+    /// There is no memory repository where one was looked for.
+    NotARepository,
+    /// The model server of `[llm]` failed or refused (its message says what to do).
+    Upstream,
+    /// Something the caller did not cause failed: git, the index, the disk, a model server.
+    Internal,
+}
+
+impl ErrorKind {
+    /// Returns the kind's stable, machine-readable name, for callers that answer in JSON
+    /// (the HTTP and MCP servers): `invalid_id`, `invalid`, `not_found`, `duplicate_id`,
+    /// `conflict`, `busy`, `config`, `not_a_repository`, `upstream` or `internal`.
+    pub fn code(self) -> &'static str {
+        match self {
+            ErrorKind::InvalidId => "invalid_id",
+            ErrorKind::Invalid => "invalid",
+            ErrorKind::NotFound => "not_found",
+            ErrorKind::DuplicateId => "duplicate_id",
+            ErrorKind::Conflict => "conflict",
+            ErrorKind::Busy => "busy",
+            ErrorKind::Config => "config",
+            ErrorKind::NotARepository => "not_a_repository",
+            ErrorKind::Upstream => "upstream",
+            ErrorKind::Internal => "internal",
+        }
+    }
+
+    /// Returns true if the same request may succeed when simply tried again later.
+    pub fn is_retryable(self) -> bool {
+        matches!(self, ErrorKind::Busy)
+    }
+}
+
 impl Error {
-    /// Returns a stable, machine-readable name for the kind of failure, for callers that
-    /// answer in JSON (the HTTP and MCP servers): `invalid_id`, `invalid`, `not_found`,
-    /// `duplicate_id`, `conflict`, `config` or `internal`. New variants map onto these, so a
-    /// client can match on them.
+    /// Returns what kind of failure this is (see [`ErrorKind`]).
+    ///
+    /// ```
+    /// use memdir::{Error, ErrorKind};
+    /// assert_eq!(Error::NotFound { id: "x".into() }.kind(), ErrorKind::NotFound);
+    /// ```
+    pub fn kind(&self) -> ErrorKind {
+        use crate::store::StoreError;
+        match self {
+            Error::Parse(ParseError::InvalidId { .. }) => ErrorKind::InvalidId,
+            Error::Parse(_)
+            | Error::Invalid { .. }
+            | Error::InvalidEdits { .. }
+            | Error::Protected { .. }
+            | Error::AlreadyInitialized { .. }
+            | Error::Transcript(_)
+            | Error::Extract(_)
+            | Error::Store(StoreError::TagExists { .. } | StoreError::BadName { .. })
+            | Error::Context(ContextError::PinnedOverBudget { .. }) => ErrorKind::Invalid,
+            Error::NotFound { .. } => ErrorKind::NotFound,
+            Error::DuplicateId { .. } => ErrorKind::DuplicateId,
+            Error::Conflict { .. } | Error::Diverged { .. } => ErrorKind::Conflict,
+            Error::Store(StoreError::RefLocked { .. }) => ErrorKind::Busy,
+            Error::Config(_) | Error::Context(ContextError::UnknownTokenizer { .. }) => {
+                ErrorKind::Config
+            }
+            Error::NotARepository { .. } => ErrorKind::NotARepository,
+            // The HTTP client could not even be built: memdir's failure, not the server's.
+            Error::Llm(crate::llm::LlmError::Client(_)) => ErrorKind::Internal,
+            Error::Llm(_) => ErrorKind::Upstream,
+            Error::Context(ContextError::Log { .. })
+            | Error::Store(_)
+            | Error::Index(_)
+            | Error::Watch(_)
+            | Error::Io { .. } => ErrorKind::Internal,
+        }
+    }
+
+    /// Returns the stable name of the kind of failure ([`ErrorKind::code`]).
     ///
     /// ```
     /// let e = memdir::Error::NotFound { id: "x".into() };
     /// assert_eq!(e.code(), "not_found");
     /// ```
     pub fn code(&self) -> &'static str {
-        match self {
-            Error::Parse(ParseError::InvalidId { .. }) => "invalid_id",
-            Error::Parse(_)
-            | Error::Invalid { .. }
-            | Error::InvalidEdits { .. }
-            | Error::Protected { .. }
-            | Error::Transcript(_)
-            | Error::Extract(_)
-            | Error::Context(ContextError::PinnedOverBudget { .. }) => "invalid",
-            Error::NotFound { .. } => "not_found",
-            Error::DuplicateId { .. } => "duplicate_id",
-            Error::Conflict { .. } | Error::Diverged { .. } => "conflict",
-            Error::Config(_) | Error::Context(ContextError::UnknownTokenizer { .. }) => "config",
-            Error::Context(_)
-            | Error::Store(_)
-            | Error::Index(_)
-            | Error::Watch(_)
-            | Error::Llm(_)
-            | Error::NotARepository { .. }
-            | Error::AlreadyInitialized { .. }
-            | Error::Io { .. } => "internal",
+        self.kind().code()
+    }
+
+    /// Returns the error and its chain of causes as one line, `error: cause: cause`.
+    pub fn chain(&self) -> String {
+        let mut out = self.to_string();
+        let mut source = std::error::Error::source(self);
+        while let Some(cause) = source {
+            out.push_str(": ");
+            out.push_str(&cause.to_string());
+            source = cause.source();
         }
+        out
     }
 
     pub(crate) fn invalid(message: impl Into<String>) -> Self {

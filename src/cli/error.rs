@@ -8,7 +8,7 @@
 
 use std::process::ExitCode;
 
-use memdir::Error;
+use memdir::{Error, ErrorKind};
 
 /// What kind of failure, which picks the exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -110,37 +110,45 @@ impl CliError {
 
 impl From<Error> for CliError {
     fn from(error: Error) -> Self {
-        let (kind, hints): (Kind, Vec<String>) = match &error {
-            Error::Conflict { id, .. } => (
-                Kind::Conflict,
-                vec![format!("run `memdir show {id}` to see the current version, then retry with its revision")],
-            ),
-            Error::Diverged { paths, .. } => (
-                Kind::Conflict,
-                vec![format!(
-                    "bring one memory back as it was with `memdir restore ID --at REV`, or see what changed with `memdir log ID` ({})",
-                    paths.join(", ")
-                )],
-            ),
-            Error::Store(memdir::store::StoreError::TagExists { .. } | memdir::store::StoreError::BadName { .. }) => {
-                (Kind::User, Vec::new())
-            }
-            Error::Store(memdir::store::StoreError::RefLocked { .. }) => (Kind::Conflict, Vec::new()),
-            Error::NotARepository { .. } => (
-                Kind::User,
-                vec!["run `memdir init DIR` to create one, or point at one with -C DIR or MEMDIR_DIR".into()],
-            ),
-            Error::NotFound { .. } => (Kind::User, vec!["`memdir list` shows every id; `memdir search TEXT` finds one".into()]),
-            Error::DuplicateId { .. } => (Kind::User, vec!["`memdir check` lists duplicates; give one file a new id".into()]),
-            Error::Parse(_) | Error::Config(_) | Error::Transcript(_) | Error::Invalid { .. } | Error::InvalidEdits { .. } | Error::Protected { .. } | Error::AlreadyInitialized { .. } => {
-                (Kind::User, Vec::new())
-            }
-            Error::Context(memdir::context::ContextError::Log { .. }) => (Kind::Internal, Vec::new()),
-            Error::Context(_) => (Kind::User, Vec::new()),
-            // A model server's failures are not memdir's: each message says what to do.
-            Error::Llm(memdir::llm::LlmError::Client(_)) => (Kind::Internal, Vec::new()),
-            Error::Llm(_) | Error::Extract(_) => (Kind::User, Vec::new()),
-            Error::Store(_) | Error::Index(_) | Error::Watch(_) | Error::Io { .. } => (Kind::Internal, Vec::new()),
+        // The library classifies; the CLI only picks an exit code per kind, and its own words.
+        let kind = match error.kind() {
+            ErrorKind::Conflict | ErrorKind::Busy => Kind::Conflict,
+            ErrorKind::InvalidId
+            | ErrorKind::Invalid
+            | ErrorKind::NotFound
+            | ErrorKind::DuplicateId
+            | ErrorKind::Config
+            | ErrorKind::NotARepository
+            | ErrorKind::Upstream => Kind::User,
+            ErrorKind::Internal => Kind::Internal,
+            // `ErrorKind` is non-exhaustive to the binary; a kind added later is reported as
+            // internal until it is given a code here.
+            _ => Kind::Internal,
+        };
+        let hints = match &error {
+            Error::Conflict { id, .. } => vec![format!(
+                "run `memdir show {id}` to see the current version, then retry with its revision"
+            )],
+            Error::Diverged { paths, .. } => vec![format!(
+                "bring one memory back as it was with `memdir restore ID --at REV`, or see what changed with `memdir log ID` ({})",
+                paths.join(", ")
+            )],
+            _ => match error.kind() {
+                ErrorKind::NotARepository => vec![
+                    "run `memdir init DIR` to create one, or point at one with -C DIR or MEMDIR_DIR"
+                        .into(),
+                ],
+                ErrorKind::NotFound => {
+                    vec!["`memdir list` shows every id; `memdir search TEXT` finds one".into()]
+                }
+                ErrorKind::DuplicateId => {
+                    vec!["`memdir check` lists duplicates; give one file a new id".into()]
+                }
+                ErrorKind::Busy => vec![
+                    "another git process holds the branch; nothing was changed: try again".into(),
+                ],
+                _ => Vec::new(),
+            },
         };
         CliError {
             kind,

@@ -11,6 +11,8 @@
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
+
+use crate::ErrorKind;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -102,56 +104,53 @@ impl ApiError {
 
 impl From<crate::Error> for ApiError {
     fn from(e: crate::Error) -> Self {
-        let code = e.code();
-        let (status, hint) = match code {
-            "invalid_id" => (
+        let kind = e.kind();
+        let code = kind.code();
+        let (status, hint) = match kind {
+            ErrorKind::InvalidId => (
                 StatusCode::BAD_REQUEST,
                 "ids are lower-case letters, digits, `-`, `_` and `.`; GET /v1/memories lists them",
             ),
-            "not_found" => (
+            ErrorKind::NotFound => (
                 StatusCode::NOT_FOUND,
                 "GET /v1/memories lists every id; GET /v1/search?query=WORDS finds one",
             ),
-            "conflict" => (
+            ErrorKind::Conflict => (
                 StatusCode::CONFLICT,
                 "GET the memory for its current revision, check the change still applies, and send that revision as expected_revision",
             ),
-            "duplicate_id" => (
+            ErrorKind::DuplicateId => (
                 StatusCode::CONFLICT,
                 "`memdir check` lists duplicate ids; give one of the files a new id",
             ),
-            "config" => (
+            ErrorKind::Busy => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "another git process holds the branch; nothing was changed: retry the request",
+            ),
+            ErrorKind::Config => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "fix memory.toml (`memdir check` names the problem)",
             ),
-            "invalid" => (StatusCode::BAD_REQUEST, ""),
-            _ => (
+            ErrorKind::Invalid => (StatusCode::BAD_REQUEST, ""),
+            ErrorKind::Upstream => (
+                StatusCode::BAD_GATEWAY,
+                "the model server of [llm] failed; the message says what it answered",
+            ),
+            ErrorKind::NotARepository | ErrorKind::Internal => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "the server's log has the details (run it with MEMDIR_LOG=debug)",
             ),
         };
         if status.is_server_error() {
-            tracing::error!(error = %chain(&e), "request failed");
+            tracing::error!(error = %e.chain(), "request failed");
         }
-        let error = ApiError::new(status, code, chain(&e));
+        let error = ApiError::new(status, code, e.chain());
         if hint.is_empty() {
             error
         } else {
             error.with_hint(hint)
         }
     }
-}
-
-/// Returns an error's message followed by its causes.
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 impl IntoResponse for ApiError {

@@ -24,7 +24,7 @@ use rmcp::model::{CallToolResult, ContentBlock as Content};
 use rmcp::service::RequestContext;
 use rmcp::{RoleServer, ServerHandler, tool_handler};
 
-use crate::{Memdir, Provenance, WatchReport};
+use crate::{ErrorKind, Memdir, Provenance, WatchReport};
 
 mod resources;
 mod tools;
@@ -121,10 +121,20 @@ impl Failure {
     /// Returns the failure as a protocol error, for requests that are not tool calls.
     fn protocol_error(&self) -> rmcp::ErrorData {
         match self {
-            Failure::Library(e) if matches!(e.code(), "not_found" | "invalid_id") => {
-                rmcp::ErrorData::resource_not_found(self.to_string(), None)
-            }
-            _ => rmcp::ErrorData::internal_error(self.to_string(), None),
+            Failure::Library(e) => match e.kind() {
+                ErrorKind::NotFound | ErrorKind::InvalidId => {
+                    rmcp::ErrorData::resource_not_found(self.to_string(), None)
+                }
+                ErrorKind::Invalid | ErrorKind::DuplicateId | ErrorKind::Conflict => {
+                    rmcp::ErrorData::invalid_params(self.to_string(), None)
+                }
+                ErrorKind::Busy
+                | ErrorKind::Config
+                | ErrorKind::NotARepository
+                | ErrorKind::Upstream
+                | ErrorKind::Internal => rmcp::ErrorData::internal_error(self.to_string(), None),
+            },
+            Failure::Task(_) => rmcp::ErrorData::internal_error(self.to_string(), None),
         }
     }
 }
@@ -135,23 +145,28 @@ impl std::fmt::Display for Failure {
             Failure::Library(e) => e,
             Failure::Task(e) => return write!(f, "internal: the call's task failed: {e}"),
         };
-        write!(f, "{}: {e}", e.code())?;
-        let mut source = std::error::Error::source(e);
-        while let Some(cause) = source {
-            write!(f, ": {cause}")?;
-            source = cause.source();
-        }
-        let hint = match e.code() {
-            "not_found" => "memory_search finds memories by their words; ids come from its results",
-            "invalid_id" => {
+        write!(f, "{}: {}", e.code(), e.chain())?;
+        let hint = match e.kind() {
+            ErrorKind::NotFound => {
+                "memory_search finds memories by their words; ids come from its results"
+            }
+            ErrorKind::InvalidId => {
                 "ids are lower-case letters, digits, `-`, `_` and `.`, as memory_search returns them"
             }
-            "conflict" => {
+            ErrorKind::Conflict => {
                 "the memory changed since you read it: memory_get it again, check your change still applies, and retry with its revision as expected_revision"
             }
-            "duplicate_id" => "two files claim this id; a person must fix it (`memdir check`)",
-            "config" => "memory.toml is invalid; a person must fix it (`memdir check`)",
-            _ => return Ok(()),
+            ErrorKind::DuplicateId => {
+                "two files claim this id; a person must fix it (`memdir check`)"
+            }
+            ErrorKind::Config => "memory.toml is invalid; a person must fix it (`memdir check`)",
+            ErrorKind::Busy => {
+                "another git process holds the memory's branch; nothing was changed: call the tool again"
+            }
+            ErrorKind::Upstream => "the model server failed; the message says what it answered",
+            ErrorKind::Invalid | ErrorKind::NotARepository | ErrorKind::Internal => {
+                return Ok(());
+            }
         };
         write!(f, "\nWhat to do: {hint}.")
     }

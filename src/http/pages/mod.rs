@@ -89,9 +89,9 @@ impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         let e = self.0;
         let status: StatusCode = e.status();
-        let title = match e.code() {
-            "not_found" => "Not found",
-            "invalid" | "invalid_id" => "Bad request",
+        let title = match status {
+            StatusCode::NOT_FOUND => "Not found",
+            StatusCode::BAD_REQUEST => "Bad request",
             _ => "Something went wrong",
         };
         let body = html! {
