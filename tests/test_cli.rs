@@ -617,3 +617,49 @@ fn import_reports_each_session_and_skips_them_the_second_time() {
     Imported 1 session (1 turn) from stdin.
     ");
 }
+
+#[test]
+fn add_refuses_an_expiry_already_past() {
+    let env = TestEnv::init();
+    let commits = env.commit_count();
+    let _guard = settings().bind_to_scope();
+    insta::assert_snapshot!(env.run(&["add", "Parking is closed.", "--expires", "2020-01-01"]), @r"
+    ------- stderr -------
+    error: --expires [TIME] is already past (it is [TIME] now): the memory would never be believed
+    hint: give a later time (2030-01-01, `in 3 days`, 30d), or leave --expires out
+    [exit status: 1]
+    ");
+    let out = env.run(&["add", "Parking is closed.", "--expires", "yesterday"]);
+    assert_eq!(out.status, 1, "{out}");
+    assert!(out.stderr.contains("is already past"), "{out}");
+    assert_eq!(env.commit_count(), commits, "nothing was written");
+}
+
+#[test]
+fn add_takes_an_expiry_relative_to_now() {
+    let env = TestEnv::init();
+    let day = time::Duration::days(1);
+    for (when, from, to) in [
+        ("in 3 days", 3 * day, 3 * day),
+        ("3 days", 3 * day, 3 * day),
+        ("tomorrow", day, day),
+        (
+            "90m",
+            time::Duration::minutes(90),
+            time::Duration::minutes(90),
+        ),
+    ] {
+        let before = memdir::Timestamp::now();
+        let id = env.add("Parking is closed.", &["--expires", when])["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let after = memdir::Timestamp::now();
+        let shown = env.run(&["show", &id, "--json"]).success().json();
+        let expires = memdir::Timestamp::parse(shown["expires"].as_str().unwrap()).unwrap();
+        assert!(
+            before.0 + from <= expires.0 && expires.0 <= after.0 + to,
+            "{when}: {expires} not within [{before} + {from}, {after} + {to}]"
+        );
+    }
+}

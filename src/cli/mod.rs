@@ -146,33 +146,17 @@ fn parse_author(text: &str) -> Result<Author, String> {
     })
 }
 
-/// Parses an absolute time (`2026-12-01`, RFC 3339) or a duration from now (`12h`, `30d`, `8w`).
+/// Parses when something should end, as [`memdir::when::parse_deadline`] reads it: a date,
+/// an RFC 3339 time, a time relative to now (`tomorrow`, `in 3 days`) or a duration from now
+/// (`90m`, `30d`).
 pub fn parse_when(text: &str) -> Result<Timestamp, String> {
-    if let Some(t) = Timestamp::parse(text) {
-        return Ok(t);
-    }
-    let text = text.trim();
-    let split = text
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(text.len());
-    let (n, unit) = text.split_at(split);
-    let n: i64 = n.parse().map_err(|_| bad_when(text))?;
-    let secs = match unit {
-        "h" => 3600,
-        "d" => 86_400,
-        "w" => 7 * 86_400,
-        _ => return Err(bad_when(text)),
-    };
-    let now = Timestamp::now();
-    Ok(Timestamp(
-        now.0 + time::Duration::seconds(n.saturating_mul(secs)),
-    ))
-}
-
-fn bad_when(text: &str) -> String {
-    format!(
-        "`{text}` is not a time: use a date (2026-12-01), an RFC 3339 time, or a duration from now (12h, 30d, 8w)"
-    )
+    memdir::when::parse_deadline(text, Timestamp::now()).ok_or_else(|| {
+        format!(
+            "`{text}` is not a time: use {}, or a duration from now ({})",
+            memdir::when::TIME_FORMS,
+            memdir::when::DURATION_FORMS
+        )
+    })
 }
 
 /// Global options every command sees.

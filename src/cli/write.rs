@@ -34,8 +34,9 @@ pub struct AddArgs {
     /// Always include in context
     #[arg(long)]
     pin: bool,
-    /// Stop believing it after this: a date, an RFC 3339 time, or 12h / 30d / 8w from now
-    #[arg(long, value_parser = parse_when)]
+    /// Stop believing it after this: a date, an RFC 3339 time, `tomorrow`, `in 3 days`, or a
+    /// duration from now (90m, 30d, 8w); not a time already past
+    #[arg(long, value_name = "WHEN", value_parser = parse_when)]
     expires: Option<memdir::Timestamp>,
     /// Id of a memory this one replaces; it drops out of search but stays in the repository
     /// and its history (can be repeated)
@@ -46,6 +47,17 @@ pub struct AddArgs {
 }
 
 pub fn cmd_add(g: &Globals, args: AddArgs) -> Result<(), CliError> {
+    let now = memdir::Timestamp::now();
+    if let Some(expires) = args.expires
+        && expires <= now
+    {
+        // A memory born expired would be held out of search and context from its first
+        // moment: surely not what was meant.
+        return Err(CliError::user(format!(
+            "--expires {expires} is already past (it is {now} now): the memory would never be believed"
+        ))
+        .hint("give a later time (2030-01-01, `in 3 days`, 30d), or leave --expires out"));
+    }
     let text = match args.text {
         Some(t) => t,
         None => {
@@ -144,8 +156,9 @@ pub struct UpdateArgs {
     /// Pin (true) or unpin (false)
     #[arg(long, value_name = "BOOL")]
     pin: Option<bool>,
-    /// New expiry: a date, an RFC 3339 time, or 12h / 30d / 8w from now
-    #[arg(long, value_parser = parse_when)]
+    /// New expiry: a date, an RFC 3339 time, `tomorrow`, `in 3 days`, or a duration from now
+    /// (90m, 30d, 8w); a time already past retires the memory now
+    #[arg(long, value_name = "WHEN", value_parser = parse_when)]
     expires: Option<memdir::Timestamp>,
     /// Only update if the memory is still at this revision (from `show --json`; 4+ hex digits)
     #[arg(long, value_name = "REV")]
