@@ -78,6 +78,8 @@ pub struct PromptInput {
     pub prompt: Option<String>,
     #[serde(alias = "session")]
     pub session_id: Option<String>,
+    /// The event a Claude Code hook input is for (`UserPromptSubmit`, `SessionStart`).
+    pub hook_event_name: Option<String>,
 }
 
 /// Reads stdin as a JSON prompt object, or else as plain text.
@@ -94,7 +96,7 @@ pub fn read_prompt() -> Result<PromptInput, CliError> {
     }
     Ok(PromptInput {
         prompt: Some(text.trim().to_owned()),
-        session_id: None,
+        ..PromptInput::default()
     })
 }
 
