@@ -26,6 +26,7 @@ use crate::outln;
 ///   memdir context "what does Alice prefer" --budget 800 --format xml --log
 ///   echo '{"prompt": "deploy staging"}' | memdir context --stdin --json
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub struct ContextArgs {
     /// The task or question the prompt is about (omit with --stdin)
     #[arg(required_unless_present = "stdin", conflicts_with = "stdin")]

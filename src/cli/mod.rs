@@ -4,13 +4,14 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, FromArgMatches as _, Parser, Subcommand};
 use memdir::{Author, Memdir, Provenance, Timestamp};
 use serde::Serialize;
 
 mod ask;
 mod check;
 mod commit;
+mod completions;
 mod context;
 mod edit;
 mod error;
@@ -18,12 +19,14 @@ mod extract;
 mod forget;
 mod gc;
 mod guard;
+mod help;
 mod history;
 mod hook;
 mod import;
 mod init;
 mod list;
 mod llm_util;
+mod man;
 #[cfg(feature = "mcp")]
 mod mcp;
 mod reindex;
@@ -98,6 +101,8 @@ enum Command {
     Mcp(mcp::McpArgs),
     #[cfg(feature = "http")]
     Serve(serve::ServeArgs),
+    Completions(completions::CompletionsArgs),
+    Man(man::ManArgs),
 }
 
 /// Where a write came from; recorded in commit trailers (`Memdir-Session`, `Memdir-Agent`,
@@ -221,10 +226,21 @@ macro_rules! outln {
     }};
 }
 
+/// Writes `bytes` to stdout in one go, treating a closed pipe as success.
+pub fn write_stdout(bytes: &[u8]) -> Result<(), CliError> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(bytes)?;
+    out.flush()?;
+    Ok(())
+}
+
 /// Parses the command line and runs the command.
 pub fn run() -> Result<(), CliError> {
     let cli =
-        match Cli::try_parse() {
+        match help::command()
+            .try_get_matches()
+            .and_then(|m| Cli::from_arg_matches(&m))
+        {
             Ok(cli) => cli,
             Err(e) => {
                 let _ = e.print();
@@ -277,5 +293,7 @@ pub fn run() -> Result<(), CliError> {
         Command::Mcp(a) => mcp::cmd_mcp(&g, a),
         #[cfg(feature = "http")]
         Command::Serve(a) => serve::cmd_serve(&g, a),
+        Command::Completions(a) => completions::cmd_completions(&g, a),
+        Command::Man(a) => man::cmd_man(&g, a),
     }
 }

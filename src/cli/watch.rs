@@ -18,6 +18,7 @@ use super::{CliError, Globals, ProvenanceArgs};
 /// watch goes on until interrupted (Ctrl-C). With --json, prints one JSON object per line:
 /// `{"event": "ready" | "indexed" | "committed" | "commit-refused" | "failed", ...}`.
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub struct WatchArgs {
     /// Commit hand edits after a quiet period
     #[arg(long)]

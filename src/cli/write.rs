@@ -14,8 +14,9 @@ use crate::outln;
 ///
 /// Examples:
 ///   memdir add "Alice prefers dark mode" --type preference --tag ui --scope user:alice
-///   echo "Deploys go through the release train" | memdir add --title "Release process" --type procedure
+///   echo "Deploys go out on the release train" | memdir add --title "Releases" --type procedure
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub struct AddArgs {
     /// The memory text (Markdown) [default: read from stdin]
     text: Option<String>,
@@ -135,6 +136,7 @@ pub fn report_flags(w: &Written) {
 /// Example:
 ///   memdir update prefers-dark-mode-3f9c2a --add-tag editor --expect 3f9c2a1
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub struct UpdateArgs {
     /// The memory's id
     id: String,
@@ -207,6 +209,7 @@ pub fn cmd_update(g: &Globals, args: UpdateArgs) -> Result<(), CliError> {
 ///
 /// Deletes the file and commits (`Memdir-Op: rm`). The memory stays in git history.
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub struct RmArgs {
     /// The memory's id
     id: String,
