@@ -177,25 +177,10 @@ impl Default for GuardConfig {
     }
 }
 
-/// Parses a duration: `90m`, `24h`, `180d`, `8w`; returns seconds.
-///
-/// ```
-/// assert_eq!(memdir::config::parse_duration("24h"), Some(86_400));
-/// assert_eq!(memdir::config::parse_duration("soon"), None);
-/// ```
-pub fn parse_duration(text: &str) -> Option<i64> {
-    let text = text.trim();
-    let split = text.find(|c: char| !c.is_ascii_digit())?;
-    let (n, unit) = text.split_at(split);
-    let n: i64 = n.parse().ok()?;
-    let unit_secs = match unit.trim() {
-        "m" | "min" => 60,
-        "h" => 3600,
-        "d" => 86_400,
-        "w" => 7 * 86_400,
-        _ => return None,
-    };
-    n.checked_mul(unit_secs)
+/// Returns the seconds of a `[memory.ttl]` duration (`90m`, `24h`, `180d`, `8w`), as
+/// [`crate::when::parse_duration`] reads it.
+fn ttl_secs(text: &str) -> Option<i64> {
+    crate::when::parse_duration(text).and_then(|d| i64::try_from(d.as_secs()).ok())
 }
 
 /// `[search]`
@@ -464,7 +449,7 @@ impl Config {
                     ),
                 ));
             }
-            if ttl != "none" && parse_duration(ttl).is_none_or(|s| s <= 0) {
+            if ttl != "none" && ttl_secs(ttl).is_none_or(|s| s <= 0) {
                 return Err(invalid(
                     &format!("memory.ttl.{kind}"),
                     format!("`{ttl}` is not a duration: use 90m, 24h, 180d, 8w or \"none\""),
@@ -551,7 +536,7 @@ impl Config {
 
     /// Returns the default lifetime of memories of type `kind`, in seconds, if it has one.
     pub fn ttl(&self, kind: &str) -> Option<i64> {
-        self.memory.ttl.get(kind).and_then(|t| parse_duration(t))
+        self.memory.ttl.get(kind).and_then(|t| ttl_secs(t))
     }
 
     /// Returns every type with a default lifetime, with the lifetime in seconds.

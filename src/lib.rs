@@ -62,6 +62,7 @@ pub mod store;
 pub mod template;
 pub mod transcript;
 pub mod watch;
+pub mod when;
 pub mod worktree;
 
 pub use config::Config;

@@ -490,58 +490,202 @@ fn bad_usage_exits_2() {
     }
 }
 
+/// Returns the subcommands a `--help` lists under "Commands:" (clap's own `help` left out).
+fn subcommands_in(help: &str) -> Vec<String> {
+    help.lines()
+        .skip_while(|l| *l != "Commands:")
+        .skip(1)
+        .take_while(|l| !l.trim().is_empty())
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|name| *name != "help")
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Every command's `--help`, found by walking the command tree as `memdir --help` and each
+/// subcommand's `--help` list it, is recorded in a snapshot: a new subcommand fails this test
+/// until its help is reviewed (`cargo insta review`), and so does any change to a help text.
 #[test]
-fn every_subcommand_has_help() {
+fn the_help_of_every_command_is_as_recorded() {
     let env = TestEnv::new();
-    let out = env.run_in(env.root(), &["--help"]).success();
-    let subcommands = [
-        "init",
-        "add",
-        "show",
-        "list",
-        "update",
-        "edit",
-        "rm",
-        "search",
-        "check",
-        "status",
-        "commit",
-        "reindex",
-        "import",
-        "context",
-        "ask",
-        "extract",
-        "watch",
-        "session",
-        "hook",
-        "guard",
-        "review",
-        "approve",
-        "reject",
-        "gc",
-        "why",
-        "log",
-        "diff",
-        "snapshot",
-        "snapshots",
-        "revert",
-        "restore",
-    ];
-    for sub in subcommands {
-        assert!(
-            out.stdout.contains(&format!("  {sub} ")),
-            "{sub} missing from\n{out}"
-        );
-        let help = env.run_in(env.root(), &[sub, "--help"]).success();
-        assert!(help.stdout.contains("Usage: memdir"), "{sub}: {help}");
-        assert_eq!(help.stderr, "", "{sub}");
+    let mut paths: Vec<Vec<String>> = vec![vec![]];
+    let mut i = 0;
+    while i < paths.len() {
+        let path = paths[i].clone();
+        i += 1;
+        let mut args: Vec<&str> = path.iter().map(String::as_str).collect();
+        args.push("--help");
+        let help = env.run_in(env.root(), &args).success();
+        assert_eq!(help.stderr, "", "{args:?}");
+        // A subcommand's summary is imperative with no period (memdir's own is a sentence).
         let first = help.stdout.lines().next().unwrap();
         assert!(
-            !first.ends_with('.'),
-            "{sub}: first help line ends with a period: {first}"
+            path.is_empty() || !first.ends_with('.'),
+            "{args:?}: first help line ends with a period: {first}"
+        );
+        // A heading such as "Examples:" ends its line: the examples stay one per line.
+        for line in help.stdout.lines() {
+            if line.starts_with("Example") {
+                assert!(
+                    line.ends_with(':'),
+                    "{args:?}: examples run together: {line}"
+                );
+            }
+        }
+        let name = match path.is_empty() {
+            true => "help".to_owned(),
+            false => format!("help-{}", path.join("-")),
+        };
+        insta::assert_snapshot!(name, help.stdout);
+        for sub in subcommands_in(&help.stdout) {
+            let mut child = path.clone();
+            child.push(sub);
+            paths.push(child);
+        }
+    }
+    // The walk found the whole tree, nested subcommands included.
+    for expected in [
+        &["add"][..],
+        &["session", "append"],
+        &["hook", "claude-code"],
+        &["completions"],
+        &["man"],
+    ] {
+        assert!(
+            paths.iter().any(|p| p == expected),
+            "{expected:?} not found in {paths:?}"
         );
     }
     env.run_in(env.root(), &["--version"]).success();
+}
+
+/// Writes `memdir completions SHELL` to a file and returns its path.
+fn completion_script(env: &TestEnv, shell: &str) -> String {
+    let out = env.run_in(env.root(), &["completions", shell]).success();
+    assert_eq!(out.stderr, "");
+    let path = env.root().join(format!("memdir.{shell}"));
+    std::fs::write(&path, &out.stdout).unwrap();
+    path.to_str().unwrap().to_owned()
+}
+
+#[test]
+fn bash_completes_subcommands_and_flags_with_the_script() {
+    let env = TestEnv::new();
+    let script = completion_script(&env, "bash");
+    env.program("bash", &["-n", &script]).success();
+    // What bash does on TAB: call the registered function with the words so far.
+    let complete = |words: &str| {
+        let line = format!(
+            r#"source '{script}'
+               COMP_WORDS=({words}); COMP_CWORD=$(( ${{#COMP_WORDS[@]}} - 1 ))
+               complete -p memdir >/dev/null || exit 9
+               _memdir memdir "${{COMP_WORDS[COMP_CWORD]}}" "${{COMP_WORDS[COMP_CWORD-1]}}"
+               printf '%s\n' "${{COMPREPLY[@]}}""#
+        );
+        env.program("bash", &["-c", &line]).success().stdout
+    };
+    assert_eq!(complete("memdir se"), "search\nsession\nserve\n");
+    assert_eq!(complete("memdir add --exp"), "--expires\n");
+    let shells = complete("memdir completions ''");
+    for shell in ["bash", "elvish", "fish", "powershell", "zsh"] {
+        assert!(
+            shells.lines().any(|l| l == shell),
+            "{shell} not in {shells}"
+        );
+    }
+    assert_eq!(complete("memdir completions p"), "powershell\n");
+}
+
+#[test]
+fn zsh_loads_the_completion_script() {
+    let env = TestEnv::new();
+    if !crate::common::have("zsh") {
+        return;
+    }
+    let script = completion_script(&env, "zsh");
+    env.program("zsh", &["-n", &script]).success();
+    let dump = env.root().join("zcompdump");
+    let line = format!(
+        "autoload -Uz compinit && compinit -u -d '{}' && source '{script}' && print -r -- $_comps[memdir]",
+        dump.display()
+    );
+    let out = env.program("zsh", &["-f", "-c", &line]).success();
+    assert_eq!(out.stdout, "_memdir\n", "{out}");
+}
+
+#[test]
+fn fish_completes_subcommands_and_flags_with_the_script() {
+    let env = TestEnv::new();
+    if !crate::common::have("fish") {
+        return;
+    }
+    let script = completion_script(&env, "fish");
+    env.program("fish", &["--no-execute", &script]).success();
+    let complete = |line: &str| {
+        let cmd = format!("source '{script}'; complete --do-complete '{line}'");
+        let out = env.program("fish", &["--no-config", "-c", &cmd]).success();
+        out.stdout
+            .lines()
+            .map(|l| l.split('\t').next().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(complete("memdir se"), ["search", "serve", "session"]);
+    assert_eq!(complete("memdir add --exp"), ["--expires"]);
+}
+
+#[test]
+fn powershell_gets_a_completer_for_memdir() {
+    // No PowerShell on Debian's package lists: the script is checked for what registers it.
+    let env = TestEnv::new();
+    let out = env
+        .run_in(env.root(), &["completions", "powershell"])
+        .success();
+    assert!(
+        out.stdout
+            .contains("Register-ArgumentCompleter -Native -CommandName 'memdir'"),
+        "{out}"
+    );
+    let bad = env.run_in(env.root(), &["completions", "tcsh"]);
+    assert_eq!(bad.status, 2, "{bad}");
+}
+
+#[test]
+fn the_man_page_formats_without_warnings_and_lists_every_subcommand() {
+    let env = TestEnv::new();
+    let page = env.run_in(env.root(), &["man"]).success();
+    assert!(
+        page.stdout.starts_with(".ie"),
+        "{}",
+        &page.stdout[..200.min(page.stdout.len())]
+    );
+    if !crate::common::have("groff") {
+        return;
+    }
+    let file = env.root().join("memdir.1");
+    std::fs::write(&file, &page.stdout).unwrap();
+    let out = env.program("groff", &["-man", "-Tutf8", "-ww", file.to_str().unwrap()]);
+    assert_eq!(out.stderr, "", "groff warned");
+    let text = out.success().stdout;
+    // Drop the overstrike bold and underline groff's tty output uses.
+    let text = regex::Regex::new(".\x08").unwrap().replace_all(&text, "");
+    for section in ["NAME", "SYNOPSIS", "DESCRIPTION", "OPTIONS", "SUBCOMMANDS"] {
+        assert!(text.contains(section), "{section} missing:\n{text}");
+    }
+    let help = env.run_in(env.root(), &["--help"]).success().stdout;
+    for sub in subcommands_in(&help) {
+        assert!(
+            text.contains(&format!("memdir-{sub}(1)")),
+            "{sub} missing:\n{text}"
+        );
+        // The page it refers to is there too.
+        let page = env.run_in(env.root(), &["man", &sub]).success();
+        std::fs::write(&file, &page.stdout).unwrap();
+        let out = env.program("groff", &["-man", "-Tutf8", "-ww", file.to_str().unwrap()]);
+        assert_eq!(out.stderr, "", "groff warned on memdir-{sub}(1)");
+        assert!(out.success().stdout.contains(&format!("memdir-{sub}(1)")));
+    }
+    let out = env.run_in(env.root(), &["man", "nope"]);
+    assert_eq!(out.status, 1, "{out}");
 }
 
 #[test]
@@ -617,4 +761,50 @@ fn import_reports_each_session_and_skips_them_the_second_time() {
     added stdin-[ID]  event/user-stdin.md  (1 turn)
     Imported 1 session (1 turn) from stdin.
     ");
+}
+
+#[test]
+fn add_refuses_an_expiry_already_past() {
+    let env = TestEnv::init();
+    let commits = env.commit_count();
+    let _guard = settings().bind_to_scope();
+    insta::assert_snapshot!(env.run(&["add", "Parking is closed.", "--expires", "2020-01-01"]), @r"
+    ------- stderr -------
+    error: --expires [TIME] is already past (it is [TIME] now): the memory would never be believed
+    hint: give a later time (2030-01-01, `in 3 days`, 30d), or leave --expires out
+    [exit status: 1]
+    ");
+    let out = env.run(&["add", "Parking is closed.", "--expires", "yesterday"]);
+    assert_eq!(out.status, 1, "{out}");
+    assert!(out.stderr.contains("is already past"), "{out}");
+    assert_eq!(env.commit_count(), commits, "nothing was written");
+}
+
+#[test]
+fn add_takes_an_expiry_relative_to_now() {
+    let env = TestEnv::init();
+    let day = time::Duration::days(1);
+    for (when, from, to) in [
+        ("in 3 days", 3 * day, 3 * day),
+        ("3 days", 3 * day, 3 * day),
+        ("tomorrow", day, day),
+        (
+            "90m",
+            time::Duration::minutes(90),
+            time::Duration::minutes(90),
+        ),
+    ] {
+        let before = memdir::Timestamp::now();
+        let id = env.add("Parking is closed.", &["--expires", when])["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let after = memdir::Timestamp::now();
+        let shown = env.run(&["show", &id, "--json"]).success().json();
+        let expires = memdir::Timestamp::parse(shown["expires"].as_str().unwrap()).unwrap();
+        assert!(
+            before.0 + from <= expires.0 && expires.0 <= after.0 + to,
+            "{when}: {expires} not within [{before} + {from}, {after} + {to}]"
+        );
+    }
 }

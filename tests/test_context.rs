@@ -403,6 +403,273 @@ fn the_claude_code_hook_answers_with_additional_context() {
     assert_eq!(no_repo.status, 1, "{no_repo}");
 }
 
+/// Pinned memories over the budget: `context` fails (above), the trimmed context keeps what
+/// fits in priority order and names the rest, for every format and budget.
+#[test]
+fn a_trimmed_context_keeps_the_pinned_memories_that_fit_in_order_and_names_the_rest() {
+    let (env, mem) = stocked();
+    env.write(
+        "MEMORY.md",
+        format!(
+            "# Overview\n\n{}\n",
+            "Always be kind to the on-call. ".repeat(30)
+        ),
+    );
+    let pin = |title: &str, text: String| {
+        // Not the session that just wrote 36 memories: its rate would be flagged.
+        let w = mem
+            .remember(
+                NewMemory::new(text).title(title).pinned(true),
+                &memdir::Provenance::agent("ops"),
+            )
+            .unwrap();
+        assert!(!w.quarantined);
+        w.path
+    };
+    let a = pin("a small rule", "Deploys stop at 16:00.".into());
+    let b = pin("b big rule", "Never skip the deploy checklist. ".repeat(60));
+    let c = pin("c small rule", "Billing runs at noon.".into());
+    let order = ["MEMORY.md".to_owned(), a, b, c];
+    let tokenizer = Tokenizer::named("o200k_base").unwrap();
+    let request = |format, budget| ContextRequest {
+        format,
+        ..ContextRequest::new("deploy dashboard owner", budget)
+    };
+    for format in [
+        ContextFormat::Markdown,
+        ContextFormat::Xml,
+        ContextFormat::Json,
+    ] {
+        let all = mem.context(&request(format, 100_000)).unwrap();
+        assert!(all.left_out.is_empty());
+        for budget in (0..700).step_by(7) {
+            let ctx = mem.context_trimmed(&request(format, budget)).unwrap();
+            assert!(ctx.tokens <= budget, "{format:?} {budget}: {}", ctx.tokens);
+            assert_eq!(tokenizer.count(&ctx.text), ctx.tokens);
+            let kept: Vec<&str> = ctx
+                .items
+                .iter()
+                .filter(|i| i.reason == Reason::Pinned)
+                .map(|i| i.path.as_str())
+                .collect();
+            let out: Vec<&str> = ctx.left_out.iter().map(|l| l.path.as_str()).collect();
+            // Every pinned memory is either in or named, and both keep the priority order.
+            let mut both: Vec<&str> = kept.iter().chain(&out).copied().collect();
+            both.sort_by_key(|p| order.iter().position(|o| o == p));
+            assert_eq!(both, order, "{format:?} {budget}");
+            assert!(kept.is_sorted_by_key(|p| order.iter().position(|o| o == p)));
+            assert!(out.is_sorted_by_key(|p| order.iter().position(|o| o == p)));
+            match mem.context(&request(format, budget)) {
+                Ok(full) => {
+                    assert!(out.is_empty(), "{format:?} {budget}: {out:?}");
+                    assert_eq!(full, ctx);
+                }
+                Err(memdir::Error::Context(ContextError::PinnedOverBudget { .. })) => {
+                    assert!(!out.is_empty(), "{format:?} {budget}");
+                    // Said in the text too, where the budget leaves room for it.
+                    if ctx.tokens > 0 {
+                        assert!(
+                            ctx.text.contains("left out"),
+                            "{format:?} {budget}: {}",
+                            ctx.text
+                        );
+                        assert!(
+                            ctx.text.contains(out[0]),
+                            "{format:?} {budget}: {}",
+                            ctx.text
+                        );
+                    }
+                }
+                Err(e) => panic!("{e}"),
+            }
+            if format == ContextFormat::Json && ctx.tokens > 0 {
+                serde_json::from_str::<serde_json::Value>(&ctx.text)
+                    .unwrap_or_else(|e| panic!("{budget}: {e}:\n{}", ctx.text));
+            }
+        }
+    }
+    // A budget that holds the small ones but not the big one skips it and keeps the next.
+    let ctx = mem
+        .context_trimmed(&request(ContextFormat::Markdown, 300))
+        .unwrap();
+    let out: Vec<&str> = ctx.left_out.iter().map(|l| l.path.as_str()).collect();
+    assert_eq!(out, ["MEMORY.md", order[2].as_str()]);
+    assert!(ctx.text.contains("Deploys stop at 16:00."), "{}", ctx.text);
+    assert!(ctx.text.contains("Billing runs at noon."), "{}", ctx.text);
+}
+
+#[test]
+fn with_no_query_the_newest_memories_follow_the_pinned_ones() {
+    let (_env, mem) = TestEnv::init_lib();
+    let at = |d: &str| memdir::Timestamp::parse(d).unwrap();
+    for (title, created) in [
+        ("Oldest", "2026-01-01"),
+        ("Newest", "2026-03-01"),
+        ("Middle", "2026-02-01"),
+    ] {
+        mem.remember(
+            NewMemory::new(format!("{title} thing to know."))
+                .title(title)
+                .created(at(created)),
+            &prov(),
+        )
+        .unwrap();
+    }
+    mem.remember(
+        NewMemory::new("Always answer in English.")
+            .title("Language")
+            .pinned(true),
+        &prov(),
+    )
+    .unwrap();
+    let ctx = mem.context(&ContextRequest::new("", 2000)).unwrap();
+    let got: Vec<(&str, Reason)> = ctx
+        .items
+        .iter()
+        .map(|i| (i.title.as_str(), i.reason))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("Language", Reason::Pinned),
+            ("Newest", Reason::Recent),
+            ("Middle", Reason::Recent),
+            ("Oldest", Reason::Recent),
+        ]
+    );
+    assert!(ctx.text.contains("Newest thing to know."), "{}", ctx.text);
+    // The budget holds: the oldest go first.
+    let small = mem.context(&ContextRequest::new(" ", 70)).unwrap();
+    assert!(small.tokens <= 70);
+    assert!(small.items.len() < ctx.items.len(), "{:?}", small.items);
+}
+
+/// Writes memories dated `created` (so the rendered dates and the order by recency are fixed),
+/// titled and pinned as given, through the library.
+fn dated(mem: &Memdir, memories: &[(&str, &str, &str, bool)]) {
+    for (created, title, text, pinned) in memories {
+        mem.remember(
+            NewMemory::new(*text)
+                .title(*title)
+                .pinned(*pinned)
+                .created(memdir::Timestamp::parse(created).unwrap()),
+            &prov(),
+        )
+        .unwrap();
+    }
+}
+
+#[test]
+fn the_hook_injects_what_fits_and_warns_when_pinned_memories_are_over_budget() {
+    let (env, mem) = TestEnv::init_lib();
+    dated(
+        &mem,
+        &[(
+            "2026-03-01",
+            "Lint first",
+            "Run `make lint` before every push.",
+            true,
+        )],
+    );
+    env.write(
+        "MEMORY.md",
+        format!("# Overview\n\n{}\n", "Always be kind. ".repeat(80)),
+    );
+    let input =
+        r#"{"session_id": "abc", "hook_event_name": "UserPromptSubmit", "prompt": "can I push?"}"#;
+    let out = env
+        .run_stdin(&["hook", "claude-code", "--budget", "150"], input)
+        .success();
+    let v = out.json();
+    assert_eq!(
+        crate::common::keys(&v),
+        ["hookSpecificOutput", "systemMessage"]
+    );
+    let context = v["hookSpecificOutput"]["additionalContext"]
+        .as_str()
+        .unwrap();
+    let tokens = Tokenizer::named("o200k_base").unwrap().count(context);
+    assert!(tokens <= 150, "{tokens} tokens:\n{context}");
+    let _guard = settings().bind_to_scope();
+    insta::assert_snapshot!(v["systemMessage"].as_str().unwrap(), @"memdir: 1 pinned memory left out, over the hook's budget of 150 tokens: MEMORY.md (340 tokens). Raise --budget in the hook's command, or unpin some.");
+    insta::assert_snapshot!(context, @r"
+    <!-- memdir: memories for this prompt. Cite what you use as [id@revision]. -->
+
+    > Warning: memdir left out 1 pinned memory over the budget of 150 tokens: MEMORY.md (340 tokens).
+
+    ### Lint first [lint-first-[ID]@[SHORT]] (pinned, note, 2026-03-01)
+
+    Run `make lint` before every push.
+    ");
+    // `context` still refuses, loudly.
+    let refused = env.run(&["context", "push", "--budget", "150"]);
+    assert_eq!(refused.status, 1, "{refused}");
+}
+
+#[test]
+fn the_hook_answers_session_start_with_pinned_and_recent_memories() {
+    let (env, mem) = TestEnv::init_lib();
+    dated(
+        &mem,
+        &[
+            (
+                "2026-01-01",
+                "Old office",
+                "The old office was in Leeds.",
+                false,
+            ),
+            ("2026-03-01", "Language", "Answer in English.", true),
+            (
+                "2026-02-01",
+                "Team lead",
+                "Alice leads the platform team.",
+                false,
+            ),
+        ],
+    );
+    let input = r#"{"session_id": "abc", "transcript_path": "/tmp/t.jsonl", "cwd": "/tmp",
+                   "hook_event_name": "SessionStart", "source": "startup"}"#;
+    let out = env
+        .run_stdin(&["hook", "claude-code", "--budget", "800", "--log"], input)
+        .success();
+    let v = out.json();
+    assert_eq!(crate::common::keys(&v), ["hookSpecificOutput"]);
+    assert_eq!(v["hookSpecificOutput"]["hookEventName"], "SessionStart");
+    let context = v["hookSpecificOutput"]["additionalContext"]
+        .as_str()
+        .unwrap();
+    let _guard = settings().bind_to_scope();
+    insta::assert_snapshot!(context, @r"
+    <!-- memdir: memories for this prompt. Cite what you use as [id@revision]. -->
+
+    ### Language [language-[ID]@[SHORT]] (pinned, note, 2026-03-01)
+
+    Answer in English.
+
+    ### Team lead [team-lead-[ID]@[SHORT]] (recent, note, 2026-02-01)
+    Alice leads the platform team.
+
+    ### Old office [old-office-[ID]@[SHORT]] (recent, note, 2026-01-01)
+    The old office was in Leeds.
+    ");
+    let logged: serde_json::Value =
+        serde_json::from_str(env.read(".git/memdir/injections.jsonl").trim()).unwrap();
+    assert_eq!(logged["session"], "abc");
+    assert_eq!(logged["items"].as_array().unwrap().len(), 3);
+
+    // Events it does not answer are refused without blocking anything: exit 1, never 2.
+    let other = env.run_stdin(
+        &["hook", "claude-code"],
+        r#"{"hook_event_name": "PreToolUse", "tool_name": "Bash"}"#,
+    );
+    insta::assert_snapshot!(other, @r"
+    ------- stderr -------
+    error: the hook event `PreToolUse` is not one memdir answers: it answers UserPromptSubmit and SessionStart
+    hint: register `memdir hook claude-code` under one of those in .claude/settings.json
+    [exit status: 1]
+    ");
+}
+
 #[test]
 fn context_reads_an_agents_prompt_from_stdin() {
     let env = TestEnv::init();

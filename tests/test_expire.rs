@@ -223,10 +223,13 @@ fn a_quarantined_memory_cannot_knock_another_out() {
 #[test]
 fn the_cli_lists_expired_collects_them_and_explains() {
     let env = TestEnv::init();
-    let old = env.add("Parking closed.", &["--expires", "2020-01-01"])["id"]
+    // `add` refuses a time already past (see test_cli); `update` retires a memory with one.
+    let old = env.add("Parking closed.", &[])["id"]
         .as_str()
         .unwrap()
         .to_owned();
+    env.run(&["update", &old, "--expires", "2020-01-01"])
+        .success();
     let new = env.add("Parking open again.", &["--supersedes", &old])["id"]
         .as_str()
         .unwrap()

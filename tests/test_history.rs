@@ -339,6 +339,78 @@ fn at_a_date_between_commits_reads_what_was_believed_then() {
     );
 }
 
+/// `--at` takes times relative to now (`yesterday`, `3 days ago`) wherever it takes a date;
+/// the commits here are dated against the wall clock, days and hours apart, so the real
+/// "now" memdir reads is far from every boundary.
+#[test]
+fn at_takes_times_relative_to_now() {
+    let env = TestEnv::init();
+    let ago = |d: time::Duration| memdir::Timestamp(memdir::Timestamp::now().0 - d).to_string();
+    let day = time::Duration::days(1);
+    let id = env
+        .run_dated(
+            &ago(5 * day),
+            &["add", "The staging API listens on port 8443.", "--json"],
+        )
+        .success()
+        .json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    env.run_dated(
+        &ago(time::Duration::hours(2)),
+        &[
+            "update",
+            &id,
+            "--body",
+            "The staging API listens on port 9443.",
+        ],
+    )
+    .success();
+    let body_at = |at: &str| -> String {
+        let shown = env
+            .run(&["show", &id, "--at", at, "--json"])
+            .success()
+            .json();
+        shown["body"].as_str().unwrap().trim().to_owned()
+    };
+    for at in [
+        "3 days ago",
+        "yesterday",
+        "1 day ago",
+        "3 hours ago",
+        &ago(4 * day),
+    ] {
+        assert_eq!(
+            body_at(at),
+            "The staging API listens on port 8443.",
+            "--at {at}"
+        );
+    }
+    for at in ["1 hour ago", "now", &ago(time::Duration::hours(1))] {
+        assert_eq!(
+            body_at(at),
+            "The staging API listens on port 9443.",
+            "--at {at}"
+        );
+    }
+    let found = env
+        .run(&["search", "staging port", "--at", "yesterday", "--json"])
+        .success()
+        .json();
+    assert!(
+        found[0]["snippet"].as_str().unwrap().contains("8443"),
+        "{found}"
+    );
+    let diff = env.run(&["diff", "yesterday", "--json"]).success().json();
+    assert_eq!(diff["changed"][0]["id"], id.as_str(), "{diff}");
+    let out = env.run(&["show", &id, "--at", "10 days ago"]).code(1);
+    assert!(
+        out.stderr.contains("did not exist") || out.stderr.contains("no commit at or before"),
+        "{out}"
+    );
+}
+
 #[test]
 fn snapshots_name_points_that_at_and_diff_take() {
     let s = story();

@@ -24,6 +24,7 @@ use crate::outln;
 ///   memdir ask "which port does staging listen on?"
 ///   memdir ask "what does Alice prefer?" --budget 800 --json
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub struct AskArgs {
     /// The question
     question: String,

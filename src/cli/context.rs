@@ -26,6 +26,7 @@ use crate::outln;
 ///   memdir context "what does Alice prefer" --budget 800 --format xml --log
 ///   echo '{"prompt": "deploy staging"}' | memdir context --stdin --json
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub struct ContextArgs {
     /// The task or question the prompt is about (omit with --stdin)
     #[arg(required_unless_present = "stdin", conflicts_with = "stdin")]
@@ -78,6 +79,8 @@ pub struct PromptInput {
     pub prompt: Option<String>,
     #[serde(alias = "session")]
     pub session_id: Option<String>,
+    /// The event a Claude Code hook input is for (`UserPromptSubmit`, `SessionStart`).
+    pub hook_event_name: Option<String>,
 }
 
 /// Reads stdin as a JSON prompt object, or else as plain text.
@@ -94,7 +97,7 @@ pub fn read_prompt() -> Result<PromptInput, CliError> {
     }
     Ok(PromptInput {
         prompt: Some(text.trim().to_owned()),
-        session_id: None,
+        ..PromptInput::default()
     })
 }
 

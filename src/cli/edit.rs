@@ -14,6 +14,7 @@ use crate::outln;
 /// memory changed meanwhile (exit code 3) or the edit is invalid, nothing is written and the
 /// path of your edited copy is printed so no work is lost.
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub struct EditArgs {
     /// The memory's id
     id: String,

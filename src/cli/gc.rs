@@ -12,6 +12,7 @@ use crate::outln;
 /// commit (`Memdir-Op: expire`, a `Memdir-Id` each). Pinned memories never expire. The files
 /// stay in git history. `memdir list --expired` shows what would go.
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub struct GcArgs {
     #[command(flatten)]
     provenance: ProvenanceArgs,

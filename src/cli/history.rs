@@ -17,6 +17,7 @@ use crate::outln;
 ///   memdir log -n 20
 ///   memdir log api-port-3f2a1c --json
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub struct LogArgs {
     /// Only the changes to this memory
     id: Option<String>,
@@ -85,6 +86,7 @@ pub fn print_change(c: &Change) -> Result<(), CliError> {
 ///   memdir diff before-migration after-migration --json
 ///   memdir diff 2026-11-01 2026-11-20
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub struct DiffArgs {
     /// The earlier point
     #[arg(value_name = "REV1")]
@@ -149,6 +151,7 @@ pub fn cmd_diff(g: &Globals, args: DiffArgs) -> Result<(), CliError> {
 /// Example:
 ///   memdir snapshot before-migration -m "before moving staging to the new cluster"
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub struct SnapshotArgs {
     /// The name (a git tag name: letters, digits, - _ . /)
     name: String,
@@ -175,6 +178,7 @@ pub fn cmd_snapshot(g: &Globals, args: SnapshotArgs) -> Result<(), CliError> {
 
 /// List snapshots (git tags)
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub struct SnapshotsArgs {}
 
 pub fn cmd_snapshots(g: &Globals, _args: SnapshotsArgs) -> Result<(), CliError> {
@@ -208,6 +212,7 @@ pub fn cmd_snapshots(g: &Globals, _args: SnapshotsArgs) -> Result<(), CliError> 
 ///   memdir log -n 5
 ///   memdir revert 1a2b3c4d5e6f
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub struct RevertArgs {
     /// The commit to undo (an id, a prefix, HEAD~2)
     commit: String,
@@ -239,6 +244,7 @@ pub fn cmd_revert(g: &Globals, args: RevertArgs) -> Result<(), CliError> {
 /// Example:
 ///   memdir restore api-port-3f2a1c --at 2026-11-20
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub struct RestoreArgs {
     /// The memory's id
     id: String,

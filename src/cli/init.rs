@@ -15,6 +15,7 @@ use crate::outln;
 /// memory type) as the first commit of a new git repository. Reuses an existing git
 /// repository in DIR.
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub struct InitArgs {
     /// Where to create it [default: -C DIR, $MEMDIR_DIR, or the current directory]
     dir: Option<PathBuf>,

@@ -11,6 +11,7 @@ use crate::outln;
 /// One line per memory: id, type and title, sorted by path. Memories held out of search
 /// (quarantined, expired, superseded) are left out unless asked for.
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub struct ListArgs {
     #[command(flatten)]
     pub filter: FilterArgs,

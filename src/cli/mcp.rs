@@ -23,6 +23,7 @@ use super::{CliError, Globals, ProvenanceArgs};
 /// Any client that starts a command (Cursor's .cursor/mcp.json, Claude Desktop...):
 ///   {"mcpServers": {"memdir": {"command": "memdir", "args": ["-C", "/home/me/mem", "mcp"]}}}
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub struct McpArgs {
     #[command(flatten)]
     provenance: ProvenanceArgs,

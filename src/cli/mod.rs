@@ -4,13 +4,14 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, FromArgMatches as _, Parser, Subcommand};
 use memdir::{Author, Memdir, Provenance, Timestamp};
 use serde::Serialize;
 
 mod ask;
 mod check;
 mod commit;
+mod completions;
 mod context;
 mod edit;
 mod error;
@@ -18,12 +19,14 @@ mod extract;
 mod forget;
 mod gc;
 mod guard;
+mod help;
 mod history;
 mod hook;
 mod import;
 mod init;
 mod list;
 mod llm_util;
+mod man;
 #[cfg(feature = "mcp")]
 mod mcp;
 mod reindex;
@@ -98,6 +101,8 @@ enum Command {
     Mcp(mcp::McpArgs),
     #[cfg(feature = "http")]
     Serve(serve::ServeArgs),
+    Completions(completions::CompletionsArgs),
+    Man(man::ManArgs),
 }
 
 /// Where a write came from; recorded in commit trailers (`Memdir-Session`, `Memdir-Agent`,
@@ -146,33 +151,17 @@ fn parse_author(text: &str) -> Result<Author, String> {
     })
 }
 
-/// Parses an absolute time (`2026-12-01`, RFC 3339) or a duration from now (`12h`, `30d`, `8w`).
+/// Parses when something should end, as [`memdir::when::parse_deadline`] reads it: a date,
+/// an RFC 3339 time, a time relative to now (`tomorrow`, `in 3 days`) or a duration from now
+/// (`90m`, `30d`).
 pub fn parse_when(text: &str) -> Result<Timestamp, String> {
-    if let Some(t) = Timestamp::parse(text) {
-        return Ok(t);
-    }
-    let text = text.trim();
-    let split = text
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(text.len());
-    let (n, unit) = text.split_at(split);
-    let n: i64 = n.parse().map_err(|_| bad_when(text))?;
-    let secs = match unit {
-        "h" => 3600,
-        "d" => 86_400,
-        "w" => 7 * 86_400,
-        _ => return Err(bad_when(text)),
-    };
-    let now = Timestamp::now();
-    Ok(Timestamp(
-        now.0 + time::Duration::seconds(n.saturating_mul(secs)),
-    ))
-}
-
-fn bad_when(text: &str) -> String {
-    format!(
-        "`{text}` is not a time: use a date (2026-12-01), an RFC 3339 time, or a duration from now (12h, 30d, 8w)"
-    )
+    memdir::when::parse_deadline(text, Timestamp::now()).ok_or_else(|| {
+        format!(
+            "`{text}` is not a time: use {}, or a duration from now ({})",
+            memdir::when::TIME_FORMS,
+            memdir::when::DURATION_FORMS
+        )
+    })
 }
 
 /// Global options every command sees.
@@ -250,10 +239,21 @@ macro_rules! outln {
     }};
 }
 
+/// Writes `bytes` to stdout in one go, treating a closed pipe as success.
+pub fn write_stdout(bytes: &[u8]) -> Result<(), CliError> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(bytes)?;
+    out.flush()?;
+    Ok(())
+}
+
 /// Parses the command line and runs the command.
 pub fn run() -> Result<(), CliError> {
     let cli =
-        match Cli::try_parse() {
+        match help::command()
+            .try_get_matches()
+            .and_then(|m| Cli::from_arg_matches(&m))
+        {
             Ok(cli) => cli,
             Err(e) => {
                 let _ = e.print();
@@ -306,5 +306,7 @@ pub fn run() -> Result<(), CliError> {
         Command::Mcp(a) => mcp::cmd_mcp(&g, a),
         #[cfg(feature = "http")]
         Command::Serve(a) => serve::cmd_serve(&g, a),
+        Command::Completions(a) => completions::cmd_completions(&g, a),
+        Command::Man(a) => man::cmd_man(&g, a),
     }
 }

@@ -11,6 +11,7 @@ use crate::outln;
 /// The index under .git/memdir/ is a cache: this throws it away and reads every memory file
 /// again. Never needed in normal use; memdir keeps the index caught up by itself.
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub struct ReindexArgs {}
 
 pub fn cmd_reindex(g: &Globals, _args: ReindexArgs) -> Result<(), CliError> {

@@ -12,6 +12,7 @@ use crate::outln;
 /// `memdir approve ID` lets it in, `memdir reject ID --reason R` removes it (it stays in git
 /// history). `memdir show ID` prints the whole file.
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub struct ReviewArgs {}
 
 pub fn cmd_review(g: &Globals, _args: ReviewArgs) -> Result<(), CliError> {
@@ -40,6 +41,7 @@ pub fn cmd_review(g: &Globals, _args: ReviewArgs) -> Result<(), CliError> {
 /// Removes the `quarantine:` block from its front-matter as one commit (`Memdir-Op:
 /// approve`, `Memdir-Guard` naming the rules), recording who approved it.
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub struct ApproveArgs {
     /// The memory's id
     id: String,
@@ -62,6 +64,7 @@ pub fn cmd_approve(g: &Globals, args: ApproveArgs) -> Result<(), CliError> {
 /// Deletes the file as one commit (`Memdir-Op: reject`, `Memdir-Reason`, `Memdir-Guard`).
 /// The memory stays in git history.
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub struct RejectArgs {
     /// The memory's id
     id: String,

@@ -19,6 +19,7 @@ use crate::outln;
 ///   memdir search deploy -n 3 --type procedure --json
 ///   memdir search "staging port" --at 2026-11-20      (what was believed then)
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub struct SearchArgs {
     /// What to look for, in plain words
     query: String,

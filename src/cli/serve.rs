@@ -30,6 +30,7 @@ use super::{CliError, Globals};
 ///   memdir -C ~/mem serve
 ///   MEMDIR_TOKEN=$(openssl rand -hex 32) memdir -C ~/mem serve --addr 0.0.0.0:7878
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub struct ServeArgs {
     /// Address and port to listen on [default: `[serve] addr` in memory.toml, 127.0.0.1:7878]
     #[arg(long, value_name = "IP:PORT")]

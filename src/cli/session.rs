@@ -25,6 +25,7 @@ use crate::outln;
 ///   memdir session show s-42 --json
 ///   memdir session end s-42
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub struct SessionArgs {
     #[command(subcommand)]
     command: SessionCommand,

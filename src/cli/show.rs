@@ -15,6 +15,7 @@ use super::{CliError, Globals, print_json};
 ///   memdir show api-port-3f2a1c --at 2026-11-20
 ///   memdir show api-port-3f2a1c --at before-migration   (a snapshot)
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub struct ShowArgs {
     /// The memory's id
     id: String,

@@ -18,6 +18,7 @@ use super::{CliError, Globals, ProvenanceArgs};
 /// watch goes on until interrupted (Ctrl-C). With --json, prints one JSON object per line:
 /// `{"event": "ready" | "indexed" | "committed" | "commit-refused" | "failed", ...}`.
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub struct WatchArgs {
     /// Commit hand edits after a quiet period
     #[arg(long)]
@@ -86,20 +87,12 @@ fn print(json: bool, report: &WatchReport) -> std::io::Result<()> {
     out.flush()
 }
 
-/// Parses `500ms`, `2s`, `1m`.
+/// Parses `500ms`, `2s`, `1m`, as [`memdir::when::parse_duration`] reads them.
 fn parse_duration(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    let split = text
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(text.len());
-    let (n, unit) = text.split_at(split);
-    let bad =
-        || format!("invalid duration `{text}`: use a number and ms, s or m, like 500ms or 2s");
-    let n: u64 = n.parse().map_err(|_| bad())?;
-    match unit {
-        "ms" => Ok(Duration::from_millis(n)),
-        "s" => Ok(Duration::from_secs(n)),
-        "m" => Ok(Duration::from_secs(n * 60)),
-        _ => Err(bad()),
-    }
+    memdir::when::parse_duration(text).ok_or_else(|| {
+        format!(
+            "invalid duration `{text}`: use {}",
+            memdir::when::DURATION_FORMS
+        )
+    })
 }

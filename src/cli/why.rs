@@ -18,6 +18,7 @@ use crate::outln;
 /// Example:
 ///   memdir why api-port-3f2a1c --json
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub struct WhyArgs {
     /// The memory's id
     id: String,

@@ -14,8 +14,9 @@ use crate::outln;
 ///
 /// Examples:
 ///   memdir add "Alice prefers dark mode" --type preference --tag ui --scope user:alice
-///   echo "Deploys go through the release train" | memdir add --title "Release process" --type procedure
+///   echo "Deploys go out on the release train" | memdir add --title "Releases" --type procedure
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub struct AddArgs {
     /// The memory text (Markdown) [default: read from stdin]
     text: Option<String>,
@@ -34,8 +35,9 @@ pub struct AddArgs {
     /// Always include in context
     #[arg(long)]
     pin: bool,
-    /// Stop believing it after this: a date, an RFC 3339 time, or 12h / 30d / 8w from now
-    #[arg(long, value_parser = parse_when)]
+    /// Stop believing it after this: a date, an RFC 3339 time, `tomorrow`, `in 3 days`, or a
+    /// duration from now (90m, 30d, 8w); not a time already past
+    #[arg(long, value_name = "WHEN", value_parser = parse_when)]
     expires: Option<memdir::Timestamp>,
     /// Id of a memory this one replaces; it drops out of search but stays in the repository
     /// and its history (can be repeated)
@@ -46,6 +48,17 @@ pub struct AddArgs {
 }
 
 pub fn cmd_add(g: &Globals, args: AddArgs) -> Result<(), CliError> {
+    let now = memdir::Timestamp::now();
+    if let Some(expires) = args.expires
+        && expires <= now
+    {
+        // A memory born expired would be held out of search and context from its first
+        // moment: surely not what was meant.
+        return Err(CliError::user(format!(
+            "--expires {expires} is already past (it is {now} now): the memory would never be believed"
+        ))
+        .hint("give a later time (2030-01-01, `in 3 days`, 30d), or leave --expires out"));
+    }
     let text = match args.text {
         Some(t) => t,
         None => {
@@ -123,6 +136,7 @@ pub fn report_flags(w: &Written) {
 /// Example:
 ///   memdir update prefers-dark-mode-3f9c2a --add-tag editor --expect 3f9c2a1
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub struct UpdateArgs {
     /// The memory's id
     id: String,
@@ -144,8 +158,9 @@ pub struct UpdateArgs {
     /// Pin (true) or unpin (false)
     #[arg(long, value_name = "BOOL")]
     pin: Option<bool>,
-    /// New expiry: a date, an RFC 3339 time, or 12h / 30d / 8w from now
-    #[arg(long, value_parser = parse_when)]
+    /// New expiry: a date, an RFC 3339 time, `tomorrow`, `in 3 days`, or a duration from now
+    /// (90m, 30d, 8w); a time already past retires the memory now
+    #[arg(long, value_name = "WHEN", value_parser = parse_when)]
     expires: Option<memdir::Timestamp>,
     /// Only update if the memory is still at this revision (from `show --json`; 4+ hex digits)
     #[arg(long, value_name = "REV")]
@@ -194,6 +209,7 @@ pub fn cmd_update(g: &Globals, args: UpdateArgs) -> Result<(), CliError> {
 ///
 /// Deletes the file and commits (`Memdir-Op: rm`). The memory stays in git history.
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub struct RmArgs {
     /// The memory's id
     id: String,

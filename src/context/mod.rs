@@ -3,11 +3,15 @@
 //!
 //! [`Memdir::context`] puts the pinned memories first (`MEMORY.md`, then every memory marked
 //! `pinned: true`), always, and fails if they alone exceed the budget, naming the files and by
-//! how much: silently cutting what a person pinned would be worse. With a session, its last
+//! how much: silently cutting what a person pinned would be worse. [`Memdir::context_trimmed`]
+//! is for callers that must not leave an agent with nothing (an agent's hook): it keeps the
+//! pinned memories that fit, in that order, and says in the text and in
+//! [`Context::left_out`] which ones it left out. With a session, its last
 //! turns verbatim and a summary of older ones come next, within half of what is left (see
-//! [`crate::session`]). The rest of the budget goes to memories found by searching for the query, ranked by search score times a type weight
-//! and a recency factor (both from `[context]` in `memory.toml`), with near-duplicate passages
-//! folded into one. Tokens are counted with a real tokenizer and the rendered total never
+//! [`crate::session`]). The rest of the budget goes to memories found by searching for the
+//! query, ranked by search score times a type weight and a recency factor (both from
+//! `[context]` in `memory.toml`), with near-duplicate passages folded into one; with an empty
+//! query (a session starting, no prompt yet) it goes to the most recently changed memories. Tokens are counted with a real tokenizer and the rendered total never
 //! exceeds the budget. The same tree and request always give the same bytes: recency is
 //! measured against the newest memory found, not the clock.
 //!
@@ -101,7 +105,8 @@ pub enum ContextFormat {
 /// What to build a context for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ContextRequest {
-    /// The task or question the prompt is about; searched for.
+    /// The task or question the prompt is about; searched for. Empty (or blank) when there is
+    /// no prompt yet: the most recently changed memories come instead of search results.
     pub query: String,
     /// The most tokens the rendered context may take.
     pub budget: usize,
@@ -138,6 +143,8 @@ pub enum Reason {
     Pinned,
     /// Found by searching for the query.
     Retrieved,
+    /// Among the most recently changed memories (a context with no query).
+    Recent,
     /// A turn of the current session.
     Session,
 }
@@ -148,6 +155,7 @@ impl Reason {
         match self {
             Reason::Pinned => "pinned",
             Reason::Retrieved => "retrieved",
+            Reason::Recent => "recent",
             Reason::Session => "session",
         }
     }
@@ -213,12 +221,51 @@ pub struct Context {
     pub items: Vec<ContextItem>,
     /// The rendered context, to put in the prompt.
     pub text: String,
+    /// Pinned memories left out because they do not fit the budget, in priority order; only
+    /// [`Memdir::context_trimmed`] leaves any out, and its `text` then says so too.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub left_out: Vec<LeftOut>,
+}
+
+/// A pinned memory that [`Memdir::context_trimmed`] left out: its block does not fit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "http", derive(utoipa::ToSchema))]
+pub struct LeftOut {
+    /// Memory id (`MEMORY.md` for the overview).
+    pub id: String,
+    /// File, relative to the root.
+    pub path: String,
+    /// Tokens its block needs.
+    pub tokens: usize,
+}
+
+impl LeftOut {
+    fn of(item: &ContextItem) -> Self {
+        LeftOut {
+            id: item.id.clone(),
+            path: item.path.clone(),
+            tokens: item.tokens,
+        }
+    }
 }
 
 impl Memdir {
     /// Builds the context for `request`: pinned memories, then the best-ranked retrieved ones
     /// that fit, rendered with citations. Fails if the pinned memories alone exceed the budget.
     pub fn context(&self, request: &ContextRequest) -> Result<Context> {
+        self.build_context(request, false)
+    }
+
+    /// Builds the context like [`Memdir::context`], but when the pinned memories alone
+    /// exceed the budget, keeps those that fit in priority order (`MEMORY.md`, then pinned
+    /// memories by path), skipping each that does not, instead of failing. The text opens
+    /// with a note naming what was left out, and [`Context::left_out`] lists it; the rest of
+    /// the budget, if any, is filled as usual. The text still never exceeds the budget.
+    pub fn context_trimmed(&self, request: &ContextRequest) -> Result<Context> {
+        self.build_context(request, true)
+    }
+
+    fn build_context(&self, request: &ContextRequest, trim: bool) -> Result<Context> {
         let config = &self.config().context;
         let tokenizer =
             Tokenizer::named(&config.tokenizer).ok_or_else(|| ContextError::UnknownTokenizer {
@@ -226,27 +273,40 @@ impl Memdir {
             })?;
         let format = request.format;
         let (open, close) = render::frame(format);
-        let mut used = tokenizer.count(open) + tokenizer.count(close);
+        let frame = tokenizer.count(open) + tokenizer.count(close);
         let sep = tokenizer.count(render::separator(format));
 
         let mut items = self.pinned_items()?;
         for item in &mut items {
             item.tokens = tokenizer.count(&render::block(format, item));
         }
-        used += items.iter().map(|i| i.tokens).sum::<usize>() + sep * items.len();
+        // Every pinned memory stays out of retrieval, also one left out for its size.
+        let pinned_ids: Vec<String> = items.iter().map(|i| i.id.clone()).collect();
+        let mut used = frame + items.iter().map(|i| i.tokens).sum::<usize>() + sep * items.len();
+        let mut left_out = Vec::new();
+        let mut note = String::new();
         if used > request.budget {
-            return Err(ContextError::PinnedOverBudget {
-                tokens: used,
-                budget: request.budget,
-                files: items.iter().map(|i| (i.path.clone(), i.tokens)).collect(),
+            if !trim {
+                return Err(ContextError::PinnedOverBudget {
+                    tokens: used,
+                    budget: request.budget,
+                    files: items.iter().map(|i| (i.path.clone(), i.tokens)).collect(),
+                }
+                .into());
             }
-            .into());
+            (items, left_out, note) =
+                fit_pinned(format, items, request.budget, frame, sep, &tokenizer);
+            used = frame
+                + tokenizer.count(&note)
+                + sep
+                + items.iter().map(|i| i.tokens).sum::<usize>()
+                + sep * items.len();
         }
-        let pinned_ids: BTreeSet<String> = items.iter().map(|i| i.id.clone()).collect();
-        let pinned = items.len();
+        let skip: BTreeSet<String> = pinned_ids.iter().cloned().collect();
+        let mut pinned = items.len();
         if let Some(id) = &request.session {
             // The session may take up to half of what the pinned memories left.
-            let share = (request.budget - used) / 2;
+            let share = request.budget.saturating_sub(used) / 2;
             for mut item in self.session_items(id, &request.query, format, share, &tokenizer)? {
                 item.tokens = tokenizer.count(&render::block(format, &item));
                 used += sep + item.tokens;
@@ -257,7 +317,7 @@ impl Memdir {
         let fixed = items.len();
 
         let mut kept_words: Vec<BTreeSet<String>> = Vec::new();
-        for mut item in self.retrieved_items(request, &pinned_ids)? {
+        for mut item in self.retrieved_items(request, &skip)? {
             let words = word_set(&item.text);
             if let Some(dup) = kept_words
                 .iter()
@@ -277,14 +337,14 @@ impl Memdir {
 
         // Counting blocks one by one can differ from counting the whole by a token at a
         // boundary: drop blocks from the end (retrieved, then session) until the whole fits.
-        let mut text = render::render(format, &items);
+        let mut text = render::render(format, &note, &items);
         let mut tokens = tokenizer.count(&text);
         while tokens > request.budget && items.len() > pinned {
             items.pop();
-            text = render::render(format, &items);
+            text = render::render(format, &note, &items);
             tokens = tokenizer.count(&text);
         }
-        if tokens > request.budget {
+        if tokens > request.budget && !trim {
             return Err(ContextError::PinnedOverBudget {
                 tokens,
                 budget: request.budget,
@@ -292,11 +352,27 @@ impl Memdir {
             }
             .into());
         }
+        // Trimming: the last pinned memories kept go too, and at worst the note itself.
+        while tokens > request.budget && pinned > 0 {
+            if let Some(item) = items.pop() {
+                left_out.push(LeftOut::of(&item));
+            }
+            pinned -= 1;
+            left_out.sort_by_key(|l| pinned_ids.iter().position(|id| *id == l.id));
+            note = render::note(format, request.budget, &left_out);
+            text = render::render(format, &note, &items);
+            tokens = tokenizer.count(&text);
+        }
+        if tokens > request.budget {
+            text = String::new();
+            tokens = 0;
+        }
         let context = Context {
             tokens,
             budget: request.budget,
             items,
             text,
+            left_out,
         };
         if request.log.unwrap_or(config.log) {
             self.log_injection(request, &context)?;
@@ -458,12 +534,16 @@ impl Memdir {
         Ok(summary_item.into_iter().chain(recent_item).collect())
     }
 
-    /// Returns the search candidates for the request, best first by final score.
+    /// Returns the search candidates for the request, best first by final score; with no
+    /// query, the most recently changed memories.
     fn retrieved_items(
         &self,
         request: &ContextRequest,
         skip: &BTreeSet<String>,
     ) -> Result<Vec<ContextItem>> {
+        if request.query.trim().is_empty() {
+            return self.recent_items(request, skip);
+        }
         let config = &self.config().context;
         let hits = self.search(&SearchQuery {
             text: request.query.clone(),
@@ -526,6 +606,55 @@ impl Memdir {
         Ok(items)
     }
 
+    /// Returns the `[context] candidates` most recently changed memories (by `updated`, else
+    /// `created`; undated ones last), newest first, whole: what an agent starting a session
+    /// should see when there is no prompt to search for. Held-out memories stay out, as in
+    /// search.
+    fn recent_items(
+        &self,
+        request: &ContextRequest,
+        skip: &BTreeSet<String>,
+    ) -> Result<Vec<ContextItem>> {
+        let mut found = self.list(&Filter {
+            scope: request.scope.clone(),
+            ..Filter::default()
+        })?;
+        found.retain(|s| !skip.contains(&s.id));
+        found.sort_by(|a, b| {
+            b.updated
+                .or(b.created)
+                .cmp(&a.updated.or(a.created))
+                .then_with(|| a.id.cmp(&b.id))
+        });
+        found.truncate(self.config().context.candidates);
+        let mut items = Vec::with_capacity(found.len());
+        for s in found {
+            let m = match self.get(&s.id) {
+                Ok(m) => m,
+                // Removed since the list was read: nothing to show.
+                Err(crate::Error::NotFound { .. }) => continue,
+                Err(e) => return Err(e),
+            };
+            let lines = m.body.lines().count();
+            items.push(ContextItem {
+                id: m.front.id.to_string(),
+                revision: m.revision.0.clone(),
+                tokens: 0,
+                reason: Reason::Recent,
+                score: None,
+                path: m.path.clone(),
+                line_start: m.body_line,
+                line_end: m.body_line + lines.saturating_sub(1),
+                title: m.front.title.clone(),
+                kind: Some(m.front.kind.clone()),
+                date: m.front.updated.or(m.front.created).map(day),
+                merged: Vec::new(),
+                text: m.body.trim().to_owned(),
+            });
+        }
+        Ok(items)
+    }
+
     /// Appends one line to `.git/memdir/injections.jsonl`: when, for which query and session,
     /// the prompt text's hash (a git blob id) and every `id@revision` that went in.
     fn log_injection(&self, request: &ContextRequest, context: &Context) -> Result<()> {
@@ -571,6 +700,41 @@ impl Memdir {
             .and_then(|mut f| f.write_all(line.as_bytes()))
             .map_err(log)?;
         Ok(())
+    }
+}
+
+/// Keeps the pinned blocks that fit `budget` in priority order (each that does not fit is
+/// skipped, so a later, smaller one may still come), with room for the note that names the
+/// ones left out. Returns the kept items, the left out ones and the note.
+fn fit_pinned(
+    format: ContextFormat,
+    all: Vec<ContextItem>,
+    budget: usize,
+    frame: usize,
+    sep: usize,
+    tokenizer: &Tokenizer,
+) -> (Vec<ContextItem>, Vec<LeftOut>, String) {
+    // The note grows with what it names and what it names grows with the room it takes:
+    // reserve what the last note needed until a note fits its reservation. The reservation
+    // grows on every round, so this ends (at the latest when it reaches the budget).
+    let mut reserve = 0;
+    loop {
+        let mut used = frame + reserve;
+        let (mut kept, mut out) = (Vec::new(), Vec::new());
+        for item in &all {
+            if used + sep + item.tokens <= budget {
+                used += sep + item.tokens;
+                kept.push(item.clone());
+            } else {
+                out.push(LeftOut::of(item));
+            }
+        }
+        let note = render::note(format, budget, &out);
+        let cost = tokenizer.count(&note) + sep;
+        if cost <= reserve || reserve >= budget {
+            return (kept, out, note);
+        }
+        reserve = cost;
     }
 }
 

@@ -1,9 +1,10 @@
 //! Rendering the chosen memories as text for a prompt: Markdown, XML or JSON, each memory a
-//! self-contained block that carries its citation, so blocks can be counted one at a time.
+//! self-contained block that carries its citation, so blocks can be counted one at a time;
+//! and the note that names the pinned memories a trimmed context left out.
 
 use serde::Serialize;
 
-use super::{ContextFormat, ContextItem};
+use super::{ContextFormat, ContextItem, LeftOut};
 
 /// Returns the text that opens and closes a context, around the blocks.
 pub(super) fn frame(format: ContextFormat) -> (&'static str, &'static str) {
@@ -25,11 +26,49 @@ pub(super) fn separator(format: ContextFormat) -> &'static str {
     }
 }
 
-/// Returns the whole context: the frame around `items`' blocks.
-pub(super) fn render(format: ContextFormat, items: &[ContextItem]) -> String {
+/// Returns the whole context: the frame around the note (when not empty) and `items`' blocks.
+pub(super) fn render(format: ContextFormat, note: &str, items: &[ContextItem]) -> String {
     let (open, close) = frame(format);
-    let blocks: Vec<String> = items.iter().map(|i| block(format, i)).collect();
+    let blocks: Vec<String> = (!note.is_empty())
+        .then(|| note.to_owned())
+        .into_iter()
+        .chain(items.iter().map(|i| block(format, i)))
+        .collect();
     format!("{open}{}{close}", blocks.join(separator(format)))
+}
+
+/// Most memories a note names one by one; the rest are counted.
+const NOTE_NAMES: usize = 10;
+
+/// Returns the block that tells the model which pinned memories were left out of a context of
+/// `budget` tokens, first among the blocks; empty when none were.
+pub(super) fn note(format: ContextFormat, budget: usize, left_out: &[LeftOut]) -> String {
+    if left_out.is_empty() {
+        return String::new();
+    }
+    let mut names: Vec<String> = left_out
+        .iter()
+        .take(NOTE_NAMES)
+        .map(|l| format!("{} ({} tokens)", l.path, l.tokens))
+        .collect();
+    if left_out.len() > NOTE_NAMES {
+        names.push(format!("and {} more", left_out.len() - NOTE_NAMES));
+    }
+    let sentence = format!(
+        "memdir left out {} pinned {} over the budget of {budget} tokens: {}.",
+        left_out.len(),
+        if left_out.len() == 1 {
+            "memory"
+        } else {
+            "memories"
+        },
+        names.join(", ")
+    );
+    match format {
+        ContextFormat::Markdown => format!("\n> Warning: {sentence}\n"),
+        ContextFormat::Xml => format!("<left-out>{}</left-out>\n", escape(&sentence)),
+        ContextFormat::Json => serde_json::json!({ "left_out": sentence }).to_string(),
+    }
 }
 
 /// Returns one memory's block.

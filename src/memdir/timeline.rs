@@ -277,8 +277,9 @@ impl Memdir {
     }
 
     /// Resolves what `--at` names: a commit (`HEAD~3`, an id or prefix), a snapshot or other
-    /// tag, a branch, or a date (`YYYY-MM-DD`, midnight UTC, or RFC 3339): the last commit
-    /// made at or before it.
+    /// tag, a branch, or a time (`YYYY-MM-DD`, midnight UTC, RFC 3339, or relative to now as
+    /// [`crate::when::parse_time`] reads it: `yesterday`, `3 days ago`): the last commit made
+    /// at or before it.
     pub fn point(&self, spec: &str) -> Result<Point> {
         let (_, chain) = self.timeline()?;
         self.point_in(&chain, spec)
@@ -307,9 +308,10 @@ impl Memdir {
                 ))),
             };
         }
-        let Some(when) = Timestamp::parse(spec) else {
+        let Some(when) = crate::when::parse_time(spec, Timestamp::now()) else {
             return Err(Error::invalid(format!(
-                "`{spec}` names no commit, snapshot, branch or date: give a revision (HEAD~2, a commit id), a snapshot name (`memdir snapshots`), or a date (2026-11-25 or 2026-11-25T09:30:00Z)"
+                "`{spec}` names no commit, snapshot, branch or date: give a revision (HEAD~2, a commit id), a snapshot name (`memdir snapshots`), or {}",
+                crate::when::TIME_FORMS
             )));
         };
         let at = chain

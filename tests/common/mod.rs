@@ -207,6 +207,14 @@ impl TestEnv {
         self.output(cmd, None)
     }
 
+    /// Runs another program (a shell, a man page formatter) in the temp dir with the
+    /// environment `memdir` gets: for checking memdir's output with its real consumer.
+    pub fn program(&self, program: &str, args: &[&str]) -> CommandOutput {
+        let mut cmd = self.command(program, &self.root);
+        cmd.args(args);
+        self.output(cmd, None)
+    }
+
     /// Runs `memdir ARGS` inside the repository.
     pub fn run(&self, args: &[&str]) -> CommandOutput {
         self.run_in(&self.repo(), args)
@@ -400,6 +408,22 @@ impl fmt::Display for CommandOutput {
         }
         Ok(())
     }
+}
+
+/// Returns whether `program` is on `PATH`. A test that needs a program memdir does not ship
+/// (a shell, groff) skips when it is missing, with a message, except under CI (`CI` set), where
+/// `.ci/run` installs it and its absence fails the test: CI never passes a check it skipped.
+pub fn have(program: &str) -> bool {
+    let found = std::env::var_os("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()));
+    if !found {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "`{program}` is not installed, and CI must run every check (.ci/run installs it)"
+        );
+        println!("SKIPPED: `{program}` is not installed");
+    }
+    found
 }
 
 /// Returns insta settings that redact commit hashes and revisions, the random suffix of ids,
