@@ -27,6 +27,7 @@
 //! # Ok(()) }
 //! ```
 
+mod bpe;
 mod render;
 mod tokens;
 
