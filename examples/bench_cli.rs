@@ -3,8 +3,11 @@
 //!
 //! ```text
 //! cargo build --release        # the `memdir` binary measured, beside this example
-//! cargo run --release --example bench_cli -- --sizes 1000,10000 [--runs 30]
+//! cargo run --release --example bench_cli -- --sizes 1000,10000 [--runs 30] [--memdir PATH]
 //! ```
+//!
+//! `--memdir` times another build of the binary (an older commit's, to compare) on the same
+//! corpus.
 //!
 //! For each size N it builds, untimed, a memory repository of the first N memories of the
 //! benchmark corpus (`benches/common/corpus.rs`, as `examples/bench.rs` does: imported with
@@ -15,15 +18,15 @@
 //! wall clock from spawn to exit:
 //!
 //! - `memdir --version`: starting and ending the process alone;
-//! - `memdir -C ROOT add TEXT --title T --type fact`: memory N + k of the corpus;
+//! - `memdir -C ROOT add --title T --type TYPE -- TEXT`: memory N + k of the corpus;
 //! - the git CLI writing the same file at the same path in the git repository, then
 //!   `git add -- PATH` and `git commit -q -m MSG` (timed together: the reference for `add`);
 //! - `memdir -C ROOT search QUERY -n 10 --json`, query k of the corpus;
 //! - `memdir -C ROOT context QUERY --budget 1000`, the same query;
 //! - `memdir -C ROOT hook claude-code` with `{"prompt": QUERY}` on stdin (budget 2000, its
 //!   default);
-//! - `memdir -C ROOT guard TEXT`, the text of round k's `add` (the repository's `[guard]`
-//!   rules apply), and `memdir guard TEXT` outside any repository.
+//! - `memdir -C ROOT guard -- TEXT`, the text of round k's `add` (the repository's `[guard]`
+//!   rules apply), and `memdir guard -- TEXT` outside any repository.
 //!
 //! It prints, per size, the median and the 90th percentile of each call, and the ratios the
 //! issue sets targets for: `add` / git CLI write+add+commit <= 0.5, `context` and `hook` /
@@ -57,6 +60,9 @@ struct Args {
     /// Untimed rounds run first
     #[arg(long, default_value_t = 3)]
     warmup: usize,
+    /// The `memdir` binary to time [default: the one beside this example, target/<profile>/]
+    #[arg(long, value_name = "PATH")]
+    memdir: Option<PathBuf>,
 }
 
 /// The calls of a round, in the order they run.
@@ -73,7 +79,10 @@ const CALLS: [&str; 8] = [
 
 fn main() -> memdir::Result<()> {
     let args = Args::parse();
-    let bin = memdir_binary()?;
+    let bin = match &args.memdir {
+        Some(path) => path.clone(),
+        None => memdir_binary()?,
+    };
     let corpus = Corpus::new();
     println!("# memdir CLI calls as fresh processes");
     println!();
@@ -159,14 +168,12 @@ fn measure(
 
         round.push(time(memdir(bin, &root, &["--version"]), None)?);
 
-        let mut add = memdir(
-            bin,
-            &root,
-            &["-C", &root_arg, "add", &text, "--title", &title],
-        );
+        let mut add = memdir(bin, &root, &["-C", &root_arg, "add", "--title", &title]);
         if let Some(kind) = &kind {
             add.args(["--type", kind]);
         }
+        // A text may start with `- ` (a list item): `--` keeps it from reading as a flag.
+        add.args(["--", &text]);
         round.push(time(add, None)?);
         // The git CLI writes the same bytes at the same path as that commit did.
         let mut changed = Command::new("git");
@@ -199,10 +206,10 @@ fn measure(
         round.push(time(memdir(bin, &root, &hook), Some(prompt.as_bytes()))?);
         // Exit status 1 is the verdict "flag", not a failure.
         round.push(time(
-            memdir(bin, &root, &["-C", &root_arg, "guard", &text]),
+            memdir(bin, &root, &["-C", &root_arg, "guard", "--", &text]),
             None,
         )?);
-        round.push(time(memdir(bin, &outside, &["guard", &text]), None)?);
+        round.push(time(memdir(bin, &outside, &["guard", "--", &text]), None)?);
 
         if k >= args.warmup {
             for (all, t) in times.iter_mut().zip(round) {
