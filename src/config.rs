@@ -383,6 +383,19 @@ impl Default for Boosts {
     }
 }
 
+/// Returns the root of the memory repository holding `start`: the nearest folder, `start`
+/// itself or an ancestor, with a `memory.toml` and a `.git`. `None` when there is none.
+///
+/// This is the rule `Memdir::discover` applies; commands that need only the configuration
+/// (`memdir guard`) use it to read `memory.toml` without opening the repository.
+pub fn find_root(start: &Path) -> Option<std::path::PathBuf> {
+    let start = std::fs::canonicalize(start).ok()?;
+    start
+        .ancestors()
+        .find(|d| d.join(CONFIG_FILE).is_file() && d.join(".git").exists())
+        .map(Path::to_path_buf)
+}
+
 impl Config {
     /// Loads `memory.toml` from the repository root, or returns the defaults when it is absent.
     pub fn load(root: &Path) -> Result<Config, ConfigError> {

@@ -3,6 +3,8 @@
 use std::io::{IsTerminal, Read};
 
 use clap::Args;
+use memdir::Config;
+use memdir::config::find_root;
 use memdir::guard::{Guard, Verdict, rule_ids};
 use serde_json::json;
 
@@ -55,11 +57,14 @@ pub fn cmd_guard(g: &Globals, args: GuardArgs) -> Result<(), CliError> {
             text
         }
     };
-    // Inside a repository its own rules apply; elsewhere the built-in ones.
-    let checked = match g.open_quiet() {
-        Ok(mem) => mem.check_text(&text),
-        Err(_) => Guard::default().check(&text),
-    };
+    // Inside a repository its own rules apply; elsewhere (or when its memory.toml cannot be
+    // used) the built-in ones. Only memory.toml is read: opening the repository would look
+    // at every file of the work tree, which a check of one text does not need.
+    let guard = find_root(&g.start_dir())
+        .and_then(|root| Config::load(&root).ok())
+        .and_then(|config| Guard::new(&config.guard).ok())
+        .unwrap_or_default();
+    let checked = guard.check(&text);
     if g.json {
         print_json(&json!({ "verdict": checked.verdict, "flags": checked.flags }))?;
     } else {

@@ -29,6 +29,7 @@ mod llm_util;
 mod man;
 #[cfg(feature = "mcp")]
 mod mcp;
+mod quickstart;
 mod reindex;
 mod review;
 mod search;
@@ -97,6 +98,7 @@ enum Command {
     Snapshots(history::SnapshotsArgs),
     Revert(history::RevertArgs),
     Restore(history::RestoreArgs),
+    Quickstart(quickstart::QuickstartArgs),
     #[cfg(feature = "mcp")]
     Mcp(mcp::McpArgs),
     #[cfg(feature = "http")]
@@ -302,6 +304,7 @@ pub fn run() -> Result<(), CliError> {
         Command::Snapshots(a) => history::cmd_snapshots(&g, a),
         Command::Revert(a) => history::cmd_revert(&g, a),
         Command::Restore(a) => history::cmd_restore(&g, a),
+        Command::Quickstart(a) => quickstart::cmd_quickstart(&g, a),
         #[cfg(feature = "mcp")]
         Command::Mcp(a) => mcp::cmd_mcp(&g, a),
         #[cfg(feature = "http")]

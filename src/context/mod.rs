@@ -31,6 +31,7 @@
 //! # Ok(()) }
 //! ```
 
+mod bpe;
 mod render;
 mod tokens;
 

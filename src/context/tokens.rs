@@ -1,12 +1,25 @@
 //! Counting tokens the way the model will: tiktoken's encodings, embedded in the binary.
+//!
+//! `o200k_base` (the default) is counted by `bpe.rs` straight from an embedded sorted table,
+//! with nothing to build but its regular expression; the other encodings use `tiktoken-rs`,
+//! whose first use builds the encoder (a few hundred milliseconds).
 
 use tiktoken_rs::CoreBPE;
 
-/// A tiktoken encoding, loaded once per process (the first use takes a few hundred
-/// milliseconds; every later count is a few microseconds per passage).
+use super::bpe::{Bpe, O200K};
+
+/// A tiktoken encoding, loaded once per process.
 #[derive(Clone, Copy)]
 pub struct Tokenizer {
-    bpe: &'static CoreBPE,
+    encoding: Encoding,
+}
+
+#[derive(Clone, Copy)]
+enum Encoding {
+    /// Counted from the embedded table (`bpe.rs`).
+    Embedded(&'static Bpe),
+    /// Counted by `tiktoken-rs`.
+    Tiktoken(&'static CoreBPE),
 }
 
 impl std::fmt::Debug for Tokenizer {
@@ -24,18 +37,21 @@ impl Tokenizer {
     /// assert!(memdir::context::Tokenizer::named("gpt-9").is_none());
     /// ```
     pub fn named(name: &str) -> Option<Tokenizer> {
-        let bpe = match name {
-            "o200k_base" => tiktoken_rs::o200k_base_singleton(),
-            "cl100k_base" => tiktoken_rs::cl100k_base_singleton(),
-            "p50k_base" => tiktoken_rs::p50k_base_singleton(),
-            "r50k_base" => tiktoken_rs::r50k_base_singleton(),
+        let encoding = match name {
+            "o200k_base" => Encoding::Embedded(std::sync::LazyLock::force(&O200K)),
+            "cl100k_base" => Encoding::Tiktoken(tiktoken_rs::cl100k_base_singleton()),
+            "p50k_base" => Encoding::Tiktoken(tiktoken_rs::p50k_base_singleton()),
+            "r50k_base" => Encoding::Tiktoken(tiktoken_rs::r50k_base_singleton()),
             _ => return None,
         };
-        Some(Tokenizer { bpe })
+        Some(Tokenizer { encoding })
     }
 
     /// Returns how many tokens `text` is, special-token look-alikes counted as plain text.
     pub fn count(&self, text: &str) -> usize {
-        self.bpe.count_ordinary(text)
+        match self.encoding {
+            Encoding::Embedded(bpe) => bpe.count(text),
+            Encoding::Tiktoken(bpe) => bpe.count_ordinary(text),
+        }
     }
 }

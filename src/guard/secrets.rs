@@ -8,9 +8,10 @@
 
 use std::sync::LazyLock;
 
-use regex::{Captures, Regex};
+use regex::Captures;
 
 use super::Span;
+use super::pattern::{Pattern, Present};
 
 /// A kind of secret.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,7 +25,7 @@ pub(crate) struct Kind {
 
 struct Detector {
     kind: Kind,
-    re: Regex,
+    pattern: Pattern,
     /// The capture group holding the secret (0: the whole match).
     group: usize,
     accept: Option<fn(&str, &Captures<'_>) -> bool>,
@@ -45,7 +46,7 @@ const PROVIDER_WHY: &str = "an access token of a known provider: anyone who read
 fn detector(kind: Kind, pattern: &str) -> Detector {
     Detector {
         kind,
-        re: Regex::new(pattern).unwrap_or_else(|e| panic!("secret rule {}: {e}", kind.rule)),
+        pattern: Pattern::new(pattern.to_owned()),
         group: 0,
         accept: None,
     }
@@ -285,11 +286,29 @@ pub(crate) fn kinds() -> Vec<Kind> {
     DETECTORS.iter().map(|d| d.kind).collect()
 }
 
-/// Returns the spans of secrets in `text` with their kinds (spans may overlap).
-pub(crate) fn find(text: &str) -> Vec<(Span, Kind)> {
-    let mut out = Vec::new();
+/// Returns every secret pattern with its rule id.
+#[cfg(test)]
+pub(crate) fn patterns() -> Vec<(&'static str, &'static str)> {
+    DETECTORS
+        .iter()
+        .map(|d| (d.kind.rule, d.pattern.source()))
+        .collect()
+}
+
+/// Compiles every secret pattern (a test that they all are valid).
+#[cfg(test)]
+pub(crate) fn compile_all() {
     for d in DETECTORS.iter() {
-        for caps in d.re.captures_iter(text) {
+        d.pattern.regex();
+    }
+}
+
+/// Returns the spans of secrets in `text`, whose literals are `present`, with their kinds
+/// (spans may overlap).
+pub(crate) fn find(text: &str, present: &Present) -> Vec<(Span, Kind)> {
+    let mut out = Vec::new();
+    for d in DETECTORS.iter().filter(|d| d.pattern.may_match(present)) {
+        for caps in d.pattern.regex().captures_iter(text) {
             if d.accept.is_some_and(|ok| !ok(text, &caps)) {
                 continue;
             }

@@ -1,0 +1,380 @@
+//! Counting `o200k_base` tokens without building tiktoken's tables: the vocabulary is read
+//! where it lies, in a sorted table embedded in the binary (`o200k_base.ranks`).
+//!
+//! `tiktoken-rs` builds its encoder on first use: it decodes 200,000 base64 lines into a hash
+//! map, then a reverse map and a sorted copy, which took 150-300 ms of every `memdir context`
+//! and `memdir hook` process. Counting needs none of that: it splits the text with the
+//! encoding's own regular expression (the same `fancy-regex` pattern tiktoken uses) and
+//! merges each piece's bytes by rank, the same algorithm as tiktoken's `byte_pair_encode`
+//! (ported below), looking ranks up by binary search in the embedded table. Nothing is
+//! built but the regular expression (a few milliseconds), and the counts are tiktoken's:
+//! the tests compare the table with tiktoken's vocabulary and the counts on many texts.
+//!
+//! The table, generated from `tiktoken-rs` by the tests (`MEMDIR_BLESS=1 cargo test --lib
+//! context::bpe` rewrites it), is: the token count `n` (u32, little-endian); `n + 1` offsets
+//! into the bytes (u32 each); the `n` ranks (u32 each), in the order of the tokens' bytes;
+//! then the tokens' bytes, sorted, one after the other.
+
+use std::sync::LazyLock;
+
+use fancy_regex::Regex;
+
+/// A token's rank in the vocabulary, as tiktoken numbers them.
+type Rank = u32;
+
+/// The sorted vocabulary of `o200k_base` (see the module documentation for its layout).
+static O200K_BASE: &[u8] = include_bytes!("o200k_base.ranks");
+
+/// `o200k_base`: its vocabulary and its pre-tokenizer, compiled on first use.
+pub(super) static O200K: LazyLock<Bpe> = LazyLock::new(|| {
+    Bpe::new(O200K_BASE, tiktoken_rs::O200K_BASE_PAT_STR)
+        .expect("the embedded o200k_base table and pattern are valid (unit tests)")
+});
+
+/// A byte-pair encoding that counts tokens.
+pub(super) struct Bpe {
+    ranks: Ranks,
+    split: Regex,
+}
+
+impl Bpe {
+    fn new(table: &'static [u8], pattern: &str) -> Option<Bpe> {
+        Some(Bpe {
+            ranks: Ranks::new(table)?,
+            split: Regex::new(pattern).ok()?,
+        })
+    }
+
+    /// Returns how many tokens `text` encodes to, special-token look-alikes counted as
+    /// plain text (tiktoken's `encode_ordinary(text).len()`).
+    pub(super) fn count(&self, text: &str) -> usize {
+        let mut tokens = 0;
+        let mut at = 0;
+        for m in self.split.find_iter(text) {
+            match m {
+                Ok(m) => {
+                    tokens += self.count_piece(m.as_str().as_bytes());
+                    at = m.end();
+                }
+                // fancy-regex gives up past its backtracking limit (tiktoken panics there);
+                // count the rest a token per byte, which no encoding exceeds.
+                Err(_) => return tokens + text.len() - at,
+            }
+        }
+        tokens
+    }
+
+    /// Returns the tokens of one piece of the split.
+    fn count_piece(&self, piece: &[u8]) -> usize {
+        if piece.is_empty() {
+            0
+        } else if piece.len() == 1 || self.ranks.get(piece).is_some() {
+            1
+        } else if piece.len() < 100 {
+            byte_pair_merge(&self.ranks, piece).len() - 1
+        } else {
+            byte_pair_merge_large(&self.ranks, piece)
+        }
+    }
+}
+
+/// The embedded vocabulary, searched in place.
+struct Ranks {
+    table: &'static [u8],
+    n: usize,
+    /// Where the offsets, the ranks and the bytes start.
+    offsets: usize,
+    ranks: usize,
+    bytes: usize,
+}
+
+impl Ranks {
+    /// Returns the table, or `None` if its layout is inconsistent.
+    fn new(table: &'static [u8]) -> Option<Ranks> {
+        let n = u32::from_le_bytes(table.get(..4)?.try_into().ok()?) as usize;
+        let offsets = 4;
+        let ranks = offsets + 4 * (n + 1);
+        let bytes = ranks + 4 * n;
+        let r = Ranks {
+            table,
+            n,
+            offsets,
+            ranks,
+            bytes,
+        };
+        (table.len() >= bytes && bytes + r.offset(n) == table.len()).then_some(r)
+    }
+
+    fn word(&self, at: usize) -> usize {
+        let w: [u8; 4] = self.table[at..at + 4].try_into().expect("four bytes");
+        u32::from_le_bytes(w) as usize
+    }
+
+    fn offset(&self, i: usize) -> usize {
+        self.word(self.offsets + 4 * i)
+    }
+
+    fn token(&self, i: usize) -> &'static [u8] {
+        let table = self.table;
+        &table[self.bytes + self.offset(i)..self.bytes + self.offset(i + 1)]
+    }
+
+    /// Returns the rank of the token whose bytes are `bytes`, if there is one.
+    fn get(&self, bytes: &[u8]) -> Option<Rank> {
+        let (mut lo, mut hi) = (0, self.n);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            match self.token(mid).cmp(bytes) {
+                std::cmp::Ordering::Less => lo = mid + 1,
+                std::cmp::Ordering::Greater => hi = mid,
+                std::cmp::Ordering::Equal => return Some(self.word(self.ranks + 4 * mid) as Rank),
+            }
+        }
+        None
+    }
+}
+
+// The two merges below are tiktoken's (`_byte_pair_merge` and `_byte_pair_merge_large` in
+// tiktoken-rs's `vendor_tiktoken.rs`, MIT), with the hash map's look-ups replaced by
+// `Ranks::get` and the large one returning only how many tokens it made.
+
+/// Returns the boundaries `(start, rank)` of a piece of fewer than 100 bytes after merging.
+fn byte_pair_merge(ranks: &Ranks, piece: &[u8]) -> Vec<(usize, Rank)> {
+    let mut parts = Vec::with_capacity(piece.len() + 1);
+    let mut min_rank: (Rank, usize) = (Rank::MAX, usize::MAX);
+    for i in 0..piece.len() - 1 {
+        let rank = ranks.get(&piece[i..i + 2]).unwrap_or(Rank::MAX);
+        if rank < min_rank.0 {
+            min_rank = (rank, i);
+        }
+        parts.push((i, rank));
+    }
+    parts.push((piece.len() - 1, Rank::MAX));
+    parts.push((piece.len(), Rank::MAX));
+
+    let get_rank = |parts: &Vec<(usize, Rank)>, i: usize| {
+        if (i + 3) < parts.len() {
+            ranks
+                .get(&piece[parts[i].0..parts[i + 3].0])
+                .unwrap_or(Rank::MAX)
+        } else {
+            Rank::MAX
+        }
+    };
+
+    while min_rank.0 != Rank::MAX {
+        let i = min_rank.1;
+        if i > 0 {
+            parts[i - 1].1 = get_rank(&parts, i - 1);
+        }
+        parts[i].1 = get_rank(&parts, i);
+        parts.remove(i + 1);
+
+        min_rank = (Rank::MAX, usize::MAX);
+        for (i, &(_, rank)) in parts[..parts.len() - 1].iter().enumerate() {
+            if rank < min_rank.0 {
+                min_rank = (rank, i);
+            }
+        }
+    }
+    parts
+}
+
+/// A possible merge in [`byte_pair_merge_large`]'s heap: lowest rank first, then leftmost.
+#[derive(Eq, PartialEq, Clone, Copy)]
+struct Merge {
+    start: usize,
+    rank: Rank,
+}
+
+impl Ord for Merge {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        other
+            .rank
+            .cmp(&self.rank)
+            .then_with(|| other.start.cmp(&self.start))
+    }
+}
+
+impl PartialOrd for Merge {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+struct State {
+    prev: usize,
+    end: usize,
+    next_end: usize,
+    next_rank: Rank,
+}
+
+/// Returns how many tokens a piece of 100 bytes or more merges into.
+fn byte_pair_merge_large(ranks: &Ranks, piece: &[u8]) -> usize {
+    let mut state = Vec::with_capacity(piece.len());
+    state.push(State {
+        prev: usize::MAX,
+        end: 1,
+        next_end: 2,
+        next_rank: Rank::MAX,
+    });
+    let mut heap = std::collections::BinaryHeap::with_capacity(piece.len());
+    for i in 0..piece.len() - 1 {
+        if let Some(rank) = ranks.get(&piece[i..i + 2]) {
+            heap.push(Merge { start: i, rank });
+            state[i].next_rank = rank;
+        }
+        state.push(State {
+            prev: i,
+            end: i + 2,
+            next_end: i + 3,
+            next_rank: Rank::MAX,
+        });
+    }
+
+    let potential_merge = |state: &mut Vec<State>,
+                           heap: &mut std::collections::BinaryHeap<Merge>,
+                           start: usize,
+                           next_end_item: usize| {
+        state[start].next_end = next_end_item;
+        state[start].next_rank = Rank::MAX;
+        if next_end_item <= piece.len()
+            && let Some(rank) = ranks.get(&piece[start..next_end_item])
+        {
+            heap.push(Merge { start, rank });
+            state[start].next_rank = rank;
+        }
+    };
+
+    while let Some(left) = heap.pop() {
+        if left.rank == Rank::MAX {
+            break;
+        }
+        if left.rank != state[left.start].next_rank {
+            continue;
+        }
+        let left_start = left.start;
+        let right_start = state[left_start].end;
+        let right_end = state[left_start].next_end;
+        let right_next_end = state[right_start].next_end;
+
+        state[left_start].end = right_end;
+        potential_merge(&mut state, &mut heap, left_start, right_next_end);
+        if right_end < state.len() {
+            state[right_end].prev = left_start;
+        }
+        if left_start > 0 {
+            let prev_start = state[left_start].prev;
+            potential_merge(&mut state, &mut heap, prev_start, right_end);
+        }
+        state[right_start].next_rank = Rank::MAX;
+    }
+
+    let mut tokens = 0;
+    let mut i = 0;
+    while i < state.len() {
+        tokens += 1;
+        i = state[i].end;
+    }
+    tokens
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Returns the table for tiktoken's `o200k_base` vocabulary.
+    fn generate() -> Vec<u8> {
+        let bpe = tiktoken_rs::o200k_base().unwrap();
+        let mut tokens: Vec<(Vec<u8>, Rank)> = Vec::new();
+        // The ordinary tokens are numbered 0..n without gaps; the special ones come after.
+        let mut rank: Rank = 0;
+        while let Ok(bytes) = bpe.decode_bytes(&[rank]) {
+            if bpe
+                .special_tokens()
+                .contains(String::from_utf8_lossy(&bytes).as_ref())
+            {
+                break;
+            }
+            tokens.push((bytes, rank));
+            rank += 1;
+        }
+        tokens.sort();
+        let mut out = Vec::new();
+        out.extend((tokens.len() as u32).to_le_bytes());
+        let mut offset = 0u32;
+        for (bytes, _) in &tokens {
+            out.extend(offset.to_le_bytes());
+            offset += bytes.len() as u32;
+        }
+        out.extend(offset.to_le_bytes());
+        for (_, rank) in &tokens {
+            out.extend(rank.to_le_bytes());
+        }
+        for (bytes, _) in &tokens {
+            out.extend(bytes);
+        }
+        out
+    }
+
+    #[test]
+    fn the_embedded_table_is_tiktokens_vocabulary() {
+        let expected = generate();
+        if expected != O200K_BASE {
+            let path = concat!(env!("CARGO_MANIFEST_DIR"), "/src/context/o200k_base.ranks");
+            if std::env::var_os("MEMDIR_BLESS").is_some() {
+                std::fs::write(path, &expected).unwrap();
+            } else {
+                panic!("{path} is out of date: run `MEMDIR_BLESS=1 cargo test --lib context::bpe`");
+            }
+        }
+        let ranks = Ranks::new(O200K_BASE).unwrap();
+        assert_eq!(ranks.n, 199_998);
+        assert_eq!(ranks.get(b"Hello"), Some(13225));
+        assert_eq!(ranks.get(b"no such token, surely"), None);
+    }
+
+    /// Asserts that `text` counts as tiktoken counts it.
+    fn assert_same_count(text: &str) {
+        let tiktoken = tiktoken_rs::o200k_base_singleton();
+        assert_eq!(O200K.count(text), tiktoken.count_ordinary(text), "{text:?}");
+    }
+
+    #[test]
+    fn counts_are_tiktokens() {
+        for text in [
+            "",
+            "Hello, world!",
+            "  leading and trailing spaces  \n\n\t",
+            "<|endoftext|> is counted as plain text",
+            "Zürich, 東京, القاهرة, Москва: 🙂👨‍👩‍👧 and ﷽",
+            "x".repeat(150).as_str(),
+            "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+            &"🙂".repeat(40),
+            "fn main() {\n    println!(\"{}\", 1 + 2);\n}\n",
+            "https://example.com/a/b?c=d&e=f#g 1234567890 3.14159",
+            include_str!("../../README.md"),
+            include_str!("mod.rs"),
+        ] {
+            assert_same_count(text);
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn counts_of_any_text_are_tiktokens(text in "\\PC{0,200}") {
+            let tiktoken = tiktoken_rs::o200k_base_singleton();
+            proptest::prop_assert_eq!(O200K.count(&text), tiktoken.count_ordinary(&text));
+        }
+
+        #[test]
+        fn counts_of_long_runs_are_tiktokens(
+            unit in proptest::sample::select(vec!["a", "ab", "\u{e9}", "🙂", " ", "1", "-", "x\u{301}"]),
+            n in 1usize..400,
+        ) {
+            let text = unit.repeat(n);
+            let tiktoken = tiktoken_rs::o200k_base_singleton();
+            proptest::prop_assert_eq!(O200K.count(&text), tiktoken.count_ordinary(&text));
+        }
+    }
+}
