@@ -19,6 +19,7 @@ use crate::outln;
 ///   memdir quickstart
 ///   memdir quickstart /tmp/tour && cd /tmp/tour && git log
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub struct QuickstartArgs {
     /// Where to create the repository [default: a new temporary folder, removed at the end]
     dir: Option<PathBuf>,

@@ -10,7 +10,9 @@ use crate::outln;
 
 /// Add a memory
 ///
-/// Writes `<type>/<slug>.md` and commits it (`Memdir-Op: add`). Prints the new id.
+/// Writes `<type>/<title>.md` (without --title, `<type>/<id>.md`, and the title follows the
+/// text) and commits it (`Memdir-Op: add`). Prints the new id: the type, or three words of the
+/// title, and six hex digits.
 ///
 /// Examples:
 ///   memdir add "Alice prefers dark mode" --type preference --tag ui --scope user:alice
@@ -20,7 +22,8 @@ use crate::outln;
 pub struct AddArgs {
     /// The memory text (Markdown) [default: read from stdin]
     text: Option<String>,
-    /// One-line title [default: the first line of the text]
+    /// One-line title, written into the file [default: none; the title shown is the text's
+    /// first heading, else its first line, as the text is now]
     #[arg(long)]
     title: Option<String>,
     /// Memory type: fact, preference, event, procedure, note, summary (see memory.toml) [default: note]
