@@ -84,14 +84,14 @@ fn check_prints_path_line_message_and_exits_1() {
     let out = env.run(&["check"]);
     let _guard = settings().bind_to_scope();
     insta::assert_snapshot!(out.stdout, @r"
-        fact/alias.md:4: invalid front-matter: YAML aliases (`*name`) are not allowed in memory front-matter
-        fact/escape.md:2: field `id`: invalid id `../../etc/passwd`: ids are lower-case letters, digits, `-`, `_` and `.`, start with a letter or digit, and are at most 96 characters
-        fact/latin1.md:3: not UTF-8 text (binary file?)
-        fact/malformed.md:4: invalid front-matter: while parsing a flow sequence, expected ',' or ']'
-        fact/nul.md:5: not UTF-8 text (binary file?)
-        fact/wrong-date.md:4: field `created`: expected a time like [TIME] or a date like 2026-11-25, found `last tuesday`
-        fact/wrong-pinned.md:4: field `pinned`: expected true or false, found a string
-        fact/wrong-tags.md:4: field `tags`: expected a list of strings, found a mapping
+    fact/alias.md:4: invalid front-matter: YAML aliases (`*name`) are not allowed in memory front-matter
+    fact/escape.md:2: field `id`: invalid id `../../etc/passwd`: ids are lower-case letters, digits, `-`, `_` and `.`, start with a letter or digit, and are at most 96 characters
+    fact/latin1.md:3: not UTF-8 text (binary file?)
+    fact/malformed.md:4: invalid front-matter: while parsing a flow sequence, expected ',' or ']'
+    fact/nul.md:5: not UTF-8 text (binary file?)
+    fact/wrong-date.md:4: field `created`: expected a time like [TIME] or a date like 2026-11-25, found `last tuesday`
+    fact/wrong-pinned.md:4: field `pinned`: expected true or false, found a string
+    fact/wrong-tags.md:4: field `tags`: expected a list of strings, found a mapping
     ");
     assert_eq!(out.status, 1, "{out}");
     assert!(out.stderr.ends_with("8 problem(s) found.\n"), "{out}");

@@ -166,13 +166,13 @@ fn add_json_has_id_path_and_commit() {
     );
     let _guard = settings().bind_to_scope();
     insta::assert_json_snapshot!(out, @r#"
-        {
-          "commit": "[HASH]",
-          "id": "preference-[ID]",
-          "path": "preference/preference-[ID].md",
-          "revision": "[HASH]",
-          "status": "ok"
-        }
+    {
+      "commit": "[HASH]",
+      "id": "preference-[ID]",
+      "path": "preference/preference-[ID].md",
+      "revision": "[HASH]",
+      "status": "ok"
+    }
     "#);
     assert_eq!(out["commit"], env.head().as_str());
     assert_eq!(env.trailer("HEAD", "Memdir-Session"), ["s-1"]);
@@ -195,27 +195,27 @@ fn show_json_has_every_field_plus_body_path_and_revision() {
     let out = env.run(&["show", &id, "--json"]).success();
     let _guard = settings().bind_to_scope();
     insta::assert_snapshot!(out, @r#"
-        {
-          "id": "preference-[ID]",
-          "title": "Alice prefers dark mode",
-          "type": "preference",
-          "tags": [
-            "ui"
-          ],
-          "scope": "user:alice",
-          "created": "[TIME]",
-          "updated": "[TIME]",
-          "pinned": true,
-          "expires": "[TIME]",
-          "source": {
-            "session": "s-1",
-            "agent": "cli",
-            "step": "3"
-          },
-          "body": "\nAlice prefers dark mode.\n",
-          "path": "preference/preference-[ID].md",
-          "revision": "[HASH]"
-        }
+    {
+      "id": "preference-[ID]",
+      "title": "Alice prefers dark mode",
+      "type": "preference",
+      "tags": [
+        "ui"
+      ],
+      "scope": "user:alice",
+      "created": "[TIME]",
+      "updated": "[TIME]",
+      "pinned": true,
+      "expires": "[TIME]",
+      "source": {
+        "session": "s-1",
+        "agent": "cli",
+        "step": "3"
+      },
+      "body": "\nAlice prefers dark mode.\n",
+      "path": "preference/preference-[ID].md",
+      "revision": "[HASH]"
+    }
     "#);
 }
 
@@ -262,23 +262,23 @@ fn search_json_has_the_documented_fields() {
     let out = env.run(&["search", "staging port", "--json"]).success();
     let _guard = settings().bind_to_scope();
     insta::assert_snapshot!(out, @r#"
-        [
-          {
-            "id": "fact-[ID]",
-            "path": "fact/fact-[ID].md",
-            "title": "The staging API listens on port 8443",
-            "score": [SCORE],
-            "snippet": "The staging API listens on port 8443.",
-            "line": 10,
-            "line_end": 10,
-            "type": "fact",
-            "tags": [
-              "api"
-            ],
-            "scope": "team:web",
-            "revision": "[HASH]"
-          }
-        ]
+    [
+      {
+        "id": "fact-[ID]",
+        "path": "fact/fact-[ID].md",
+        "title": "The staging API listens on port 8443",
+        "score": [SCORE],
+        "snippet": "The staging API listens on port 8443.",
+        "line": 10,
+        "line_end": 10,
+        "type": "fact",
+        "tags": [
+          "api"
+        ],
+        "scope": "team:web",
+        "revision": "[HASH]"
+      }
+    ]
     "#);
     let hit = &out.json()[0];
     for key in [
@@ -296,8 +296,8 @@ fn search_prints_score_id_path_line_and_passage() {
     let out = env.run(&["search", "staging"]).success();
     let _guard = settings().bind_to_scope();
     insta::assert_snapshot!(out, @r"
-        [SCORE]  fact-[ID]  fact/fact-[ID].md:9  The staging API listens on port 8443
-                The staging API listens on port 8443.
+    [SCORE]  fact-[ID]  fact/fact-[ID].md:9  The staging API listens on port 8443
+            The staging API listens on port 8443.
     ");
     let none = env.run(&["search", "zebra"]).success();
     insta::assert_snapshot!(none, @r"
@@ -350,26 +350,26 @@ fn list_prints_and_filters() {
     let out = env.run(&["list"]).success();
     let _guard = settings().bind_to_scope();
     insta::assert_snapshot!(out, @r"
-        fact-[ID]        fact        Coffee machine on floor 2
-        preference-[ID]  preference  Coffee, black [pinned]
+    fact-[ID]        fact        Coffee machine on floor 2
+    preference-[ID]  preference  Coffee, black [pinned]
     ");
     let json = env.run(&["list", "--type", "fact", "--json"]).success();
     insta::assert_snapshot!(json, @r#"
-        [
-          {
-            "id": "fact-[ID]",
-            "path": "fact/fact-[ID].md",
-            "title": "Coffee machine on floor 2",
-            "type": "fact",
-            "tags": [
-              "office"
-            ],
-            "updated": "[TIME]",
-            "pinned": false,
-            "revision": "[HASH]",
-            "created": "[TIME]"
-          }
-        ]
+    [
+      {
+        "id": "fact-[ID]",
+        "path": "fact/fact-[ID].md",
+        "title": "Coffee machine on floor 2",
+        "type": "fact",
+        "tags": [
+          "office"
+        ],
+        "updated": "[TIME]",
+        "pinned": false,
+        "revision": "[HASH]",
+        "created": "[TIME]"
+      }
+    ]
     "#);
     let tagged = env
         .run(&["list", "--tag", "drinks", "--json"])
@@ -396,23 +396,23 @@ fn status_reports_freshness_hand_edits_and_counts() {
     env.write(path, env.read(path).replace("eight", "nine"));
     let json = env.run(&["status", "--json"]).success();
     insta::assert_snapshot!(json, @r#"
-        {
-          "root": "$TEST_ENV/repo",
-          "head": "[HASH]",
-          "indexed_head": "[HASH]",
-          "index_fresh": true,
-          "uncommitted": [
-            "note/note-[ID].md"
-          ],
-          "memories": 1,
-          "passages": 1,
-          "git_objects": {
-            "loose": 23,
-            "packs": 0,
-            "packing_due": false
-          },
-          "invalid": []
-        }
+    {
+      "root": "$TEST_ENV/repo",
+      "head": "[HASH]",
+      "indexed_head": "[HASH]",
+      "index_fresh": true,
+      "uncommitted": [
+        "note/note-[ID].md"
+      ],
+      "memories": 1,
+      "passages": 1,
+      "git_objects": {
+        "loose": 23,
+        "packs": 0,
+        "packing_due": false
+      },
+      "invalid": []
+    }
     "#);
 
     // Packed by git, the objects are counted in the pack.
@@ -442,13 +442,13 @@ fn update_and_rm_report_what_they_did() {
         .run(&["update", &id, "--remove-tag", "office", "--json"])
         .success();
     insta::assert_snapshot!(json, @r#"
-        {
-          "commit": "[HASH]",
-          "id": "note-[ID]",
-          "path": "note/note-[ID].md",
-          "revision": "[HASH]",
-          "status": "ok"
-        }
+    {
+      "commit": "[HASH]",
+      "id": "note-[ID]",
+      "path": "note/note-[ID].md",
+      "revision": "[HASH]",
+      "status": "ok"
+    }
     "#);
     let shown = env.run(&["show", &id, "--json"]).success().json();
     assert_eq!(shown["tags"], serde_json::json!([]));

@@ -294,10 +294,10 @@ fn memdir_extract_uses_the_rules_without_a_model_and_says_so() {
         transcript,
     );
     insta::assert_snapshot!(out, @r#"
-        Using the rule-based extractor (no [llm] in memory.toml): only "remember that ...", "I prefer ..." and "my X is ..." are taken.
-        add fact-[ID]  fact/fact-[ID].md  Deploys need a green canary.
-        add preference-[ID]  preference/preference-[ID].md  The user prefers short answers.
-        Session chat-7: 2 operations applied, 0 rejected (rules).
+    Using the rule-based extractor (no [llm] in memory.toml): only "remember that ...", "I prefer ..." and "my X is ..." are taken.
+    add fact-[ID]  fact/fact-[ID].md  Deploys need a green canary.
+    add preference-[ID]  preference/preference-[ID].md  The user prefers short answers.
+    Session chat-7: 2 operations applied, 0 rejected (rules).
     "#);
     let trailers = env.trailers("HEAD");
     let pick = |key: &str| -> Vec<&str> {

@@ -310,10 +310,10 @@ fn memdir_ask_prints_the_answer_and_the_citations() {
     let _guard = settings().bind_to_scope();
     let out = run(&["ask", "how do deploys work", "--budget", "300"]);
     insta::assert_snapshot!(out, @r"
-        Wait for a green canary.
+    Wait for a green canary.
 
-        Memories given to test-model (1):
-          [procedure-[ID]@[SHORT]]
+    Memories given to test-model (1):
+      [procedure-[ID]@[SHORT]]
     ");
     let json = run(&["ask", "how do deploys work", "--json"])
         .success()
