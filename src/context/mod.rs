@@ -418,22 +418,7 @@ impl Memdir {
             Err(e) => return Err(crate::Error::io(&overview, e)),
         }
         for m in self.pinned()? {
-            let lines = m.body.lines().count();
-            items.push(ContextItem {
-                id: m.front.id.to_string(),
-                revision: m.revision.0.clone(),
-                tokens: 0,
-                reason: Reason::Pinned,
-                score: None,
-                path: m.path.clone(),
-                line_start: m.body_line,
-                line_end: m.body_line + lines.saturating_sub(1),
-                title: m.front.title.clone(),
-                kind: Some(m.front.kind.clone()),
-                date: m.front.updated.or(m.front.created).map(day),
-                merged: Vec::new(),
-                text: m.body.clone(),
-            });
+            items.push(whole_memory(&m, Reason::Pinned, m.body.clone()));
         }
         Ok(items)
     }
@@ -636,22 +621,7 @@ impl Memdir {
                 Err(crate::Error::NotFound { .. }) => continue,
                 Err(e) => return Err(e),
             };
-            let lines = m.body.lines().count();
-            items.push(ContextItem {
-                id: m.front.id.to_string(),
-                revision: m.revision.0.clone(),
-                tokens: 0,
-                reason: Reason::Recent,
-                score: None,
-                path: m.path.clone(),
-                line_start: m.body_line,
-                line_end: m.body_line + lines.saturating_sub(1),
-                title: m.front.title.clone(),
-                kind: Some(m.front.kind.clone()),
-                date: m.front.updated.or(m.front.created).map(day),
-                merged: Vec::new(),
-                text: m.body.trim().to_owned(),
-            });
+            items.push(whole_memory(&m, Reason::Recent, m.body.trim().to_owned()));
         }
         Ok(items)
     }
@@ -798,6 +768,27 @@ fn jaccard(a: &BTreeSet<String>, b: &BTreeSet<String>) -> f64 {
     }
     let shared = a.intersection(b).count();
     shared as f64 / (a.len() + b.len() - shared) as f64
+}
+
+/// Returns a context item that carries a whole memory (not one passage of it), as `reason`
+/// brings it, with `text` as its body.
+fn whole_memory(m: &crate::Memory, reason: Reason, text: String) -> ContextItem {
+    let lines = m.body.lines().count();
+    ContextItem {
+        id: m.front.id.to_string(),
+        revision: m.revision.0.clone(),
+        tokens: 0,
+        reason,
+        score: None,
+        path: m.path.clone(),
+        line_start: m.body_line,
+        line_end: m.body_line + lines.saturating_sub(1),
+        title: m.front.title.clone(),
+        kind: Some(m.front.kind.clone()),
+        date: m.front.updated.or(m.front.created).map(day),
+        merged: Vec::new(),
+        text,
+    }
 }
 
 #[cfg(test)]

@@ -108,11 +108,11 @@ impl Memdir {
             };
         self.settle_kind(&mut memory);
         if let Err(e) = self.config.check_type(&memory.front.kind) {
-            let line = parse::find_layout(path, &String::from_utf8_lossy(bytes))
+            let text = String::from_utf8_lossy(bytes);
+            let line = parse::find_layout(path, &text)
                 .ok()
                 .flatten()
                 .and_then(|l| {
-                    let text = String::from_utf8_lossy(bytes);
                     text[l.yaml.0..l.yaml.1]
                         .lines()
                         .position(|x| parse::is_key_line(x, "type"))
