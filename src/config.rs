@@ -552,6 +552,11 @@ impl Config {
         self.memory.ttl.get(kind).and_then(|t| ttl_secs(t))
     }
 
+    /// Returns the held-out policy of this repository (its default lifetimes by type).
+    pub fn policy(&self) -> crate::policy::Policy {
+        crate::policy::Policy::new(self.ttls())
+    }
+
     /// Returns every type with a default lifetime, with the lifetime in seconds.
     pub fn ttls(&self) -> Vec<(String, i64)> {
         self.memory

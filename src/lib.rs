@@ -57,6 +57,7 @@ pub mod mcp;
 mod memdir;
 pub mod memory;
 pub mod parse;
+pub mod policy;
 pub mod quickstart;
 pub mod session;
 pub mod store;

@@ -336,31 +336,6 @@ impl Memory {
             _ => Vec::new(),
         }
     }
-
-    /// Returns when this memory stops being believed: its own `expires`, else `created` plus
-    /// `ttl` (its type's default lifetime, in seconds), else never. Pinned memories never
-    /// expire.
-    pub fn expires_at(&self, ttl: Option<i64>) -> Option<Timestamp> {
-        if self.front.pinned {
-            return None;
-        }
-        self.front.expires.or_else(|| {
-            let created = self.front.created?;
-            Some(Timestamp(created.0 + time::Duration::seconds(ttl?)))
-        })
-    }
-
-    /// Returns true if the memory is expired at `now` (see [`Memory::expires_at`]).
-    pub fn is_expired(&self, now: Timestamp, ttl: Option<i64>) -> bool {
-        self.expires_at(ttl).is_some_and(|t| t <= now)
-    }
-
-    /// Returns true if the memory is held out of search and context at `now`: quarantined
-    /// or expired. (Whether a newer memory supersedes it depends on the other memories:
-    /// see `Memdir::is_held_out`.)
-    pub fn is_held_out(&self, now: Timestamp, ttl: Option<i64>) -> bool {
-        self.is_quarantined() || self.is_expired(now, ttl)
-    }
 }
 
 /// The built-in memory types; `memory.toml` may replace the list.

@@ -1,6 +1,7 @@
 //! Expiry (`expires`, `[memory.ttl]`, pinned), `gc`, and supersession. "Now" is passed in,
 //! so nothing depends on the clock.
 
+use memdir::policy::Facts;
 use memdir::{Filter, HeldOut, Memdir, MemoryId, NewMemory, SearchQuery, Timestamp};
 
 use crate::common::{TestEnv, author, prov};
@@ -97,7 +98,8 @@ fn types_expire_by_their_default_lifetime_and_pinned_memories_never() {
     later.sort();
     assert_eq!(ids_at(&mem, "lisbon", at("2026-07-01")), later);
     let m = mem.get(&fact).unwrap();
-    assert!(m.is_expired(at("2026-01-02"), mem.config().ttl("fact")));
+    let expires = mem.config().policy().expires_at(&Facts::of(&m));
+    assert!(expires.is_some_and(|t| t <= at("2026-01-02")));
     assert_eq!(
         mem.held_out(&m, at("2026-01-02")).unwrap(),
         [HeldOut::Expired]
@@ -248,4 +250,133 @@ fn the_cli_lists_expired_collects_them_and_explains() {
         env.run(&["list", "--expired", "--json"]).success().json(),
         serde_json::json!([])
     );
+}
+
+/// One memory of a random repository, as the property below writes it by hand.
+#[derive(Debug, Clone)]
+struct Spec {
+    kind: &'static str,
+    quarantined: bool,
+    pinned: bool,
+    /// Days after 2026-01-01.
+    created: Option<u32>,
+    expires: Option<u32>,
+    /// Indexes of other memories of the repository it supersedes.
+    supersedes: Vec<usize>,
+}
+
+fn spec() -> impl proptest::strategy::Strategy<Value = Spec> {
+    use proptest::prelude::*;
+    (
+        prop::sample::select(vec!["event", "fact", "note"]),
+        prop::bool::weighted(0.25),
+        prop::bool::weighted(0.2),
+        prop::option::of(0u32..200),
+        prop::option::weighted(0.3, 0u32..200),
+        prop::collection::vec(0usize..8, 0..2),
+    )
+        .prop_map(
+            |(kind, quarantined, pinned, created, expires, supersedes)| Spec {
+                kind,
+                quarantined,
+                pinned,
+                created,
+                expires,
+                supersedes,
+            },
+        )
+}
+
+fn day(n: u32) -> String {
+    (time::macros::date!(2026 - 01 - 01) + time::Duration::days(n.into())).to_string()
+}
+
+fn file_of(i: usize, s: &Spec, n: usize) -> String {
+    let mut front = format!("id: m{i}\ntype: {}\n", s.kind);
+    if let Some(d) = s.created {
+        front += &format!("created: {}\n", day(d));
+    }
+    if let Some(d) = s.expires {
+        front += &format!("expires: {}\n", day(d));
+    }
+    if s.pinned {
+        front += "pinned: true\n";
+    }
+    let targets: Vec<String> = s
+        .supersedes
+        .iter()
+        .filter(|t| **t % n != i)
+        .map(|t| format!("m{}", t % n))
+        .collect();
+    if !targets.is_empty() {
+        front += &format!("supersedes: [{}]\n", targets.join(", "));
+    }
+    if s.quarantined {
+        front += "quarantine:\n  - rule: test.rule\n    why: random\n";
+    }
+    format!("---\n{front}---\nMemory number {i} about the garden.\n")
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::test_runner::Config {
+        cases: 24,
+        failure_persistence: None,
+        rng_seed: proptest::test_runner::RngSeed::Fixed(15),
+        ..proptest::test_runner::Config::default()
+    })]
+    /// The held-out policy is one rule applied two ways: compiled into the index's queries
+    /// (`list`, `search`) and evaluated on one memory (`held_out`, used for pinned memories,
+    /// `why` and a memory's page). For random repositories, at random times, both agree.
+    #[test]
+    fn list_leaves_out_exactly_what_the_policy_holds_out(
+        specs in proptest::collection::vec(spec(), 1..8),
+        now in 0u32..260,
+    ) {
+        let env = TestEnv::new();
+        Memdir::init_as(&env.repo(), Some(&author())).unwrap();
+        let config = env.read("memory.toml").replace(
+            "[memory.ttl]\n",
+            "[memory.ttl]\nevent = \"30d\"\nfact = \"90d\"\n",
+        );
+        env.write("memory.toml", config);
+        for (i, s) in specs.iter().enumerate() {
+            env.write(&format!("note/m{i}.md"), file_of(i, s, specs.len()));
+        }
+        env.git(&["add", "-A"]);
+        env.git(&["commit", "-qm", "random memories"]);
+        let mem = env.open();
+        let now = at(&day(now));
+        let everything = Filter {
+            include_quarantined: true,
+            include_expired: true,
+            include_superseded: true,
+            now: Some(now),
+            ..Filter::default()
+        };
+        let all = mem.list(&everything).unwrap();
+        proptest::prop_assert_eq!(all.len(), specs.len());
+        let mut reasons = std::collections::BTreeMap::new();
+        for s in &all {
+            let held = mem.held_out(&mem.get(&s.id).unwrap(), now).unwrap();
+            reasons.insert(s.id.clone(), held);
+        }
+        let ids = |filter: &Filter| -> Vec<String> {
+            mem.list(filter).unwrap().into_iter().map(|s| s.id).collect()
+        };
+        let expect = |keep: &dyn Fn(&[HeldOut]) -> bool| -> Vec<String> {
+            let mut ids: Vec<String> = all
+                .iter()
+                .filter(|s| keep(&reasons[&s.id]))
+                .map(|s| s.id.clone())
+                .collect();
+            ids.sort_by_key(|id| all.iter().position(|s| &s.id == id));
+            ids
+        };
+        let by_default = Filter { now: Some(now), ..Filter::default() };
+        proptest::prop_assert_eq!(ids(&by_default), expect(&|r| r.is_empty()));
+        for reason in HeldOut::ALL {
+            let only = Filter { only: Some(reason), now: Some(now), ..Filter::default() };
+            proptest::prop_assert_eq!(ids(&only), expect(&|r| r.contains(&reason)), "only {:?}", reason);
+        }
+    }
 }

@@ -9,6 +9,7 @@ use serde::Serialize;
 use super::{Memdir, Provenance, Written};
 use crate::index::{Filter, HeldOut, Summary};
 use crate::memory::{Memory, QuarantineNote, Timestamp};
+use crate::policy::Facts;
 use crate::store::{CommitMessage, FileWrite};
 use crate::{MemoryId, Result};
 
@@ -40,46 +41,26 @@ pub struct Why {
 
 impl Memdir {
     /// Returns why `memory` is held out of search and context at `now`, if it is: what
-    /// `Memdir::search` and `Memdir::list` leave out by default. For code that reads
-    /// memories another way (such as building a context).
+    /// `Memdir::search` and `Memdir::list` leave out by default (the rule is
+    /// [`crate::policy`]'s). For code that reads memories another way (such as building a
+    /// context).
     pub fn held_out(&self, memory: &Memory, now: Timestamp) -> Result<Vec<HeldOut>> {
-        let mut why = Vec::new();
-        if memory.is_quarantined() {
-            why.push(HeldOut::Quarantined);
-        }
-        if memory.is_expired(now, self.config.ttl(&memory.front.kind)) {
-            why.push(HeldOut::Expired);
-        }
-        if !self.superseders(memory.front.id.as_str())?.is_empty() {
-            why.push(HeldOut::Superseded);
-        }
-        Ok(why)
+        let superseders: Vec<Facts> = self
+            .index
+            .superseders(memory.front.id.as_str())?
+            .iter()
+            .map(Summary::facts)
+            .collect();
+        Ok(self
+            .config
+            .policy()
+            .held_out(&Facts::of(memory), &superseders, now))
     }
 
     /// Returns true if `memory` is held out of search and context at `now` (see
     /// [`Memdir::held_out`]).
     pub fn is_held_out(&self, memory: &Memory, now: Timestamp) -> Result<bool> {
         Ok(!self.held_out(memory, now)?.is_empty())
-    }
-
-    /// Returns the ids of the memories, not themselves quarantined, that supersede `id`.
-    fn superseders(&self, id: &str) -> Result<Vec<String>> {
-        let mut by = Vec::new();
-        for s in self.index.superseded_by(id)? {
-            let quarantined = self
-                .list(&Filter {
-                    only: Some(HeldOut::Quarantined),
-                    include_expired: true,
-                    include_superseded: true,
-                    ..Filter::default()
-                })?
-                .iter()
-                .any(|q| q.id == s);
-            if !quarantined {
-                by.push(s);
-            }
-        }
-        Ok(by)
     }
 
     /// Explains a memory's standing: held out or not and why, what it supersedes and what
@@ -92,9 +73,14 @@ impl Memdir {
             path: memory.path.clone(),
             title: memory.front.title.clone(),
             held_out,
-            expires: memory.expires_at(self.config.ttl(&memory.front.kind)),
+            expires: self.config.policy().expires_at(&Facts::of(&memory)),
             supersedes: memory.supersedes(),
-            superseded_by: self.index.superseded_by(memory.front.id.as_str())?,
+            superseded_by: self
+                .index
+                .superseders(memory.front.id.as_str())?
+                .into_iter()
+                .map(|s| s.id)
+                .collect(),
             quarantine: memory.quarantine(),
             source: memory.front.source.clone(),
         })

@@ -164,7 +164,7 @@ impl Memdir {
             &store.git_dir().join("memdir").join("index"),
             config.search.boost.clone(),
         )?
-        .with_ttls(config.ttls());
+        .with_policy(config.policy());
         let guard = crate::guard::Guard::new(&config.guard).map_err(|e| {
             crate::config::ConfigError::Invalid {
                 path: root.join(CONFIG_FILE),
@@ -452,7 +452,7 @@ impl Memdir {
                     m.derived.id = true;
                 }
                 // Pinned is no pass: a quarantined or superseded memory stays out (pinned
-                // ones never expire: `is_expired` says so).
+                // ones never expire: the policy says so).
                 if m.front.pinned && !self.is_held_out(&m, Timestamp::now())? {
                     out.push(m);
                 }

@@ -119,7 +119,7 @@ impl Memdir {
             return Ok(index);
         }
         let index = Index::open(&self.versions_dir(), self.config.search.boost.clone())?
-            .with_ttls(self.config.ttls());
+            .with_policy(self.config.policy());
         let _ = self.versions.set(index);
         Ok(self.versions.get().expect("just set"))
     }

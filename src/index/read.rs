@@ -1,0 +1,221 @@
+//! Reading the index: search, and the lists of memories (`list`, pinned, by id, versions).
+
+use std::collections::HashMap;
+
+use tantivy::collector::{Count, TopDocs};
+use tantivy::query::{AllQuery, BooleanQuery, Occur, Query, TermQuery};
+use tantivy::schema::{IndexRecordOption, Value};
+use tantivy::{DocAddress, TantivyDocument, Term};
+
+use super::document::{first_str, first_u64};
+use super::query::Filter;
+use super::schema::{KIND_MEMORY, KIND_PASSAGE};
+use super::{Hit, Index, IndexError, Summary, valid_at};
+
+impl Index {
+    /// Returns the best-matching passages for `query`, at most `per_memory` of any one memory.
+    pub fn search(
+        &self,
+        query: &str,
+        filter: &Filter,
+        limit: usize,
+        per_memory: usize,
+    ) -> Result<Vec<Hit>, IndexError> {
+        let f = &self.fields;
+        let mut text_query = self.text_query(query);
+        let searcher = self.reader.searcher();
+        let held_out = self.held_out(&searcher, filter)?;
+        // `--at` wraps the text query itself, which keeps block-WAND (see `valid_at.rs`).
+        if let Some(at) = filter.at {
+            text_query = Box::new(valid_at::ValidAt {
+                inner: text_query,
+                at,
+            });
+        }
+        let filter = &Filter {
+            at: None,
+            ..filter.clone()
+        };
+        let q: Box<dyn Query> = if !filter.restricts() && held_out.is_empty() {
+            text_query
+        } else {
+            Box::new(self.filtered(None, Some(text_query), filter, held_out))
+        };
+        // Most memories have few passages, so twice the limit usually holds `limit` distinct
+        // memories; a small top-k also lets block-WAND skip more. Ask again for more if not.
+        let mut want = limit.saturating_mul(2).max(10);
+        loop {
+            let top = searcher
+                .search(&q, &TopDocs::with_limit(want).order_by_score())
+                .map_err(self.err("search"))?;
+            let exhausted = top.len() < want;
+            let mut seen: HashMap<u64, usize> = HashMap::new();
+            let mut columns = HashMap::new();
+            let mut hits = Vec::new();
+            for (score, addr) in &top {
+                let column = match columns.entry(addr.segment_ord) {
+                    std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                    std::collections::hash_map::Entry::Vacant(e) => e.insert(
+                        searcher
+                            .segment_reader(addr.segment_ord)
+                            .fast_fields()
+                            .u64("key")
+                            .map_err(self.err("read"))?,
+                    ),
+                };
+                let taken = seen
+                    .entry(column.first(addr.doc_id).unwrap_or(0))
+                    .or_default();
+                if *taken < per_memory {
+                    *taken += 1;
+                    let doc = self.doc(&searcher, *addr)?;
+                    let id = first_str(&doc, f.id);
+                    hits.push(self.hit(&doc, id, *score));
+                    if hits.len() == limit {
+                        return Ok(hits);
+                    }
+                }
+            }
+            if exhausted {
+                return Ok(hits);
+            }
+            want *= 4;
+        }
+    }
+
+    pub(super) fn doc(
+        &self,
+        searcher: &tantivy::Searcher,
+        addr: DocAddress,
+    ) -> Result<TantivyDocument, IndexError> {
+        searcher.doc(addr).map_err(self.err("read"))
+    }
+
+    /// Returns the memories that list `id` under `supersedes`, sorted by path.
+    pub fn superseders(&self, id: &str) -> Result<Vec<Summary>, IndexError> {
+        let f = &self.fields;
+        let q = BooleanQuery::new(vec![
+            (Occur::Must, self.term(f.kind, KIND_MEMORY)),
+            (Occur::Must, self.term(f.supersedes, id)),
+        ]);
+        let mut all = self.collect_summaries(&q)?;
+        all.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(all)
+    }
+
+    /// Returns the memories indexed under `id` (more than one means a duplicate id).
+    pub fn find_id(&self, id: &str) -> Result<Vec<Summary>, IndexError> {
+        let q = BooleanQuery::new(vec![
+            (Occur::Must, self.term(self.fields.kind, KIND_MEMORY)),
+            (Occur::Must, self.term(self.fields.id, id)),
+        ]);
+        self.collect_summaries(&q)
+    }
+
+    /// In an index of versions: returns every version of memory `id` with its validity span,
+    /// oldest first.
+    pub fn versions_of(&self, id: &str) -> Result<Vec<(Summary, u64, u64)>, IndexError> {
+        let f = &self.fields;
+        let q = BooleanQuery::new(vec![
+            (Occur::Must, self.term(f.kind, KIND_MEMORY)),
+            (Occur::Must, self.term(f.id, id)),
+        ]);
+        let searcher = self.reader.searcher();
+        let all = self.all_matching(&searcher, &q)?;
+        let mut out = Vec::with_capacity(all.len());
+        for addr in all {
+            let doc = self.doc(&searcher, addr)?;
+            let from = first_u64(&doc, f.valid_from);
+            let to = doc
+                .get_first(f.valid_to)
+                .and_then(|v| v.as_u64())
+                .unwrap_or(u64::MAX);
+            out.push((self.summary(&doc), from, to));
+        }
+        out.sort_by_key(|(s, from, _)| (*from, s.path.clone()));
+        Ok(out)
+    }
+
+    /// Returns every memory marked `pinned: true`, sorted by path.
+    pub fn pinned(&self) -> Result<Vec<Summary>, IndexError> {
+        let q = BooleanQuery::new(vec![
+            (Occur::Must, self.term(self.fields.kind, KIND_MEMORY)),
+            (Occur::Must, self.term_u64(self.fields.pinned, 1)),
+        ]);
+        let mut all = self.collect_summaries(&q)?;
+        all.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(all)
+    }
+
+    /// Returns every memory whose file has no id of its own yet (see
+    /// [`crate::Derived::id`]), sorted by path.
+    pub fn unstamped(&self) -> Result<Vec<Summary>, IndexError> {
+        let q = BooleanQuery::new(vec![
+            (Occur::Must, self.term(self.fields.kind, KIND_MEMORY)),
+            (Occur::Must, self.term_u64(self.fields.stamped, 0)),
+        ]);
+        let mut all = self.collect_summaries(&q)?;
+        all.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(all)
+    }
+
+    /// Returns every indexed memory that passes `filter`, sorted by path.
+    pub fn list(&self, filter: &Filter) -> Result<Vec<Summary>, IndexError> {
+        let held_out = self.held_out(&self.reader.searcher(), filter)?;
+        let q = self.filtered(Some(KIND_MEMORY), None, filter, held_out);
+        let mut all = self.collect_summaries(&q)?;
+        all.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(all)
+    }
+
+    pub(super) fn collect_summaries(&self, q: &dyn Query) -> Result<Vec<Summary>, IndexError> {
+        let searcher = self.reader.searcher();
+        self.all_matching(&searcher, q)?
+            .into_iter()
+            .map(|addr| Ok(self.summary(&self.doc(&searcher, addr)?)))
+            .collect()
+    }
+
+    /// Returns every document `q` matches, however many: it counts them first, then collects
+    /// exactly that many.
+    pub(super) fn all_matching(
+        &self,
+        searcher: &tantivy::Searcher,
+        q: &dyn Query,
+    ) -> Result<Vec<DocAddress>, IndexError> {
+        let n = searcher.search(q, &Count).map_err(self.err("count"))?;
+        if n == 0 {
+            return Ok(Vec::new());
+        }
+        Ok(searcher
+            .search(q, &TopDocs::with_limit(n).order_by_score())
+            .map_err(self.err("list"))?
+            .into_iter()
+            .map(|(_, addr)| addr)
+            .collect())
+    }
+
+    /// Returns `(memories, passages)` in the index.
+    pub fn counts(&self) -> Result<(usize, usize), IndexError> {
+        let searcher = self.reader.searcher();
+        let count = |kind| {
+            searcher
+                .search(
+                    &TermQuery::new(
+                        Term::from_field_text(self.fields.kind, kind),
+                        IndexRecordOption::Basic,
+                    ),
+                    &Count,
+                )
+                .map_err(self.err("count"))
+        };
+        Ok((count(KIND_MEMORY)?, count(KIND_PASSAGE)?))
+    }
+
+    pub(super) fn count_all(&self) -> Result<usize, IndexError> {
+        self.reader
+            .searcher()
+            .search(&AllQuery, &Count)
+            .map_err(self.err("count"))
+    }
+}
