@@ -808,3 +808,46 @@ fn add_takes_an_expiry_relative_to_now() {
         );
     }
 }
+
+/// A program that embeds the library (`default-features = false`) compiles none of the
+/// binary's crates nor the servers'.
+#[test]
+fn the_library_alone_depends_on_no_crate_of_the_binary_or_the_servers() {
+    let out = std::process::Command::new(env!("CARGO"))
+        .args([
+            "tree",
+            "-e",
+            "normal",
+            "--no-default-features",
+            "--prefix",
+            "none",
+            "--offline",
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let tree = String::from_utf8(out.stdout).unwrap();
+    let crates: Vec<&str> = tree
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    assert!(crates.contains(&"tantivy"), "{tree}");
+    for binary_only in [
+        "clap",
+        "clap_complete",
+        "clap_mangen",
+        "indicatif",
+        "tracing-subscriber",
+        "axum",
+        "rmcp",
+        "maud",
+        "utoipa",
+    ] {
+        assert!(!crates.contains(&binary_only), "{binary_only} in:\n{tree}");
+    }
+}
