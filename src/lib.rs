@@ -73,9 +73,9 @@ pub use guard::{Flag, Guard, Verdict};
 pub use index::{Filter, HeldOut, Hit, Summary};
 pub use memdir::{
     BeliefDiff, BlameLine, Change, Committed, FieldChange, ImportOptions, ImportStatus, Imported,
-    Lineage, Memdir, MemoryDiff, NewMemory, Point, Problem, Provenance, Purged, Quarantined,
-    Refresh, Reverted, SearchQuery, Stamped, Status, Update, Version, WatchOptions, WatchReport,
-    Why, Written, is_memory_path,
+    Lineage, Memdir, MemoryDiff, MemoryView, NewMemory, Point, Problem, Provenance, Purged,
+    Quarantined, Refresh, Reverted, SearchQuery, Stamped, Status, Update, Version, WatchOptions,
+    WatchReport, Why, Written, is_memory_path,
 };
 pub use memory::{
     Derived, FrontMatter, Memory, MemoryId, QuarantineNote, Revision, Source, Timestamp,

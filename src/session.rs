@@ -10,6 +10,10 @@
 //! A session whose last turn is older than `[session] ttl_hours` has expired: it stays in the
 //! repository and its history but is left out of context.
 //!
+//! A [`Session`] here is a live, numbered log of who said what; a
+//! [`crate::transcript::Session`] is a conversation read from a file, what import and
+//! extraction take. [`Session::to_transcript`] is the one conversion between them.
+//!
 //! ```
 //! # fn main() -> memdir::Result<()> {
 //! # let dir = tempfile::tempdir().unwrap();
@@ -86,6 +90,37 @@ pub struct Session {
 }
 
 impl Session {
+    /// Returns the session as a transcript's session (what extraction and import read): each
+    /// turn `t{n}`, spoken by its role, at its time.
+    ///
+    /// ```
+    /// # fn main() -> memdir::Result<()> {
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let mem = memdir::Memdir::init(dir.path())?;
+    /// use memdir::session::Role;
+    /// mem.session_append("s-1", Role::User, "I moved to Lisbon.")?;
+    /// let t = mem.session("s-1")?.to_transcript();
+    /// assert_eq!((t.turns[0].id.as_str(), t.turns[0].speaker.as_str()), ("t1", "user"));
+    /// # Ok(()) }
+    /// ```
+    pub fn to_transcript(&self) -> crate::transcript::Session {
+        crate::transcript::Session {
+            id: self.id.clone(),
+            turns: self
+                .turns
+                .iter()
+                .map(|t| crate::transcript::Turn {
+                    id: format!("t{}", t.turn),
+                    speaker: t.role.as_str().to_owned(),
+                    text: t.text.clone(),
+                    time: Some(t.time.clone()),
+                    caption: None,
+                })
+                .collect(),
+            ..crate::transcript::Session::default()
+        }
+    }
+
     /// Returns true when its last turn is older than `ttl_hours` before `now`.
     pub fn expired(&self, now: Timestamp, ttl_hours: f64) -> bool {
         let Some(last) = self.turns.last().and_then(|t| Timestamp::parse(&t.time)) else {

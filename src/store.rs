@@ -23,6 +23,7 @@ mod history;
 mod purge;
 
 pub(crate) use atomic::TEMP_PREFIX;
+pub(crate) use atomic::atomic_write_own;
 pub use atomic::{BATCH_SYNC_MIN, atomic_write};
 pub use git_cli::GitObjects;
 pub(crate) use git_cli::pack_loose_objects;

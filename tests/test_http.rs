@@ -464,8 +464,14 @@ fn bodies_are_checked_and_limited() {
     let bad_date = http.post("/v1/memories", json!({"text": "x", "expires": "soon"}));
     assert_eq!(
         bad_date.json()["error"]["message"],
-        "expires: `soon` is not a date (2026-12-01) or an RFC 3339 time"
+        "expires: `soon` is not a time (2026-12-01, an RFC 3339 time, `in 3 days`) or a duration from now (30d)"
     );
+    // A lifetime reads as the CLI's `--expires 30d` does.
+    let for_a_month = http.post(
+        "/v1/memories",
+        json!({"text": "A month.", "expires": "30d"}),
+    );
+    assert_eq!(for_a_month.status, 201, "{}", for_a_month.body);
 }
 
 #[test]

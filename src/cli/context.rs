@@ -1,12 +1,10 @@
 //! `memdir context`
 
-use std::io::Read as _;
-
 use clap::{Args, ValueEnum};
 use memdir::context::{Context, ContextFormat, ContextRequest};
 use serde::Deserialize;
 
-use super::{CliError, Globals, print_json, report_left_out};
+use super::{CliError, Globals, input, print_json, report_left_out};
 use crate::outln;
 
 /// Print the memories that matter for a prompt, within a token budget
@@ -85,10 +83,7 @@ pub struct PromptInput {
 
 /// Reads stdin as a JSON prompt object, or else as plain text.
 pub fn read_prompt() -> Result<PromptInput, CliError> {
-    let mut text = String::new();
-    std::io::stdin()
-        .read_to_string(&mut text)
-        .map_err(|e| CliError::user(format!("cannot read stdin: {e}")))?;
+    let text = input::stdin("prompt", None)?;
     if text.trim_start().starts_with('{') {
         return serde_json::from_str(&text).map_err(|e| {
             CliError::user(format!("stdin is not a valid JSON prompt object: {e}"))

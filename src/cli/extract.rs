@@ -1,15 +1,12 @@
 //! `memdir extract`
 
-use std::io::{IsTerminal, Read};
-use std::path::Path;
-
 use clap::Args;
 use memdir::extract::{Extraction, Extractor};
 use memdir::transcript::{Format, Transcript};
 use memdir::{Author, Provenance};
 
 use super::llm_util::{block_on, client};
-use super::{CliError, Globals, parse_author, print_json};
+use super::{CliError, Globals, input, parse_author, print_json};
 use crate::outln;
 
 /// Extract memories from a conversation transcript
@@ -66,29 +63,11 @@ fn parse_format(text: &str) -> Result<Format, String> {
 #[tracing::instrument(skip_all)]
 pub fn cmd_extract(g: &Globals, args: ExtractArgs) -> Result<(), CliError> {
     let file = args.file.as_deref().unwrap_or("-");
-    let (name, stem, text) = if file == "-" {
-        let mut stdin = std::io::stdin();
-        if stdin.is_terminal() {
-            return Err(CliError::user("no transcript given")
-                .hint("give a transcript file, or pipe one on stdin"));
-        }
-        let mut text = String::new();
-        stdin
-            .read_to_string(&mut text)
-            .map_err(|e| CliError::user(format!("cannot read the transcript from stdin: {e}")))?;
-        ("stdin".to_owned(), "stdin".to_owned(), text)
-    } else {
-        let path = Path::new(file);
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            CliError::user(format!("cannot read {}: {e}", path.display()))
-                .hint("give the path of a transcript, or `-` for stdin")
-        })?;
-        let stem = path
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "transcript".to_owned());
-        (file.to_owned(), stem, text)
-    };
+    let input::Named { name, stem, text } = input::file_or_stdin(
+        file,
+        "transcript",
+        "give the path of a transcript file, or pipe one on stdin",
+    )?;
     let format = args.format.unwrap_or_else(|| {
         if text.trim_start().starts_with(['{', '[']) {
             Format::Auto

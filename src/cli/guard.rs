@@ -1,14 +1,12 @@
 //! `memdir guard`: check a text as a write would, without writing.
 
-use std::io::{IsTerminal, Read};
-
 use clap::Args;
 use memdir::Config;
 use memdir::config::find_root;
 use memdir::guard::{Guard, Verdict, rule_ids};
 use serde_json::json;
 
-use super::{CliError, Globals, print_json};
+use super::{CliError, Globals, input, print_json};
 use crate::outln;
 
 /// Check a text for memory poisoning and secrets without writing it
@@ -42,21 +40,7 @@ pub fn cmd_guard(g: &Globals, args: GuardArgs) -> Result<(), CliError> {
         }
         return Ok(());
     }
-    let text = match args.text {
-        Some(t) => t,
-        None => {
-            let mut stdin = std::io::stdin();
-            if stdin.is_terminal() {
-                return Err(CliError::user("no text given")
-                    .hint("pass the text as an argument or pipe it on stdin"));
-            }
-            let mut text = String::new();
-            stdin
-                .read_to_string(&mut text)
-                .map_err(|e| CliError::user(format!("cannot read the text from stdin: {e}")))?;
-            text
-        }
-    };
+    let text = input::text_or_stdin(args.text, "text")?;
     // Inside a repository its own rules apply; elsewhere (or when its memory.toml cannot be
     // used) the built-in ones. Only memory.toml is read: opening the repository would look
     // at every file of the work tree, which a check of one text does not need.

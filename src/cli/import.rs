@@ -1,13 +1,10 @@
 //! `memdir import`: a conversation transcript in, one memory per session.
 
-use std::io::Read;
-use std::path::Path;
-
 use clap::Args;
 use memdir::transcript::{Format, Transcript};
 use memdir::{ImportOptions, ImportStatus};
 
-use super::{CliError, Globals, ProvenanceArgs, print_json};
+use super::{CliError, Globals, ProvenanceArgs, input, print_json};
 use crate::outln;
 
 /// Import a conversation transcript, one memory per session
@@ -68,24 +65,15 @@ fn parse_format(text: &str) -> Result<Format, String> {
 }
 
 pub fn cmd_import(g: &Globals, args: ImportArgs) -> Result<(), CliError> {
-    let (name, default_session, text) = if args.file == "-" {
-        let mut text = String::new();
-        std::io::stdin()
-            .read_to_string(&mut text)
-            .map_err(|e| CliError::user(format!("cannot read the transcript from stdin: {e}")))?;
-        ("stdin".to_owned(), "stdin".to_owned(), text)
-    } else {
-        let path = Path::new(&args.file);
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            CliError::user(format!("cannot read {}: {e}", path.display()))
-                .hint("give the path of a JSON or JSONL transcript, or `-` for stdin")
-        })?;
-        let stem = path
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "transcript".to_owned());
-        (args.file.clone(), stem, text)
-    };
+    let input::Named {
+        name,
+        stem: default_session,
+        text,
+    } = input::file_or_stdin(
+        &args.file,
+        "transcript",
+        "give the path of a JSON or JSONL transcript, or `-` for stdin",
+    )?;
     let transcript =
         Transcript::parse(&name, &text, args.format, &default_session).map_err(|e| {
             let hint = match args.format {

@@ -24,6 +24,7 @@ mod history;
 mod hook;
 mod import;
 mod init;
+mod input;
 mod list;
 mod llm_util;
 mod man;
@@ -54,8 +55,15 @@ pub use error::CliError;
 #[derive(Debug, Parser)]
 #[command(name = "memdir", version, max_term_width = 100)]
 pub struct Cli {
-    /// Repository to use [default: $MEMDIR_DIR, else the nearest enclosing memdir repository]
-    #[arg(short = 'C', long = "dir", global = true, value_name = "DIR")]
+    /// Repository to use [default: the nearest enclosing memdir repository]
+    #[arg(
+        short = 'C',
+        long = "dir",
+        global = true,
+        value_name = "DIR",
+        env = "MEMDIR_DIR",
+        hide_env_values = true
+    )]
     dir: Option<PathBuf>,
     /// Print machine-readable JSON on stdout
     #[arg(long, global = true)]
@@ -173,12 +181,10 @@ pub struct Globals {
 }
 
 impl Globals {
-    /// Returns the directory the user pointed at: `-C`, else `$MEMDIR_DIR`, else the current one.
+    /// Returns the directory the user pointed at: `-C` (or `$MEMDIR_DIR`, read by clap), else
+    /// the current one.
     pub fn start_dir(&self) -> PathBuf {
-        self.dir
-            .clone()
-            .or_else(|| std::env::var_os("MEMDIR_DIR").map(PathBuf::from))
-            .unwrap_or_else(|| PathBuf::from("."))
+        self.dir.clone().unwrap_or_else(|| PathBuf::from("."))
     }
 
     /// Opens the repository (catching its index up with any hand edits).

@@ -1,15 +1,12 @@
 //! `memdir session`
 
-use std::io::Read as _;
-
 use clap::{Args, Subcommand, ValueEnum};
 use memdir::extract::Extractor;
 use memdir::session::Role;
-use memdir::transcript::Turn;
 
 use super::extract::print_applied;
 use super::llm_util::{block_on, client};
-use super::{CliError, Globals, ProvenanceArgs, print_json};
+use super::{CliError, Globals, ProvenanceArgs, input, print_json};
 use crate::outln;
 
 /// Record the turns of a conversation: the short-term tier
@@ -90,13 +87,7 @@ pub fn cmd_session(g: &Globals, args: SessionArgs) -> Result<(), CliError> {
 fn append(g: &Globals, args: AppendArgs) -> Result<(), CliError> {
     let text = match args.text {
         Some(t) => t,
-        None => {
-            let mut t = String::new();
-            std::io::stdin()
-                .read_to_string(&mut t)
-                .map_err(|e| CliError::user(format!("cannot read stdin: {e}")))?;
-            t.trim_end().to_owned()
-        }
+        None => input::stdin("turn", None)?.trim_end().to_owned(),
     };
     let role = match args.role {
         RoleArg::User => Role::User,
@@ -131,18 +122,6 @@ fn end(g: &Globals, args: EndArgs) -> Result<(), CliError> {
     let prov = args.provenance.provenance();
     let commit = mem.session_end(&args.id, &prov)?;
     let extraction = if args.extract {
-        let session = mem.session(&args.id)?;
-        let turns: Vec<Turn> = session
-            .turns
-            .iter()
-            .map(|t| Turn {
-                id: format!("t{}", t.turn),
-                speaker: t.role.as_str().to_owned(),
-                text: t.text.clone(),
-                time: Some(t.time.clone()),
-                caption: None,
-            })
-            .collect();
         let llm = if args.rules { None } else { client(&mem)? };
         let extractor = match &llm {
             Some(c) => Extractor::Llm(c),
@@ -151,7 +130,7 @@ fn end(g: &Globals, args: EndArgs) -> Result<(), CliError> {
         if matches!(extractor, Extractor::Rules) && !g.json {
             eprintln!("Using the rule-based extractor: only explicit statements are taken.");
         }
-        Some(block_on(mem.extract(&turns, &args.id, extractor, &prov))??)
+        Some(block_on(mem.extract_session(&args.id, extractor, &prov))??)
     } else {
         None
     };

@@ -1,11 +1,9 @@
 //! `memdir add`, `memdir update`, `memdir rm`: the writes that take their input from flags.
 
-use std::io::{IsTerminal, Read};
-
 use clap::Args;
 use memdir::{NewMemory, Update, Written};
 
-use super::{CliError, Globals, ProvenanceArgs, parse_when, print_json};
+use super::{CliError, Globals, ProvenanceArgs, input, parse_when, print_json};
 use crate::outln;
 
 /// Add a memory
@@ -62,21 +60,7 @@ pub fn cmd_add(g: &Globals, args: AddArgs) -> Result<(), CliError> {
         ))
         .hint("give a later time (2030-01-01, `in 3 days`, 30d), or leave --expires out"));
     }
-    let text = match args.text {
-        Some(t) => t,
-        None => {
-            let mut stdin = std::io::stdin();
-            if stdin.is_terminal() {
-                return Err(CliError::user("no memory text given")
-                    .hint("pass the text as an argument or pipe it on stdin"));
-            }
-            let mut text = String::new();
-            stdin.read_to_string(&mut text).map_err(|e| {
-                CliError::user(format!("cannot read the memory text from stdin: {e}"))
-            })?;
-            text
-        }
-    };
+    let text = input::text_or_stdin(args.text, "memory text")?;
     let mem = g.open()?;
     let supersedes = args
         .supersedes
@@ -174,13 +158,7 @@ pub struct UpdateArgs {
 
 pub fn cmd_update(g: &Globals, args: UpdateArgs) -> Result<(), CliError> {
     let body = match args.body.as_deref() {
-        Some("-") => {
-            let mut text = String::new();
-            std::io::stdin()
-                .read_to_string(&mut text)
-                .map_err(|e| CliError::user(format!("cannot read the body from stdin: {e}")))?;
-            Some(text)
-        }
+        Some("-") => Some(input::stdin("body", None)?),
         other => other.map(str::to_owned),
     };
     let mem = g.open()?;

@@ -500,6 +500,18 @@ impl Memdir {
         self.apply_operations(proposal, session, &extractor.name(), prov)
     }
 
+    /// Extracts memories from the turns of live session `id` (see [`crate::session`]), as
+    /// `memdir session end --extract` does: [`Memdir::extract`] of its turns as a transcript.
+    pub async fn extract_session(
+        &self,
+        id: &str,
+        extractor: Extractor<'_>,
+        prov: &Provenance,
+    ) -> Result<Extraction> {
+        let session = self.session(id)?.to_transcript();
+        self.extract(&session.turns, id, extractor, prov).await
+    }
+
     /// Checks one operation. Returns `Ok(Err(reason))` when it must not be applied,
     /// `Ok(Ok(None))` for `none`.
     fn check_operation(

@@ -14,10 +14,11 @@ use super::AppState;
 use super::auth::Reviewer;
 use super::error::{ApiError, ApiJson, ApiQuery, ErrorBody};
 use crate::context::{Context, ContextFormat, ContextRequest};
-use crate::index::{Filter, HeldOut, Hit, Summary};
-use crate::memory::{Memory, MemoryId, Timestamp};
+use crate::index::{Filter, Hit, Summary};
+use crate::memory::{MemoryId, Timestamp};
 use crate::{
-    BeliefDiff, Change, NewMemory, Provenance, Quarantined, SearchQuery, TagInfo, Update, Written,
+    BeliefDiff, Change, MemoryView, NewMemory, Provenance, Quarantined, SearchQuery, TagInfo,
+    Update, Written,
 };
 
 /// The agent recorded for writes that name none.
@@ -152,12 +153,15 @@ fn provenance(session: Option<String>, agent: Option<String>, step: Option<Strin
     }
 }
 
-fn timestamp(field: &str, value: Option<&str>) -> Result<Option<Timestamp>, ApiError> {
+/// Reads a time something ends at as the CLI's `--expires` does ([`crate::when::parse_deadline`]):
+/// a date, an RFC 3339 time, `tomorrow`, `in 3 days`, or a duration from now (`30d`).
+fn deadline(field: &str, value: Option<&str>) -> Result<Option<Timestamp>, ApiError> {
     value
         .map(|v| {
-            Timestamp::parse(v).ok_or_else(|| {
+            crate::when::parse_deadline(v, Timestamp::now()).ok_or_else(|| {
                 ApiError::invalid(format!(
-                    "{field}: `{v}` is not a date (2026-12-01) or an RFC 3339 time"
+                    "{field}: `{v}` is not a time (2026-12-01, an RFC 3339 time, `in 3 days`) \
+                     or a duration from now (30d)"
                 ))
             })
         })
@@ -185,7 +189,8 @@ struct CreateMemory {
     /// Always put it in context.
     #[serde(default)]
     pinned: bool,
-    /// When to stop believing it: a date or an RFC 3339 time.
+    /// When to stop believing it: a date, an RFC 3339 time, `in 3 days`, or a duration from
+    /// now (`30d`).
     expires: Option<String>,
     /// Ids of memories this one replaces.
     #[serde(default)]
@@ -225,7 +230,7 @@ async fn create_memory(
         tags: body.tags,
         scope: body.scope,
         pinned: body.pinned,
-        expires: timestamp("expires", body.expires.as_deref())?,
+        expires: deadline("expires", body.expires.as_deref())?,
         supersedes,
         ..NewMemory::default()
     };
@@ -245,15 +250,6 @@ fn answered(written: Written, ok: StatusCode) -> (StatusCode, Json<Written>) {
     (status, Json(written))
 }
 
-/// A memory and whether search leaves it out.
-#[derive(Serialize, ToSchema)]
-struct MemoryView {
-    #[serde(flatten)]
-    memory: Memory,
-    /// Why search and context leave it out (empty: they do not).
-    held_out: Vec<HeldOut>,
-}
-
 /// Returns a memory, read from its file now: front-matter, body, path and revision.
 #[utoipa::path(get, path = "/v1/memories/{id}", tag = "memories",
     params(("id" = String, Path, description = "The memory's id")),
@@ -266,11 +262,7 @@ async fn get_memory(
     Path(id): Path<String>,
 ) -> Result<Json<MemoryView>, ApiError> {
     let view = state
-        .run(move |mem| {
-            let memory = mem.get(&id)?;
-            let held_out = mem.held_out(&memory, Timestamp::now())?;
-            Ok(MemoryView { memory, held_out })
-        })
+        .run(move |mem| mem.view(&id, Timestamp::now()))
         .await?;
     Ok(Json(view))
 }
@@ -295,7 +287,7 @@ struct UpdateMemory {
     scope: Option<String>,
     /// Pin or unpin.
     pinned: Option<bool>,
-    /// The new expiry: a date or an RFC 3339 time.
+    /// The new expiry: a date, an RFC 3339 time, `in 3 days`, or a duration from now (`30d`).
     expires: Option<String>,
     /// Refuse (409) unless the memory is still at this revision (4 or more hex digits).
     expected_revision: Option<String>,
@@ -332,7 +324,7 @@ async fn update_memory(
         remove_tags: body.remove_tags,
         scope: body.scope,
         pinned: body.pinned,
-        expires: timestamp("expires", body.expires.as_deref())?,
+        expires: deadline("expires", body.expires.as_deref())?,
         expect: body.expected_revision,
     };
     let prov = provenance(body.session, body.agent, body.step);

@@ -213,17 +213,9 @@ impl MemdirServer {
         Parameters(args): Parameters<IdArgs>,
     ) -> Result<CallToolResult, rmcp::ErrorData> {
         let found = self
-            .run(move |mem| {
-                let memory = mem.get(&args.id)?;
-                let held_out = mem.held_out(&memory, Timestamp::now())?;
-                Ok((memory, held_out))
-            })
+            .run(move |mem| mem.view(&args.id, Timestamp::now()))
             .await;
-        Ok(answer(found, |(memory, held_out)| {
-            let mut value = serde_json::to_value(&memory).unwrap_or_default();
-            value["held_out"] = serde_json::to_value(held_out).unwrap_or_default();
-            json(&value)
-        }))
+        Ok(answer(found, |view| json(&view)))
     }
 
     /// Remember something durable: a user preference, a fact about the project, a procedure

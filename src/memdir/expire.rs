@@ -39,7 +39,27 @@ pub struct Why {
     pub source: crate::memory::Source,
 }
 
+/// A memory read from its file now, with why search and context leave it out (if they do):
+/// what GET memory, `memory_get` and a memory's page show.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "http", derive(utoipa::ToSchema))]
+pub struct MemoryView {
+    /// The memory.
+    #[serde(flatten)]
+    pub memory: Memory,
+    /// Why search and context leave it out (empty: they do not).
+    pub held_out: Vec<HeldOut>,
+}
+
 impl Memdir {
+    /// Reads memory `id` from its file now, with why it is held out at `now` (see
+    /// [`Memdir::held_out`]).
+    pub fn view(&self, id: &str, now: Timestamp) -> Result<MemoryView> {
+        let memory = self.get(id)?;
+        let held_out = self.held_out(&memory, now)?;
+        Ok(MemoryView { memory, held_out })
+    }
+
     /// Returns why `memory` is held out of search and context at `now`, if it is: what
     /// `Memdir::search` and `Memdir::list` leave out by default (the rule is
     /// [`crate::policy`]'s). For code that reads memories another way (such as building a

@@ -36,7 +36,7 @@ mod undo;
 mod watch;
 mod write;
 
-pub use expire::Why;
+pub use expire::{MemoryView, Why};
 pub use guarded::Quarantined;
 pub use handwritten::{ATTRIBUTES_FILE, OVERVIEW_FILE, Stamped};
 pub use history::{BeliefDiff, BlameLine, Change, FieldChange, Lineage, MemoryDiff};

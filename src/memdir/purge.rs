@@ -249,8 +249,7 @@ impl Memdir {
         if target.is_empty() && !resuming {
             return Err(Error::NotFound { id: id.to_string() });
         }
-        super::recover::write_durably(&marker, id.as_str().as_bytes())
-            .map_err(|e| Error::io(&marker, e))?;
+        super::recover::write_durably(&marker, id.as_str().as_bytes())?;
         let rewritten = self.rewrite_history(&target, prov, false)?;
         crate::fault::point("purge-rewritten");
         let objects_removed = self

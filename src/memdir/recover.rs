@@ -17,7 +17,6 @@
 //! A write that was acknowledged to its caller had its commit made before it returned, so
 //! recovery never needs to (and never does) touch one.
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -112,8 +111,7 @@ impl Memdir {
         write_durably(
             &path,
             &serde_json::to_vec(&intent).expect("intent serializes"),
-        )
-        .map_err(|e| Error::io(&path, e))?;
+        )?;
         let pending = Pending { path };
         crate::fault::point("after-intent");
         let commit = self.store().commit(writes, message, author)?;
@@ -279,18 +277,12 @@ fn remove_temp_files(dir: &Path, prefix: &str) -> Result<()> {
     Ok(())
 }
 
-/// Writes `bytes` to `path` atomically and durably (temp file, fsync, rename, fsync folder).
-pub(super) fn write_durably(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(INTENT_TEMP_PREFIX)
-        .tempfile_in(dir)?;
-    tmp.write_all(bytes)?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    if let Ok(d) = std::fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
-    Ok(())
+/// Writes a file of the journal atomically and durably, its temp file named so that
+/// [`Memdir::recover_at_open`] removes a leftover one.
+pub(super) fn write_durably(path: &Path, bytes: &[u8]) -> Result<()> {
+    Ok(crate::store::atomic_write_own(
+        path,
+        bytes,
+        INTENT_TEMP_PREFIX,
+    )?)
 }

@@ -34,9 +34,28 @@ pub(crate) const TEMP_PREFIX: &str = ".memdir-tmp-";
 /// assert_eq!(std::fs::read(&path).unwrap(), b"# A\n");
 /// ```
 pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
-    let tmp = write_temp(path, bytes)?;
+    write_replacing(path, bytes, TEMP_PREFIX, Some("temp-written"))
+}
+
+/// Like [`atomic_write`], for a file of memdir's own beside the repository (the journal of
+/// intents, a purge's marker): its temp file is named `prefix`, so that the recovery that
+/// owns such files finds a leftover one, and no crash point of a memory write is passed.
+pub(crate) fn atomic_write_own(path: &Path, bytes: &[u8], prefix: &str) -> Result<(), StoreError> {
+    write_replacing(path, bytes, prefix, None)
+}
+
+/// Temp file named `prefix`, fsync, the crash point `fault` (if any), rename, fsync the folder.
+fn write_replacing(
+    path: &Path,
+    bytes: &[u8],
+    prefix: &str,
+    fault: Option<&'static str>,
+) -> Result<(), StoreError> {
+    let tmp = write_temp(path, bytes, prefix)?;
     tmp.as_file().sync_all().map_err(write_err(path))?;
-    crate::fault::point("temp-written");
+    if let Some(name) = fault {
+        crate::fault::point(name);
+    }
     tmp.persist(path).map_err(|e| write_err(path)(e.error))?;
     let dir = path.parent().unwrap_or(Path::new("."));
     if let Ok(d) = std::fs::File::open(dir) {
@@ -68,7 +87,9 @@ pub(crate) fn write_files(root: &Path, writes: &[FileWrite]) -> Result<(), Store
     let mut temps: Vec<Option<TempPath>> = Vec::with_capacity(writes.len());
     for w in writes {
         temps.push(match &w.content {
-            Some(bytes) => Some(write_temp(&root.join(&w.path), bytes)?.into_temp_path()),
+            Some(bytes) => {
+                Some(write_temp(&root.join(&w.path), bytes, TEMP_PREFIX)?.into_temp_path())
+            }
             None => None,
         });
     }
@@ -89,7 +110,7 @@ pub(crate) fn write_files(root: &Path, writes: &[FileWrite]) -> Result<(), Store
 
 /// Creates a temp file beside `path` (creating its folder) holding `bytes`, not yet synced.
 /// Dropped without being persisted, it is deleted.
-fn write_temp(path: &Path, bytes: &[u8]) -> Result<NamedTempFile, StoreError> {
+fn write_temp(path: &Path, bytes: &[u8], prefix: &str) -> Result<NamedTempFile, StoreError> {
     let err = write_err(path);
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(&err)?;
@@ -100,7 +121,7 @@ fn write_temp(path: &Path, bytes: &[u8]) -> Result<NamedTempFile, StoreError> {
         Err(_) => default_permissions(),
     };
     let mut tmp = tempfile::Builder::new()
-        .prefix(TEMP_PREFIX)
+        .prefix(prefix)
         .permissions(permissions)
         .tempfile_in(dir)
         .map_err(&err)?;

@@ -18,8 +18,7 @@ pub(super) async fn page(
 ) -> Result<Markup, PageError> {
     let (memory, held_out, changes) = state
         .run(move |mem| {
-            let memory = mem.get(&id)?;
-            let held_out = mem.held_out(&memory, Timestamp::now())?;
+            let crate::MemoryView { memory, held_out } = mem.view(&id, Timestamp::now())?;
             let changes = match mem.log_of(&id) {
                 Ok(changes) => changes,
                 // A file written by hand and not committed yet has no history.
