@@ -26,7 +26,6 @@ pub(crate) use atomic::TEMP_PREFIX;
 pub(crate) use atomic::atomic_write_own;
 pub use atomic::{BATCH_SYNC_MIN, atomic_write};
 pub use git_cli::GitObjects;
-pub(crate) use git_cli::pack_loose_objects;
 pub use history::{CommitInfo, FileChange, TagInfo, line_origins};
 pub use purge::{HistoryBlob, Purge, Rewritten, Touch};
 
@@ -208,6 +207,8 @@ pub struct CommitId(pub String);
 pub struct Store {
     repo: Repository,
     root: PathBuf,
+    /// When this handle last started `git gc --auto` (see [`Store::pack_if_due`]).
+    packed_at: Option<std::time::Instant>,
 }
 
 impl std::fmt::Debug for Store {
@@ -235,6 +236,7 @@ impl Store {
         Ok(Store {
             repo,
             root: root.to_owned(),
+            packed_at: None,
         })
     }
 
@@ -245,6 +247,7 @@ impl Store {
         Ok(Store {
             repo,
             root: root.to_owned(),
+            packed_at: None,
         })
     }
 

@@ -285,7 +285,7 @@ impl Memdir {
     /// Returns the memory files the index leaves out because they are invalid, with what is
     /// wrong, as the last catch-up found them (no file is read).
     pub fn left_out(&self) -> Vec<Problem> {
-        let state = self.state.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let state = self.seen.state();
         let state = state.or_else(|| self.index.state());
         state
             .map(|s| {

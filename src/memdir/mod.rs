@@ -11,15 +11,13 @@ use std::collections::BTreeMap;
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::config::{CONFIG_FILE, Config};
-use crate::index::{Filter, Hit, Index, IndexState, Summary};
+use crate::index::{Filter, Hit, Index, Summary};
 use crate::lock::WriteLock;
 use crate::memory::{Memory, MemoryId, Revision, Timestamp};
 use crate::parse::{self, ParseError};
 use crate::store::{Author, CommitMessage, FileWrite, Store};
-use crate::worktree::StatCache;
 use crate::{Error, Result};
 
 mod expire;
@@ -29,6 +27,7 @@ mod history;
 mod import;
 mod purge;
 mod recover;
+mod seen;
 mod sync;
 mod timeline;
 mod types;
@@ -68,30 +67,26 @@ pub use watch::{WatchOptions, WatchReport};
 /// # Ok(()) }
 /// ```
 ///
-/// Its locks (the mutexes below and the write lock) are never taken inside a job of rayon's
-/// pool, which only does leaf work (`stat`s, hashes): a worker that waits inside a job can
-/// run another job meanwhile, and if that one waited for a lock the first holds, it would
-/// wait on itself.
+/// Each piece of its state has one owner that keeps its invariants: the repository and git's
+/// housekeeping ([`Store`], behind a mutex, as libgit2's handle is not `Sync`), the index
+/// ([`Index`], which is), what this handle has seen of the index (`seen.rs`), the timeline
+/// of `--at` (`timeline.rs`), and on disk the journal of intents and purges (`recover.rs`).
+///
+/// Lock order: the write lock (a file lock across processes) first, then the store's mutex,
+/// then the owners' own, each held only for the call that needs it (`seen.rs` and
+/// `timeline.rs` say more). None is taken inside a job of rayon's pool, which only does leaf
+/// work (`stat`s, hashes): a worker that waits inside a job can run another job meanwhile,
+/// and if that one waited for a lock the first holds, it would wait on itself.
 pub struct Memdir {
     root: PathBuf,
     config: Config,
     guard: crate::guard::Guard,
     store: Mutex<Store>,
     index: Index,
-    /// The state the index was last seen at, to skip work when nothing changed.
-    state: Mutex<Option<IndexState>>,
-    /// Files catch-ups could not index, not yet handed out by [`Memdir::take_problems`].
-    problems: Mutex<Vec<Problem>>,
-    /// The working tree's `stat`s as last scanned (loaded from disk on first use).
-    stats: Mutex<Option<StatCache>>,
-    /// Whether this handle has looked for hand edits yet (see [`Memdir::refresh`]).
-    looked: AtomicBool,
-    /// The index of every version in history, opened by the first `--at` read (`timeline.rs`).
-    versions: std::sync::OnceLock<Index>,
-    /// The history the versions index reflects, as this handle last read it.
-    chain: Mutex<Option<std::sync::Arc<timeline::Chain>>>,
-    /// When this handle last started `git gc --auto` (see [`Memdir::pack_if_due`]).
-    packed_at: Mutex<Option<std::time::Instant>>,
+    /// What this handle has seen of the index (`seen.rs`).
+    seen: seen::Seen,
+    /// The versions index behind `--at`, and its chain (`timeline.rs`).
+    timeline: timeline::Timeline,
 }
 
 impl std::fmt::Debug for Memdir {
@@ -178,13 +173,8 @@ impl Memdir {
             guard,
             store: Mutex::new(store),
             index,
-            state: Mutex::new(None),
-            problems: Mutex::new(Vec::new()),
-            stats: Mutex::new(None),
-            looked: AtomicBool::new(false),
-            versions: std::sync::OnceLock::new(),
-            chain: Mutex::new(None),
-            packed_at: Mutex::new(None),
+            seen: seen::Seen::default(),
+            timeline: timeline::Timeline::default(),
         };
         mem.recover_at_open()?;
         // Commits only: the working tree is scanned by the first read, so a command that only
@@ -213,7 +203,7 @@ impl Memdir {
     /// stay out of search; the other memories are unaffected. [`Memdir::check`] lists every
     /// problem at any time.
     pub fn take_problems(&self) -> Vec<Problem> {
-        std::mem::take(&mut *self.problems.lock().unwrap_or_else(|e| e.into_inner()))
+        self.seen.take_problems()
     }
 
     /// Returns the repository root.
@@ -230,35 +220,15 @@ impl Memdir {
         self.store.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Starts packing git's loose objects if due ([`Memdir::pack_if_due`]), takes the write
+    /// Starts packing git's loose objects if due ([`Store::pack_if_due`]), takes the write
     /// lock (waiting for another writer to finish), then recovers the write of a process that
     /// died holding it, if any (`recover.rs`).
     fn lock(&self) -> Result<WriteLock> {
-        self.pack_if_due();
+        self.store().pack_if_due();
         let lock = WriteLock::acquire(&self.memdir_dir().join("write.lock"))
             .map_err(|e| Error::io(e.path, e.source))?;
         self.recover(&lock)?;
         Ok(lock)
-    }
-
-    /// Before a write, packs what earlier writes left loose once there are more loose objects
-    /// than `gc.auto` allows, as git does after its own commits (libgit2 writes every object
-    /// loose, about four files per write under `.git/objects`). `git gc --auto` packs in the
-    /// background; a handle starts it at most once a minute, as the loose objects stay until
-    /// it is done. Never fails: packing only saves space.
-    fn pack_if_due(&self) {
-        let due = self.store().loose_objects_due();
-        if !due {
-            return;
-        }
-        {
-            let mut last = self.packed_at.lock().unwrap_or_else(|e| e.into_inner());
-            if last.is_some_and(|t| t.elapsed() < std::time::Duration::from_secs(60)) {
-                return;
-            }
-            *last = Some(std::time::Instant::now());
-        }
-        crate::store::pack_loose_objects(&self.root);
     }
 
     /// Returns the write lock if no other writer holds it.
@@ -465,11 +435,11 @@ impl Memdir {
     /// caller passes the write lock when it holds it.
     /// Returns whether the look changed what the index holds.
     fn look_once(&self, lock: Option<&WriteLock>) -> Result<bool> {
-        if self.looked.load(Ordering::Acquire) {
+        if self.seen.looked() {
             return Ok(false);
         }
         let done = self.catch_up(true, None, lock)?;
-        self.looked.store(true, Ordering::Release);
+        self.seen.mark_looked();
         Ok(done.reindexed > 0 || done.rebuilt)
     }
 
@@ -479,8 +449,7 @@ impl Memdir {
     fn catch_up_with_commits(&self) -> Result<bool> {
         let fresh = {
             let head = self.store().head()?;
-            let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-            state.as_ref().is_some_and(|s| s.head == head)
+            self.seen.is_at(&head)
         };
         if !fresh {
             self.index.reload()?;
@@ -501,7 +470,7 @@ impl Memdir {
             self.index
                 .search(&query.text, &query.filter, limit, per_memory)
         };
-        if !self.looked.load(Ordering::Acquire) {
+        if !self.seen.looked() {
             // The first read looks for hand edits, a `stat` of every file; meanwhile the
             // index is searched as it is, and that answer stands if the look changed nothing
             // (as it almost never does). The look takes locks, so it runs on this thread and

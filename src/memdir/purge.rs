@@ -357,7 +357,7 @@ impl Memdir {
     fn scrub_memdir_files(&self, words: &Words) -> Result<()> {
         let dir = self.memdir_dir();
         crate::worktree::StatCache::remove(&dir).map_err(|e| Error::io(&dir, e))?;
-        *self.stats.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        self.seen.forget_stats();
         // The search indexes are rebuilt (tantivy's files are not ours to cut); the marker
         // goes last.
         let skip = [Path::new("index"), Path::new("versions"), Path::new(MARKER)];

@@ -16,6 +16,11 @@
 //!
 //! A write that was acknowledged to its caller had its commit made before it returned, so
 //! recovery never needs to (and never does) touch one.
+//!
+//! This module owns the journal: the intent (`pending`) and, for a purge, its marker
+//! (`purge.rs` writes it through [`write_durably`]; recovery here names an unfinished purge and
+//! how to finish it). Both are only written, read and removed under the write lock, so the
+//! journal needs no lock of its own.
 
 use std::path::{Path, PathBuf};
 

@@ -44,8 +44,7 @@ impl Memdir {
     /// the files that changed since the index was last updated.
     pub fn refresh(&self) -> Result<Refresh> {
         let done = self.catch_up(true, None, None)?;
-        self.looked
-            .store(true, std::sync::atomic::Ordering::Release);
+        self.seen.mark_looked();
         Ok(done)
     }
 
@@ -90,7 +89,7 @@ impl Memdir {
         let mut plan = self.plan(worktree.as_ref(), committed)?;
         if !plan.rebuild && plan.paths.is_empty() && !plan.state_changed {
             self.keep_stats(worktree, lock)?;
-            *self.state.lock().unwrap_or_else(|e| e.into_inner()) = Some(plan.state);
+            self.seen.record(plan.state);
             return Ok(Refresh::default());
         }
         let mut taken = None;
@@ -166,7 +165,7 @@ impl Memdir {
                 state.invalid.remove(p);
             }
             crate::fault::point("indexed");
-            *self.state.lock().unwrap_or_else(|e| e.into_inner()) = Some(state);
+            self.seen.record(state);
             self.record_stats(&paths)?;
         } else {
             self.catch_up(false, Some(&paths), Some(lock))?;
@@ -284,7 +283,7 @@ impl Memdir {
     /// Returns the stat cache, loaded from disk on first use (still `None` when there is no
     /// usable saved cache).
     fn stats_loaded(&self) -> std::sync::MutexGuard<'_, Option<StatCache>> {
-        let mut stats = self.stats.lock().unwrap_or_else(|e| e.into_inner());
+        let mut stats = self.seen.stats();
         if stats.is_none() {
             *stats = StatCache::load(&self.memdir_dir());
         }
@@ -294,11 +293,7 @@ impl Memdir {
     /// Stats the working tree against the cache of the last scan (loading it on first use).
     fn scan_worktree(&self) -> Result<WorktreeScan> {
         // The cache's lock is not held while rayon stats the tree (see `Memdir`'s fields).
-        let first = self
-            .stats
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .is_none();
+        let first = self.seen.stats().is_none();
         let (loaded, tree) = if first {
             // First use: the saved cache is read while the tree is stat'ed.
             rayon::join(
@@ -309,7 +304,7 @@ impl Memdir {
             (None, worktree::stat_tree(&self.root, &is_memory_path))
         };
         let tree = tree.map_err(|e| Error::io(&self.root, e))?;
-        let mut stats = self.stats.lock().unwrap_or_else(|e| e.into_inner());
+        let mut stats = self.seen.stats();
         if stats.is_none() {
             *stats = loaded;
         }
@@ -357,7 +352,7 @@ impl Memdir {
         if !w.changed {
             return Ok(());
         }
-        let mut stats = self.stats.lock().unwrap_or_else(|e| e.into_inner());
+        let mut stats = self.seen.stats();
         let cache = stats.get_or_insert_with(StatCache::default);
         cache.apply_all(w.scan.updates.iter().cloned());
         let taken = match lock {
@@ -488,11 +483,8 @@ impl Memdir {
         for p in &problems {
             tracing::debug!("cannot index {p}");
         }
-        self.problems
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .extend(problems.iter().cloned());
-        *self.state.lock().unwrap_or_else(|e| e.into_inner()) = Some(state);
+        self.seen.add_problems(&problems);
+        self.seen.record(state);
         Ok(Refresh {
             reindexed: paths.len(),
             rebuilt: clear,

@@ -25,6 +25,35 @@ use crate::{Error, Result};
 /// Versions written to the index per commit of the index: bounds memory in a rebuild.
 const BATCH: usize = 20_000;
 
+/// What one handle holds of the timeline: the versions index, opened by the first `--at`
+/// read, and the chain it reflects as this handle last read it.
+///
+/// Invariants: `chain`, when set, is the chain saved beside `versions` at the time it was
+/// read, and the versions index holds exactly its versions; a handle that finds HEAD moved
+/// catches the index up (under the write lock) before setting it again. A purge empties
+/// both (`drop_versions`). Lock order: the store's mutex is taken and released before
+/// `chain`; `chain` is never held while waiting for the write lock.
+#[derive(Default)]
+pub(super) struct Timeline {
+    /// The index of every version in history, opened on first use.
+    versions: std::sync::OnceLock<Index>,
+    /// The history the versions index reflects, as this handle last read it.
+    chain: std::sync::Mutex<Option<Arc<Chain>>>,
+}
+
+impl Timeline {
+    /// The chain as last read, if it ends at `head`.
+    fn chain_at(&self, head: &Option<String>) -> Option<Arc<Chain>> {
+        let chain = self.chain.lock().unwrap_or_else(|e| e.into_inner());
+        chain.as_ref().filter(|c| &c.head() == head).cloned()
+    }
+
+    /// Records the chain just read (or, with `None`, forgets it).
+    fn set_chain(&self, chain: Option<Arc<Chain>>) {
+        *self.chain.lock().unwrap_or_else(|e| e.into_inner()) = chain;
+    }
+}
+
 /// A point in history that `--at` names: a commit on HEAD's first-parent chain.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Point {
@@ -115,13 +144,14 @@ impl Memdir {
 
     /// Returns the versions index, opened on first use.
     fn versions_index(&self) -> Result<&Index> {
-        if let Some(index) = self.versions.get() {
+        let versions = &self.timeline.versions;
+        if let Some(index) = versions.get() {
             return Ok(index);
         }
         let index = Index::open(&self.versions_dir(), self.config.search.boost.clone())?
             .with_policy(self.config.policy());
-        let _ = self.versions.set(index);
-        Ok(self.versions.get().expect("just set"))
+        let _ = versions.set(index);
+        Ok(versions.get().expect("just set"))
     }
 
     fn load_chain(&self) -> Chain {
@@ -143,17 +173,11 @@ impl Memdir {
     fn timeline(&self) -> Result<(&Index, Arc<Chain>)> {
         let index = self.versions_index()?;
         let head = self.store().head()?;
-        if let Some(chain) = self
-            .chain
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .as_ref()
-            && chain.head() == head
-        {
-            return Ok((index, chain.clone()));
+        if let Some(chain) = self.timeline.chain_at(&head) {
+            return Ok((index, chain));
         }
         let chain = Arc::new(self.catch_up_versions(index, head)?);
-        *self.chain.lock().unwrap_or_else(|e| e.into_inner()) = Some(chain.clone());
+        self.timeline.set_chain(Some(chain.clone()));
         Ok((index, chain))
     }
 
@@ -261,7 +285,7 @@ impl Memdir {
     /// chain, for a purge: what they held of the old history must not outlive it. The next
     /// `--at` read rebuilds them from the new history. The caller holds the write lock.
     pub(super) fn drop_versions(&self, _lock: &WriteLock) -> Result<()> {
-        if self.versions.get().is_none() && !self.versions_dir().exists() {
+        if self.timeline.versions.get().is_none() && !self.versions_dir().exists() {
             return Ok(()); // never built
         }
         let index = self.versions_index()?;
@@ -272,7 +296,7 @@ impl Memdir {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(Error::io(chain, e)),
             _ => {}
         }
-        *self.chain.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        self.timeline.set_chain(None);
         Ok(())
     }
 

@@ -11,6 +11,23 @@ use super::{Store, StoreError};
 const GC_AUTO_DEFAULT: i64 = 6700;
 
 impl Store {
+    /// Before a write, packs what earlier writes left loose once there are more loose objects
+    /// than `gc.auto` allows ([`Store::loose_objects_due`]), as git does after its own commits
+    /// (libgit2 writes every object loose, about four files per write under `.git/objects`).
+    /// `git gc --auto` packs in the background; a handle starts it at most once a minute, as
+    /// the loose objects stay until it is done. Never fails: packing only saves space.
+    pub fn pack_if_due(&mut self) {
+        if !self.loose_objects_due()
+            || self
+                .packed_at
+                .is_some_and(|t| t.elapsed() < std::time::Duration::from_secs(60))
+        {
+            return;
+        }
+        self.packed_at = Some(std::time::Instant::now());
+        pack_loose_objects(&self.root);
+    }
+
     /// Whether there are more loose objects than `gc.auto` allows (6,700 unless configured; 0
     /// or less turns automatic packing off), estimated as git estimates it: the loose objects
     /// in `objects/17`, one of the 256 folders they spread over, against `gc.auto / 256`. A
@@ -94,7 +111,7 @@ fn is_object_name(name: &std::ffi::OsStr) -> bool {
 /// alone (no `pack-refs`, no reflog expiry), so it never holds the lock of the branch a
 /// memdir write is about to move. Packing only saves space and time, so a failure (no `git`
 /// installed, a repository git refuses) is logged, never returned: no write fails for it.
-pub(crate) fn pack_loose_objects(root: &Path) {
+fn pack_loose_objects(root: &Path) {
     let args = [
         "-c",
         "gc.packRefs=false",
