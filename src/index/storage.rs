@@ -177,8 +177,16 @@ impl Directory for UnsyncedDirectory {
         Ok(())
     }
 
+    /// Takes tantivy's locks (the index writer's) waiting, where tantivy would fail at once.
+    /// Every index writer runs under memdir's own write lock, so the only other holder of a
+    /// writer lock is a copy of its file descriptor in a child process between `fork` and
+    /// `exec` (any thread of this process spawning git, say), gone a moment later: failing
+    /// then made a write fail now and then on a busy machine.
     fn acquire_lock(&self, lock: &Lock) -> Result<DirectoryLock, LockError> {
-        self.inner.acquire_lock(lock)
+        self.inner.acquire_lock(&Lock {
+            filepath: lock.filepath.clone(),
+            is_blocking: true,
+        })
     }
 
     fn watch(&self, callback: WatchCallback) -> tantivy::Result<WatchHandle> {
