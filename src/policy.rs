@@ -50,6 +50,15 @@ pub enum HeldOut {
 impl HeldOut {
     /// Every reason, in the order they are reported.
     pub const ALL: [HeldOut; 3] = [HeldOut::Quarantined, HeldOut::Expired, HeldOut::Superseded];
+
+    /// Returns its name, as JSON and the pages write it (`quarantined`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HeldOut::Quarantined => "quarantined",
+            HeldOut::Expired => "expired",
+            HeldOut::Superseded => "superseded",
+        }
+    }
 }
 
 /// What the policy looks at, of one memory: its own front-matter, nothing else.
@@ -177,11 +186,23 @@ impl Policy {
     /// Returns every reason `memory` is held out at `now`, in [`HeldOut::ALL`]'s order, given
     /// the facts of the memories that list it under `supersedes`.
     pub fn held_out(&self, memory: &Facts, superseders: &[Facts], now: Timestamp) -> Vec<HeldOut> {
+        self.held_out_by(memory, |by| superseders.iter().any(|s| by.holds(s)), now)
+    }
+
+    /// Like [`Policy::held_out`], with supersession answered by `superseded(by)`: whether some
+    /// memory meeting `by` lists this one under `supersedes` (the index answers it from the
+    /// ids it found, for a whole page of search hits at once).
+    pub fn held_out_by(
+        &self,
+        memory: &Facts,
+        superseded: impl Fn(&Cond) -> bool,
+        now: Timestamp,
+    ) -> Vec<HeldOut> {
         HeldOut::ALL
             .into_iter()
             .filter(|reason| match self.rule(*reason, now) {
                 Rule::Holds(cond) => cond.holds(memory),
-                Rule::SupersededBy(by) => superseders.iter().any(|s| by.holds(s)),
+                Rule::SupersededBy(by) => superseded(&by),
             })
             .collect()
     }

@@ -268,15 +268,18 @@ fn search_json_has_the_documented_fields() {
         "path": "fact/fact-[ID].md",
         "title": "The staging API listens on port 8443",
         "score": [SCORE],
+        "passage": "The staging API listens on port 8443.",
         "snippet": "The staging API listens on port 8443.",
+        "line_start": 10,
         "line": 10,
         "line_end": 10,
+        "revision": "[HASH]",
         "type": "fact",
         "tags": [
           "api"
         ],
         "scope": "team:web",
-        "revision": "[HASH]"
+        "updated": "[TIME]"
       }
     ]
     "#);

@@ -366,7 +366,8 @@ fn the_cli_reports_tokens_budget_and_items_and_fails_loudly_over_budget() {
     let _guard = settings().bind_to_scope();
     insta::assert_snapshot!(env.run(&["context", "deploy", "--budget", "50"]), @r"
     ------- stderr -------
-    error: the pinned memories need 201 tokens, 151 more than the budget of 50: MEMORY.md (181 tokens); raise --budget or unpin some (`pinned: false`, or shorten MEMORY.md)
+    error: the pinned memories need 201 tokens, 151 more than the budget of 50: MEMORY.md (181 tokens); raise the budget or unpin some (`pinned: false`, or shorten MEMORY.md)
+    hint: pass a larger --budget; `memdir hook` injects what fits instead of failing
     [exit status: 1]
     ");
 }

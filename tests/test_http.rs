@@ -930,3 +930,51 @@ fn without_a_reviewers_token_the_quarantine_page_says_how_to_review() {
         1
     );
 }
+
+/// A search hit has one shape: the CLI's `--json` and the HTTP API give the same fields
+/// (MCP's are checked against the CLI's in tests/test_mcp.rs), and a held-out hit says why.
+#[test]
+fn a_search_hit_has_the_same_fields_in_the_cli_and_over_http() {
+    let (env, server, _id) = served(None);
+    let http = server.client(None);
+    let over_http = http.get("/v1/search?query=staging+port").json();
+    let cli = env.run(&["search", "staging port", "--json"]).json();
+    let keys = |hit: &serde_json::Value| -> Vec<String> {
+        let mut keys: Vec<String> = hit.as_object().unwrap().keys().cloned().collect();
+        keys.sort();
+        keys
+    };
+    assert_eq!(keys(&over_http[0]), keys(&cli[0]));
+    for key in [
+        "snippet",
+        "line",
+        "passage",
+        "line_start",
+        "line_end",
+        "revision",
+    ] {
+        assert!(
+            cli[0].get(key).is_some(),
+            "the CLI's hit lacks {key}: {}",
+            cli[0]
+        );
+    }
+    assert_eq!(cli[0]["line"], cli[0]["line_start"]);
+    assert!(
+        cli[0].get("status").is_none(),
+        "a hit search uses has no status"
+    );
+
+    // A quarantined memory, let in by the filter, is marked in both.
+    let quarantined = env.run(&["add", POISON, "--json"]).json();
+    assert_eq!(quarantined["status"], "quarantined", "{quarantined}");
+    let marked = env
+        .run(&["search", "refund", "--include-quarantined", "--json"])
+        .json();
+    assert_eq!(marked[0]["status"], "quarantined", "{marked}");
+    assert_eq!(marked[0]["held_out"], json!(["quarantined"]));
+    let text = env
+        .run(&["search", "refund", "--include-quarantined"])
+        .stdout;
+    assert!(text.contains("[quarantined]"), "{text}");
+}

@@ -402,6 +402,8 @@ fn memories_are_resources() {
         let resources = client.list_all_resources().await.unwrap();
         assert_eq!(resources.len(), 1);
         assert_eq!(resources[0].uri, format!("memdir://{id}"));
+        // Named by title, as a person picks one from a list; the URI carries the id.
+        assert_eq!(resources[0].name, "Alice prefers dark mode");
         assert_eq!(
             resources[0].title.as_deref(),
             Some("Alice prefers dark mode")
@@ -475,6 +477,130 @@ fn a_hand_edit_is_announced_and_searched_while_the_server_runs() {
                 break;
             }
         }
+        client
+    });
+}
+
+#[test]
+fn schemas_state_the_real_bounds() {
+    let env = TestEnv::init();
+    with_client(&env, |client| async move {
+        let tools = client.list_all_tools().await.unwrap();
+        let schema = |name: &str| {
+            let tool = tools.iter().find(|t| t.name == name).unwrap();
+            Value::Object((*tool.input_schema).clone())
+        };
+        let limit = &schema("memory_search")["properties"]["limit"];
+        assert_eq!(
+            (limit["minimum"].as_u64(), limit["maximum"].as_u64()),
+            (Some(1), Some(100)),
+            "{limit}"
+        );
+        let budget = &schema("memory_context")["properties"]["budget"];
+        assert_eq!(budget["minimum"].as_u64(), Some(1), "{budget}");
+        client
+    });
+}
+
+/// Every citation memory_context renders resolves through memory_get: memories, the
+/// `MEMORY.md` overview and sessions, each answered as text and as structured content.
+#[test]
+fn memory_get_resolves_every_citation_a_context_renders() {
+    let env = TestEnv::init();
+    env.write(
+        "MEMORY.md",
+        "# Overview\n\nThe team deploys on Tuesdays through the release train.\n",
+    );
+    env.git(&["add", "MEMORY.md"]);
+    env.git(&["commit", "-qm", "overview"]);
+    env.run(&[
+        "add",
+        "Deploys need a green canary first.",
+        "--type",
+        "procedure",
+    ])
+    .success();
+    env.run(&[
+        "session",
+        "append",
+        "s-9",
+        "--role",
+        "user",
+        "How do deploys work here?",
+    ])
+    .success();
+    with_client(&env, |client| async move {
+        let context = call(
+            &client,
+            "memory_context",
+            json!({"query": "deploys canary", "budget": 1000, "session": "s-9"}),
+        )
+        .await;
+        let structured = context
+            .structured_content
+            .clone()
+            .expect("structuredContent");
+        let items = structured["items"].as_array().unwrap();
+        let ids: Vec<&str> = items.iter().map(|i| i["id"].as_str().unwrap()).collect();
+        assert!(ids.contains(&"MEMORY.md"), "{ids:?}");
+        assert!(ids.iter().any(|i| i.starts_with("session:")), "{ids:?}");
+        assert!(ids.iter().any(|i| i.starts_with("procedure-")), "{ids:?}");
+        for item in items {
+            let citation = format!(
+                "[{}@{}]",
+                item["id"].as_str().unwrap(),
+                &item["revision"].as_str().unwrap()[..7]
+            );
+            assert!(
+                text(&context).contains(&citation),
+                "{citation} not in the text"
+            );
+            let got = call(&client, "memory_get", json!({"id": citation})).await;
+            assert!(!is_error(&got), "{citation}: {}", text(&got));
+            let value = got.structured_content.clone().expect("structuredContent");
+            assert_eq!(value, json_of(&got), "text and structured content agree");
+            assert!(
+                value["id"].as_str().is_some() || value["turns"].is_array(),
+                "{value}"
+            );
+        }
+        let overview = call(&client, "memory_get", json!({"id": "MEMORY.md"})).await;
+        assert!(
+            json_of(&overview)["text"]
+                .as_str()
+                .unwrap()
+                .contains("release train")
+        );
+        let history = call(
+            &client,
+            "memory_history",
+            json!({"id": ids.iter().find(|i| i.starts_with("procedure-")).unwrap()}),
+        )
+        .await;
+        assert!(history.structured_content.as_ref().unwrap()["changes"].is_array());
+        client
+    });
+}
+
+/// An error names the tool's argument, not a CLI flag.
+#[test]
+fn errors_speak_of_tool_arguments() {
+    let env = TestEnv::init();
+    env.write(
+        "MEMORY.md",
+        format!("# Overview\n\n{}\n", "Always be kind. ".repeat(40)),
+    );
+    with_client(&env, |client| async move {
+        let over = call(
+            &client,
+            "memory_context",
+            json!({"query": "x", "budget": 50}),
+        )
+        .await;
+        assert!(is_error(&over));
+        let message = text(&over);
+        assert!(message.contains("larger `budget`"), "{message}");
+        assert!(!message.contains("--"), "{message}");
         client
     });
 }

@@ -129,6 +129,9 @@ impl From<Error> for CliError {
             Error::Conflict { id, .. } => vec![format!(
                 "run `memdir show {id}` to see the current version, then retry with its revision"
             )],
+            Error::Context(memdir::context::ContextError::PinnedOverBudget { .. }) => vec![
+                "pass a larger --budget; `memdir hook` injects what fits instead of failing".into(),
+            ],
             Error::Diverged { paths, .. } => vec![format!(
                 "bring one memory back as it was with `memdir restore ID --at REV`, or see what changed with `memdir log ID` ({})",
                 paths.join(", ")

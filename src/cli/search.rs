@@ -2,7 +2,6 @@
 
 use clap::Args;
 use memdir::SearchQuery;
-use serde::Serialize;
 
 use super::list::FilterArgs;
 use super::{CliError, Globals, print_json, report_left_out};
@@ -38,37 +37,6 @@ pub struct SearchArgs {
     at: Option<String>,
 }
 
-/// A search hit as `--json` prints it.
-#[derive(Serialize)]
-struct JsonHit<'a> {
-    id: &'a str,
-    path: &'a str,
-    title: &'a str,
-    score: f32,
-    snippet: String,
-    line: usize,
-    line_end: usize,
-    #[serde(rename = "type")]
-    kind: &'a str,
-    tags: &'a [String],
-    #[serde(skip_serializing_if = "Option::is_none")]
-    scope: Option<&'a str>,
-    revision: &'a str,
-}
-
-/// Returns the passage cut to about 300 characters at a character boundary.
-fn snippet(passage: &str) -> String {
-    const MAX: usize = 300;
-    if passage.len() <= MAX {
-        return passage.to_owned();
-    }
-    let mut end = MAX;
-    while !passage.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}…", passage[..end].trim_end())
-}
-
 pub fn cmd_search(g: &Globals, args: SearchArgs) -> Result<(), CliError> {
     if args.limit == Some(0) {
         return Err(CliError::usage("-n must be at least 1"));
@@ -97,37 +65,27 @@ pub fn cmd_search(g: &Globals, args: SearchArgs) -> Result<(), CliError> {
         report_left_out(&mem);
     }
     if g.json {
-        let out: Vec<JsonHit<'_>> = hits
-            .iter()
-            .map(|h| JsonHit {
-                id: &h.id,
-                path: &h.path,
-                title: &h.title,
-                score: h.score,
-                snippet: snippet(&h.passage),
-                line: h.line_start,
-                line_end: h.line_end,
-                kind: &h.kind,
-                tags: &h.tags,
-                scope: h.scope.as_deref(),
-                revision: &h.revision.0,
-            })
-            .collect();
-        return print_json(&out);
+        // The library's hit, the shape MCP and HTTP give too (README, "The hit").
+        return print_json(&hits);
     }
     if hits.is_empty() {
         eprintln!("No memory matches.");
     }
     for h in &hits {
+        // A memory search would leave out says why, where a filter let it in.
+        let status = h
+            .status
+            .map(|s| format!(" [{}]", s.as_str()))
+            .unwrap_or_default();
         outln!(
-            "{:6.2}  {}  {}:{}  {}",
+            "{:6.2}  {}{status}  {}:{}  {}",
             h.score,
             h.id,
             h.path,
             h.line_start,
             h.title
         );
-        for line in snippet(&h.passage).lines().take(4) {
+        for line in h.snippet.lines().take(4) {
             outln!("        {line}");
         }
     }

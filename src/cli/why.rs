@@ -50,8 +50,7 @@ pub fn cmd_why(g: &Globals, args: WhyArgs) -> Result<(), CliError> {
         outln!("  used by search and context");
     }
     for h in &why.held_out {
-        let h = serde_json::to_value(h).unwrap_or_default();
-        outln!("  held out: {}", h.as_str().unwrap_or_default());
+        outln!("  held out: {}", h.as_str());
     }
     if let Some(t) = why.expires {
         outln!("  expires: {t}");

@@ -32,6 +32,7 @@
 //! ```
 
 mod bpe;
+mod cite;
 mod render;
 mod tokens;
 
@@ -41,6 +42,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
+pub use cite::{Cited, Overview, resolve};
 pub use tokens::Tokenizer;
 
 use crate::index::Filter;
@@ -49,7 +51,7 @@ use crate::store::Store;
 use crate::{Memdir, Result, SearchQuery};
 
 /// The always-loaded overview a person edits, at the repository root.
-pub const OVERVIEW_FILE: &str = "MEMORY.md";
+pub use crate::memdir::OVERVIEW_FILE;
 /// The injection log, under `.git/memdir/`.
 pub const LOG_FILE: &str = "injections.jsonl";
 /// Two passages whose word sets overlap this much (Jaccard) count as one.
@@ -60,7 +62,7 @@ const NEAR_DUPLICATE: f64 = 0.8;
 pub enum ContextError {
     /// The pinned memories alone do not fit the budget.
     #[error(
-        "the pinned memories need {tokens} tokens, {} more than the budget of {budget}: {}; raise --budget or unpin some (`pinned: false`, or shorten MEMORY.md)",
+        "the pinned memories need {tokens} tokens, {} more than the budget of {budget}: {}; raise the budget or unpin some (`pinned: false`, or shorten MEMORY.md)",
         tokens - budget,
         files.iter().map(|(f, t)| format!("{f} ({t} tokens)")).collect::<Vec<_>>().join(", ")
     )]

@@ -137,20 +137,39 @@ impl Index {
     pub(super) fn hit(&self, doc: &TantivyDocument, id: String, score: f32) -> Hit {
         let f = &self.fields;
         let heading = first_str(doc, f.heading);
+        let passage = first_str(doc, f.body);
+        let line_start = first_u64(doc, f.line_start) as usize;
         Hit {
             id,
             path: first_str(doc, f.path),
             title: first_str(doc, f.title),
             score,
-            passage: first_str(doc, f.body),
+            snippet: super::snippet(&passage),
+            passage,
             heading: (!heading.is_empty()).then_some(heading),
-            line_start: first_u64(doc, f.line_start) as usize,
+            line_start,
+            line: line_start,
             line_end: first_u64(doc, f.line_end) as usize,
             revision: Revision(first_str(doc, f.revision)),
             kind: first_str(doc, f.mtype),
             tags: all_str(doc, f.tag),
             scope: Some(first_str(doc, f.scope)).filter(|s| !s.is_empty()),
             updated: first_date(doc, f.updated).or_else(|| first_date(doc, f.created)),
+            held_out: Vec::new(),
+            status: None,
+        }
+    }
+
+    /// Returns what the held-out policy looks at, of the memory a stored document (memory or
+    /// passage) belongs to.
+    pub(super) fn facts(&self, doc: &TantivyDocument) -> Facts {
+        let f = &self.fields;
+        Facts {
+            kind: first_str(doc, f.mtype),
+            quarantined: first_u64(doc, f.quarantined) == 1,
+            pinned: first_u64(doc, f.pinned) == 1,
+            expires: first_time(doc, f.expires),
+            created: first_time(doc, f.created),
         }
     }
 

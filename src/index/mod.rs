@@ -129,11 +129,16 @@ pub struct Hit {
     pub score: f32,
     /// The passage's Markdown text.
     pub passage: String,
+    /// The passage cut to about 300 characters (at a character boundary, then `…`): what a
+    /// list of results shows.
+    pub snippet: String,
     /// The heading of the passage's section.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub heading: Option<String>,
     /// First line of the passage in the file (1-based).
     pub line_start: usize,
+    /// The same as `line_start` (the CLI's name for it since its first release).
+    pub line: usize,
     /// Last line of the passage in the file.
     pub line_end: usize,
     /// Content hash of the file.
@@ -149,6 +154,34 @@ pub struct Hit {
     /// Last change time from front-matter (else its creation time).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub updated: Option<Timestamp>,
+    /// Why search would leave this memory out (only a search that asks for held-out memories,
+    /// such as `--include-quarantined`, returns any; empty and not serialized otherwise).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub held_out: Vec<HeldOut>,
+    /// The first of `held_out` (`quarantined`, `expired` or `superseded`), absent for a
+    /// memory search uses: what a list of results marks.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<HeldOut>,
+}
+
+/// Returns `passage` cut to about 300 characters at a character boundary, with `…`.
+///
+/// ```
+/// let long = "word ".repeat(100);
+/// let cut = memdir::index::snippet(&long);
+/// assert!(cut.len() <= 304 && cut.ends_with('…'));
+/// assert_eq!(memdir::index::snippet("short"), "short");
+/// ```
+pub fn snippet(passage: &str) -> String {
+    const MAX: usize = 300;
+    if passage.len() <= MAX {
+        return passage.to_owned();
+    }
+    let mut end = MAX;
+    while !passage.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", passage[..end].trim_end())
 }
 
 /// The tantivy index of a repository.

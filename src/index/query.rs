@@ -279,7 +279,7 @@ impl Index {
 
     /// Returns the ids that memories meeting `by` list under `supersedes` (in an index of
     /// versions, the versions valid `at` that point).
-    fn superseded_ids(
+    pub(super) fn superseded_ids(
         &self,
         searcher: &tantivy::Searcher,
         by: &Cond,

@@ -1,6 +1,6 @@
 //! Reading the index: search, and the lists of memories (`list`, pinned, by id, versions).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{AllQuery, BooleanQuery, Occur, Query, TermQuery};
@@ -10,9 +10,49 @@ use tantivy::{DocAddress, TantivyDocument, Term};
 use super::document::{first_str, first_u64};
 use super::query::Filter;
 use super::schema::{KIND_MEMORY, KIND_PASSAGE};
-use super::{Hit, Index, IndexError, Summary, valid_at};
+use super::{HeldOut, Hit, Index, IndexError, Summary, valid_at};
+use crate::memory::Timestamp;
+use crate::policy::Rule;
+
+/// What a search that asks for held-out memories needs to mark each hit with why it is
+/// held out: the policy at the filter's time, and the ids superseded.
+struct Marks<'a> {
+    policy: &'a crate::policy::Policy,
+    now: Timestamp,
+    superseded: HashSet<String>,
+}
+
+impl Marks<'_> {
+    /// Why the memory with these facts and this id is held out.
+    fn of(&self, facts: &crate::policy::Facts, id: &str) -> Vec<HeldOut> {
+        self.policy
+            .held_out_by(facts, |_| self.superseded.contains(id), self.now)
+    }
+}
 
 impl Index {
+    /// Returns how to mark hits as held out, when `filter` lets held-out memories in (`None`
+    /// otherwise: every hit is then one search uses).
+    fn held_out_marks(
+        &self,
+        searcher: &tantivy::Searcher,
+        filter: &Filter,
+    ) -> Result<Option<Marks<'_>>, IndexError> {
+        if filter.only.is_none() && !HeldOut::ALL.iter().any(|r| filter.includes(*r)) {
+            return Ok(None);
+        }
+        let now = filter.now.unwrap_or_else(Timestamp::now);
+        let superseded = match self.policy.rule(HeldOut::Superseded, now) {
+            Rule::SupersededBy(by) => self.superseded_ids(searcher, &by, filter.at)?,
+            Rule::Holds(_) => Vec::new(),
+        };
+        Ok(Some(Marks {
+            policy: &self.policy,
+            now,
+            superseded: superseded.into_iter().collect(),
+        }))
+    }
+
     /// Returns the best-matching passages for `query`, at most `per_memory` of any one memory.
     pub fn search(
         &self,
@@ -25,6 +65,7 @@ impl Index {
         let mut text_query = self.text_query(query);
         let searcher = self.reader.searcher();
         let held_out = self.held_out(&searcher, filter)?;
+        let marks = self.held_out_marks(&searcher, filter)?;
         // `--at` wraps the text query itself, which keeps block-WAND (see `valid_at.rs`).
         if let Some(at) = filter.at {
             text_query = Box::new(valid_at::ValidAt {
@@ -70,7 +111,12 @@ impl Index {
                     *taken += 1;
                     let doc = self.doc(&searcher, *addr)?;
                     let id = first_str(&doc, f.id);
-                    hits.push(self.hit(&doc, id, *score));
+                    let mut hit = self.hit(&doc, id, *score);
+                    if let Some(marks) = &marks {
+                        hit.held_out = marks.of(&self.facts(&doc), &hit.id);
+                        hit.status = hit.held_out.first().copied();
+                    }
+                    hits.push(hit);
                     if hits.len() == limit {
                         return Ok(hits);
                     }

@@ -146,6 +146,12 @@ impl std::fmt::Display for Failure {
             Failure::Task(e) => return write!(f, "internal: the call's task failed: {e}"),
         };
         write!(f, "{}: {}", e.code(), e.chain())?;
+        if let crate::Error::Context(crate::context::ContextError::PinnedOverBudget { .. }) = e {
+            return write!(
+                f,
+                "\nWhat to do: call memory_context again with a larger `budget`, or tell the user the pinned memories outgrew it."
+            );
+        }
         let hint = match e.kind() {
             ErrorKind::NotFound => {
                 "memory_search finds memories by their words; ids come from its results"
@@ -172,11 +178,21 @@ impl std::fmt::Display for Failure {
     }
 }
 
-/// Returns a value as the JSON text of a successful tool answer.
+/// Returns a value as a successful tool answer: its JSON as text, and, when it is a JSON
+/// object, the same as `structuredContent` (a list is wrapped in an object by its caller).
 fn json<T: serde::Serialize>(value: &T) -> CallToolResult {
-    match serde_json::to_string_pretty(value) {
-        Ok(text) => CallToolResult::success(vec![Content::text(text)]),
-        Err(e) => CallToolResult::error(vec![Content::text(format!("internal: {e}"))]),
+    match (
+        serde_json::to_string_pretty(value),
+        serde_json::to_value(value),
+    ) {
+        (Ok(text), Ok(value)) => {
+            let mut result = CallToolResult::success(vec![Content::text(text)]);
+            result.structured_content = value.is_object().then_some(value);
+            result
+        }
+        (Err(e), _) | (_, Err(e)) => {
+            CallToolResult::error(vec![Content::text(format!("internal: {e}"))])
+        }
     }
 }
 

@@ -36,7 +36,8 @@ pub(super) async fn list(server: &MemdirServer) -> Result<ListResourcesResult, E
             if let Some(scope) = &m.scope {
                 about.push_str(&format!(" (scope {scope})"));
             }
-            Resource::new(uri(&m.id), m.id.clone())
+            // Named by title, as a person would pick one from a list; the URI carries the id.
+            Resource::new(uri(&m.id), m.title.clone())
                 .with_title(m.title)
                 .with_description(about)
                 .with_mime_type(MIME)

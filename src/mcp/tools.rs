@@ -29,6 +29,7 @@ pub(super) struct SearchArgs {
     /// What to look for, in plain words (not a regular expression).
     query: String,
     /// Most memories to return, 1 to 100 (default: the repository's setting, 10).
+    #[schemars(range(min = 1, max = 100))]
     limit: Option<usize>,
     /// Only memories of this type: fact, preference, event, procedure, note or summary
     /// (unless the repository configures others).
@@ -46,6 +47,7 @@ pub(super) struct ContextArgs {
     /// The task or question you are about to work on, in plain words.
     query: String,
     /// Most tokens the context may take (default 2000).
+    #[schemars(range(min = 1))]
     budget: Option<usize>,
     /// The current session's id, if the host records sessions with `memdir session`: its
     /// last turns are added.
@@ -56,6 +58,14 @@ pub(super) struct ContextArgs {
 #[serde(deny_unknown_fields)]
 pub(super) struct IdArgs {
     /// The memory's id, as search results and citations (`[id@revision]`) give it.
+    id: String,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct GetArgs {
+    /// What to read: a memory's id as search results give it, or any citation that
+    /// memory_context renders (`[id@revision]`, `MEMORY.md`, `session:ID`).
     id: String,
 }
 
@@ -197,9 +207,11 @@ impl MemdirServer {
                 let text = if context.items.is_empty() {
                     "No memory is relevant to this query yet.".to_owned()
                 } else {
-                    context.text
+                    context.text.clone()
                 };
-                CallToolResult::success(vec![Content::text(text)])
+                let mut result = CallToolResult::success(vec![Content::text(text)]);
+                result.structured_content = serde_json::to_value(&context).ok();
+                result
             },
         ))
     }
@@ -207,15 +219,17 @@ impl MemdirServer {
     /// Read one memory in full: front-matter (type, tags, scope, source, created, updated),
     /// body, path and revision (pass the revision to memory_update as expected_revision), and
     /// `held_out`: why search leaves it out, if it does (quarantined, expired, superseded).
+    /// Also reads whatever a memory_context citation names: `MEMORY.md` (its text and
+    /// revision) and `session:ID` (the session's turns).
     #[tool(annotations(read_only_hint = true, open_world_hint = false))]
     async fn memory_get(
         &self,
-        Parameters(args): Parameters<IdArgs>,
+        Parameters(args): Parameters<GetArgs>,
     ) -> Result<CallToolResult, rmcp::ErrorData> {
         let found = self
-            .run(move |mem| mem.view(&args.id, Timestamp::now()))
+            .run(move |mem| crate::context::resolve(mem, &args.id, Timestamp::now()))
             .await;
-        Ok(answer(found, |view| json(&view)))
+        Ok(answer(found, |cited| json(&cited)))
     }
 
     /// Remember something durable: a user preference, a fact about the project, a procedure
@@ -292,7 +306,11 @@ impl MemdirServer {
                 mem.log_of(&args.id)
             })
             .await;
-        Ok(answer(changes, |changes| json(&changes)))
+        Ok(answer(changes, |changes| {
+            let mut result = json(&changes);
+            result.structured_content = Some(serde_json::json!({ "changes": changes }));
+            result
+        }))
     }
 
     /// Remove a memory that is wrong or no longer useful. It leaves search and context but

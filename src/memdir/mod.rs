@@ -103,7 +103,7 @@ pub fn is_memory_path(path: &str) -> bool {
         && !path.split('/').any(|c| c.starts_with('.') || c.is_empty())
         && !name.eq_ignore_ascii_case("README.md")
         // MEMORY.md at the root is the always-loaded overview, not a searchable memory.
-        && (path.contains('/') || !name.eq_ignore_ascii_case("MEMORY.md"))
+        && (path.contains('/') || !name.eq_ignore_ascii_case(OVERVIEW_FILE))
 }
 
 impl Memdir {

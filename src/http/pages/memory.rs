@@ -9,7 +9,6 @@ use super::layout::{Section, badge, page as frame, when};
 use super::markdown;
 use super::{AppState, PageError};
 use crate::Change;
-use crate::index::HeldOut;
 use crate::memory::{Memory, Timestamp};
 
 pub(super) async fn page(
@@ -32,7 +31,7 @@ pub(super) async fn page(
         p.badges {
             (badge("type", &memory.front.kind))
             @if memory.front.pinned { (badge("pinned", "pinned")) }
-            @for h in &held_out { (badge(held_out_name(*h), held_out_name(*h))) }
+            @for h in &held_out { (badge(h.as_str(), h.as_str())) }
         }
         @if memory.is_quarantined() { (quarantine_notice(&memory)) }
         (meta(&memory))
@@ -42,14 +41,6 @@ pub(super) async fn page(
         (timeline(&changes))
     };
     Ok(frame(Section::Memories, &memory.front.title, body))
-}
-
-pub(super) fn held_out_name(h: HeldOut) -> &'static str {
-    match h {
-        HeldOut::Quarantined => "quarantined",
-        HeldOut::Expired => "expired",
-        HeldOut::Superseded => "superseded",
-    }
 }
 
 fn quarantine_notice(memory: &Memory) -> Markup {
