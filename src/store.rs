@@ -26,7 +26,7 @@ pub(crate) use atomic::TEMP_PREFIX;
 pub(crate) use atomic::atomic_write_own;
 pub use atomic::{BATCH_SYNC_MIN, atomic_write};
 pub use git_cli::GitObjects;
-pub use history::{CommitInfo, FileChange, TagInfo, line_origins};
+pub use history::{CommitInfo, FileChange, TagInfo, line_origins, note_of};
 pub use purge::{HistoryBlob, Purge, Rewritten, Touch};
 
 /// Why a git operation failed.

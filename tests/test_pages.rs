@@ -81,6 +81,39 @@ fn served() -> (TestEnv, TestServer, [String; 3]) {
     (env, server, [plain.id, hostile.id, poisoned.id])
 }
 
+/// A memory's page says whether search uses it, who wrote each line, and links to the raw
+/// file at its revision.
+#[test]
+fn a_memory_page_shows_its_standing_its_lines_and_its_raw_file() {
+    let (env, server, [plain, _hostile, poisoned]) = served();
+    let http = server.client(None);
+    let page = http.get(&format!("/memories/{plain}")).body;
+    assert!(page.contains("Used by search and context now."), "{page}");
+    assert!(page.contains("Who wrote each line"), "{page}");
+    assert!(page.contains("<table class=\"lines\">"), "{page}");
+    let held = http.get(&format!("/memories/{poisoned}")).body;
+    assert!(
+        held.contains("Left out of search and context now: quarantined."),
+        "{held}"
+    );
+    // The raw link gives the file's bytes at that revision, as plain text.
+    let path = env.run(&["show", &plain, "--json"]).json()["path"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let revision = env.git(&["rev-parse", &format!("HEAD:{path}")]);
+    let link = format!("/raw/{}", revision.trim());
+    assert!(page.contains(&link), "{link} not on the page");
+    let raw = http.get(&link);
+    assert_eq!(raw.status, 200);
+    assert_eq!(
+        raw.header("content-type"),
+        Some("text/plain; charset=utf-8")
+    );
+    assert_eq!(raw.body, env.read(&path));
+    assert_eq!(http.get("/raw/not-hex").status, 400);
+}
+
 #[test]
 fn pages_render_escaped_html_without_a_browser() {
     let (_env, server, [plain, hostile, poisoned]) = served();
@@ -105,7 +138,8 @@ fn pages_render_escaped_html_without_a_browser() {
     let page = http.get(&format!("/memories/{hostile}")).body;
     assert!(!page.contains("<script"), "{page}");
     assert!(!page.contains("<img src=\"x\""), "{page}");
-    assert!(!page.contains("javascript:"), "{page}");
+    // No link to a script; the line table shows the line's text, escaped.
+    assert!(!page.contains("href=\"javascript:"), "{page}");
     assert!(
         page.contains("&lt;script&gt;window.pwned = 1&lt;/script&gt;"),
         "{page}"
@@ -118,6 +152,8 @@ fn pages_render_escaped_html_without_a_browser() {
         "{quarantine}"
     );
     assert!(quarantine.contains("injection.override"), "{quarantine}");
+    // The whole text a reviewer approves, not only the guard's excerpt.
+    assert!(quarantine.contains(POISON), "{quarantine}");
     let missing = http.get("/memories/nope-1");
     assert_eq!(missing.status, 404);
     assert!(
@@ -441,7 +477,7 @@ async fn visit(client: Client, base: String, [plain, hostile, poisoned]: [String
     page.open("/quarantine").await;
     assert_eq!(page.count("table.quarantine tbody tr").await, 1);
     let row = page.text("table.quarantine tbody tr").await;
-    for want in ["Refund policy", "injection.override", "web-agent"] {
+    for want in ["Refund policy", POISON, "injection.override", "web-agent"] {
         assert!(row.contains(want), "{want} in {row}");
     }
     screenshot(&client, "quarantine").await;
@@ -456,11 +492,11 @@ async fn visit(client: Client, base: String, [plain, hostile, poisoned]: [String
 
     // The diff between a snapshot and now, reached from the list of snapshots.
     page.open("/diff").await;
-    assert!(
-        page.text("table.snapshots")
-            .await
-            .contains("before the scrape")
-    );
+    let snapshots = page.text("table.snapshots").await;
+    assert!(snapshots.contains("before the scrape"), "{snapshots}");
+    // The note a person wrote, not the tag message's subject and trailers.
+    assert!(!snapshots.contains("Memdir-Op"), "{snapshots}");
+    assert!(!snapshots.contains("memdir snapshot v1"), "{snapshots}");
     page.click_to(Locator::LinkText("changes since"), "table.diff")
         .await;
     let count = page.text("p.count").await;

@@ -188,11 +188,7 @@ pub fn cmd_snapshots(g: &Globals, _args: SnapshotsArgs) -> Result<(), CliError> 
         return print_json(&tags);
     }
     for t in &tags {
-        let note = t
-            .message
-            .as_deref()
-            .and_then(|m| m.lines().nth(2).or(m.lines().next()))
-            .unwrap_or_default();
+        let note = t.note.as_deref().unwrap_or_default().replace('\n', " ");
         outln!("{}  {}  {}  {}", t.name, &t.commit[..12], t.time, note);
     }
     if tags.is_empty() {

@@ -32,6 +32,10 @@ pub fn cmd_review(g: &Globals, _args: ReviewArgs) -> Result<(), CliError> {
         for f in &q.flags {
             outln!("    {}: {} ({:?})", f.rule, f.why, f.excerpt);
         }
+        // The whole text being approved, each line behind a bar.
+        for line in q.text.trim().lines() {
+            outln!("    | {line}");
+        }
     }
     Ok(())
 }

@@ -45,6 +45,9 @@ pub struct Quarantined {
     pub created: Option<Timestamp>,
     /// Content hash of the file.
     pub revision: String,
+    /// Its whole text (the body, secrets already redacted by the guard): what a reviewer
+    /// reads before approving.
+    pub text: String,
 }
 
 /// New field values after the guard: secrets redacted, plus the flags.
@@ -301,6 +304,7 @@ impl Memdir {
                 source: m.front.source.clone(),
                 created: m.front.created,
                 revision: m.revision.0.clone(),
+                text: m.body.clone(),
             });
         }
         Ok(out)

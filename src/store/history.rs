@@ -68,8 +68,42 @@ pub struct TagInfo {
     pub commit: String,
     /// The tag message (annotated tags), else `None`.
     pub message: Option<String>,
+    /// What a person wrote in the message ([`note_of`]): without memdir's subject line and
+    /// trailers. `None` when there is nothing else.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
     /// When the tag was made (annotated tags), else when its commit was made.
     pub time: Timestamp,
+}
+
+/// Returns the note of a tag message: the message without the subject `memdir snapshot NAME`
+/// and without a last paragraph of `Key: value` trailers; a plain message whole.
+///
+/// ```
+/// use memdir::store::note_of;
+/// let made = "memdir snapshot v1\n\nBefore the migration.\n\nMemdir-Op: snapshot\nMemdir-Agent: cli";
+/// assert_eq!(note_of(made).as_deref(), Some("Before the migration."));
+/// assert_eq!(note_of("memdir snapshot v1\n\nMemdir-Op: snapshot"), None);
+/// assert_eq!(note_of("Release 1.0").as_deref(), Some("Release 1.0"));
+/// ```
+pub fn note_of(message: &str) -> Option<String> {
+    let mut parts: Vec<&str> = message.trim().split("\n\n").collect();
+    if parts
+        .first()
+        .is_some_and(|p| p.starts_with("memdir snapshot ") && !p.contains('\n'))
+    {
+        parts.remove(0);
+    }
+    let is_trailer = |l: &str| {
+        l.split_once(": ").is_some_and(|(k, _)| {
+            !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        })
+    };
+    if parts.last().is_some_and(|p| p.lines().all(is_trailer)) {
+        parts.pop();
+    }
+    let note = parts.join("\n\n").trim().to_owned();
+    (!note.is_empty()).then_some(note)
 }
 
 fn timestamp(t: git2::Time) -> Timestamp {
@@ -290,6 +324,10 @@ impl Store {
                     .as_ref()
                     .and_then(|t| t.message().ok().flatten())
                     .map(|m| m.trim_end().to_owned()),
+                note: tag
+                    .as_ref()
+                    .and_then(|t| t.message().ok().flatten())
+                    .and_then(note_of),
                 time: tag
                     .as_ref()
                     .and_then(|t| t.tagger())

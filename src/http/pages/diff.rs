@@ -71,7 +71,7 @@ fn snapshot_list(snapshots: &[TagInfo]) -> Markup {
                         tr {
                             td { code { (s.name) } }
                             td { (when(Some(&s.time))) }
-                            td { (s.message.as_deref().unwrap_or_default()) }
+                            td { (s.note.as_deref().unwrap_or_default()) }
                             td { a href={ "/diff?from=" (urlencode(&s.name)) } { "changes since" } }
                         }
                     }

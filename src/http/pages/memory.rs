@@ -15,16 +15,16 @@ pub(super) async fn page(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Markup, PageError> {
-    let (memory, held_out, changes) = state
+    let (memory, held_out, changes, lines) = state
         .run(move |mem| {
             let crate::MemoryView { memory, held_out } = mem.view(&id, Timestamp::now())?;
-            let changes = match mem.log_of(&id) {
-                Ok(changes) => changes,
+            let (changes, lines) = match mem.provenance(&id) {
+                Ok(lineage) => (lineage.changes, lineage.lines),
                 // A file written by hand and not committed yet has no history.
-                Err(crate::Error::NotFound { .. }) => Vec::new(),
+                Err(crate::Error::NotFound { .. }) => (Vec::new(), Vec::new()),
                 Err(e) => return Err(e),
             };
-            Ok((memory, held_out, changes))
+            Ok((memory, held_out, changes, lines))
         })
         .await?;
     let body = html! {
@@ -33,10 +33,21 @@ pub(super) async fn page(
             @if memory.front.pinned { (badge("pinned", "pinned")) }
             @for h in &held_out { (badge(h.as_str(), h.as_str())) }
         }
+        p.standing {
+            @if held_out.is_empty() {
+                "Used by search and context now."
+            } @else {
+                "Left out of search and context now: "
+                (held_out.iter().map(|h| h.as_str()).collect::<Vec<_>>().join(", ")) "."
+            }
+        }
         @if memory.is_quarantined() { (quarantine_notice(&memory)) }
         (meta(&memory))
         h2 { "Text" }
         article.body { (markdown::render(&memory.body)) }
+        p.muted { a href={ "/raw/" (memory.revision) } { "The file at revision " (memory.revision.short()) } " (as git stores it)." }
+        h2 { "Who wrote each line" }
+        (line_table(&lines))
         h2 { "History" }
         (timeline(&changes))
     };
@@ -81,6 +92,59 @@ fn meta(memory: &Memory) -> Markup {
             @for id in memory.supersedes() { dt { "Replaces" } dd { a href=(super::layout::memory_href(&id)) { (id) } } }
         }
     }
+}
+
+/// Returns who wrote each line of the file: what `memdir why` shows.
+fn line_table(lines: &[crate::BlameLine]) -> Markup {
+    html! {
+        @if lines.is_empty() {
+            p.muted { "No committed line yet." }
+        } @else {
+            table.lines {
+                thead { tr { th { "Line" } th { "Text" } th { "Written by" } th { "When" } th { "Commit" } } }
+                tbody {
+                    @for l in lines {
+                        tr {
+                            td.num { (l.line) }
+                            td { code { (l.text) } }
+                            td {
+                                (l.agent.as_deref().or(l.author.as_deref()).unwrap_or("not committed"))
+                                @if let Some(s) = &l.session { br; span.muted { "session " code { (s) } } }
+                            }
+                            td { (when(l.date.as_ref())) }
+                            td { @if let Some(c) = &l.commit { code title=(c) { (c.get(..12).unwrap_or(c)) } } }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `/raw/{revision}`: a file's bytes as git stores them at a revision (a blob id, as the
+/// memory page and citations give it), as plain text.
+pub(super) async fn raw(
+    State(state): State<AppState>,
+    Path(revision): Path<String>,
+) -> Result<axum::response::Response, PageError> {
+    use axum::response::IntoResponse as _;
+    if revision.len() < 4 || !revision.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(crate::Error::invalid(format!(
+            "`{revision}` is not a revision: 4 to 40 hex digits, as a memory's page gives it"
+        ))
+        .into());
+    }
+    let bytes = state
+        .run(move |mem| mem.blob(&crate::memory::Revision(revision)))
+        .await?;
+    Ok((
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; charset=utf-8",
+        )],
+        bytes,
+    )
+        .into_response())
 }
 
 /// Returns the provenance timeline, newest first.

@@ -35,6 +35,7 @@ pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(list::page))
         .route("/memories/{id}", get(memory::page))
+        .route("/raw/{revision}", get(memory::raw))
         .route("/quarantine", get(quarantine::page))
         .route("/quarantine/{id}/approve", post(quarantine::approve))
         .route("/quarantine/{id}/reject", post(quarantine::reject))

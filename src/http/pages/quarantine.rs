@@ -37,13 +37,16 @@ pub(super) async fn page(State(state): State<AppState>) -> Result<Markup, PageEr
         @if !held.is_empty() {
             table.quarantine {
                 thead { tr {
-                    th { "Memory" } th { "Why" } th { "Written by" } th { "When" }
+                    th { "Memory" } th { "Text" } th { "Why" } th { "Written by" } th { "When" }
                     @if review_here { th { "Review" } }
                 } }
                 tbody {
                     @for q in &held {
                         tr {
                             td { a href=(memory_href(&q.id)) { (q.title) } " " (badge("type", &q.kind)) }
+                            // The whole text, as written (escaped, never rendered): what is
+                            // being approved.
+                            td { pre.held { (q.text) } }
                             td {
                                 ul {
                                     @for n in &q.flags {
