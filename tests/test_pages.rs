@@ -81,6 +81,46 @@ fn served() -> (TestEnv, TestServer, [String; 3]) {
     (env, server, [plain.id, hostile.id, poisoned.id])
 }
 
+/// A commit's page shows its trailers and, per memory, the change by field, with a line
+/// diff of the body.
+#[test]
+fn a_commit_page_shows_trailers_fields_and_a_line_diff() {
+    let (env, server, [plain, _hostile, poisoned]) = served();
+    let http = server.client(None);
+    // The guarded write: its guard trailer, its agent, the memory it added.
+    let sha = env.git(&["log", "-1", "--format=%H", "--grep", "Memdir-Guard"]);
+    let page = http.get(&format!("/commit/{}", sha.trim())).body;
+    for want in [
+        "Memdir-Guard",
+        "injection.override",
+        "web-agent",
+        &format!("/memories/{poisoned}"),
+    ] {
+        assert!(page.contains(want), "{want} not on the page:\n{page}");
+    }
+    // A body changed by hand and committed with plain git: a line diff.
+    let path = env.run(&["show", &plain, "--json"]).json()["path"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let text = env.read(&path).replace("release train", "release bus");
+    env.write(&path, text);
+    env.git(&["commit", "-qam", "a hand edit"]);
+    let head = env.git(&["rev-parse", "HEAD"]);
+    let page = http.get(&format!("/commit/{}", head.trim())).body;
+    assert!(page.contains("<pre class=\"linediff\">"), "{page}");
+    assert!(page.contains("release bus"), "{page}");
+    assert!(page.contains("<del>- "), "{page}");
+    assert!(page.contains("<ins>+ "), "{page}");
+    // Commit hashes on the pages link here.
+    let memory = http.get(&format!("/memories/{plain}")).body;
+    assert!(
+        memory.contains(&format!("href=\"/commit/{}\"", head.trim())),
+        "{memory}"
+    );
+    assert_eq!(http.get("/commit/no-such-commit").status, 400);
+}
+
 /// A memory's page says whether search uses it, who wrote each line, and links to the raw
 /// file at its revision.
 #[test]
@@ -454,6 +494,28 @@ async fn visit(client: Client, base: String, [plain, hostile, poisoned]: [String
         "{timeline}"
     );
     screenshot(&client, "memory").await;
+
+    // The newest commit, reached from the timeline: its trailers and what it changed.
+    page.click_to(Locator::Css("ol.timeline li a"), "table.trailers")
+        .await;
+    assert!(page.url().await.contains("/commit/"));
+    let trailers = page.text("table.trailers").await;
+    for want in [
+        "Memdir-Op",
+        "update",
+        "Memdir-Agent",
+        "ops-bot",
+        "Memdir-Session",
+        "s-2",
+    ] {
+        assert!(trailers.contains(want), "{want} in {trailers}");
+    }
+    let changed = page.text("section.memory-change.changed").await;
+    assert!(
+        changed.contains("Release train") && changed.contains("tags"),
+        "{changed}"
+    );
+    screenshot(&client, "commit").await;
 
     // A hostile memory: its markup is shown as text and nothing in it runs.
     page.open(&format!("/memories/{hostile}")).await;

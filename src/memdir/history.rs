@@ -140,6 +140,21 @@ pub struct FieldChange {
     pub new: serde_json::Value,
 }
 
+/// One commit as an auditor reads it (see [`Memdir::commit_view`]).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CommitView {
+    /// What its trailers say: op, author, date, session, agent, step, subject, ids.
+    pub change: Change,
+    /// Its first parent (`None` for the first commit).
+    pub parent: Option<String>,
+    /// The whole message.
+    pub message: String,
+    /// Every `Key: value` trailer, in order (`Memdir-Guard` among them for a guarded write).
+    pub trailers: Vec<(String, String)>,
+    /// The beliefs it added, changed and removed.
+    pub diff: BeliefDiff,
+}
+
 /// Beliefs added, changed and removed between two commits, by memory and field.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "http", derive(utoipa::ToSchema))]
@@ -321,7 +336,33 @@ impl Memdir {
                 .head()?
                 .ok_or_else(|| Error::invalid("the repository has no commits yet"))?,
         };
-        let changes = self.store().changes(Some(&from), &to)?;
+        self.diff_commits(Some(from), to)
+    }
+
+    /// Returns one commit as an auditor reads it: its trailers and message, and the beliefs
+    /// it added, changed and removed (against its first parent). `spec` is any revision git
+    /// knows (a commit id or prefix, `HEAD~2`, a tag).
+    pub fn commit_view(&self, spec: &str) -> Result<CommitView> {
+        let resolved = self.store().resolve(spec)?;
+        let sha = resolved.ok_or_else(|| {
+            Error::invalid(format!("`{spec}` names no commit of this repository"))
+        })?;
+        let info = self.store().commit_info(&sha)?;
+        let diff = self.diff_commits(info.parent.clone(), sha)?;
+        Ok(CommitView {
+            change: Change::of(&info),
+            parent: info.parent.clone(),
+            message: info.message.clone(),
+            trailers: info.trailers.clone(),
+            diff,
+        })
+    }
+
+    /// [`Memdir::diff`] between two resolved commits; `from` is `None` for the root commit's
+    /// parent (nothing).
+    fn diff_commits(&self, from: Option<String>, to: String) -> Result<BeliefDiff> {
+        let changes = self.store().changes(from.as_deref(), &to)?;
+        let from = from.unwrap_or_default();
         let mut before: BTreeMap<String, Memory> = BTreeMap::new();
         let mut after: BTreeMap<String, Memory> = BTreeMap::new();
         for c in changes.iter().filter(|c| is_memory_path(&c.path)) {

@@ -4,6 +4,7 @@
 use axum::extract::State;
 use maud::{Markup, html};
 
+use super::commit::commit_href;
 use super::layout::{Section, badge, memory_href, page as frame, when};
 use super::{AppState, PageError};
 use crate::http::error::ApiQuery;
@@ -85,7 +86,8 @@ fn result(diff: &BeliefDiff) -> Markup {
     let short = |c: &str| c.get(..12).unwrap_or(c).to_owned();
     html! {
         p.muted.count {
-            "From commit " code { (short(&diff.from)) } " to " code { (short(&diff.to)) } ": "
+            "From commit " a href=(commit_href(&diff.from)) { code { (short(&diff.from)) } }
+            " to " a href=(commit_href(&diff.to)) { code { (short(&diff.to)) } } ": "
             (diff.added.len()) " added, " (diff.changed.len()) " changed, " (diff.removed.len()) " removed."
         }
         (section("Added", "added", &diff.added))
@@ -117,7 +119,7 @@ fn section(title: &str, class: &str, entries: &[MemoryDiff]) -> Markup {
     }
 }
 
-fn field(f: &FieldChange) -> Markup {
+pub(super) fn field(f: &FieldChange) -> Markup {
     html! {
         div.field {
             strong { (f.field) } ": "

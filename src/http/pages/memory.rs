@@ -112,7 +112,7 @@ fn line_table(lines: &[crate::BlameLine]) -> Markup {
                                 @if let Some(s) = &l.session { br; span.muted { "session " code { (s) } } }
                             }
                             td { (when(l.date.as_ref())) }
-                            td { @if let Some(c) = &l.commit { code title=(c) { (c.get(..12).unwrap_or(c)) } } }
+                            td { @if let Some(c) = &l.commit { a href=(super::commit::commit_href(c)) { code title=(c) { (c.get(..12).unwrap_or(c)) } } } }
                         }
                     }
                 }
@@ -170,7 +170,7 @@ fn timeline(changes: &[Change]) -> Markup {
                             @if let Some(step) = &c.step { ", step " (step) }
                         }
                         div.muted {
-                            "commit " code title=(c.commit) { (c.commit.get(..12).unwrap_or(&c.commit)) }
+                            "commit " a href=(super::commit::commit_href(&c.commit)) { code title=(c.commit) { (c.commit.get(..12).unwrap_or(&c.commit)) } }
                             ": " (c.subject)
                             @if let Some(old) = &c.old_path { " (from " code { (old) } ")" }
                         }

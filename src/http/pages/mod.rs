@@ -17,6 +17,7 @@ use maud::html;
 use super::AppState;
 use super::error::ApiError;
 
+mod commit;
 mod diff;
 mod layout;
 mod list;
@@ -40,6 +41,7 @@ pub(super) fn router() -> Router<AppState> {
         .route("/quarantine/{id}/approve", post(quarantine::approve))
         .route("/quarantine/{id}/reject", post(quarantine::reject))
         .route("/diff", get(diff::page))
+        .route("/commit/{sha}", get(commit::page))
         .route(
             "/style.css",
             get(|| async {
