@@ -72,10 +72,10 @@ pub use error::{Error, ErrorKind, Result};
 pub use guard::{Flag, Guard, Verdict};
 pub use index::{Filter, HeldOut, Hit, Summary};
 pub use memdir::{
-    BeliefDiff, BlameLine, Change, CommitView, Committed, FieldChange, ImportOptions, ImportStatus,
-    Imported, Lineage, Memdir, MemoryDiff, MemoryView, NewMemory, Point, Problem, Provenance,
-    Purged, Quarantined, Refresh, Reverted, SearchQuery, Stamped, Status, Update, Version,
-    WatchOptions, WatchReport, Why, Written, is_memory_path,
+    ActivityFilter, BeliefDiff, BlameLine, Change, CommitView, Committed, FieldChange,
+    ImportOptions, ImportStatus, Imported, Lineage, Memdir, MemoryDiff, MemoryView, NewMemory,
+    Point, Problem, Provenance, Purged, Quarantined, Refresh, Reverted, SearchQuery, Stamped,
+    Status, Update, Version, WatchOptions, WatchReport, Why, Written, is_memory_path,
 };
 pub use memory::{
     Derived, FrontMatter, Memory, MemoryId, QuarantineNote, Revision, Source, Timestamp,

@@ -81,6 +81,43 @@ fn served() -> (TestEnv, TestServer, [String; 3]) {
     (env, server, [plain.id, hostile.id, poisoned.id])
 }
 
+/// The activity page lists what was written, newest first, each entry linking to its
+/// commit, filterable by agent, session, op and dates, under a picture of writes per day.
+#[test]
+fn activity_lists_writes_by_day_with_filters_and_a_picture() {
+    let (env, server, _) = served();
+    let http = server.client(None);
+    let all = http.get("/activity");
+    assert_eq!(all.status, 200);
+    let page = all.body;
+    let commits = env.git(&["rev-list", "--count", "HEAD"]);
+    assert!(
+        page.contains(&format!("{} changes.", commits.trim())),
+        "{page}"
+    );
+    let head = env.git(&["rev-parse", "HEAD"]);
+    assert!(
+        page.contains(&format!("href=\"/commit/{}\"", head.trim())),
+        "{page}"
+    );
+    assert!(page.contains("<svg"), "{page}");
+    assert!(page.matches("<rect").count() >= 2, "{page}");
+    assert!(
+        page.contains("web-agent") && page.contains("ops-bot"),
+        "{page}"
+    );
+    // Filters: by agent, by op, by session; dates in the future leave nothing.
+    let by_agent = http.get("/activity?agent=web-agent").body;
+    assert!(by_agent.contains("1 changes."), "{by_agent}");
+    assert!(by_agent.contains("Refund policy"), "{by_agent}");
+    let by_op = http.get("/activity?op=update&session=s-2").body;
+    assert!(by_op.contains("1 changes."), "{by_op}");
+    assert!(by_op.contains("ops-bot"), "{by_op}");
+    let later = http.get("/activity?from=2999-01-01").body;
+    assert!(later.contains("0 changes."), "{later}");
+    assert_eq!(http.get("/activity?from=someday").status, 400);
+}
+
 /// A commit's page shows its trailers and, per memory, the change by field, with a line
 /// diff of the body.
 #[test]
@@ -494,6 +531,13 @@ async fn visit(client: Client, base: String, [plain, hostile, poisoned]: [String
         "{timeline}"
     );
     screenshot(&client, "memory").await;
+
+    // Activity: the picture and the entries, each linking to its commit.
+    page.open("/activity").await;
+    assert!(page.count("figure.activity svg rect").await >= 2);
+    assert!(page.count("table.activity a").await >= 4);
+    screenshot(&client, "activity").await;
+    page.open(&format!("/memories/{plain}")).await;
 
     // The newest commit, reached from the timeline: its trailers and what it changed.
     page.click_to(Locator::Css("ol.timeline li a"), "table.trailers")

@@ -140,6 +140,35 @@ pub struct FieldChange {
     pub new: serde_json::Value,
 }
 
+/// Which changes [`Memdir::activity`] keeps; every field left `None` keeps all.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ActivityFilter {
+    /// Only changes made by this agent (`Memdir-Agent`).
+    pub agent: Option<String>,
+    /// Only changes made in this session (`Memdir-Session`).
+    pub session: Option<String>,
+    /// Only changes of this op (`Memdir-Op`, or `commit` for a plain git commit).
+    pub op: Option<String>,
+    /// Only changes made at or after this time.
+    pub since: Option<Timestamp>,
+    /// Only changes made before this time.
+    pub until: Option<Timestamp>,
+}
+
+impl ActivityFilter {
+    /// Returns true if `change` passes the filter.
+    pub fn keeps(&self, change: &Change) -> bool {
+        let is = |want: &Option<String>, have: Option<&str>| {
+            want.as_deref().is_none_or(|w| have == Some(w))
+        };
+        is(&self.agent, change.agent.as_deref())
+            && is(&self.session, change.session.as_deref())
+            && is(&self.op, Some(&change.op))
+            && self.since.is_none_or(|t| change.date >= t)
+            && self.until.is_none_or(|t| change.date < t)
+    }
+}
+
 /// One commit as an auditor reads it (see [`Memdir::commit_view`]).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CommitView {
@@ -175,6 +204,17 @@ impl Memdir {
     /// Returns the changes made to the repository, newest first: at most `limit` commits.
     pub fn log(&self, limit: usize) -> Result<Vec<Change>> {
         Ok(self.store().log(limit)?.iter().map(Change::of).collect())
+    }
+
+    /// Returns what was written, newest first, as [`Memdir::log`] does, keeping the changes
+    /// `filter` passes, at most `limit` of them (looking at most at the newest 100,000 commits).
+    pub fn activity(&self, filter: &ActivityFilter, limit: usize) -> Result<Vec<Change>> {
+        Ok(self
+            .log(100_000)?
+            .into_iter()
+            .filter(|c| filter.keeps(c))
+            .take(limit)
+            .collect())
     }
 
     /// Returns every change to memory `id`, newest first, found by content: memdir commits,

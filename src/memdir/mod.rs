@@ -38,7 +38,9 @@ mod write;
 pub use expire::{MemoryView, Why};
 pub use guarded::Quarantined;
 pub use handwritten::{ATTRIBUTES_FILE, OVERVIEW_FILE, Stamped};
-pub use history::{BeliefDiff, BlameLine, Change, CommitView, FieldChange, Lineage, MemoryDiff};
+pub use history::{
+    ActivityFilter, BeliefDiff, BlameLine, Change, CommitView, FieldChange, Lineage, MemoryDiff,
+};
 pub use purge::Purged;
 pub use timeline::{Point, Version};
 pub use types::{

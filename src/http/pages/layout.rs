@@ -13,6 +13,7 @@ pub(super) const STYLE: &str = include_str!("style.css");
 pub(super) enum Section {
     Memories,
     Quarantine,
+    Activity,
     Diff,
 }
 
@@ -38,6 +39,7 @@ pub(super) fn page(section: Section, title: &str, body: Markup) -> Markup {
                         span.brand { "memdir" }
                         (link(Section::Memories, "/", "Memories"))
                         (link(Section::Quarantine, "/quarantine", "Quarantine"))
+                        (link(Section::Activity, "/activity", "Activity"))
                         (link(Section::Diff, "/diff", "Diff"))
                         a href="/v1/openapi.json" { "API" }
                     }

@@ -17,6 +17,7 @@ use maud::html;
 use super::AppState;
 use super::error::ApiError;
 
+mod activity;
 mod commit;
 mod diff;
 mod layout;
@@ -42,6 +43,7 @@ pub(super) fn router() -> Router<AppState> {
         .route("/quarantine/{id}/reject", post(quarantine::reject))
         .route("/diff", get(diff::page))
         .route("/commit/{sha}", get(commit::page))
+        .route("/activity", get(activity::page))
         .route(
             "/style.css",
             get(|| async {
