@@ -110,6 +110,11 @@ fn activity_lists_writes_by_day_with_filters_and_a_picture() {
     let by_agent = http.get("/activity?agent=web-agent").body;
     assert!(by_agent.contains("1 changes."), "{by_agent}");
     assert!(by_agent.contains("Refund policy"), "{by_agent}");
+    // A memory held out now is marked where the activity names it.
+    assert!(
+        by_agent.contains("<span class=\"badge quarantined\">quarantined</span>"),
+        "{by_agent}"
+    );
     let by_op = http.get("/activity?op=update&session=s-2").body;
     assert!(by_op.contains("1 changes."), "{by_op}");
     assert!(by_op.contains("ops-bot"), "{by_op}");
@@ -250,6 +255,13 @@ fn pages_render_escaped_html_without_a_browser() {
     assert!(
         diff.body
             .contains("<ins>[&quot;deploy&quot;,&quot;release&quot;]</ins>"),
+        "{}",
+        diff.body
+    );
+    // The poisoned memory, added since v1, is marked as held out on the diff.
+    assert!(
+        diff.body
+            .contains("<span class=\"badge quarantined\">quarantined</span>"),
         "{}",
         diff.body
     );

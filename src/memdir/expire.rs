@@ -4,6 +4,8 @@
 //! Expiry is judged at query time against the clock the caller passes, so a memory drops out
 //! the moment it expires; `gc` removes expired files in one commit, recoverable from history.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
 use super::{Memdir, Provenance, Written};
@@ -75,6 +77,23 @@ impl Memdir {
             .config
             .policy()
             .held_out(&Facts::of(memory), &superseders, now))
+    }
+
+    /// Returns every memory held out at `now`, with why: what the pages mark wherever they
+    /// name a memory (three index queries, whatever the repository's size).
+    pub fn held_out_all(&self, now: Timestamp) -> Result<BTreeMap<String, Vec<HeldOut>>> {
+        let mut held: BTreeMap<String, Vec<HeldOut>> = BTreeMap::new();
+        for reason in HeldOut::ALL {
+            let filter = Filter {
+                only: Some(reason),
+                now: Some(now),
+                ..Filter::default()
+            };
+            for s in self.list(&filter)? {
+                held.entry(s.id).or_default().push(reason);
+            }
+        }
+        Ok(held)
     }
 
     /// Returns true if `memory` is held out of search and context at `now` (see

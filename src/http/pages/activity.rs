@@ -9,6 +9,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::commit::commit_href;
+use super::diff::held_badges;
 use super::layout::{Section, badge, page as frame, when};
 use super::{AppState, PageError};
 use crate::memory::Timestamp;
@@ -65,7 +66,14 @@ pub(super) async fn page(
         since: date("from", given(&params.from))?,
         until,
     };
-    let changes = state.run(move |mem| mem.activity(&filter, LIMIT)).await?;
+    let (changes, held) = state
+        .run(move |mem| {
+            Ok((
+                mem.activity(&filter, LIMIT)?,
+                mem.held_out_all(Timestamp::now())?,
+            ))
+        })
+        .await?;
     let mut by_day: BTreeMap<String, Vec<&Change>> = BTreeMap::new();
     for c in &changes {
         by_day.entry(day(&c.date)).or_default().push(c);
@@ -87,7 +95,10 @@ pub(super) async fn page(
                                 @if c.agent.is_some() { span.muted { " (" (c.author) ")" } }
                                 @if let Some(s) = &c.session { br; span.muted { "session " code { (s) } } }
                             }
-                            td { a href=(commit_href(&c.commit)) { code { (c.commit.get(..12).unwrap_or(&c.commit)) } } " " (c.subject) }
+                            td {
+                                a href=(commit_href(&c.commit)) { code { (c.commit.get(..12).unwrap_or(&c.commit)) } } " " (c.subject)
+                                @for id in &c.ids { (held_badges(&held, id)) }
+                            }
                         }
                     }
                 }

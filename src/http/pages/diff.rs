@@ -8,7 +8,7 @@ use super::commit::commit_href;
 use super::layout::{Section, badge, memory_href, page as frame, when};
 use super::{AppState, PageError};
 use crate::http::error::ApiQuery;
-use crate::{BeliefDiff, FieldChange, MemoryDiff, TagInfo};
+use crate::{BeliefDiff, FieldChange, MemoryDiff, TagInfo, Timestamp};
 
 /// The form's fields; both empty shows the form and the snapshots alone.
 #[derive(Debug, Default, serde::Deserialize)]
@@ -26,20 +26,20 @@ pub(super) async fn page(
 ) -> Result<Markup, PageError> {
     let from = params.from.clone().filter(|f| !f.trim().is_empty());
     let to = params.to.clone().filter(|t| !t.trim().is_empty());
-    let (snapshots, diff) = state
+    let (snapshots, diff, held) = state
         .run(move |mem| {
             let snapshots = mem.snapshots()?;
             let diff = match &from {
                 Some(from) => Some(mem.diff(from, to.as_deref())?),
                 None => None,
             };
-            Ok((snapshots, diff))
+            Ok((snapshots, diff, mem.held_out_all(Timestamp::now())?))
         })
         .await?;
     let body = html! {
         (form(&params, &snapshots))
         @match &diff {
-            Some(diff) => (result(diff)),
+            Some(diff) => (result(diff, &held)),
             None => (snapshot_list(&snapshots)),
         }
     };
@@ -82,7 +82,17 @@ fn snapshot_list(snapshots: &[TagInfo]) -> Markup {
     }
 }
 
-fn result(diff: &BeliefDiff) -> Markup {
+/// Every memory held out now, with why (see [`crate::Memdir::held_out_all`]).
+pub(super) type Held = std::collections::BTreeMap<String, Vec<crate::HeldOut>>;
+
+/// Badges saying why a memory is held out now, if it is.
+pub(super) fn held_badges(held: &Held, id: &str) -> Markup {
+    html! {
+        @for h in held.get(id).into_iter().flatten() { " " (badge(h.as_str(), h.as_str())) }
+    }
+}
+
+fn result(diff: &BeliefDiff, held: &Held) -> Markup {
     let short = |c: &str| c.get(..12).unwrap_or(c).to_owned();
     html! {
         p.muted.count {
@@ -90,13 +100,13 @@ fn result(diff: &BeliefDiff) -> Markup {
             " to " a href=(commit_href(&diff.to)) { code { (short(&diff.to)) } } ": "
             (diff.added.len()) " added, " (diff.changed.len()) " changed, " (diff.removed.len()) " removed."
         }
-        (section("Added", "added", &diff.added))
-        (section("Changed", "changed", &diff.changed))
-        (section("Removed", "removed", &diff.removed))
+        (section("Added", "added", &diff.added, held))
+        (section("Changed", "changed", &diff.changed, held))
+        (section("Removed", "removed", &diff.removed, held))
     }
 }
 
-fn section(title: &str, class: &str, entries: &[MemoryDiff]) -> Markup {
+fn section(title: &str, class: &str, entries: &[MemoryDiff], held: &Held) -> Markup {
     html! {
         @if !entries.is_empty() {
             h2 { (title) }
@@ -107,6 +117,7 @@ fn section(title: &str, class: &str, entries: &[MemoryDiff]) -> Markup {
                             td {
                                 (badge(class, class)) " "
                                 @if class == "removed" { (e.title) } @else { a href=(memory_href(&e.id)) { (e.title) } }
+                                (held_badges(held, &e.id))
                                 br;
                                 span.muted { code { (e.path) } @if let Some(old) = &e.old_path { " (was " code { (old) } ")" } }
                             }
