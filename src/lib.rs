@@ -56,6 +56,7 @@ mod lock;
 pub mod mcp;
 mod memdir;
 pub mod memory;
+pub mod merge;
 pub mod parse;
 pub mod quickstart;
 pub mod session;
@@ -71,10 +72,10 @@ pub use error::{Error, ErrorKind, Result};
 pub use guard::{Flag, Guard, Verdict};
 pub use index::{Filter, HeldOut, Hit, Summary};
 pub use memdir::{
-    BeliefDiff, BlameLine, Change, Committed, FieldChange, ImportOptions, ImportStatus, Imported,
-    Lineage, Memdir, MemoryDiff, NewMemory, Point, Problem, Provenance, Purged, Quarantined,
-    Refresh, Reverted, SearchQuery, Stamped, Status, Update, Version, WatchOptions, WatchReport,
-    Why, Written, is_memory_path,
+    BeliefDiff, BlameLine, Change, Committed, FieldChange, FileMerged, ImportOptions, ImportStatus,
+    Imported, Lineage, Memdir, MemoryDiff, NewMemory, Point, Problem, Provenance, Purged,
+    Quarantined, Refresh, Renamed, Reverted, SearchQuery, Stamped, Status, SyncConflict, SyncError,
+    Synced, Update, Version, WatchOptions, WatchReport, Why, Written, is_memory_path, merge_file,
 };
 pub use memory::{
     Derived, FrontMatter, Memory, MemoryId, QuarantineNote, Revision, Source, Timestamp,
