@@ -27,8 +27,10 @@ mod guarded;
 mod handwritten;
 mod history;
 mod import;
+mod merge_file;
 mod purge;
 mod recover;
+mod remote;
 mod sync;
 mod timeline;
 mod types;
@@ -40,7 +42,9 @@ pub use expire::Why;
 pub use guarded::Quarantined;
 pub use handwritten::{ATTRIBUTES_FILE, OVERVIEW_FILE, Stamped};
 pub use history::{BeliefDiff, BlameLine, Change, FieldChange, Lineage, MemoryDiff};
+pub use merge_file::{FileMerged, merge_file};
 pub use purge::Purged;
+pub use remote::{Renamed, SyncConflict, SyncError, Synced};
 pub use timeline::{Point, Version};
 pub use types::{
     Committed, ImportOptions, ImportStatus, Imported, NewMemory, Problem, Provenance, Refresh,
@@ -187,6 +191,11 @@ impl Memdir {
             packed_at: Mutex::new(None),
         };
         mem.recover_at_open()?;
+        // So plain `git pull` merges memories too (a repository made before memdir had a
+        // merge driver gets one here). Never fatal: a read-only repository still opens.
+        if let Err(e) = mem.store().register_merge_driver() {
+            tracing::debug!("cannot register the merge driver: {e}");
+        }
         // Commits only: the working tree is scanned by the first read, so a command that only
         // writes never pays a `stat` of every file.
         mem.catch_up(false, None, None)?;
