@@ -541,3 +541,47 @@ fn sync_without_a_remote_says_what_to_do() {
         "{out}"
     );
 }
+
+#[test]
+fn clone_checks_out_main_from_a_bare_repository_whose_head_names_master() {
+    let env = TestEnv::new();
+    // `git init --bare` with git's defaults: HEAD names `master`; memdir pushes `main`.
+    env.program(
+        "git",
+        &[
+            "init",
+            "--quiet",
+            "--bare",
+            "--initial-branch=master",
+            "hub.git",
+        ],
+    )
+    .success();
+    env.run_in(env.root(), &["init", "a"]).success();
+    let a = env.root().join("a");
+    env.program(
+        "git",
+        &[
+            "-C",
+            a.to_str().unwrap(),
+            "remote",
+            "add",
+            "origin",
+            "../hub.git",
+        ],
+    )
+    .success();
+    let mut add = env.memdir_command(&a);
+    add.args(["add", "Cloned from a bare hub.", "--json"]);
+    let id = env.run_command(add, None).success().json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut sync = env.memdir_command(&a);
+    sync.args(["sync"]);
+    env.run_command(sync, None).success();
+    env.run_in(env.root(), &["clone", "hub.git", "b"]).success();
+    let mut show = env.memdir_command(&env.root().join("b"));
+    show.args(["show", &id]);
+    env.run_command(show, None).success();
+}

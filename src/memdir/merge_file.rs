@@ -36,12 +36,13 @@ pub enum FileMerged {
 /// # fn main() -> memdir::Result<()> {
 /// # let dir = tempfile::tempdir().unwrap();
 /// # let p = |n: &str| dir.path().join(n);
-/// std::fs::write(p("O"), "---\nid: a\ntags: [x]\n---\nOne.\n")?;
-/// std::fs::write(p("A"), "---\nid: a\ntags: [x, y]\n---\nOne.\n")?;
-/// std::fs::write(p("B"), "---\nid: a\ntags: [x, z]\n---\nOne!\n")?;
+/// # let write = |n: &str, t: &str| std::fs::write(p(n), t).unwrap();
+/// write("O", "---\nid: a\ntags: [x]\n---\nOne.\n");
+/// write("A", "---\nid: a\ntags: [x, ok]\n---\nOne.\n");
+/// write("B", "---\nid: a\ntags: [x, z]\n---\nOne!\n");
 /// let done = memdir::merge_file(&p("O"), &p("A"), &p("B"), "fact/a.md", dir.path())?;
 /// assert_eq!(done, memdir::FileMerged::Clean);
-/// assert_eq!(std::fs::read_to_string(p("A"))?, "---\nid: a\ntags: [x, y, z]\n---\nOne!\n");
+/// assert_eq!(std::fs::read_to_string(p("A")).unwrap(), "---\nid: a\ntags: [x, ok, z]\n---\nOne!\n");
 /// # Ok(()) }
 /// ```
 pub fn merge_file(

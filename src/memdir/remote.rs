@@ -177,12 +177,12 @@ impl Memdir {
     /// git(&["init", "--quiet", "--bare", "hub.git"]);
     /// let a = Memdir::init(&tmp.path().join("a"))?;
     /// git(&["-C", "a", "remote", "add", "origin", "../hub.git"]);
-    /// a.remember(NewMemory::new("The build needs Rust 1.89."), &Provenance::agent("doc"))?;
+    /// let w = a.remember(NewMemory::new("The build needs Rust 1.89."), &Provenance::agent("doc"))?;
     /// let sent = a.sync(None, &Provenance::agent("doc"))?;
-    /// assert!(sent.pushed);
+    /// assert!(sent.pushed && sent.sent.len() == 1);
     ///
     /// let b = Memdir::clone_from(tmp.path().join("hub.git").to_str().unwrap(), &tmp.path().join("b"))?;
-    /// assert_eq!(b.search(&memdir::SearchQuery::new("rust version"))?.len(), 1);
+    /// assert_eq!(b.get(&w.id)?.body.trim(), "The build needs Rust 1.89.");
     /// # Ok(()) }
     /// ```
     #[tracing::instrument(skip_all)]

@@ -157,6 +157,38 @@ pub fn clone_repository(url: &str, dir: &Path) -> Result<(), StoreError> {
     if !out.ok {
         return Err(out.error(&parent));
     }
+    // A bare repository made with `git init --bare` names `master` as its HEAD even after
+    // `main` was pushed to it: git then clones without checking anything out. Check out
+    // the remote's `main`, else `master`, else its only branch.
+    if run_git(dir, &["rev-parse", "--quiet", "--verify", "HEAD"])?.ok {
+        return Ok(());
+    }
+    let branches = run_git(
+        dir,
+        &[
+            "for-each-ref",
+            "--format=%(refname:lstrip=3)",
+            "refs/remotes/origin/",
+        ],
+    )?;
+    let names: Vec<&str> = branches.stdout.lines().filter(|b| *b != "HEAD").collect();
+    let pick = ["main", "master"]
+        .into_iter()
+        .find(|b| names.contains(b))
+        .or(match names.as_slice() {
+            [only] => Some(*only),
+            _ => None,
+        });
+    if let Some(branch) = pick {
+        let tracking = format!("origin/{branch}");
+        let out = run_git(
+            dir,
+            &["checkout", "--quiet", "-B", branch, "--track", &tracking],
+        )?;
+        if !out.ok {
+            return Err(out.error(dir));
+        }
+    }
     Ok(())
 }
 
