@@ -211,7 +211,9 @@ impl Error {
             Error::DuplicateId { .. } => ErrorKind::DuplicateId,
             Error::Conflict { .. }
             | Error::Diverged { .. }
-            | Error::Sync(crate::memdir::SyncError::Unsynced { .. }) => ErrorKind::Conflict,
+            | Error::Sync(
+                crate::memdir::SyncError::Unsynced { .. } | crate::memdir::SyncError::Purged { .. },
+            ) => ErrorKind::Conflict,
             Error::Store(StoreError::RefLocked { .. })
             | Error::Sync(crate::memdir::SyncError::KeptMoving { .. }) => ErrorKind::Busy,
             Error::Store(StoreError::Transfer { .. }) => ErrorKind::Upstream,

@@ -29,7 +29,7 @@ pub use atomic::{BATCH_SYNC_MIN, atomic_write};
 pub use git_cli::GitObjects;
 pub(crate) use git_cli::pack_loose_objects;
 pub use history::{CommitInfo, FileChange, TagInfo, line_origins};
-pub use merge::PathVersions;
+pub use merge::{Incoming, PURGED_BLOB_TRAILER, PathVersions};
 pub use purge::{HistoryBlob, Purge, Rewritten, Touch};
 pub use remote::{MERGE_ATTRIBUTE, Pushed, Upstream, clone_repository};
 

@@ -585,3 +585,35 @@ fn clone_checks_out_main_from_a_bare_repository_whose_head_names_master() {
     show.args(["show", &id]);
     env.run_command(show, None).success();
 }
+
+#[test]
+fn a_purged_memory_pushed_back_by_a_stale_clone_is_refused() {
+    let net = Net::new();
+    net.clone("b");
+    let id = net.add("a", "Bob's old home address is 12 Elm Street.", &[]);
+    net.sync("a");
+    net.sync("b");
+    net.memdir("a", &["forget", &id, "--purge", "--yes"])
+        .success();
+    net.git("a", &["push", "--quiet", "--force", "origin", "HEAD"])
+        .success();
+    // The stale clone still has it, merges the rewritten history with its own and pushes.
+    net.add("b", "Written on the stale clone.", &[]);
+    net.sync("b");
+    let refused = net.memdir("a", &["sync"]).code(3);
+    assert!(
+        refused
+            .stderr
+            .contains("`origin` holds a memory that was purged here"),
+        "{refused}"
+    );
+    net.memdir("a", &["show", &id]).code(1);
+    let tombstone = net.git(
+        "a",
+        &["log", "-1", "--format=%B", "--grep=Memdir-Op: purge"],
+    );
+    assert!(
+        tombstone.stdout.contains("Memdir-Purged-Blob: "),
+        "{tombstone}"
+    );
+}

@@ -65,6 +65,18 @@ pub enum SyncError {
         /// How many times the sync tried.
         attempts: usize,
     },
+    /// The remote's new commits hold a version of a memory purged here.
+    #[error(
+        "`{remote}` holds a memory that was purged here with `memdir forget --purge` ({path}, in its commit {commit}); nothing was merged. A clone made before the purge pushed it back: re-clone that clone, then push this repository's history to `{remote}` with `git push --force-with-lease`"
+    )]
+    Purged {
+        /// The remote.
+        remote: String,
+        /// Where the purged version lies in the remote's commit.
+        path: String,
+        /// The remote's commit holding it.
+        commit: String,
+    },
     /// `memdir clone` into a folder that is not empty.
     #[error("cannot clone into {}: the folder exists and is not empty; name a new folder", path.display())]
     NotEmpty {
@@ -218,6 +230,7 @@ impl Memdir {
                 report.head = Some(ours);
                 return Ok(report);
             }
+            self.refuse_purged(&up, &ours, &theirs)?;
             let new = match self.merge_and_move(&up, &ours, &theirs, prov, &mut report)? {
                 Some(new) => new,
                 None => continue, // HEAD moved under us: a local write; merge again
@@ -345,6 +358,29 @@ impl Memdir {
         report.renamed.extend(fresh.renamed);
         report.merge_commit = fresh.merge_commit.or(report.merge_commit.take());
         Ok(Some(new))
+    }
+
+    /// Fails if the commits `theirs` brings hold a version of a memory purged in this
+    /// repository's history: the purge's tombstone names each version's blob (a hash of its
+    /// bytes, not its text). Walks this repository's history for tombstones, and the
+    /// incoming commits' diffs.
+    fn refuse_purged(&self, up: &Upstream, ours: &str, theirs: &str) -> Result<()> {
+        let purged: BTreeSet<String> = self.store().purged_in_history(ours)?.into_iter().collect();
+        if purged.is_empty() {
+            return Ok(());
+        }
+        let incoming = self.store().incoming(ours, theirs)?;
+        for (blob, (path, commit)) in &incoming.blobs {
+            if purged.contains(blob) {
+                return Err(SyncError::Purged {
+                    remote: up.remote.clone(),
+                    path: path.clone(),
+                    commit: commit.clone(),
+                }
+                .into());
+            }
+        }
+        Ok(())
     }
 
     /// Fails if any of `paths` differs in the working tree from commit `ours`: the merge

@@ -338,3 +338,89 @@ fn index_entry(path: &str, id: Oid) -> IndexEntry {
 fn oid(root: &Path, op: &'static str, hex: &str) -> Result<Oid, StoreError> {
     Oid::from_str(hex).map_err(git_err(op, root))
 }
+
+/// The trailer of a purge's tombstone commit naming one blob the purge removed (a hash of a
+/// version's bytes, not its text), so that a sync can recognise the memory coming back.
+pub const PURGED_BLOB_TRAILER: &str = "Memdir-Purged-Blob";
+
+impl Store {
+    /// Returns every blob that commits reachable from `theirs` but not from `ours` add, each
+    /// with the path and commit it is at (a diff of each such commit against its first
+    /// parent), plus the blobs named by purge tombstones among those commits.
+    pub fn incoming(&self, ours: &str, theirs: &str) -> Result<Incoming, StoreError> {
+        let err = |op| git_err(op, &self.root);
+        let mut walk = self.repo.revwalk().map_err(err("walk"))?;
+        walk.push(oid(&self.root, "walk", theirs)?)
+            .map_err(err("walk"))?;
+        walk.hide(oid(&self.root, "walk", ours)?)
+            .map_err(err("walk"))?;
+        let mut out = Incoming::default();
+        for id in walk {
+            let commit = self
+                .repo
+                .find_commit(id.map_err(err("walk"))?)
+                .map_err(err("walk"))?;
+            let message = String::from_utf8_lossy(commit.message_bytes()).into_owned();
+            out.purged.extend(purged_blobs_in(&message));
+            let tree = commit.tree().map_err(err("tree"))?;
+            let parent = commit.parent(0).ok().and_then(|p| p.tree().ok());
+            let diff = self
+                .repo
+                .diff_tree_to_tree(parent.as_ref(), Some(&tree), None)
+                .map_err(err("diff"))?;
+            for d in diff.deltas() {
+                let file = d.new_file();
+                if file.exists()
+                    && let Some(path) = file.path().and_then(|p| p.to_str())
+                {
+                    out.blobs
+                        .entry(file.id().to_string())
+                        .or_insert_with(|| (path.to_owned(), commit.id().to_string()));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Returns the blobs named by every purge tombstone in the history of `head`: one walk of
+    /// history (for a repository whose list of purged blobs is not kept yet).
+    pub fn purged_in_history(&self, head: &str) -> Result<Vec<String>, StoreError> {
+        let err = |op| git_err(op, &self.root);
+        let mut walk = self.repo.revwalk().map_err(err("walk"))?;
+        walk.push(oid(&self.root, "walk", head)?)
+            .map_err(err("walk"))?;
+        let mut out = Vec::new();
+        for id in walk {
+            let commit = self
+                .repo
+                .find_commit(id.map_err(err("walk"))?)
+                .map_err(err("walk"))?;
+            let message = String::from_utf8_lossy(commit.message_bytes());
+            out.extend(purged_blobs_in(&message));
+        }
+        Ok(out)
+    }
+}
+
+/// What a remote's commits bring ([`Store::incoming`]).
+#[derive(Debug, Clone, Default)]
+pub struct Incoming {
+    /// Each blob added, with the first path and commit found holding it.
+    pub blobs: BTreeMap<String, (String, String)>,
+    /// Blobs named by purge tombstones among the commits.
+    pub purged: Vec<String>,
+}
+
+/// The blob ids of a tombstone's `Memdir-Purged-Blob` trailers.
+fn purged_blobs_in(message: &str) -> Vec<String> {
+    if !message.contains(PURGED_BLOB_TRAILER) {
+        return Vec::new();
+    }
+    let prefix = format!("{PURGED_BLOB_TRAILER}: ");
+    message
+        .lines()
+        .filter_map(|l| l.strip_prefix(&prefix))
+        .map(|b| b.trim().to_owned())
+        .filter(|b| b.len() == 40 && b.bytes().all(|c| c.is_ascii_hexdigit()))
+        .collect()
+}
