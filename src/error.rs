@@ -49,6 +49,9 @@ pub enum Error {
     /// A model's proposed memory operations could not be read.
     #[error(transparent)]
     Extract(#[from] ExtractError),
+    /// A sync with a remote could not finish.
+    #[error(transparent)]
+    Sync(#[from] crate::memdir::SyncError),
     /// No memory has this id.
     #[error("no memory with id `{id}`")]
     NotFound {
@@ -197,12 +200,23 @@ impl Error {
             | Error::AlreadyInitialized { .. }
             | Error::Transcript(_)
             | Error::Extract(_)
-            | Error::Store(StoreError::TagExists { .. } | StoreError::BadName { .. })
+            | Error::Store(
+                StoreError::TagExists { .. }
+                | StoreError::BadName { .. }
+                | StoreError::Remote { .. },
+            )
+            | Error::Sync(crate::memdir::SyncError::NotEmpty { .. })
             | Error::Context(ContextError::PinnedOverBudget { .. }) => ErrorKind::Invalid,
             Error::NotFound { .. } => ErrorKind::NotFound,
             Error::DuplicateId { .. } => ErrorKind::DuplicateId,
-            Error::Conflict { .. } | Error::Diverged { .. } => ErrorKind::Conflict,
-            Error::Store(StoreError::RefLocked { .. }) => ErrorKind::Busy,
+            Error::Conflict { .. }
+            | Error::Diverged { .. }
+            | Error::Sync(
+                crate::memdir::SyncError::Unsynced { .. } | crate::memdir::SyncError::Purged { .. },
+            ) => ErrorKind::Conflict,
+            Error::Store(StoreError::RefLocked { .. })
+            | Error::Sync(crate::memdir::SyncError::KeptMoving { .. }) => ErrorKind::Busy,
+            Error::Store(StoreError::Transfer { .. }) => ErrorKind::Upstream,
             Error::Config(_) | Error::Context(ContextError::UnknownTokenizer { .. }) => {
                 ErrorKind::Config
             }

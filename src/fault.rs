@@ -41,11 +41,25 @@ pub const PURGE_POINTS: &[&str] = &[
     "purge-rewritten",
 ];
 
+/// The points of a sync's move of the working tree (`memdir sync`), in the order it reaches
+/// them.
+pub const SYNC_POINTS: &[&str] = &[
+    // The merge commit exists and the move is announced (`.git/memdir/sync-pending`); no
+    // file is touched yet.
+    "sync-intent",
+    // The files are in place; git's index and the branch are as before.
+    "sync-files-written",
+    // git's index holds the merged commit's files; the branch has not moved.
+    "sync-staged",
+    // The branch points at the merged commit; the announcement is still on disk.
+    "sync-moved",
+];
+
 /// Stops here forever if the `fault-injection` feature is on and `MEMDIR_FAULT` is `name`.
 #[cfg(feature = "fault-injection")]
 pub(crate) fn point(name: &'static str) {
     debug_assert!(
-        POINTS.contains(&name) || PURGE_POINTS.contains(&name),
+        POINTS.contains(&name) || PURGE_POINTS.contains(&name) || SYNC_POINTS.contains(&name),
         "unknown fault point {name}"
     );
     if std::env::var("MEMDIR_FAULT").is_ok_and(|v| v == name) {

@@ -56,6 +56,7 @@ mod lock;
 pub mod mcp;
 mod memdir;
 pub mod memory;
+pub mod merge;
 pub mod parse;
 pub mod policy;
 pub mod quickstart;
@@ -72,10 +73,11 @@ pub use error::{Error, ErrorKind, Result};
 pub use guard::{Flag, Guard, Verdict};
 pub use index::{Filter, HeldOut, Hit, Summary};
 pub use memdir::{
-    ActivityFilter, BeliefDiff, BlameLine, Change, CommitView, Committed, FieldChange,
+    ActivityFilter, BeliefDiff, BlameLine, Change, CommitView, Committed, FieldChange, FileMerged,
     ImportOptions, ImportStatus, Imported, Lineage, Memdir, MemoryDiff, MemoryView, NewMemory,
-    Point, Problem, Provenance, Purged, Quarantined, Refresh, Reverted, SearchQuery, Stamped,
-    Status, Update, Version, WatchOptions, WatchReport, Why, Written, is_memory_path,
+    Point, Problem, Provenance, Purged, Quarantined, Refresh, Renamed, Reverted, SearchQuery,
+    Stamped, Status, SyncConflict, SyncError, Synced, Update, Version, WatchOptions, WatchReport,
+    Why, Written, is_memory_path, merge_file,
 };
 pub use memory::{
     Derived, FrontMatter, Memory, MemoryId, QuarantineNote, Revision, Source, Timestamp,

@@ -20,14 +20,18 @@ use crate::memory::Revision;
 mod atomic;
 mod git_cli;
 mod history;
+mod merge;
 mod purge;
+mod remote;
 
 pub(crate) use atomic::TEMP_PREFIX;
 pub(crate) use atomic::atomic_write_own;
 pub use atomic::{BATCH_SYNC_MIN, atomic_write};
 pub use git_cli::GitObjects;
 pub use history::{CommitInfo, FileChange, TagInfo, line_origins, note_of};
+pub use merge::{Incoming, PURGED_BLOB_TRAILER, PathVersions};
 pub use purge::{HistoryBlob, Purge, Rewritten, Touch};
+pub use remote::{MERGE_ATTRIBUTE, Pushed, Upstream, clone_repository};
 
 /// Why a git operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -100,6 +104,25 @@ pub enum StoreError {
         /// libgit2's error, which names the lock file.
         #[source]
         source: git2::Error,
+    },
+    /// A remote cannot be synced with as the repository is set up (no such remote, a
+    /// detached HEAD).
+    #[error("cannot sync {}: {why}", root.display())]
+    Remote {
+        /// The repository.
+        root: PathBuf,
+        /// Why, and what to do.
+        why: String,
+    },
+    /// Fetching from or pushing to a remote failed (unreachable, refused, not authorized).
+    #[error("`{command}` failed in {}: {stderr}", root.display())]
+    Transfer {
+        /// The repository.
+        root: PathBuf,
+        /// The command line.
+        command: String,
+        /// What git printed.
+        stderr: String,
     },
     /// A tag of that name exists already.
     #[error(

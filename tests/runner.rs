@@ -27,6 +27,7 @@ mod test_proptest;
 mod test_purge;
 mod test_session;
 mod test_store;
+mod test_sync;
 mod test_watch;
 
 #[test]

@@ -136,6 +136,12 @@ impl From<Error> for CliError {
                 "bring one memory back as it was with `memdir restore ID --at REV`, or see what changed with `memdir log ID` ({})",
                 paths.join(", ")
             )],
+            Error::Sync(memdir::SyncError::KeptMoving { .. }) => vec![
+                "another clone pushed before each attempt; run `memdir sync` again".into(),
+            ],
+            Error::Store(memdir::store::StoreError::Transfer { .. }) => vec![
+                "check the remote with `git remote -v`, and that `git fetch` works in this repository".into(),
+            ],
             _ => match error.kind() {
                 ErrorKind::NotARepository => vec![
                     "run `memdir init DIR` to create one, or point at one with -C DIR or MEMDIR_DIR"

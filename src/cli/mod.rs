@@ -39,6 +39,7 @@ mod serve;
 mod session;
 mod show;
 mod status;
+mod sync;
 mod watch;
 mod why;
 mod write;
@@ -90,6 +91,9 @@ enum Command {
     Check(check::CheckArgs),
     Status(status::StatusArgs),
     Commit(commit::CommitArgs),
+    Sync(sync::SyncArgs),
+    Clone(sync::CloneArgs),
+    MergeFile(sync::MergeFileArgs),
     Reindex(reindex::ReindexArgs),
     Import(import::ImportArgs),
     Watch(watch::WatchArgs),
@@ -293,6 +297,9 @@ pub fn run() -> Result<(), CliError> {
         Command::Check(a) => check::cmd_check(&g, a),
         Command::Status(a) => status::cmd_status(&g, a),
         Command::Commit(a) => commit::cmd_commit(&g, a),
+        Command::Sync(a) => sync::cmd_sync(&g, a),
+        Command::Clone(a) => sync::cmd_clone(&g, a),
+        Command::MergeFile(a) => sync::cmd_merge_file(&g, a),
         Command::Reindex(a) => reindex::cmd_reindex(&g, a),
         Command::Import(a) => import::cmd_import(&g, a),
         Command::Watch(a) => watch::cmd_watch(&g, a),

@@ -44,6 +44,11 @@ pub fn cmd_review(g: &Globals, _args: ReviewArgs) -> Result<(), CliError> {
 ///
 /// Removes the `quarantine:` block from its front-matter as one commit (`Memdir-Op:
 /// approve`, `Memdir-Guard` naming the rules), recording who approved it.
+///
+/// A conflict sibling (written by `memdir sync` when two machines changed a memory in ways
+/// that contradict; its front-matter says `conflict_of: ID`) is settled instead: its version
+/// replaces the memory ID, keeping that id, and the sibling goes. `memdir reject` drops it
+/// and keeps the memory as it is.
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub struct ApproveArgs {

@@ -312,12 +312,17 @@ impl Memdir {
 
     /// Approves a quarantined memory: removes its `quarantine:` block as one commit
     /// (`Memdir-Op: approve`, with `Memdir-Guard` naming the rules that had flagged it), so
-    /// it is searched again. Fails unless the memory is quarantined.
+    /// it is searched again. Fails unless the memory is quarantined. A conflict sibling
+    /// (`conflict_of: ID`, written by a sync) instead replaces the memory it is the other
+    /// version of, and goes.
     pub fn approve(&self, id: &str, prov: &Provenance) -> Result<Written> {
         let lock = self.lock()?;
         self.catch_up(false, None, Some(&lock))?;
         let memory = self.find(id, Some(&lock))?;
         let notes = quarantined(&memory)?;
+        if let Some(settled) = self.approve_conflict(&lock, &memory, prov)? {
+            return Ok(settled);
+        }
         let text = String::from_utf8(self.read(&memory.path)?.unwrap_or_default())
             .map_err(|_| Error::invalid(format!("{} is not UTF-8", memory.path)))?;
         let new_text = parse::edit(

@@ -25,8 +25,10 @@ mod guarded;
 mod handwritten;
 mod history;
 mod import;
+mod merge_file;
 mod purge;
 mod recover;
+mod remote;
 mod seen;
 mod sync;
 mod timeline;
@@ -41,7 +43,9 @@ pub use handwritten::{ATTRIBUTES_FILE, OVERVIEW_FILE, Stamped};
 pub use history::{
     ActivityFilter, BeliefDiff, BlameLine, Change, CommitView, FieldChange, Lineage, MemoryDiff,
 };
+pub use merge_file::{FileMerged, merge_file};
 pub use purge::Purged;
+pub use remote::{Renamed, SyncConflict, SyncError, Synced};
 pub use timeline::{Point, Version};
 pub use types::{
     Committed, ImportOptions, ImportStatus, Imported, NewMemory, Problem, Provenance, Refresh,
@@ -179,6 +183,11 @@ impl Memdir {
             timeline: timeline::Timeline::default(),
         };
         mem.recover_at_open()?;
+        // So plain `git pull` merges memories too (a repository made before memdir had a
+        // merge driver gets one here). Never fatal: a read-only repository still opens.
+        if let Err(e) = mem.store().register_merge_driver() {
+            tracing::debug!("cannot register the merge driver: {e}");
+        }
         // Commits only: the working tree is scanned by the first read, so a command that only
         // writes never pays a `stat` of every file.
         mem.catch_up(false, None, None)?;

@@ -340,7 +340,18 @@ impl Memdir {
                  and `git reset --hard` each branch to its new tip. Pushing from an old clone \
                  would bring the memory back."
             )),
-            trailers: prov.trailers("purge", &[]),
+            trailers: {
+                // The blob ids (hashes of each version's bytes, not its text) let `memdir
+                // sync` recognise the memory if a stale clone brings it back.
+                let mut t = prov.trailers("purge", &[]);
+                let blobs: BTreeSet<&String> = target.blobs.iter().map(|(_, b)| &b.0).collect();
+                t.extend(
+                    blobs
+                        .into_iter()
+                        .map(|b| (crate::store::PURGED_BLOB_TRAILER.to_owned(), b.clone())),
+                );
+                t
+            },
         };
         let scrub = |message: &str, touch: Touch| target.words.scrub(message, touch);
         let purge = Purge {

@@ -129,6 +129,7 @@ impl Memdir {
     /// Recovers an interrupted write, if some process died in the middle of one. Call with
     /// the write lock held: an intent on disk then belongs to a dead writer.
     pub(super) fn recover(&self, lock: &WriteLock) -> Result<Recovered> {
+        self.recover_sync(lock)?;
         let path = self.intent_path();
         let bytes = match std::fs::read(&path) {
             Ok(b) => b,
@@ -223,7 +224,7 @@ impl Memdir {
                 id.trim()
             );
         }
-        if !self.intent_path().exists() {
+        if !self.intent_path().exists() && !self.sync_interrupted() {
             return Ok(());
         }
         if let Some(lock) = self.try_lock()? {

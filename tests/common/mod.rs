@@ -7,6 +7,7 @@
 
 #![allow(dead_code)] // every test module uses a different part of this file
 
+pub mod git_server;
 pub mod llm_server;
 #[cfg(feature = "http")]
 pub mod serve;
