@@ -94,12 +94,15 @@ pub enum ContextError {
 #[cfg_attr(feature = "http", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum ContextFormat {
-    /// One `###` section per memory, its citation in the heading.
+    /// One line per one-line memory whose title only repeats it (`- [id@revision] text`),
+    /// else a `###` heading with the title (when it says more than the text) and the citation,
+    /// then the text.
     #[default]
     Markdown,
     /// `<memory id=... revision=...>` elements in a `<memories>` root.
     Xml,
-    /// `{"memories": [...]}`, one object per memory.
+    /// `{"memories": [...]}`, one object per memory: `cite` (`id@revision`) and `text`, plus
+    /// `reason`, `title` and `date` when they inform.
     Json,
 }
 
@@ -172,6 +175,9 @@ pub struct ContextItem {
     pub revision: String,
     /// Tokens of this memory's block.
     pub tokens: usize,
+    /// Tokens of the memory's own text ([`ContextItem::text`]) alone: `text_tokens / tokens`
+    /// is how much of the block is memory rather than citation and metadata.
+    pub text_tokens: usize,
     /// Why it is here.
     pub reason: Reason,
     /// Final ranking score (search score, normalised, times type and recency weights);
@@ -279,7 +285,7 @@ impl Memdir {
 
         let mut items = self.pinned_items()?;
         for item in &mut items {
-            item.tokens = tokenizer.count(&render::block(format, item));
+            measure(item, format, &tokenizer);
         }
         // Every pinned memory stays out of retrieval, also one left out for its size.
         let pinned_ids: Vec<String> = items.iter().map(|i| i.id.clone()).collect();
@@ -309,7 +315,7 @@ impl Memdir {
             // The session may take up to half of what the pinned memories left.
             let share = request.budget.saturating_sub(used) / 2;
             for mut item in self.session_items(id, &request.query, format, share, &tokenizer)? {
-                item.tokens = tokenizer.count(&render::block(format, &item));
+                measure(&mut item, format, &tokenizer);
                 used += sep + item.tokens;
                 items.push(item);
             }
@@ -328,7 +334,7 @@ impl Memdir {
                 items[fixed + dup].merged.push(citation);
                 continue;
             }
-            item.tokens = tokenizer.count(&render::block(format, &item));
+            measure(&mut item, format, &tokenizer);
             if used + sep + item.tokens <= request.budget {
                 used += sep + item.tokens;
                 kept_words.push(words);
@@ -398,6 +404,7 @@ impl Memdir {
                         id: OVERVIEW_FILE.into(),
                         revision: Store::revision_of(&bytes).0,
                         tokens: 0,
+                        text_tokens: 0,
                         reason: Reason::Pinned,
                         score: None,
                         path: OVERVIEW_FILE.into(),
@@ -448,6 +455,7 @@ impl Memdir {
             id: format!("session:{id}"),
             revision: session.revision.clone(),
             tokens: 0,
+            text_tokens: 0,
             reason: Reason::Session,
             score: None,
             path: session.path.clone(),
@@ -570,6 +578,7 @@ impl Memdir {
                     id: h.id,
                     revision: h.revision.0,
                     tokens: 0,
+                    text_tokens: 0,
                     reason: Reason::Retrieved,
                     score: Some(score as f32),
                     path: h.path,
@@ -709,6 +718,12 @@ fn fit_pinned(
     }
 }
 
+/// Counts the tokens of `item`'s block and of its text alone.
+fn measure(item: &mut ContextItem, format: ContextFormat, tokenizer: &Tokenizer) {
+    item.tokens = tokenizer.count(&render::block(format, item));
+    item.text_tokens = tokenizer.count(item.text.trim());
+}
+
 /// Returns the `YYYY-MM-DD` of a time.
 fn day(t: Timestamp) -> String {
     t.to_string().chars().take(10).collect()
@@ -778,6 +793,7 @@ fn whole_memory(m: &crate::Memory, reason: Reason, text: String) -> ContextItem 
         id: m.front.id.to_string(),
         revision: m.revision.0.clone(),
         tokens: 0,
+        text_tokens: 0,
         reason,
         score: None,
         path: m.path.clone(),
