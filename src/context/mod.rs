@@ -9,8 +9,9 @@
 //! [`Context::left_out`] which ones it left out. With a session, its last
 //! turns verbatim and a summary of older ones come next, within half of what is left (see
 //! [`crate::session`]). The rest of the budget goes to memories found by searching for the
-//! query, ranked by search score times a type weight and a recency factor (both from
-//! `[context]` in `memory.toml`), with near-duplicate passages folded into one; with an empty
+//! query (up to a third of the `[context] candidates` from any one memory), ranked by search
+//! score times a type weight and a recency factor (both from `[context]` in `memory.toml`),
+//! with near-duplicate passages folded into one; with an empty
 //! query (a session starting, no prompt yet) it goes to the most recently changed memories. Tokens are counted with a real tokenizer and the rendered total never
 //! exceeds the budget. The same tree and request always give the same bytes: recency is
 //! measured against the newest memory found, not the clock.
@@ -546,7 +547,10 @@ impl Memdir {
                 scope: request.scope.clone(),
                 ..Filter::default()
             },
-            per_memory: Some(1),
+            // Several passages of one memory may matter (turns of one imported session): a
+            // memory may fill up to a third of the candidates, so one long memory cannot
+            // crowd out all others.
+            per_memory: Some(config.candidates.div_ceil(3)),
         })?;
         let hits: Vec<_> = hits.into_iter().filter(|h| !skip.contains(&h.id)).collect();
         let best = hits.iter().map(|h| h.score).fold(0.0f32, f32::max);
@@ -597,6 +601,7 @@ impl Memdir {
                 .unwrap_or(0.0)
                 .total_cmp(&a.score.unwrap_or(0.0))
                 .then_with(|| a.id.cmp(&b.id))
+                .then_with(|| a.line_start.cmp(&b.line_start))
         });
         Ok(items)
     }
