@@ -1,8 +1,10 @@
 //! LoCoMo retrieval: how often does `memdir search` find the turns that answer a question?
 //!
-//! Run it with `cargo run --release --example locomo -- [PATH] [--json] [--k-max 10]`. PATH is
-//! LoCoMo's `locomo10.json` (default: `../shared/data/locomo/locomo10.json` beside the crate
-//! root); when it is absent, the example says so and exits successfully.
+//! Run it with `cargo run --release --example locomo -- [PATH] [--json] [--k-max 10]
+//! [--context-budget N]...`. PATH is LoCoMo's `locomo10.json` (default:
+//! `../shared/data/locomo/locomo10.json` beside the crate root), or a file of the same shape
+//! (`../shared/data/longmemeval/lme_dev60.json`); when it is absent, the example says so and
+//! exits successfully.
 //!
 //! LoCoMo (Maharana et al., ACL 2024) holds long conversations between two people over many
 //! sessions, and questions about them, each with the ids of the turns that hold the answer
@@ -12,6 +14,14 @@
 //! its first line, and reports recall@k: the share of a question's evidence turns among the
 //! first k hits, averaged over questions, overall and per category.
 //!
+//! Beside it, in the same run, a plain BM25 reference (`bm25` below: one document per turn,
+//! `speaker: text`, lower-cased words, no stemming, k1 1.2, b 0.75), so memdir's figures and
+//! the reference's always come from the same questions and the same evidence.
+//!
+//! With `--context-budget N` (can be repeated) it also builds, for every question, the context
+//! a stateless prompt would get ([`Memdir::context`], default format, budget N) and reports
+//! *context recall*: the share of a question's evidence turns whose text is in that context.
+//!
 //! Nothing here knows the questions' answers or ids: it only imports and searches, so the
 //! figures measure search itself.
 
@@ -19,7 +29,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use memdir::transcript::{Format, Transcript, turn_id};
+use memdir::context::ContextRequest;
+use memdir::transcript::{Format, Transcript, Turn, turn_id};
 use memdir::{Author, Error, ImportOptions, Memdir, Provenance, SearchQuery};
 use serde_json::{Value, json};
 
@@ -98,13 +109,31 @@ impl Recall {
     }
 }
 
+/// Context recall sums, per budget: the share of evidence turns whose text is in the context.
+#[derive(Default)]
+struct ContextRecall {
+    overall: Recall,
+    by_category: BTreeMap<String, Recall>,
+}
+
+impl ContextRecall {
+    fn json(&self, budget: usize) -> Value {
+        let by_category: serde_json::Map<String, Value> = self
+            .by_category
+            .iter()
+            .map(|(c, r)| (c.clone(), json!(round(r.mean(budget)))))
+            .collect();
+        json!({"overall": round(self.overall.mean(budget)), "by_category": by_category})
+    }
+}
+
 fn main() -> memdir::Result<()> {
     // # Step 1: arguments.
     let args = match Args::parse() {
         Ok(a) => a,
         Err(message) => {
             eprintln!(
-                "{message}\nusage: cargo run --release --example locomo -- [PATH] [--json] [--k-max 10]"
+                "{message}\nusage: cargo run --release --example locomo -- [PATH] [--json] [--k-max 10] [--context-budget N]..."
             );
             std::process::exit(2);
         }
@@ -160,6 +189,10 @@ fn main() -> memdir::Result<()> {
     };
     let mut overall = Recall::default();
     let mut by_category: BTreeMap<String, Recall> = BTreeMap::new();
+    let mut plain = Recall::default();
+    let mut plain_by_category: BTreeMap<String, Recall> = BTreeMap::new();
+    let mut in_context = ContextRecall::default();
+    let mut context_time = Duration::ZERO;
     let (mut sessions, mut turns, mut hits_total, mut off_turn) = (0, 0, 0, 0);
     let (mut import_time, mut search_time) = (Duration::ZERO, Duration::ZERO);
     for (conv, transcript) in &conversations {
@@ -173,11 +206,18 @@ fn main() -> memdir::Result<()> {
         import_time += started.elapsed();
         sessions += transcript.sessions.len();
         turns += transcript.turn_count();
-        let known: BTreeSet<&str> = transcript
+        let turns_by_id: HashMap<&str, &Turn> = transcript
             .sessions
             .iter()
-            .flat_map(|s| s.turns.iter().map(|t| t.id.as_str()))
+            .flat_map(|s| s.turns.iter().map(|t| (t.id.as_str(), t)))
             .collect();
+        let reference = bm25::Index::new(
+            transcript
+                .sessions
+                .iter()
+                .flat_map(|s| s.turns.iter())
+                .map(|t| (t.id.clone(), format!("{}: {}", t.speaker, t.text))),
+        );
 
         // # Step 4: search, and map each hit to exactly one turn: the one whose list item
         // starts on the hit's first line.
@@ -186,7 +226,7 @@ fn main() -> memdir::Result<()> {
             repairs.unknown += q
                 .evidence
                 .iter()
-                .filter(|e| !known.contains(e.as_str()))
+                .filter(|e| !turns_by_id.contains_key(e.as_str()))
                 .count();
             let started = Instant::now();
             let hits = mem.search(&SearchQuery {
@@ -209,38 +249,85 @@ fn main() -> memdir::Result<()> {
                 off_turn += usize::from(turn.is_none());
                 found.push(turn);
             }
-            let at_k: BTreeMap<usize, f64> = ks
-                .iter()
-                .map(|&k| {
-                    let top: BTreeSet<&str> =
-                        found.iter().take(k).flatten().map(String::as_str).collect();
-                    let hit = q
-                        .evidence
-                        .iter()
-                        .filter(|e| top.contains(e.as_str()))
-                        .count();
-                    (k, hit as f64 / q.evidence.len() as f64)
-                })
-                .collect();
+            let at_k = recall_at(&ks, &found, &q.evidence);
             overall.add(&at_k);
             by_category
                 .entry(q.category.clone())
                 .or_default()
                 .add(&at_k);
+
+            // # Step 5: the plain BM25 reference, on the same question.
+            let ranked: Vec<Option<String>> = reference
+                .top(&q.text, args.k_max)
+                .into_iter()
+                .map(Some)
+                .collect();
+            let at_k = recall_at(&ks, &ranked, &q.evidence);
+            plain.add(&at_k);
+            plain_by_category
+                .entry(q.category.clone())
+                .or_default()
+                .add(&at_k);
+
+            // # Step 6: the context a prompt would get, at each budget.
+            let mut shares = BTreeMap::new();
+            for &budget in &args.context_budgets {
+                let started = Instant::now();
+                let context = mem.context(&ContextRequest {
+                    log: Some(false),
+                    ..ContextRequest::new(&q.text, budget)
+                })?;
+                context_time += started.elapsed();
+                let text = collapse(&context.text);
+                let inside = q
+                    .evidence
+                    .iter()
+                    .filter(|e| {
+                        turns_by_id
+                            .get(e.as_str())
+                            .is_some_and(|t| turn_in(&text, t))
+                    })
+                    .count();
+                shares.insert(budget, inside as f64 / q.evidence.len() as f64);
+            }
+            if !shares.is_empty() {
+                in_context.overall.add(&shares);
+                in_context
+                    .by_category
+                    .entry(q.category.clone())
+                    .or_default()
+                    .add(&shares);
+            }
         }
     }
 
-    // # Step 5: report.
+    // # Step 7: report.
+    let categories_json =
+        |by_category: &BTreeMap<String, Recall>| -> serde_json::Map<String, Value> {
+            by_category
+                .iter()
+                .map(|(c, r)| (c.clone(), r.json(&ks)))
+                .collect()
+        };
+    let overall_json = |overall: &Recall| {
+        let mut o = overall.json(&ks);
+        o.as_object_mut().map(|o| o.remove("questions"));
+        o
+    };
     if args.json {
-        let categories: serde_json::Map<String, Value> = by_category
+        let context_recall: serde_json::Map<String, Value> = args
+            .context_budgets
             .iter()
-            .map(|(c, r)| (c.clone(), r.json(&ks)))
+            .map(|&b| (b.to_string(), in_context.json(b)))
             .collect();
-        let mut overall_json = overall.json(&ks);
-        overall_json.as_object_mut().map(|o| o.remove("questions"));
         let report = json!({
-            "overall": overall_json,
-            "by_category": categories,
+            "overall": overall_json(&overall),
+            "by_category": categories_json(&by_category),
+            "plain_bm25": {
+                "overall": overall_json(&plain),
+                "by_category": categories_json(&plain_by_category),
+            },
+            "context_recall": context_recall,
             "questions": overall.questions,
             "excluded_without_evidence": repairs.excluded,
             "evidence": {
@@ -257,6 +344,7 @@ fn main() -> memdir::Result<()> {
             "seconds": {
                 "import": round(import_time.as_secs_f64()),
                 "search": round(search_time.as_secs_f64()),
+                "context": round(context_time.as_secs_f64()),
             },
             "reference": REFERENCES.iter().map(|(name, r1, r5, r10)| json!({
                 "name": name, "recall@1": r1, "recall@5": r5, "recall@10": r10,
@@ -287,22 +375,51 @@ fn main() -> memdir::Result<()> {
         .map(|k| format!("{:>6}", format!("R@{k}")))
         .collect();
     println!("{:<42} {:>9} {}", "", "questions", header.join(" "));
-    let row = |label: &str, r: &Recall| {
+    let row = |label: &str, r: &Recall, plain: Option<&Recall>| {
         let cells: Vec<String> = ks.iter().map(|&k| format!("{:>6.3}", r.mean(k))).collect();
-        println!("{label:<42} {:>9} {}", r.questions, cells.join(" "));
+        let reference: Vec<String> = plain
+            .map(|p| ks.iter().map(|&k| format!("{:>6.3}", p.mean(k))).collect())
+            .unwrap_or_default();
+        println!(
+            "{label:<42} {:>9} {}   {}",
+            r.questions,
+            cells.join(" "),
+            reference.join(" ")
+        );
     };
-    for (number, name) in CATEGORIES {
-        if let Some(r) = by_category.get(number) {
-            row(&format!("{number} {name}"), r);
+    println!("{:<42} {:>9} {}   (plain BM25)", "", "", "memdir");
+    let label = |c: &str| match CATEGORIES.iter().find(|(n, _)| *n == c) {
+        Some((n, name)) => format!("{n} {name}"),
+        None => format!("{c} (category)"),
+    };
+    for (c, r) in &by_category {
+        row(&label(c), r, plain_by_category.get(c));
+    }
+    row("memdir search (overall)", &overall, Some(&plain));
+    if !args.context_budgets.is_empty() {
+        println!(
+            "\nContext recall (evidence turns whose text is in the context; {:.2}s):",
+            context_time.as_secs_f64()
+        );
+        let budgets: Vec<String> = args
+            .context_budgets
+            .iter()
+            .map(|b| format!("{:>6}", b))
+            .collect();
+        println!("{:<42} {:>9} {}", "budget (tokens)", "", budgets.join(" "));
+        let line = |label: &str, r: &Recall| {
+            let cells: Vec<String> = args
+                .context_budgets
+                .iter()
+                .map(|&b| format!("{:>6.3}", r.mean(b)))
+                .collect();
+            println!("{label:<42} {:>9} {}", r.questions, cells.join(" "));
+        };
+        for (c, r) in &in_context.by_category {
+            line(&label(c), r);
         }
+        line("overall", &in_context.overall);
     }
-    for (c, r) in by_category
-        .iter()
-        .filter(|(c, _)| !CATEGORIES.iter().any(|(n, _)| n == c))
-    {
-        row(&format!("{c} (unknown category)"), r);
-    }
-    row("memdir search (overall)", &overall);
     println!("\nReference points (../shared/data/README.md):");
     for (name, r1, r5, r10) in REFERENCES {
         let r1 = r1.map_or("     -".to_owned(), |r| format!("{r:>6.3}"));
@@ -390,6 +507,39 @@ fn normalise_evidence(raw: &str) -> (Vec<String>, usize) {
     (ids, dropped)
 }
 
+/// Returns recall@k for each k: the share of `evidence` among the turns of the first k hits.
+fn recall_at(
+    ks: &[usize],
+    found: &[Option<String>],
+    evidence: &BTreeSet<String>,
+) -> BTreeMap<usize, f64> {
+    ks.iter()
+        .map(|&k| {
+            let top: BTreeSet<&str> = found.iter().take(k).flatten().map(String::as_str).collect();
+            let hit = evidence.iter().filter(|e| top.contains(e.as_str())).count();
+            (k, hit as f64 / evidence.len() as f64)
+        })
+        .collect()
+}
+
+/// Returns `text` with every run of whitespace made one space, so a turn's text is found in a
+/// context whatever the line breaks and indentation around it.
+fn collapse(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Returns whether `turn` is in the (collapsed) context text: its id marker (`[D1:3]`, which
+/// every passage of an imported turn starts with) and its whole text (or caption).
+fn turn_in(context: &str, turn: &Turn) -> bool {
+    let said = collapse(&turn.text);
+    let said = if said.is_empty() {
+        collapse(turn.caption.as_deref().unwrap_or_default())
+    } else {
+        said
+    };
+    context.contains(&format!("[{}]", turn.id)) && context.contains(&said)
+}
+
 fn round(x: f64) -> f64 {
     (x * 10_000.0).round() / 10_000.0
 }
@@ -399,6 +549,8 @@ struct Args {
     path: PathBuf,
     json: bool,
     k_max: usize,
+    /// Budgets to measure context recall at (`--context-budget`, can be repeated).
+    context_budgets: Vec<usize>,
 }
 
 impl Args {
@@ -407,6 +559,7 @@ impl Args {
             path: Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/locomo/locomo10.json"),
             json: false,
             k_max: 10,
+            context_budgets: Vec::new(),
         };
         let mut it = std::env::args().skip(1);
         while let Some(a) = it.next() {
@@ -419,6 +572,16 @@ impl Args {
                         .filter(|&k| k > 0)
                         .ok_or("--k-max takes a number of hits, at least 1")?;
                 }
+                "--context-budget" => {
+                    let budget = it
+                        .next()
+                        .and_then(|k| k.parse().ok())
+                        .filter(|&k| k > 0)
+                        .ok_or("--context-budget takes a number of tokens, at least 1")?;
+                    if !args.context_budgets.contains(&budget) {
+                        args.context_budgets.push(budget);
+                    }
+                }
                 flag if flag.starts_with("--") => return Err(format!("unknown option {flag}")),
                 path => args.path = PathBuf::from(path),
             }
@@ -427,9 +590,110 @@ impl Args {
     }
 }
 
+/// The plain BM25 reference: what a search engine with no knowledge of language finds.
+mod bm25 {
+    use std::collections::HashMap;
+
+    /// Term-frequency saturation.
+    const K1: f64 = 1.2;
+    /// Length normalisation.
+    const B: f64 = 0.75;
+
+    /// Documents (one per turn) as bags of lower-cased words.
+    pub struct Index {
+        ids: Vec<String>,
+        lengths: Vec<f64>,
+        average: f64,
+        /// Word -> (document, count) for every document holding it.
+        postings: HashMap<String, Vec<(usize, u32)>>,
+    }
+
+    /// Returns the lower-cased words of `text`: runs of letters and digits, nothing stemmed
+    /// or dropped.
+    pub fn words(text: &str) -> impl Iterator<Item = String> + '_ {
+        text.split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(str::to_lowercase)
+    }
+
+    impl Index {
+        /// Indexes `(id, text)` documents.
+        pub fn new(docs: impl Iterator<Item = (String, String)>) -> Index {
+            let (mut ids, mut lengths) = (Vec::new(), Vec::new());
+            let mut postings: HashMap<String, Vec<(usize, u32)>> = HashMap::new();
+            for (n, (id, text)) in docs.enumerate() {
+                let mut counts: HashMap<String, u32> = HashMap::new();
+                let mut length = 0;
+                for w in words(&text) {
+                    *counts.entry(w).or_default() += 1;
+                    length += 1;
+                }
+                for (w, c) in counts {
+                    postings.entry(w).or_default().push((n, c));
+                }
+                ids.push(id);
+                lengths.push(f64::from(length));
+            }
+            let average = lengths.iter().sum::<f64>() / lengths.len().max(1) as f64;
+            Index {
+                ids,
+                lengths,
+                average,
+                postings,
+            }
+        }
+
+        /// Returns the ids of the `k` best documents for `query`, best first (ties in
+        /// document order). Each query word counts once per occurrence, as in Lucene's
+        /// boolean query of term clauses; idf is Lucene's, `ln(1 + (N - df + 0.5) / (df + 0.5))`.
+        pub fn top(&self, query: &str, k: usize) -> Vec<String> {
+            let n = self.ids.len() as f64;
+            let mut scores = vec![0.0f64; self.ids.len()];
+            for w in words(query) {
+                let Some(list) = self.postings.get(&w) else {
+                    continue;
+                };
+                let df = list.len() as f64;
+                let idf = (1.0 + (n - df + 0.5) / (df + 0.5)).ln();
+                for &(doc, tf) in list {
+                    let tf = f64::from(tf);
+                    let norm = K1 * (1.0 - B + B * self.lengths[doc] / self.average);
+                    scores[doc] += idf * tf * (K1 + 1.0) / (tf + norm);
+                }
+            }
+            let mut ranked: Vec<usize> = (0..scores.len()).filter(|&d| scores[d] > 0.0).collect();
+            ranked.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]).then(a.cmp(&b)));
+            ranked
+                .into_iter()
+                .take(k)
+                .map(|d| self.ids[d].clone())
+                .collect()
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::normalise_evidence;
+
+    #[test]
+    fn plain_bm25_ranks_rare_words_and_short_documents_first() {
+        let index = super::bm25::Index::new(
+            [
+                (
+                    "a",
+                    "Alice: I went hiking in the Alps last summer with my sister.",
+                ),
+                ("b", "Bob: the the the summer"),
+                ("c", "Alice: Hiking!"),
+            ]
+            .into_iter()
+            .map(|(id, t)| (id.to_owned(), t.to_owned())),
+        );
+        assert_eq!(index.top("hiking", 10), ["c", "a"]);
+        assert_eq!(index.top("Alps summer", 1), ["a"]);
+        assert_eq!(index.top("nothing here", 10), Vec::<String>::new());
+    }
 
     #[test]
     fn malformed_evidence_is_repaired_or_dropped() {

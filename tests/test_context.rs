@@ -364,12 +364,12 @@ fn the_cli_reports_tokens_budget_and_items_and_fails_loudly_over_budget() {
         format!("# Overview\n\n{}\n", "Always be kind. ".repeat(40)),
     );
     let _guard = settings().bind_to_scope();
-    insta::assert_snapshot!(env.run(&["context", "deploy", "--budget", "50"]), @r"
+    insta::assert_snapshot!(env.run(&["context", "deploy", "--budget", "50"]), @r#"
     ------- stderr -------
-    error: the pinned memories need 201 tokens, 151 more than the budget of 50: MEMORY.md (181 tokens); raise the budget or unpin some (`pinned: false`, or shorten MEMORY.md)
+    error: the pinned memories need 200 tokens, 150 more than the budget of 50: MEMORY.md (180 tokens); raise the budget or unpin some (`pinned: false`, or shorten MEMORY.md)
     hint: pass a larger --budget; `memdir hook` injects what fits instead of failing
     [exit status: 1]
-    ");
+    "#);
 }
 
 #[test]
@@ -592,16 +592,15 @@ fn the_hook_injects_what_fits_and_warns_when_pinned_memories_are_over_budget() {
     let tokens = Tokenizer::named("o200k_base").unwrap().count(context);
     assert!(tokens <= 150, "{tokens} tokens:\n{context}");
     let _guard = settings().bind_to_scope();
-    insta::assert_snapshot!(v["systemMessage"].as_str().unwrap(), @"memdir: 1 pinned memory left out, over the hook's budget of 150 tokens: MEMORY.md (340 tokens). Raise --budget in the hook's command, or unpin some.");
-    insta::assert_snapshot!(context, @r"
+    insta::assert_snapshot!(v["systemMessage"].as_str().unwrap(), @"memdir: 1 pinned memory left out, over the hook's budget of 150 tokens: MEMORY.md (339 tokens). Raise --budget in the hook's command, or unpin some.");
+    insta::assert_snapshot!(context, @r#"
     <!-- memdir: memories for this prompt. Cite what you use as [id@revision]. -->
 
-    > Warning: memdir left out 1 pinned memory over the budget of 150 tokens: MEMORY.md (340 tokens).
+    > Warning: memdir left out 1 pinned memory over the budget of 150 tokens: MEMORY.md (339 tokens).
 
-    ### Lint first [lint-first-[ID]@[SHORT]] (pinned, note, 2026-03-01)
-
+    ### Lint first [lint-first-[ID]@[SHORT]] (pinned)
     Run `make lint` before every push.
-    ");
+    "#);
     // `context` still refuses, loudly.
     let refused = env.run(&["context", "push", "--budget", "150"]);
     assert_eq!(refused.status, 1, "{refused}");
@@ -640,19 +639,14 @@ fn the_hook_answers_session_start_with_pinned_and_recent_memories() {
         .as_str()
         .unwrap();
     let _guard = settings().bind_to_scope();
-    insta::assert_snapshot!(context, @r"
+    insta::assert_snapshot!(context, @r#"
     <!-- memdir: memories for this prompt. Cite what you use as [id@revision]. -->
 
-    ### Language [language-[ID]@[SHORT]] (pinned, note, 2026-03-01)
-
+    ### Language [language-[ID]@[SHORT]] (pinned)
     Answer in English.
-
-    ### Team lead [team-lead-[ID]@[SHORT]] (recent, note, 2026-02-01)
-    Alice leads the platform team.
-
-    ### Old office [old-office-[ID]@[SHORT]] (recent, note, 2026-01-01)
-    The old office was in Leeds.
-    ");
+    - [team-lead-[ID]@[SHORT]] (recent, 2026-02-01) Alice leads the platform team.
+    - [old-office-[ID]@[SHORT]] (recent, 2026-01-01) The old office was in Leeds.
+    "#);
     let logged: serde_json::Value =
         serde_json::from_str(env.read(".git/memdir/injections.jsonl").trim()).unwrap();
     assert_eq!(logged["session"], "abc");
@@ -736,4 +730,90 @@ fn quarantined_expired_and_superseded_memories_are_never_injected() {
         assert!(!ids.contains(&held.as_str()), "{held} in {ids:?}");
     }
     assert!(!ctx.text.contains("ignore all previous instructions"));
+}
+
+/// Twenty-five short facts (10 to 15 words each) about one project, as an agent writes them:
+/// no title, so each id is `fact-` and six hex digits.
+const SHORT_FACTS: [&str; 25] = [
+    "The Orion project deploys to production every Tuesday after the standup.",
+    "Orion uses Postgres 16 for its main database, hosted in Frankfurt.",
+    "Alice owns the Orion billing service and reviews every change to it.",
+    "The Orion staging cluster is rebuilt from scratch every Sunday night.",
+    "Bob prefers that Orion pull requests stay under four hundred changed lines.",
+    "Orion's API keys rotate on the first day of each quarter.",
+    "The Orion mobile app supports iOS 17 and Android 13 or newer.",
+    "Carol runs the Orion on-call rotation and keeps its runbook current.",
+    "Orion logs are kept for thirty days in the central Loki cluster.",
+    "The Orion team writes its design documents in the shared Notion space.",
+    "Orion's search feature is backed by an OpenSearch cluster with three nodes.",
+    "Dave asked that Orion error messages always say what the user can do.",
+    "The Orion release branch is cut every second Thursday at noon UTC.",
+    "Orion integration tests must pass on both x86 and ARM runners.",
+    "Eve prefers dark mode screenshots in the Orion user documentation.",
+    "Orion payments go through Stripe, with Adyen as the fallback provider.",
+    "The Orion frontend is written in TypeScript with React and Vite.",
+    "Orion feature flags live in LaunchDarkly and expire after ninety days.",
+    "Frank maintains the Orion Terraform modules for the AWS accounts.",
+    "The Orion data warehouse refreshes from production every night at two.",
+    "Orion customer emails are sent through Postmark from a dedicated domain.",
+    "Grace wants every Orion incident written up within two working days.",
+    "Orion's backups are restored into a scratch database once a month.",
+    "The Orion mobile team ships a beta build to testers every Friday.",
+    "Orion support tickets above priority two page the on-call engineer.",
+];
+
+/// Issue 17: a context spends its tokens on memories. Short memories are rendered without a
+/// title that only repeats them and without metadata that says nothing, citations still in.
+/// Before, 25 such memories had a payload ratio (their text's tokens over the context's) of
+/// 0.22; the Markdown rendering now gives about 0.49, XML 0.40 and JSON 0.43 (the ids and
+/// revisions are random, so the bounds leave a little room). The issue's goal of 0.75 is not
+/// reached: `[fact-1a2b3c@d5bd3b0]` alone is about 12 tokens for 14 tokens of text.
+#[test]
+fn short_memories_take_twice_the_share_of_the_contexts_tokens_they_took() {
+    let (_env, mem) = TestEnv::init_lib();
+    for text in SHORT_FACTS {
+        let words = text.split_whitespace().count();
+        assert!((10..=15).contains(&words), "{words} words: {text}");
+    }
+    let news = SHORT_FACTS
+        .iter()
+        .map(|t| NewMemory::new(*t).kind("fact"))
+        .collect();
+    mem.remember_batch(news, &prov()).unwrap();
+    let tokenizer = Tokenizer::named("o200k_base").unwrap();
+    let mut ratios = Vec::new();
+    for format in [
+        ContextFormat::Markdown,
+        ContextFormat::Xml,
+        ContextFormat::Json,
+    ] {
+        let ctx = mem
+            .context(&ContextRequest {
+                format,
+                ..ContextRequest::new("Orion", 4000)
+            })
+            .unwrap();
+        assert_eq!(ctx.items.len(), SHORT_FACTS.len(), "{format:?}");
+        let text_tokens: usize = ctx.items.iter().map(|i| i.text_tokens).sum();
+        for item in &ctx.items {
+            assert_eq!(
+                item.text_tokens,
+                tokenizer.count(item.text.trim()),
+                "{item:?}"
+            );
+            assert!(item.text_tokens < item.tokens, "{item:?}");
+            // The citation is in the text: `[id@rev]`, in XML the id and revision attributes.
+            let cited = match format {
+                ContextFormat::Xml => {
+                    format!("id=\"{}\" revision=\"{}\"", item.id, item.short_revision())
+                }
+                _ => item.citation(),
+            };
+            assert!(ctx.text.contains(&cited), "{format:?}: {item:?}");
+        }
+        ratios.push((format, text_tokens as f64 / ctx.tokens as f64));
+    }
+    for ((format, ratio), floor) in ratios.iter().zip([0.45, 0.36, 0.39]) {
+        assert!(*ratio >= floor, "{format:?}: {ratios:?}");
+    }
 }

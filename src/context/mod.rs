@@ -9,8 +9,9 @@
 //! [`Context::left_out`] which ones it left out. With a session, its last
 //! turns verbatim and a summary of older ones come next, within half of what is left (see
 //! [`crate::session`]). The rest of the budget goes to memories found by searching for the
-//! query, ranked by search score times a type weight and a recency factor (both from
-//! `[context]` in `memory.toml`), with near-duplicate passages folded into one; with an empty
+//! query (up to a third of the `[context] candidates` from any one memory), ranked by search
+//! score times a type weight and a recency factor (both from `[context]` in `memory.toml`),
+//! with near-duplicate passages folded into one; with an empty
 //! query (a session starting, no prompt yet) it goes to the most recently changed memories. Tokens are counted with a real tokenizer and the rendered total never
 //! exceeds the budget. The same tree and request always give the same bytes: recency is
 //! measured against the newest memory found, not the clock.
@@ -96,12 +97,15 @@ pub enum ContextError {
 #[cfg_attr(feature = "http", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum ContextFormat {
-    /// One `###` section per memory, its citation in the heading.
+    /// One line per one-line memory whose title only repeats it (`- [id@revision] text`),
+    /// else a `###` heading with the title (when it says more than the text) and the citation,
+    /// then the text.
     #[default]
     Markdown,
     /// `<memory id=... revision=...>` elements in a `<memories>` root.
     Xml,
-    /// `{"memories": [...]}`, one object per memory.
+    /// `{"memories": [...]}`, one object per memory: `cite` (`id@revision`) and `text`, plus
+    /// `reason`, `title` and `date` when they inform.
     Json,
 }
 
@@ -174,6 +178,9 @@ pub struct ContextItem {
     pub revision: String,
     /// Tokens of this memory's block.
     pub tokens: usize,
+    /// Tokens of the memory's own text ([`ContextItem::text`]) alone: `text_tokens / tokens`
+    /// is how much of the block is memory rather than citation and metadata.
+    pub text_tokens: usize,
     /// Why it is here.
     pub reason: Reason,
     /// Final ranking score (search score, normalised, times type and recency weights);
@@ -281,7 +288,7 @@ impl Memdir {
 
         let mut items = self.pinned_items()?;
         for item in &mut items {
-            item.tokens = tokenizer.count(&render::block(format, item));
+            measure(item, format, &tokenizer);
         }
         // Every pinned memory stays out of retrieval, also one left out for its size.
         let pinned_ids: Vec<String> = items.iter().map(|i| i.id.clone()).collect();
@@ -311,7 +318,7 @@ impl Memdir {
             // The session may take up to half of what the pinned memories left.
             let share = request.budget.saturating_sub(used) / 2;
             for mut item in self.session_items(id, &request.query, format, share, &tokenizer)? {
-                item.tokens = tokenizer.count(&render::block(format, &item));
+                measure(&mut item, format, &tokenizer);
                 used += sep + item.tokens;
                 items.push(item);
             }
@@ -330,7 +337,7 @@ impl Memdir {
                 items[fixed + dup].merged.push(citation);
                 continue;
             }
-            item.tokens = tokenizer.count(&render::block(format, &item));
+            measure(&mut item, format, &tokenizer);
             if used + sep + item.tokens <= request.budget {
                 used += sep + item.tokens;
                 kept_words.push(words);
@@ -400,6 +407,7 @@ impl Memdir {
                         id: OVERVIEW_FILE.into(),
                         revision: Store::revision_of(&bytes).0,
                         tokens: 0,
+                        text_tokens: 0,
                         reason: Reason::Pinned,
                         score: None,
                         path: OVERVIEW_FILE.into(),
@@ -450,6 +458,7 @@ impl Memdir {
             id: format!("session:{id}"),
             revision: session.revision.clone(),
             tokens: 0,
+            text_tokens: 0,
             reason: Reason::Session,
             score: None,
             path: session.path.clone(),
@@ -540,7 +549,10 @@ impl Memdir {
                 scope: request.scope.clone(),
                 ..Filter::default()
             },
-            per_memory: Some(1),
+            // Several passages of one memory may matter (turns of one imported session): a
+            // memory may fill up to a third of the candidates, so one long memory cannot
+            // crowd out all others.
+            per_memory: Some(config.candidates.div_ceil(3)),
         })?;
         let hits: Vec<_> = hits.into_iter().filter(|h| !skip.contains(&h.id)).collect();
         let best = hits.iter().map(|h| h.score).fold(0.0f32, f32::max);
@@ -572,6 +584,7 @@ impl Memdir {
                     id: h.id,
                     revision: h.revision.0,
                     tokens: 0,
+                    text_tokens: 0,
                     reason: Reason::Retrieved,
                     score: Some(score as f32),
                     path: h.path,
@@ -590,6 +603,7 @@ impl Memdir {
                 .unwrap_or(0.0)
                 .total_cmp(&a.score.unwrap_or(0.0))
                 .then_with(|| a.id.cmp(&b.id))
+                .then_with(|| a.line_start.cmp(&b.line_start))
         });
         Ok(items)
     }
@@ -711,6 +725,12 @@ fn fit_pinned(
     }
 }
 
+/// Counts the tokens of `item`'s block and of its text alone.
+fn measure(item: &mut ContextItem, format: ContextFormat, tokenizer: &Tokenizer) {
+    item.tokens = tokenizer.count(&render::block(format, item));
+    item.text_tokens = tokenizer.count(item.text.trim());
+}
+
 /// Returns the `YYYY-MM-DD` of a time.
 fn day(t: Timestamp) -> String {
     t.to_string().chars().take(10).collect()
@@ -780,6 +800,7 @@ fn whole_memory(m: &crate::Memory, reason: Reason, text: String) -> ContextItem 
         id: m.front.id.to_string(),
         revision: m.revision.0.clone(),
         tokens: 0,
+        text_tokens: 0,
         reason,
         score: None,
         path: m.path.clone(),

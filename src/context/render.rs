@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use super::{ContextFormat, ContextItem, LeftOut};
+use super::{ContextFormat, ContextItem, LeftOut, Reason};
 
 /// Returns the text that opens and closes a context, around the blocks.
 pub(super) fn frame(format: ContextFormat) -> (&'static str, &'static str) {
@@ -72,6 +72,12 @@ pub(super) fn note(format: ContextFormat, budget: usize, left_out: &[LeftOut]) -
 }
 
 /// Returns one memory's block.
+///
+/// A block spends its tokens on the memory: its text and citation always, its title only
+/// when the title says something the text does not ([`informative_title`]), and of the
+/// metadata only what informs ([`shown_reason`], [`shown_date`]): the reason when it is not `retrieved`, and a date
+/// for events, session turns and recent memories. The path, lines, type and score stay in
+/// [`ContextItem`] for the caller.
 pub(super) fn block(format: ContextFormat, item: &ContextItem) -> String {
     match format {
         ContextFormat::Markdown => markdown(item),
@@ -80,45 +86,92 @@ pub(super) fn block(format: ContextFormat, item: &ContextItem) -> String {
     }
 }
 
+/// Returns the item's title when it tells the model something its text does not; `None` when
+/// every word of the title already starts a word of the text (a title derived from the
+/// first line, or one that only names the subject), or when it is empty.
+///
+/// ```text
+/// informative_title("Deploys go out on Tuesdays", "Deploys go out on Tuesdays.") == None
+/// informative_title("Team lead", "Alice leads the platform team.") == None
+/// informative_title("Caroline and Melanie, 8 May 2023", "[D1:3] **Caroline:** Hi!") == Some(..)
+/// ```
+pub(super) fn informative_title(item: &ContextItem) -> Option<&str> {
+    let title = item.title.trim();
+    let text: Vec<String> = words(&item.text).collect();
+    let repeats = words(title).all(|t| text.iter().any(|w| w.starts_with(&t)));
+    (!title.is_empty() && !repeats).then_some(title)
+}
+
+/// Returns the lower-cased words (runs of letters and digits) of `text`.
+fn words(text: &str) -> impl Iterator<Item = String> + '_ {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+}
+
+/// Returns the reason when it informs: not for `retrieved`, what every searched context holds.
+pub(super) fn shown_reason(item: &ContextItem) -> Option<&'static str> {
+    (item.reason != Reason::Retrieved).then(|| item.reason.as_str())
+}
+
+/// Returns the date when it informs: for an event, a session's turns or a recent memory, when
+/// it happened is part of what it says; for a fact or a note it is only when the file last
+/// changed.
+pub(super) fn shown_date(item: &ContextItem) -> Option<&str> {
+    let dated = matches!(item.reason, Reason::Session | Reason::Recent)
+        || item.kind.as_deref() == Some(EVENT_TYPE);
+    item.date.as_deref().filter(|_| dated)
+}
+
+/// The type whose date is part of what a memory says.
+const EVENT_TYPE: &str = "event";
+
+/// One line for a one-line memory whose title only repeats it (`- [id@rev] text`); otherwise
+/// a `###` heading with the title (when it informs) and the citation, then the text.
 fn markdown(item: &ContextItem) -> String {
-    let mut about = vec![item.reason.as_str().to_owned()];
-    if let Some(kind) = &item.kind {
-        about.push(kind.clone());
+    let about: Vec<&str> = shown_reason(item)
+        .into_iter()
+        .chain(shown_date(item))
+        .collect();
+    let about = if about.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", about.join(", "))
+    };
+    let text = item.text.trim();
+    match informative_title(item) {
+        None if !text.contains('\n') => format!("- [{}]{about} {text}\n", item.citation()),
+        title => format!(
+            "\n### {}[{}]{about}\n{text}\n",
+            title.map(|t| format!("{t} ")).unwrap_or_default(),
+            item.citation(),
+        ),
     }
-    if let Some(date) = &item.date {
-        about.push(date.clone());
-    }
-    format!(
-        "\n### {} [{}] ({})\n{}\n",
-        item.title.trim(),
-        item.citation(),
-        about.join(", "),
-        item.text.trim_end()
-    )
 }
 
 fn xml(item: &ContextItem) -> String {
     let mut attrs = vec![
-        ("id", item.id.clone()),
-        ("revision", item.short_revision().to_owned()),
-        ("reason", item.reason.as_str().to_owned()),
-        ("path", item.path.clone()),
-        ("lines", format!("{}-{}", item.line_start, item.line_end)),
-        ("title", item.title.trim().to_owned()),
+        ("id", item.id.as_str()),
+        ("revision", item.short_revision()),
     ];
-    if let Some(kind) = &item.kind {
-        attrs.push(("type", kind.clone()));
+    if let Some(reason) = shown_reason(item) {
+        attrs.push(("reason", reason));
     }
-    if let Some(date) = &item.date {
-        attrs.push(("date", date.clone()));
+    if let Some(title) = informative_title(item) {
+        attrs.push(("title", title));
+    }
+    if let Some(date) = shown_date(item) {
+        attrs.push(("date", date));
     }
     let attrs: String = attrs
         .iter()
         .map(|(k, v)| format!(" {k}=\"{}\"", escape(v)))
         .collect();
+    let text = item.text.trim();
+    let newline = if text.contains('\n') { "\n" } else { "" };
     format!(
-        "<memory{attrs}>\n{}\n</memory>\n",
-        escape(item.text.trim_end())
+        "<memory{attrs}>{newline}{}{newline}</memory>\n",
+        escape(text)
     )
 }
 
@@ -126,25 +179,20 @@ fn json(item: &ContextItem) -> String {
     #[derive(Serialize)]
     struct Block<'a> {
         cite: String,
-        reason: &'a str,
-        path: &'a str,
-        lines: [usize; 2],
-        title: &'a str,
-        #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
-        kind: Option<&'a str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        reason: Option<&'a str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        title: Option<&'a str>,
         #[serde(skip_serializing_if = "Option::is_none")]
         date: Option<&'a str>,
         text: &'a str,
     }
     serde_json::to_string(&Block {
         cite: item.citation(),
-        reason: item.reason.as_str(),
-        path: &item.path,
-        lines: [item.line_start, item.line_end],
-        title: item.title.trim(),
-        kind: item.kind.as_deref(),
-        date: item.date.as_deref(),
-        text: item.text.trim_end(),
+        reason: shown_reason(item),
+        title: informative_title(item),
+        date: shown_date(item),
+        text: item.text.trim(),
     })
     .expect("a block serializes")
 }
