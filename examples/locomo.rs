@@ -387,7 +387,7 @@ fn main() -> memdir::Result<()> {
             reference.join(" ")
         );
     };
-    println!("{:<42} {:>9} {}   (plain BM25)", "", "", "memdir");
+    println!("{:<42} {:>9} memdir   (plain BM25)", "", "");
     let label = |c: &str| match CATEGORIES.iter().find(|(n, _)| *n == c) {
         Some((n, name)) => format!("{n} {name}"),
         None => format!("{c} (category)"),
