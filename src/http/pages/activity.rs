@@ -125,8 +125,8 @@ fn form(params: &Params) -> Markup {
     }
 }
 
-/// Writes per day, one stacked bar a day, a colour per agent (or author, for writes that
-/// name no agent), oldest day on the left.
+/// Writes per day, one stacked bar for each day with any (days without writes take no
+/// room), a colour per agent (or author, for writes that name no agent), oldest on the left.
 fn chart(by_day: &BTreeMap<String, Vec<&Change>>) -> Markup {
     let mut agents: Vec<String> = Vec::new();
     for changes in by_day.values() {
@@ -166,8 +166,8 @@ fn chart(by_day: &BTreeMap<String, Vec<&Change>>) -> Markup {
                     }
                 }
                 figcaption {
-                    "Writes per day (" (by_day.keys().next().map(String::as_str).unwrap_or("")) " to "
-                    (by_day.keys().last().map(String::as_str).unwrap_or("")) "), at most " (most) " a day: "
+                    "Writes on each day with any, " (by_day.keys().next().map(String::as_str).unwrap_or("")) " to "
+                    (by_day.keys().last().map(String::as_str).unwrap_or("")) " (at most " (most) " a day): "
                     // Presentation attributes, not inline styles: the pages' CSP allows no
                     // `style` attribute.
                     @for who in &agents {

@@ -128,9 +128,9 @@ pub(super) async fn raw(
     Path(revision): Path<String>,
 ) -> Result<axum::response::Response, PageError> {
     use axum::response::IntoResponse as _;
-    if revision.len() < 4 || !revision.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if revision.len() != 40 || !revision.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(crate::Error::invalid(format!(
-            "`{revision}` is not a revision: 4 to 40 hex digits, as a memory's page gives it"
+            "`{revision}` is not a revision: 40 hex digits, as a memory's page links it"
         ))
         .into());
     }
