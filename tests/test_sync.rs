@@ -487,7 +487,7 @@ fn a_sync_killed_while_moving_the_working_tree_is_finished_by_the_next_command()
         // `kill_at` runs in the env's repo folder: point it at clone b.
         let mut cmd = net.env.memdir_command(&net.dir("b"));
         cmd.args(["sync"]).env("PATH", path_with_memdir());
-        kill_at_command(cmd, point);
+        crate::common::kill_at_command(cmd, point);
         // The next command (any that takes the write lock, or opens with it free) finishes it.
         let hits = net.memdir("b", &["list", "--json"]).success().json();
         let ids: Vec<&str> = hits
@@ -502,33 +502,6 @@ fn a_sync_killed_while_moving_the_working_tree_is_finished_by_the_next_command()
         );
         net.assert_healthy(&["a", "b"], &[a, b]);
     }
-}
-
-/// Like `common::kill_at`, for a prepared command.
-fn kill_at_command(mut cmd: std::process::Command, point: &str) {
-    use std::io::BufRead as _;
-    use std::process::Stdio;
-    cmd.env("MEMDIR_FAULT", point)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
-    let mut child = cmd.spawn().expect("spawn memdir");
-    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
-    let expected = format!("memdir-fault: {point}");
-    let mut said = String::new();
-    loop {
-        let mut line = String::new();
-        if stderr.read_line(&mut line).unwrap() == 0 {
-            let status = child.wait().unwrap();
-            panic!("sync ended ({status}) before reaching {point}:\n{said}");
-        }
-        if line.trim_end() == expected {
-            break;
-        }
-        said.push_str(&line);
-    }
-    child.kill().unwrap();
-    child.wait().unwrap();
 }
 
 #[test]

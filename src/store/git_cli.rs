@@ -128,8 +128,9 @@ fn pack_loose_objects(root: &Path) {
     }
 }
 
-/// [`Store::git_cli`] for a repository the caller does not hold open.
-fn git_cli(root: &Path, args: &[&str]) -> Result<String, StoreError> {
+/// Returns `git -C dir` with the caller's environment, except what would point git at
+/// another repository: the one way memdir starts git.
+pub(super) fn git_in(dir: &Path) -> Command {
     let mut cmd = Command::new("git");
     for var in [
         "GIT_DIR",
@@ -141,22 +142,31 @@ fn git_cli(root: &Path, args: &[&str]) -> Result<String, StoreError> {
     ] {
         cmd.env_remove(var);
     }
+    cmd.arg("-C").arg(dir);
+    cmd
+}
+
+/// The error for a `git` that could not be started in `dir`.
+pub(super) fn spawn_error(dir: &Path, command: String, source: std::io::Error) -> StoreError {
+    match source.kind() {
+        std::io::ErrorKind::NotFound => StoreError::GitMissing {
+            root: dir.to_owned(),
+        },
+        _ => StoreError::GitCommand {
+            root: dir.to_owned(),
+            command,
+            stderr: source.to_string(),
+        },
+    }
+}
+
+/// [`Store::git_cli`] for a repository the caller does not hold open.
+fn git_cli(root: &Path, args: &[&str]) -> Result<String, StoreError> {
     let command = || format!("git {}", args.join(" "));
-    let out = cmd
-        .arg("-C")
-        .arg(root)
+    let out = git_in(root)
         .args(args)
         .output()
-        .map_err(|source| match source.kind() {
-            std::io::ErrorKind::NotFound => StoreError::GitMissing {
-                root: root.to_owned(),
-            },
-            _ => StoreError::GitCommand {
-                root: root.to_owned(),
-                command: command(),
-                stderr: source.to_string(),
-            },
-        })?;
+        .map_err(|source| spawn_error(root, command(), source))?;
     if !out.status.success() {
         return Err(StoreError::GitCommand {
             root: root.to_owned(),

@@ -11,7 +11,6 @@
 //! gets an error naming the remote instead of a sync that waits forever for a password.
 
 use std::path::Path;
-use std::process::Command;
 
 use super::{Store, StoreError, git_err};
 
@@ -217,35 +216,13 @@ impl Output {
 /// Runs `git -C dir args`, never prompting, with the caller's environment except what would
 /// point git at another repository.
 fn run_git(dir: &Path, args: &[&str]) -> Result<Output, StoreError> {
-    let mut cmd = Command::new("git");
-    for var in [
-        "GIT_DIR",
-        "GIT_WORK_TREE",
-        "GIT_INDEX_FILE",
-        "GIT_OBJECT_DIRECTORY",
-        "GIT_ALTERNATE_OBJECT_DIRECTORIES",
-        "GIT_COMMON_DIR",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd.env("GIT_TERMINAL_PROMPT", "0");
     let command = format!("git {}", args.join(" "));
-    let out = cmd
-        .arg("-C")
-        .arg(dir)
+    let out = super::git_cli::git_in(dir)
+        .env("GIT_TERMINAL_PROMPT", "0")
         .args(args)
         .stdin(std::process::Stdio::null())
         .output()
-        .map_err(|source| match source.kind() {
-            std::io::ErrorKind::NotFound => StoreError::GitMissing {
-                root: dir.to_owned(),
-            },
-            _ => StoreError::GitCommand {
-                root: dir.to_owned(),
-                command: command.clone(),
-                stderr: source.to_string(),
-            },
-        })?;
+        .map_err(|source| super::git_cli::spawn_error(dir, command.clone(), source))?;
     Ok(Output {
         ok: out.status.success(),
         command,

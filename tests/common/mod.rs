@@ -337,8 +337,13 @@ impl TestEnv {
 /// Panics if the command ends without reaching the point.
 pub fn kill_at(env: &TestEnv, point: &str, args: &[&str]) {
     let mut cmd = env.memdir_command(&env.repo());
-    cmd.args(args)
-        .env("MEMDIR_FAULT", point)
+    cmd.args(args);
+    kill_at_command(cmd, point);
+}
+
+/// [`kill_at`] for a prepared command (one run in another folder, say).
+pub fn kill_at_command(mut cmd: Command, point: &str) {
+    cmd.env("MEMDIR_FAULT", point)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
@@ -351,7 +356,7 @@ pub fn kill_at(env: &TestEnv, point: &str, args: &[&str]) {
         // The child blocks at the point forever, so a line always comes, or EOF if it exits.
         if stderr.read_line(&mut line).unwrap() == 0 {
             let status = child.wait().unwrap();
-            panic!("`memdir {args:?}` ended ({status}) before reaching {point}:\n{said}");
+            panic!("`{cmd:?}` ended ({status}) before reaching {point}:\n{said}");
         }
         if line.trim_end() == expected {
             break;
