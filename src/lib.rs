@@ -61,6 +61,7 @@ pub mod parse;
 pub mod policy;
 pub mod quickstart;
 pub mod session;
+pub mod similar;
 pub mod store;
 pub mod template;
 pub mod transcript;
@@ -73,13 +74,13 @@ pub use error::{Error, ErrorKind, Result};
 pub use guard::{Flag, Guard, Verdict};
 pub use index::{Filter, HeldOut, Hit, Summary};
 pub use memdir::{
-    ActivityFilter, BeliefDiff, BlameLine, Change, CommitView, Committed, FieldChange, FileMerged,
-    ImportOptions, ImportStatus, Imported, Lineage, Memdir, MemoryDiff, MemoryView, NewMemory,
-    Point, Problem, Provenance, Purged, Quarantined, Refresh, Renamed, Reverted, SearchQuery,
-    Stamped, Status, SyncConflict, SyncError, Synced, Update, Version, WatchOptions, WatchReport,
-    Why, Written, is_memory_path, merge_file,
+    ActivityFilter, BeliefDiff, BlameLine, Change, CommitView, Committed, Derivation, Drifted,
+    FieldChange, FileMerged, ImportOptions, ImportStatus, Imported, Lineage, Memdir, MemoryDiff,
+    MemoryView, NewMemory, Point, Problem, Provenance, Purged, Quarantined, Refresh, Renamed,
+    Reverted, SearchQuery, SourceStanding, SourceState, Stamped, Status, SyncConflict, SyncError,
+    Synced, Update, Version, WatchOptions, WatchReport, Why, Written, is_memory_path, merge_file,
 };
 pub use memory::{
-    Derived, FrontMatter, Memory, MemoryId, QuarantineNote, Revision, Source, Timestamp,
+    Derived, FrontMatter, Memory, MemoryId, QuarantineNote, Revision, Source, SourceRef, Timestamp,
 };
 pub use store::{Author, TagInfo};

@@ -271,6 +271,91 @@ pub struct Derived {
 pub const QUARANTINE_KEY: &str = "quarantine";
 /// The front-matter key listing the ids a memory replaces.
 pub const SUPERSEDES_KEY: &str = "supersedes";
+/// The front-matter key listing what a memory was derived from (see [`SourceRef`]).
+pub const DERIVED_FROM_KEY: &str = "derived_from";
+
+/// One thing a memory was derived from, as its `derived_from:` list records it: another
+/// memory at the revision that was read (`id@revision`, the form of a context citation), or
+/// a session, or one turn of it (`session:ID`, `session:ID#tN`).
+///
+/// ```
+/// use memdir::memory::SourceRef;
+/// let r = SourceRef::parse("deploy-days-3f9c2a@9ab12cd").unwrap();
+/// assert!(matches!(&r, SourceRef::Memory { id, revision: Some(rev) } if id.as_str() == "deploy-days-3f9c2a" && rev == "9ab12cd"));
+/// assert_eq!(SourceRef::parse("session:s-1#t4").unwrap().to_string(), "session:s-1#t4");
+/// assert!(SourceRef::parse("deploy-days@xyz").is_err());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum SourceRef {
+    /// A memory, at the revision read (a git blob id or a prefix of 4+ hex digits); without
+    /// one, only its removal can be told.
+    Memory {
+        /// The memory's id.
+        id: MemoryId,
+        /// The revision that was read.
+        revision: Option<String>,
+    },
+    /// A session, or one of its turns.
+    Session {
+        /// The session's id.
+        id: String,
+        /// The turn's id, when one turn is meant: `t4` for the fourth turn of a session of
+        /// `sessions/`, a transcript's own id (`D1:3`) for an imported one.
+        turn: Option<String>,
+    },
+}
+
+impl SourceRef {
+    /// Reads `id@revision`, `id`, `session:ID` or `session:ID#tN`.
+    pub fn parse(text: &str) -> Result<SourceRef, ParseError> {
+        let text = text.trim();
+        let invalid = |why: &str| ParseError::InvalidSource {
+            entry: text.to_owned(),
+            why: why.to_owned(),
+        };
+        if let Some(session) = text.strip_prefix("session:") {
+            let (id, turn) = match session.split_once('#') {
+                Some((id, turn)) if !turn.is_empty() && !turn.contains(char::is_whitespace) => {
+                    (id, Some(turn.to_owned()))
+                }
+                Some(_) => return Err(invalid("a turn is named after `#`, as `#t4`")),
+                None => (session, None),
+            };
+            if crate::session::session_path(id).is_err() {
+                return Err(invalid("not a usable session id"));
+            }
+            return Ok(SourceRef::Session {
+                id: id.to_owned(),
+                turn,
+            });
+        }
+        let (id, revision) = match text.split_once('@') {
+            Some((id, rev)) => (id, Some(rev.to_ascii_lowercase())),
+            None => (text, None),
+        };
+        if let Some(rev) = &revision
+            && (rev.len() < 4 || rev.len() > 40 || !rev.bytes().all(|b| b.is_ascii_hexdigit()))
+        {
+            return Err(invalid("a revision is 4 to 40 hex digits"));
+        }
+        let id = MemoryId::parse(id).map_err(|_| invalid("not a memory id"))?;
+        Ok(SourceRef::Memory { id, revision })
+    }
+}
+
+impl fmt::Display for SourceRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SourceRef::Memory { id, revision: None } => write!(f, "{id}"),
+            SourceRef::Memory {
+                id,
+                revision: Some(rev),
+            } => write!(f, "{id}@{rev}"),
+            SourceRef::Session { id, turn: None } => write!(f, "session:{id}"),
+            SourceRef::Session { id, turn: Some(t) } => write!(f, "session:{id}#{t}"),
+        }
+    }
+}
 
 /// One reason a memory is quarantined, as recorded in its `quarantine:` front-matter block.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -321,6 +406,27 @@ impl Memory {
         match self.front.extra.get(QUARANTINE_KEY) {
             Some(serde_json::Value::Array(items)) => items.iter().filter_map(note).collect(),
             Some(v) if self.is_quarantined() => note(v).into_iter().collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Returns what this memory was derived from (its `derived_from:` list, or a single
+    /// entry), leaving out entries that are not a [`SourceRef`] (`memdir check` names them).
+    pub fn derived_from(&self) -> Vec<SourceRef> {
+        self.derived_from_entries()
+            .iter()
+            .filter_map(|e| SourceRef::parse(e).ok())
+            .collect()
+    }
+
+    /// Returns the entries of the `derived_from:` list as written.
+    pub fn derived_from_entries(&self) -> Vec<String> {
+        match self.front.extra.get(DERIVED_FROM_KEY) {
+            Some(serde_json::Value::String(s)) => vec![s.clone()],
+            Some(serde_json::Value::Array(items)) => items
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect(),
             _ => Vec::new(),
         }
     }

@@ -121,6 +121,14 @@ impl Session {
         }
     }
 
+    /// Returns true when it holds the turn `t<N>` names (as [`Session::to_transcript`] names
+    /// turns).
+    pub fn has_turn(&self, turn: &str) -> bool {
+        turn.strip_prefix('t')
+            .and_then(|n| n.parse::<usize>().ok())
+            .is_some_and(|n| self.turns.iter().any(|t| t.turn == n))
+    }
+
     /// Returns true when its last turn is older than `ttl_hours` before `now`.
     pub fn expired(&self, now: Timestamp, ttl_hours: f64) -> bool {
         let Some(last) = self.turns.last().and_then(|t| Timestamp::parse(&t.time)) else {

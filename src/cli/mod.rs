@@ -13,6 +13,7 @@ mod check;
 mod commit;
 mod completions;
 mod context;
+mod drift;
 mod edit;
 mod error;
 mod extract;
@@ -104,6 +105,7 @@ enum Command {
     Reject(review::RejectArgs),
     Gc(gc::GcArgs),
     Why(why::WhyArgs),
+    Drift(drift::DriftArgs),
     Log(history::LogArgs),
     Diff(history::DiffArgs),
     Snapshot(history::SnapshotArgs),
@@ -311,6 +313,7 @@ pub fn run() -> Result<(), CliError> {
         Command::Reject(a) => review::cmd_reject(&g, a),
         Command::Gc(a) => gc::cmd_gc(&g, a),
         Command::Why(a) => why::cmd_why(&g, a),
+        Command::Drift(a) => drift::cmd_drift(&g, a),
         Command::Log(a) => history::cmd_log(&g, a),
         Command::Diff(a) => history::cmd_diff(&g, a),
         Command::Snapshot(a) => history::cmd_snapshot(&g, a),

@@ -13,7 +13,9 @@ use crate::outln;
 /// superseded), what it supersedes and what supersedes it, when it expires; then its
 /// provenance from git: the session, agent, step and commit that first wrote it, every later
 /// change, and who wrote each line of its body (like `git blame`, but following the memory
-/// across renames of its file).
+/// across renames of its file). A memory derived from others (`derived_from:`) shows the
+/// chain of its sources down to the sessions, each marked current, changed, superseded or
+/// removed.
 ///
 /// Example:
 ///   memdir why api-port-3f2a1c --json
@@ -33,6 +35,7 @@ struct JsonWhy {
     why: memdir::Why,
     #[serde(flatten)]
     lineage: memdir::Lineage,
+    derived_from: Vec<memdir::Derivation>,
 }
 
 pub fn cmd_why(g: &Globals, args: WhyArgs) -> Result<(), CliError> {
@@ -42,8 +45,13 @@ pub fn cmd_why(g: &Globals, args: WhyArgs) -> Result<(), CliError> {
     if args.no_lines {
         lineage.lines.clear();
     }
+    let derived_from = mem.derivation(&args.id, Timestamp::now())?;
     if g.json {
-        return print_json(&JsonWhy { why, lineage });
+        return print_json(&JsonWhy {
+            why,
+            lineage,
+            derived_from,
+        });
     }
     outln!("{}  {}  {}", why.id, why.path, why.title);
     if why.held_out.is_empty() {
@@ -78,6 +86,10 @@ pub fn cmd_why(g: &Globals, args: WhyArgs) -> Result<(), CliError> {
             super::history::who(o)
         );
     }
+    if !derived_from.is_empty() {
+        outln!("\nDerived from:");
+        print_derivation(&derived_from, 1)?;
+    }
     if !lineage.changes.is_empty() {
         outln!("\nChanges, newest first:");
         for c in &lineage.changes {
@@ -96,6 +108,32 @@ pub fn cmd_why(g: &Globals, args: WhyArgs) -> Result<(), CliError> {
             };
             outln!("{commit:12}  {who:20.20}  {:4}  {}", l.line, l.text);
         }
+    }
+    Ok(())
+}
+
+/// Prints a chain of sources as an indented tree, one source a line: the entry, how it
+/// stands, and who wrote the version read.
+fn print_derivation(steps: &[memdir::Derivation], depth: usize) -> Result<(), CliError> {
+    for step in steps {
+        let who: Vec<String> = step
+            .agent
+            .iter()
+            .map(|a| format!("by {a}"))
+            .chain(step.session.iter().map(|s| format!("in session {s}")))
+            .collect();
+        let who = if who.is_empty() || step.source.starts_with("session:") {
+            String::new()
+        } else {
+            format!(", {}", who.join(" "))
+        };
+        outln!(
+            "{}{}  ({}{who})",
+            "  ".repeat(depth),
+            step.source,
+            step.state.as_str()
+        );
+        print_derivation(&step.from, depth + 1)?;
     }
     Ok(())
 }

@@ -12,9 +12,14 @@ use crate::outln;
 /// text) and commits it (`Memdir-Op: add`). Prints the new id: the type, or three words of the
 /// title, and six hex digits.
 ///
+/// With --json, `similar` lists the searchable memories the text is a near-duplicate of
+/// (`[{id, score}]`, most similar first); the memory is written all the same, and `memdir
+/// consolidate` can merge them.
+///
 /// Examples:
 ///   memdir add "Alice prefers dark mode" --type preference --tag ui --scope user:alice
 ///   echo "Deploys go out on the release train" | memdir add --title "Releases" --type procedure
+///   memdir add "The team ships weekly" --type summary --derived-from deploy-days-3f9c2a
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub struct AddArgs {
@@ -44,8 +49,18 @@ pub struct AddArgs {
     /// and its history (can be repeated)
     #[arg(long, value_name = "ID")]
     supersedes: Vec<String>,
+    /// A source this memory was derived from (can be repeated): a memory as ID (recorded at
+    /// its revision now) or ID@REV (a context citation), or a session as session:ID or
+    /// session:ID#tN. `memdir drift` tells when a source changes after
+    #[arg(long, value_name = "ID[@REV]", value_parser = parse_source)]
+    derived_from: Vec<memdir::SourceRef>,
     #[command(flatten)]
     provenance: ProvenanceArgs,
+}
+
+/// Reads a `--derived-from` value.
+fn parse_source(text: &str) -> Result<memdir::SourceRef, String> {
+    memdir::SourceRef::parse(text).map_err(|e| e.to_string())
 }
 
 pub fn cmd_add(g: &Globals, args: AddArgs) -> Result<(), CliError> {
@@ -71,6 +86,7 @@ pub fn cmd_add(g: &Globals, args: AddArgs) -> Result<(), CliError> {
     let new = NewMemory {
         text,
         supersedes,
+        derived_from: args.derived_from,
         title: args.title,
         kind: args.kind,
         tags: args.tags,
@@ -85,8 +101,19 @@ pub fn cmd_add(g: &Globals, args: AddArgs) -> Result<(), CliError> {
     } else {
         outln!("{}", written.id);
         report_flags(&written);
+        report_similar(&written);
     }
     Ok(())
+}
+
+/// Tells on stderr which memories a write is a near-duplicate of.
+fn report_similar(w: &Written) {
+    for s in &w.similar {
+        eprintln!(
+            "note: {} is a near-duplicate of {} (similarity {:.2}); `memdir consolidate` can merge them",
+            w.id, s.id, s.score
+        );
+    }
 }
 
 /// Returns the write as `--json` prints it: `status` is `quarantined` when the memory is

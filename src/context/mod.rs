@@ -48,6 +48,7 @@ pub use tokens::Tokenizer;
 
 use crate::index::Filter;
 use crate::memory::Timestamp;
+use crate::similar::{Words, is_near_duplicate};
 use crate::store::Store;
 use crate::{Memdir, Result, SearchQuery};
 
@@ -55,8 +56,6 @@ use crate::{Memdir, Result, SearchQuery};
 pub use crate::memdir::OVERVIEW_FILE;
 /// The injection log, under `.git/memdir/`.
 pub const LOG_FILE: &str = "injections.jsonl";
-/// Two passages whose word sets overlap this much (Jaccard) count as one.
-const NEAR_DUPLICATE: f64 = 0.8;
 
 /// Why a context could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -203,6 +202,11 @@ pub struct ContextItem {
     /// Near-duplicates folded into this one, as `id@revision`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub merged: Vec<String>,
+    /// For a memory derived from others (`derived_from:`), the sources that changed, were
+    /// superseded or were removed since it was written (see [`Memdir::drift`]): the rendered
+    /// block says so, so a drifted summary is never presented as current.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub drifted: Vec<String>,
     /// The injected text.
     pub text: String,
 }
@@ -286,8 +290,11 @@ impl Memdir {
         let frame = tokenizer.count(open) + tokenizer.count(close);
         let sep = tokenizer.count(render::separator(format));
 
+        let now = Timestamp::now();
+        let mut drift = DriftMarks::default();
         let mut items = self.pinned_items()?;
         for item in &mut items {
+            drift.mark(self, item, now)?;
             measure(item, format, &tokenizer);
         }
         // Every pinned memory stays out of retrieval, also one left out for its size.
@@ -326,17 +333,15 @@ impl Memdir {
         // Retrieved memories go after the pinned ones and the session's.
         let fixed = items.len();
 
-        let mut kept_words: Vec<BTreeSet<String>> = Vec::new();
+        let mut kept_words: Vec<Words> = Vec::new();
         for mut item in self.retrieved_items(request, &skip)? {
-            let words = word_set(&item.text);
-            if let Some(dup) = kept_words
-                .iter()
-                .position(|w| jaccard(w, &words) >= NEAR_DUPLICATE)
-            {
+            let words = Words::of(&item.text);
+            if let Some(dup) = kept_words.iter().position(|w| is_near_duplicate(w, &words)) {
                 let citation = format!("{}@{}", item.id, item.short_revision());
                 items[fixed + dup].merged.push(citation);
                 continue;
             }
+            drift.mark(self, &mut item, now)?;
             measure(&mut item, format, &tokenizer);
             if used + sep + item.tokens <= request.budget {
                 used += sep + item.tokens;
@@ -420,6 +425,7 @@ impl Memdir {
                         kind: None,
                         date: None,
                         merged: Vec::new(),
+                        drifted: Vec::new(),
                         text,
                     });
                 }
@@ -468,6 +474,7 @@ impl Memdir {
             kind: None,
             date: turns.last().map(|t| t.time.chars().take(10).collect()),
             merged: Vec::new(),
+            drifted: Vec::new(),
             text,
         };
         let line = |t: &crate::session::Turn, text: &str| format!("{}: {}", t.role.as_str(), text);
@@ -499,10 +506,10 @@ impl Memdir {
         let left = share - recent_item.as_ref().map_or(0, cost);
         // Older turns, and recent ones that did not fit, as one line each.
         let rest = &session.turns[..split + recent.len() - kept.len()];
-        let query_words = word_set(query);
+        let query_words = Words::of(query);
         let mut ranked: Vec<&crate::session::Turn> = rest.iter().collect();
         ranked.sort_by_key(|t| {
-            let shared = word_set(&t.text).intersection(&query_words).count();
+            let shared = Words::of(&t.text).shared(&query_words);
             (std::cmp::Reverse(shared), std::cmp::Reverse(t.turn))
         });
         let mut chosen: Vec<&crate::session::Turn> = Vec::new();
@@ -594,6 +601,7 @@ impl Memdir {
                     kind: Some(h.kind),
                     date: h.updated.map(day),
                     merged: Vec::new(),
+                    drifted: Vec::new(),
                     text: passage,
                 }
             })
@@ -776,20 +784,27 @@ fn first_sentence(text: &str) -> String {
     }
 }
 
-/// Returns the lower-cased words of `text`, for near-duplicate detection.
-fn word_set(text: &str) -> BTreeSet<String> {
-    text.split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
-        .collect()
-}
+/// The drifted sources of each memory met while building one context, read once per memory.
+#[derive(Default)]
+struct DriftMarks(std::collections::BTreeMap<String, Vec<String>>);
 
-fn jaccard(a: &BTreeSet<String>, b: &BTreeSet<String>) -> f64 {
-    if a.is_empty() && b.is_empty() {
-        return 1.0;
+impl DriftMarks {
+    /// Sets `item.drifted` when it is a memory with sources no longer current at `now`.
+    fn mark(&mut self, mem: &Memdir, item: &mut ContextItem, now: Timestamp) -> Result<()> {
+        if item.id == OVERVIEW_FILE || item.id.starts_with("session:") {
+            return Ok(());
+        }
+        if !self.0.contains_key(&item.id) {
+            let drifted = match mem.get(&item.id) {
+                Ok(m) => mem.drifted_sources(&m, now)?,
+                Err(crate::Error::NotFound { .. }) => Vec::new(),
+                Err(e) => return Err(e),
+            };
+            self.0.insert(item.id.clone(), drifted);
+        }
+        item.drifted.clone_from(&self.0[&item.id]);
+        Ok(())
     }
-    let shared = a.intersection(b).count();
-    shared as f64 / (a.len() + b.len() - shared) as f64
 }
 
 /// Returns a context item that carries a whole memory (not one passage of it), as `reason`
@@ -810,6 +825,7 @@ fn whole_memory(m: &crate::Memory, reason: Reason, text: String) -> ContextItem 
         kind: Some(m.front.kind.clone()),
         date: m.front.updated.or(m.front.created).map(day),
         merged: Vec::new(),
+        drifted: Vec::new(),
         text,
     }
 }
@@ -822,14 +838,5 @@ mod tests {
     fn comments_are_left_out_of_the_overview() {
         let text = "# Team\n\n<!-- for people\nonly -->\n\nWe ship on Fridays.\n<!-- unclosed";
         assert_eq!(without_comments(text), "# Team\n\nWe ship on Fridays.\n");
-    }
-
-    #[test]
-    fn near_duplicates_are_told_apart_by_word_overlap() {
-        let a = word_set("Alice prefers dark mode in every editor.");
-        let b = word_set("alice prefers DARK mode in every editor!");
-        let c = word_set("Bob deploys on Tuesdays.");
-        assert!(jaccard(&a, &b) >= NEAR_DUPLICATE);
-        assert!(jaccard(&a, &c) < NEAR_DUPLICATE);
     }
 }

@@ -123,15 +123,29 @@ pub(super) fn shown_date(item: &ContextItem) -> Option<&str> {
     item.date.as_deref().filter(|_| dated)
 }
 
+/// Returns, for a memory whose sources changed since it was written, the words that say so.
+pub(super) fn shown_drift(item: &ContextItem) -> Option<String> {
+    (!item.drifted.is_empty()).then(|| {
+        let ids: Vec<&str> = item
+            .drifted
+            .iter()
+            .map(|s| s.split('@').next().unwrap_or(s))
+            .collect();
+        format!("unverified: its sources changed since: {}", ids.join(", "))
+    })
+}
+
 /// The type whose date is part of what a memory says.
 const EVENT_TYPE: &str = "event";
 
 /// One line for a one-line memory whose title only repeats it (`- [id@rev] text`); otherwise
 /// a `###` heading with the title (when it informs) and the citation, then the text.
 fn markdown(item: &ContextItem) -> String {
+    let drift = shown_drift(item);
     let about: Vec<&str> = shown_reason(item)
         .into_iter()
         .chain(shown_date(item))
+        .chain(drift.as_deref())
         .collect();
     let about = if about.is_empty() {
         String::new()
@@ -163,6 +177,10 @@ fn xml(item: &ContextItem) -> String {
     if let Some(date) = shown_date(item) {
         attrs.push(("date", date));
     }
+    let drift = shown_drift(item);
+    if let Some(drift) = &drift {
+        attrs.push(("note", drift));
+    }
     let attrs: String = attrs
         .iter()
         .map(|(k, v)| format!(" {k}=\"{}\"", escape(v)))
@@ -185,6 +203,8 @@ fn json(item: &ContextItem) -> String {
         title: Option<&'a str>,
         #[serde(skip_serializing_if = "Option::is_none")]
         date: Option<&'a str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
         text: &'a str,
     }
     serde_json::to_string(&Block {
@@ -192,6 +212,7 @@ fn json(item: &ContextItem) -> String {
         reason: shown_reason(item),
         title: informative_title(item),
         date: shown_date(item),
+        note: shown_drift(item),
         text: item.text.trim(),
     })
     .expect("a block serializes")

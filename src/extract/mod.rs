@@ -6,11 +6,13 @@
 //! matter so it can update instead of repeat), or, with no model, the rule-based one
 //! ([`rule_based`], `rules.rs`), which only takes what is said explicitly. Then
 //! [`Memdir::apply_operations`] checks every operation against the repository (an `update`
-//! or `supersede` must name an existing memory; a type must be configured; a memory already
-//! there is not added twice) and writes the valid ones: new memories in one commit, each
-//! update in its own, all with `Memdir-Step: extract` and the session in the trailers and,
-//! for new memories, in `source:`. Rejected operations are reported with the reason, never
-//! written.
+//! or `supersede` must name an existing memory; a type must be configured; a near-duplicate
+//! of a memory already there, or of one added earlier in the batch, is not added: the rule is
+//! [`crate::similar`]'s) and writes the valid ones: new memories in one commit, each update in
+//! its own, all with `Memdir-Step: extract` and the session in the trailers and, for new
+//! memories, in `source:`, with `derived_from:` naming the turns they came from (else the
+//! session) and the memory a `supersede` replaces. Rejected operations are reported with the
+//! reason, never written.
 //!
 //! [`Memdir::extract`] does both; `memdir extract` and `memdir session end --extract` call it.
 //!
@@ -36,8 +38,6 @@
 
 mod rules;
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
@@ -45,9 +45,11 @@ pub use rules::rule_based;
 
 use crate::context::{ContextError, ContextFormat, ContextRequest};
 use crate::llm::{ChatRequest, LlmClient};
+use crate::memory::{Memory, SourceRef};
 use crate::parse::ParseError;
+use crate::similar::{Words, is_near_duplicate};
 use crate::transcript::Turn;
-use crate::{Error, Memdir, NewMemory, Provenance, Result, SearchQuery, Update};
+use crate::{Error, Memdir, NewMemory, Provenance, Result, Update};
 
 /// The `Memdir-Step` (and `source.step`) of every extraction write.
 pub const STEP: &str = "extract";
@@ -126,6 +128,14 @@ pub struct Operation {
         skip_serializing_if = "Vec::is_empty"
     )]
     pub tags: Vec<String>,
+    /// The ids of the turns the memory comes from (`t3`, or a transcript's own `D1:3`),
+    /// recorded in its `derived_from:` as `session:ID#TURN`; without them, the session.
+    #[serde(
+        default,
+        deserialize_with = "null_as_empty",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub from: Vec<String>,
 }
 
 fn null_as_empty<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Vec<String>, D::Error> {
@@ -328,15 +338,6 @@ fn named_id(op: &Operation) -> Option<&str> {
         .filter(|id| !id.is_empty())
 }
 
-/// Returns the words of a text, lower-cased, for telling whether two texts say the same.
-fn normalized(text: &str) -> String {
-    text.split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 /// An operation that passed the checks, ready to write.
 enum Planned {
     New {
@@ -413,10 +414,11 @@ impl Memdir {
         };
         let mut rejected = proposal.malformed;
         let mut planned: Vec<Planned> = Vec::new();
-        // Normalized text -> the id already holding it (or `None`: added in this batch).
-        let mut seen: BTreeMap<String, Option<String>> = BTreeMap::new();
+        // The words of each text met, with the id already holding it (`None`: added in this
+        // batch).
+        let mut seen: Vec<(Words, Option<String>)> = Vec::new();
         for op in &proposal.operations {
-            match self.check_operation(op, extractor, &mut seen)? {
+            match self.check_operation(op, session, extractor, &mut seen)? {
                 Ok(Some(p)) => planned.push(p),
                 Ok(None) => {}
                 Err(reason) => rejected.push(Rejected::of(op, reason)),
@@ -517,8 +519,9 @@ impl Memdir {
     fn check_operation(
         &self,
         op: &Operation,
+        session: &str,
         extractor: &str,
-        seen: &mut BTreeMap<String, Option<String>>,
+        seen: &mut Vec<(Words, Option<String>)>,
     ) -> Result<std::result::Result<Option<Planned>, String>> {
         let text = op.text.as_deref().map(str::trim).filter(|t| !t.is_empty());
         for tag in &op.tags {
@@ -586,19 +589,20 @@ impl Memdir {
         if let Err(e) = self.config().check_type(&kind) {
             return Ok(Err(e.to_string()));
         }
-        let key = normalized(text);
-        if let Some(holder) = seen.get(&key) {
+        // Near-duplicates (the one rule of `crate::similar`) are not added twice.
+        let words = Words::of(text);
+        if let Some((_, holder)) = seen.iter().find(|(w, _)| is_near_duplicate(w, &words)) {
             return Ok(Err(match holder {
                 Some(id) => format!("already remembered as `{id}`"),
                 None => "the same text is added earlier in this extraction".into(),
             }));
         }
-        if let Some(id) = self.holder_of(text)? {
-            let reason = format!("already remembered as `{id}`");
-            seen.insert(key, Some(id));
+        if let Some(similar) = self.similar_to(text, None)?.into_iter().next() {
+            let reason = format!("already remembered as `{}`", similar.id);
+            seen.push((words, Some(similar.id)));
             return Ok(Err(reason));
         }
-        seen.insert(key, None);
+        seen.push((words, None));
         let mut memory = NewMemory::new(text)
             .kind(kind)
             .extra(EXTRACTOR_KEY, extractor);
@@ -608,30 +612,36 @@ impl Memdir {
             // `supersedes: [old]`: the old memory drops out of search and context.
             memory = memory.supersedes(old.front.id.clone());
         }
+        memory.derived_from = derived_from(op, session, existing.as_ref());
         Ok(Ok(Some(Planned::New {
             op: op.op,
             memory,
             supersedes,
         })))
     }
+}
 
-    /// Returns the id of a memory whose whole text says `text` (same words, ignoring case and
-    /// punctuation), if one does.
-    fn holder_of(&self, text: &str) -> Result<Option<String>> {
-        let want = normalized(text);
-        let hits = self.search(&SearchQuery {
-            limit: Some(5),
-            ..SearchQuery::new(text)
-        })?;
-        for hit in hits {
-            match self.get(&hit.id) {
-                Ok(m) if normalized(&m.body) == want => return Ok(Some(hit.id)),
-                Ok(_) | Err(Error::NotFound { .. }) => {}
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(None)
+/// Returns what a memory written for `op` is derived from: the memory it replaces, at the
+/// revision read, and the session's turns it names (else the session).
+fn derived_from(op: &Operation, session: &str, existing: Option<&Memory>) -> Vec<SourceRef> {
+    let mut sources: Vec<SourceRef> = existing
+        .map(|m| SourceRef::Memory {
+            id: m.front.id.clone(),
+            revision: Some(m.revision.short().to_owned()),
+        })
+        .into_iter()
+        .collect();
+    let turns: Vec<SourceRef> = op
+        .from
+        .iter()
+        .filter_map(|t| SourceRef::parse(&format!("session:{session}#{}", t.trim())).ok())
+        .collect();
+    if turns.is_empty() {
+        sources.extend(SourceRef::parse(&format!("session:{session}")).ok());
+    } else {
+        sources.extend(turns);
     }
+    sources
 }
 
 #[cfg(test)]
@@ -711,11 +721,12 @@ mod tests {
             kind: None,
             text: None,
             tags: vec![],
+            from: vec![],
         };
         assert_eq!(named_id(&op), Some("deploys-3f9c2a"));
-        assert_eq!(
-            normalized("The user prefers *tabs*.\n"),
-            normalized("the user prefers tabs")
-        );
+        assert!(is_near_duplicate(
+            &Words::of("The user prefers *tabs*.\n"),
+            &Words::of("the user prefers tabs")
+        ));
     }
 }

@@ -113,6 +113,10 @@ pub fn rule_based(turns: &[Turn]) -> Vec<Operation> {
                     kind: Some(kind.to_owned()),
                     text: Some(text),
                     tags: Vec::new(),
+                    from: Some(turn.id.clone())
+                        .filter(|id| !id.is_empty())
+                        .into_iter()
+                        .collect(),
                 });
             }
         }

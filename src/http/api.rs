@@ -15,10 +15,10 @@ use super::auth::Reviewer;
 use super::error::{ApiError, ApiJson, ApiQuery, ErrorBody};
 use crate::context::{Context, ContextFormat, ContextRequest};
 use crate::index::{Filter, Hit, Summary};
-use crate::memory::{MemoryId, Timestamp};
+use crate::memory::{MemoryId, SourceRef, Timestamp};
 use crate::{
-    BeliefDiff, Change, MemoryView, NewMemory, Provenance, Quarantined, SearchQuery, TagInfo,
-    Update, Written,
+    BeliefDiff, Change, Drifted, MemoryView, NewMemory, Provenance, Quarantined, SearchQuery,
+    TagInfo, Update, Written,
 };
 
 /// The agent recorded for writes that name none.
@@ -38,6 +38,7 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(reject))
         .routes(routes!(diff))
         .routes(routes!(snapshots))
+        .routes(routes!(drift))
 }
 
 /// The server is up.
@@ -195,6 +196,11 @@ struct CreateMemory {
     /// Ids of memories this one replaces.
     #[serde(default)]
     supersedes: Vec<String>,
+    /// What it was derived from: memories as `id@revision` (a context citation) or `id`
+    /// (recorded at its revision now), sessions as `session:ID` or `session:ID#tN`.
+    /// `GET /v1/drift` lists it once a source changes.
+    #[serde(default)]
+    derived_from: Vec<String>,
     /// The session that wrote it.
     session: Option<String>,
     /// The agent that wrote it; `http` when absent.
@@ -223,8 +229,14 @@ async fn create_memory(
         .iter()
         .map(|id| MemoryId::parse(id).map_err(crate::Error::from))
         .collect::<Result<Vec<_>, _>>()?;
+    let derived_from = body
+        .derived_from
+        .iter()
+        .map(|s| SourceRef::parse(s).map_err(crate::Error::from))
+        .collect::<Result<Vec<_>, _>>()?;
     let new = NewMemory {
         text: body.text,
+        derived_from,
         title: body.title,
         kind: body.kind,
         tags: body.tags,
@@ -618,4 +630,12 @@ async fn diff(
     responses((status = 200, description = "The snapshots", body = Vec<TagInfo>)))]
 async fn snapshots(State(state): State<AppState>) -> Result<Json<Vec<TagInfo>>, ApiError> {
     Ok(Json(state.run(|mem| mem.snapshots()).await?))
+}
+
+/// Lists the derived memories whose sources changed, were superseded or were removed since
+/// they were written (`derived_from:`), with what changed in each source, as `memdir drift`.
+#[utoipa::path(get, path = "/v1/drift", tag = "history",
+    responses((status = 200, description = "The drifted memories, by path", body = Vec<Drifted>)))]
+async fn drift(State(state): State<AppState>) -> Result<Json<Vec<Drifted>>, ApiError> {
+    Ok(Json(state.run(|mem| mem.drift(Timestamp::now())).await?))
 }

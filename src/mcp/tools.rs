@@ -1,6 +1,7 @@
 //! The memory tools. Argument names are the contract agents are configured against:
 //! `memory_search {query, limit?, type?, tag?, scope?}`, `memory_context {query, budget?,
-//! session?}`, `memory_get {id}`, `memory_write {text, title?, type?, tags?, scope?}`,
+//! session?}`, `memory_get {id}`, `memory_write {text, title?, type?, tags?, scope?,
+//! derived_from?}`,
 //! `memory_update {id, text?, title?, tags?, expected_revision?}`, `memory_forget {id,
 //! reason?}`, `memory_history {id}`. Each argument's doc comment is its description in the
 //! tool's JSON schema.
@@ -85,6 +86,11 @@ pub(super) struct WriteArgs {
     tags: Vec<String>,
     /// Whose memory this is, such as `user:alice` or `project:api`.
     scope: Option<String>,
+    /// For a summary or conclusion: the memories it rests on, as the citations of
+    /// memory_context give them (`id@revision`), or sessions (`session:ID`). If a source
+    /// changes later, the memory is marked unverified in context.
+    #[serde(default)]
+    derived_from: Vec<String>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -247,19 +253,25 @@ impl MemdirServer {
         Parameters(args): Parameters<WriteArgs>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, rmcp::ErrorData> {
-        let new = NewMemory {
-            text: args.text,
-            title: args.title,
-            kind: args.kind,
-            tags: args.tags,
-            scope: args.scope,
-            ..NewMemory::default()
-        };
         let prov = self.provenance(&ctx);
-        Ok(answer(
-            self.run(move |mem| mem.remember(new, &prov)).await,
-            |w| written(&w),
-        ))
+        let write = move |mem: &crate::Memdir| {
+            let derived_from = args
+                .derived_from
+                .iter()
+                .map(|s| crate::memory::SourceRef::parse(s))
+                .collect::<Result<Vec<_>, _>>()?;
+            let new = NewMemory {
+                text: args.text,
+                title: args.title,
+                kind: args.kind,
+                tags: args.tags,
+                scope: args.scope,
+                derived_from,
+                ..NewMemory::default()
+            };
+            mem.remember(new, &prov)
+        };
+        Ok(answer(self.run(write).await, |w| written(&w)))
     }
 
     /// Correct a memory: replace its text, title or tags (fields left out stay). Pass the

@@ -533,7 +533,7 @@ impl Memdir {
 
 /// Returns the fields that differ between two versions of a memory: front-matter keys (as
 /// JSON values) and `body`.
-fn field_changes(old: &Memory, new: &Memory) -> Vec<FieldChange> {
+pub(super) fn field_changes(old: &Memory, new: &Memory) -> Vec<FieldChange> {
     let map = |m: &Memory| -> serde_json::Map<String, serde_json::Value> {
         let mut map = match serde_json::to_value(&m.front) {
             Ok(serde_json::Value::Object(map)) => map,

@@ -20,6 +20,7 @@ use crate::parse::{self, ParseError};
 use crate::store::{Author, CommitMessage, FileWrite, Store};
 use crate::{Error, Result};
 
+mod drift;
 mod expire;
 mod guarded;
 mod handwritten;
@@ -30,6 +31,7 @@ mod purge;
 mod recover;
 mod remote;
 mod seen;
+mod similar;
 mod sync;
 mod timeline;
 mod types;
@@ -37,6 +39,7 @@ mod undo;
 mod watch;
 mod write;
 
+pub use drift::{Derivation, Drifted, SourceStanding, SourceState};
 pub use expire::{MemoryView, Why};
 pub use guarded::Quarantined;
 pub use handwritten::{ATTRIBUTES_FILE, OVERVIEW_FILE, Stamped};

@@ -110,6 +110,11 @@ pub struct NewMemory {
     /// Memories this one replaces (`supersedes:`): they drop out of search and context but
     /// stay in the repository and its history. Each must exist.
     pub supersedes: Vec<MemoryId>,
+    /// What this memory was derived from (`derived_from:`), so `memdir drift` can tell when
+    /// a source changes. A memory named without a revision is recorded at its revision now;
+    /// each memory named must exist. Sessions are recorded as given (a transcript's session
+    /// may live outside the repository).
+    pub derived_from: Vec<crate::memory::SourceRef>,
 }
 
 impl NewMemory {
@@ -163,6 +168,11 @@ impl NewMemory {
     /// Marks a memory this one replaces.
     pub fn supersedes(mut self, id: MemoryId) -> Self {
         self.supersedes.push(id);
+        self
+    }
+    /// Records a source this memory was derived from.
+    pub fn derived_from(mut self, source: crate::memory::SourceRef) -> Self {
+        self.derived_from.push(source);
         self
     }
     /// Sets an extra front-matter key.
@@ -242,7 +252,7 @@ pub struct Update {
 }
 
 /// The outcome of a write.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[cfg_attr(feature = "http", derive(utoipa::ToSchema))]
 pub struct Written {
     /// The memory written.
@@ -262,6 +272,10 @@ pub struct Written {
     #[serde(rename = "status", serialize_with = "write_status")]
     #[cfg_attr(feature = "http", schema(value_type = String, example = "ok"))]
     pub quarantined: bool,
+    /// Searchable memories the new text is a near-duplicate of (see [`crate::similar`]), most
+    /// similar first: the write is kept, and `memdir consolidate` can merge them. Empty for
+    /// removals, undos, quarantined writes and imports.
+    pub similar: Vec<crate::similar::Similar>,
 }
 
 impl Written {

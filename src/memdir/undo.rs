@@ -159,6 +159,7 @@ impl Memdir {
             commit,
             flags: Vec::new(),
             quarantined: old.is_quarantined(),
+            similar: Vec::new(),
         })
     }
 }

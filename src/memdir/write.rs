@@ -13,7 +13,10 @@ use super::{
 use crate::config::CONFIG_FILE;
 use crate::guard::Flag;
 use crate::lock::WriteLock;
-use crate::memory::{FrontMatter, Memory, MemoryId, QUARANTINE_KEY, SUPERSEDES_KEY, Timestamp};
+use crate::memory::{
+    DERIVED_FROM_KEY, FrontMatter, Memory, MemoryId, QUARANTINE_KEY, SUPERSEDES_KEY, SourceRef,
+    Timestamp,
+};
 use crate::parse::{self, Edit, FieldValue};
 use crate::store::{CommitMessage, FileWrite, Store};
 use crate::{Error, Result};
@@ -123,6 +126,16 @@ impl Memdir {
                 ),
             );
         }
+        if !new.derived_from.is_empty() {
+            let mut entries: Vec<serde_json::Value> = Vec::new();
+            for source in &new.derived_from {
+                let entry = self.pinned_source(source, taken)?.to_string().into();
+                if !entries.contains(&entry) {
+                    entries.push(entry);
+                }
+            }
+            extra.insert(DERIVED_FROM_KEY.into(), serde_json::Value::Array(entries));
+        }
         // An id is a handle, not content: a few words of a title given, else the type, then
         // a short suffix. A file is named by its title, else by its id.
         let slug = title.as_deref().map(parse::slugify);
@@ -213,6 +226,32 @@ impl Memdir {
         Ok((memory, content.into_bytes(), flags))
     }
 
+    /// Returns `source` as a new memory records it: a memory named without a revision at
+    /// its revision now (short, as a citation). A memory named must exist (or be written in
+    /// the same commit, and then it is named as given); a revision given must be one git
+    /// holds for it.
+    fn pinned_source(&self, source: &SourceRef, taken: &Taken) -> Result<SourceRef> {
+        let SourceRef::Memory { id, revision } = source else {
+            return Ok(source.clone());
+        };
+        if taken.ids.contains_key(id.as_str()) {
+            return Ok(source.clone());
+        }
+        let memory = self.get(id.as_str())?;
+        match revision {
+            None => Ok(SourceRef::Memory {
+                id: id.clone(),
+                revision: Some(memory.revision.short().to_owned()),
+            }),
+            Some(rev) if memory.revision.matches(rev) => Ok(source.clone()),
+            Some(rev) if self.store().blob_by_prefix(rev)?.is_some() => Ok(source.clone()),
+            Some(rev) => Err(Error::invalid(format!(
+                "`{id}@{rev}`: git holds no version {rev} of `{id}` (it is at {} now); name a revision from `memdir log {id}` or a context citation, or leave it out for the current one",
+                memory.revision.short()
+            ))),
+        }
+    }
+
     /// Adds a memory as one commit (`Memdir-Op: add`) and returns where it went.
     pub fn remember(&self, new: NewMemory, prov: &Provenance) -> Result<Written> {
         let mut written = self.remember_batch(vec![new], prov)?;
@@ -294,17 +333,25 @@ impl Memdir {
             })
             .collect();
         let commit = self.commit_indexed(lock, &writes, &message, prov.author.as_ref())?;
-        Ok(prepared
-            .into_iter()
-            .map(|(m, _, flags)| Written {
+        let mut written = Vec::with_capacity(prepared.len());
+        for (m, _, flags) in prepared {
+            // An import is a bulk write of what another tool kept: it is not compared.
+            let similar = if op == "import" {
+                Vec::new()
+            } else {
+                self.similar_after_write(&m)?
+            };
+            written.push(Written {
                 id: m.front.id.to_string(),
                 quarantined: m.is_quarantined(),
                 path: m.path,
                 revision: Some(m.revision),
                 commit: commit.as_ref().map(|c| c.0.clone()),
                 flags,
-            })
-            .collect())
+                similar,
+            });
+        }
+        Ok(written)
     }
 
     /// Changes fields or the body of a memory as one commit (`Memdir-Op: update`). Only the
@@ -453,6 +500,7 @@ impl Memdir {
             commit,
             flags,
             quarantined: edited.is_quarantined(),
+            similar: self.similar_after_write(&edited)?,
         })
     }
 
@@ -535,6 +583,7 @@ impl Memdir {
             commit,
             flags,
             quarantined: edited.is_quarantined(),
+            similar: self.similar_after_write(&edited)?,
         })
     }
 

@@ -107,6 +107,16 @@ pub enum ParseError {
         /// The rejected text.
         id: String,
     },
+    /// A `derived_from` entry that names no memory or session.
+    #[error(
+        "invalid source `{entry}` ({why}): name a memory as `id@revision` (a context citation) or `id`, or a session as `session:ID` or `session:ID#tN`"
+    )]
+    InvalidSource {
+        /// The rejected entry.
+        entry: String,
+        /// What is wrong with it.
+        why: String,
+    },
 }
 
 impl ParseError {
@@ -118,7 +128,9 @@ impl ParseError {
             | ParseError::MissingField { line, .. }
             | ParseError::InvalidField { line, .. }
             | ParseError::NotText { line, .. } => Some(*line),
-            ParseError::TooLarge { .. } | ParseError::InvalidId { .. } => None,
+            ParseError::TooLarge { .. }
+            | ParseError::InvalidId { .. }
+            | ParseError::InvalidSource { .. } => None,
         }
     }
 }

@@ -287,6 +287,22 @@ impl Store {
         Ok(blob.content().to_vec())
     }
 
+    /// Returns the bytes of the blob whose id starts with `prefix` (4 to 40 hex digits), or
+    /// `None` when git holds no such blob or the prefix names several objects.
+    pub fn blob_by_prefix(&self, prefix: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let Ok(short) = Oid::from_str(prefix) else {
+            return Ok(None);
+        };
+        let odb = self.repo.odb().map_err(git_err("read blob", &self.root))?;
+        let Ok(full) = odb.exists_prefix(short, prefix.len()) else {
+            return Ok(None);
+        };
+        match self.repo.find_blob(full) {
+            Ok(blob) => Ok(Some(blob.content().to_vec())),
+            Err(_) => Ok(None),
+        }
+    }
+
     /// Returns the blob id of `path` in commit `sha`, or `None` if it has no such file.
     pub fn blob_at(&self, sha: &str, path: &str) -> Result<Option<String>, StoreError> {
         let err = git_err("read tree", &self.root);
