@@ -42,6 +42,7 @@
 #![warn(missing_docs)]
 
 pub mod config;
+pub mod consolidate;
 pub mod context;
 mod error;
 pub mod extract;
@@ -74,7 +75,8 @@ pub use error::{Error, ErrorKind, Result};
 pub use guard::{Flag, Guard, Verdict};
 pub use index::{Filter, HeldOut, Hit, Summary};
 pub use memdir::{
-    ActivityFilter, BeliefDiff, BlameLine, Change, CommitView, Committed, Derivation, Drifted,
+    ActivityFilter, BeliefDiff, BlameLine, Change, CommitView, Committed, Consolidation,
+    ConsolidationGroup, Derivation, Drifted, RefusedProposal,
     FieldChange, FileMerged, ImportOptions, ImportStatus, Imported, Lineage, Memdir, MemoryDiff,
     MemoryView, NewMemory, Point, Problem, Provenance, Purged, Quarantined, Refresh, Renamed,
     Reverted, SearchQuery, SourceStanding, SourceState, Stamped, Status, SyncConflict, SyncError,

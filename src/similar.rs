@@ -63,6 +63,16 @@ impl Words {
         self.0.iter().map(String::as_str)
     }
 
+    /// Returns how many words the set holds.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Returns true when every word of this set is in `other`.
+    pub fn is_subset(&self, other: &Words) -> bool {
+        self.0.is_subset(&other.0)
+    }
+
     /// Returns true when the text had no word.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()

@@ -12,6 +12,7 @@ mod ask;
 mod check;
 mod commit;
 mod completions;
+mod consolidate;
 mod context;
 mod drift;
 mod edit;
@@ -106,6 +107,7 @@ enum Command {
     Gc(gc::GcArgs),
     Why(why::WhyArgs),
     Drift(drift::DriftArgs),
+    Consolidate(consolidate::ConsolidateArgs),
     Log(history::LogArgs),
     Diff(history::DiffArgs),
     Snapshot(history::SnapshotArgs),
@@ -314,6 +316,7 @@ pub fn run() -> Result<(), CliError> {
         Command::Gc(a) => gc::cmd_gc(&g, a),
         Command::Why(a) => why::cmd_why(&g, a),
         Command::Drift(a) => drift::cmd_drift(&g, a),
+        Command::Consolidate(a) => consolidate::cmd_consolidate(&g, a),
         Command::Log(a) => history::cmd_log(&g, a),
         Command::Diff(a) => history::cmd_diff(&g, a),
         Command::Snapshot(a) => history::cmd_snapshot(&g, a),

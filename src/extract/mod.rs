@@ -311,8 +311,9 @@ pub fn parse_operations(answer: &str) -> Result<Proposal, ExtractError> {
     Ok(proposal)
 }
 
-/// Returns the part of an answer that should be JSON.
-fn json_part(answer: &str) -> &str {
+/// Returns the part of a model's answer that should be JSON: past a leading `<think>` block,
+/// inside a fenced code block, or from the first `{` or `[` to the last `}` or `]`.
+pub(crate) fn json_part(answer: &str) -> &str {
     let mut text = answer.trim();
     if let Some(end) = text.find("</think>")
         && text.starts_with("<think>")

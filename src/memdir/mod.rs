@@ -20,6 +20,7 @@ use crate::parse::{self, ParseError};
 use crate::store::{Author, CommitMessage, FileWrite, Store};
 use crate::{Error, Result};
 
+mod consolidate;
 mod drift;
 mod expire;
 mod guarded;
@@ -39,6 +40,7 @@ mod undo;
 mod watch;
 mod write;
 
+pub use consolidate::{Consolidation, ConsolidationGroup, RefusedProposal};
 pub use drift::{Derivation, Drifted, SourceStanding, SourceState};
 pub use expire::{MemoryView, Why};
 pub use guarded::Quarantined;

@@ -284,8 +284,9 @@ impl Memdir {
         }
         let mut taken = Taken::default();
         let mut prepared = Vec::with_capacity(news.len());
-        // Imports are bulk writes by design: the rate rule is for writes an agent makes.
-        let recent = if op == "import" {
+        // Imports and consolidations are bulk writes by design: the rate rule is for writes
+        // an agent makes.
+        let recent = if matches!(op, "import" | "consolidate") {
             None
         } else {
             Some(self.recent_session_writes(prov)?)
