@@ -66,6 +66,8 @@ pub struct Config {
     pub llm: Option<LlmConfig>,
     /// The session tier: turns of the conversation going on.
     pub session: SessionConfig,
+    /// Task checkpoints: the steps of an agent's multi-step work.
+    pub task: TaskConfig,
     /// How writes are checked before they are kept.
     pub guard: GuardConfig,
     /// How `memdir serve` listens and authenticates.
@@ -112,6 +114,27 @@ impl Default for SessionConfig {
             ttl_hours: 24.0,
             recent_turns: 6,
             commit_every: 0,
+        }
+    }
+}
+
+/// `[task]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TaskConfig {
+    /// Hours after its last step that a task still counts: an older one is left out of
+    /// context and takes no more steps.
+    pub ttl_hours: f64,
+    /// Commit a task's file every this many steps (0: only on `memdir task end`). Each step
+    /// is durable on disk before it is acknowledged either way.
+    pub commit_every: usize,
+}
+
+impl Default for TaskConfig {
+    fn default() -> Self {
+        TaskConfig {
+            ttl_hours: 168.0,
+            commit_every: 10,
         }
     }
 }
@@ -488,6 +511,12 @@ impl Config {
         if !(self.session.ttl_hours.is_finite() && self.session.ttl_hours > 0.0) {
             return Err(invalid(
                 "session.ttl_hours",
+                "must be a positive number of hours".into(),
+            ));
+        }
+        if !(self.task.ttl_hours.is_finite() && self.task.ttl_hours > 0.0) {
+            return Err(invalid(
+                "task.ttl_hours",
                 "must be a positive number of hours".into(),
             ));
         }

@@ -64,6 +64,7 @@ pub mod quickstart;
 pub mod session;
 pub mod similar;
 pub mod store;
+pub mod task;
 pub mod template;
 pub mod transcript;
 pub mod watch;

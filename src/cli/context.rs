@@ -17,12 +17,15 @@ use crate::outln;
 /// (`[context] tokenizer`, o200k_base by default); the output never exceeds --budget.
 ///
 /// With --json, prints `tokens`, `budget`, `items` (each with `id`, `revision`, `tokens`,
-/// `reason`: pinned | retrieved | session, `score`) and `text`, the rendered context.
+/// `reason`: pinned | retrieved | recent | session | task, `score`, and `drifted` for a
+/// memory whose `derived_from:` sources changed since it was written: its text says it is
+/// unverified) and `text`, the rendered context.
 ///
 /// Examples:
 ///   memdir context "fix the flaky deploy test" --budget 1500
 ///   memdir context "what does Alice prefer" --budget 800 --format xml --log
 ///   echo '{"prompt": "deploy staging"}' | memdir context --stdin --json
+///   memdir context "run the migrations" --task release-42
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub struct ContextArgs {
@@ -40,6 +43,11 @@ pub struct ContextArgs {
     /// in the injection log
     #[arg(long, value_name = "ID", env = "MEMDIR_SESSION", hide_env = true)]
     session: Option<String>,
+    /// A task (`memdir task start`) whose state goes first: its goal, the steps done (the
+    /// latest that fit in half of what the pinned memories leave), what is next and its
+    /// artifacts [env: MEMDIR_TASK]
+    #[arg(long, value_name = "ID", env = "MEMDIR_TASK", hide_env = true)]
+    task: Option<String>,
     /// How to render the context
     #[arg(long, value_enum, default_value_t = Format::Markdown)]
     format: Format,
@@ -114,6 +122,7 @@ pub fn cmd_context(g: &Globals, args: ContextArgs) -> Result<(), CliError> {
         format: args.format.into(),
         log: args.log.then_some(true),
         session,
+        task: args.task,
     };
     let context = mem.context(&request)?;
     report_left_out(&mem);

@@ -55,6 +55,9 @@ struct ClaudeCodeArgs {
     /// Only retrieve memories of this scope; pinned ones always come
     #[arg(long, value_name = "SCOPE")]
     scope: Option<String>,
+    /// A task (`memdir task start`) whose state goes first [env: MEMDIR_TASK]
+    #[arg(long, value_name = "ID", env = "MEMDIR_TASK", hide_env = true)]
+    task: Option<String>,
     /// Append which memories went into each prompt to .git/memdir/injections.jsonl
     #[arg(long)]
     log: bool,
@@ -128,6 +131,7 @@ fn claude_code(g: &Globals, args: ClaudeCodeArgs) -> Result<(), CliError> {
         format: Default::default(),
         log: args.log.then_some(true),
         session: input.session_id,
+        task: args.task,
     })?;
     print_json(&HookOutput {
         system_message: warning(&context),

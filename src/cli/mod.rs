@@ -42,6 +42,7 @@ mod session;
 mod show;
 mod status;
 mod sync;
+mod task;
 mod watch;
 mod why;
 mod write;
@@ -90,6 +91,7 @@ enum Command {
     Ask(ask::AskArgs),
     Hook(hook::HookArgs),
     Session(session::SessionArgs),
+    Task(task::TaskArgs),
     Check(check::CheckArgs),
     Status(status::StatusArgs),
     Commit(commit::CommitArgs),
@@ -298,6 +300,7 @@ pub fn run() -> Result<(), CliError> {
         Command::Context(a) => context::cmd_context(&g, a),
         Command::Hook(a) => hook::cmd_hook(&g, a),
         Command::Session(a) => session::cmd_session(&g, a),
+        Command::Task(a) => task::cmd_task(&g, a),
         Command::Check(a) => check::cmd_check(&g, a),
         Command::Status(a) => status::cmd_status(&g, a),
         Command::Commit(a) => commit::cmd_commit(&g, a),

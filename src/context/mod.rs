@@ -124,6 +124,9 @@ pub struct ContextRequest {
     pub log: Option<bool>,
     /// The session the prompt belongs to, recorded in the injection log.
     pub session: Option<String>,
+    /// A task whose state (goal, steps done, what is next, artifacts) goes first, within
+    /// half of what the pinned memories leave (see [`crate::task`]).
+    pub task: Option<String>,
 }
 
 impl ContextRequest {
@@ -136,6 +139,7 @@ impl ContextRequest {
             format: ContextFormat::default(),
             log: None,
             session: None,
+            task: None,
         }
     }
 }
@@ -153,6 +157,8 @@ pub enum Reason {
     Recent,
     /// A turn of the current session.
     Session,
+    /// The state of the task the prompt is part of.
+    Task,
 }
 
 impl Reason {
@@ -163,6 +169,7 @@ impl Reason {
             Reason::Retrieved => "retrieved",
             Reason::Recent => "recent",
             Reason::Session => "session",
+            Reason::Task => "task",
         }
     }
 }
@@ -321,6 +328,17 @@ impl Memdir {
         }
         let skip: BTreeSet<String> = pinned_ids.iter().cloned().collect();
         let mut pinned = items.len();
+        if let Some(id) = &request.task {
+            // The task's state comes first, within half of what the pinned memories left;
+            // like them, it is never dropped for a retrieved memory.
+            let share = request.budget.saturating_sub(used) / 2;
+            if let Some(mut item) = self.task_item(id, format, share, &tokenizer)? {
+                measure(&mut item, format, &tokenizer);
+                used += sep + item.tokens;
+                items.insert(0, item);
+                pinned += 1;
+            }
+        }
         if let Some(id) = &request.session {
             // The session may take up to half of what the pinned memories left.
             let share = request.budget.saturating_sub(used) / 2;
@@ -437,6 +455,49 @@ impl Memdir {
             items.push(whole_memory(&m, Reason::Pinned, m.body.clone()));
         }
         Ok(items)
+    }
+
+    /// Returns the block of task `id`'s state that fits in `share` tokens, its oldest steps
+    /// left out first; none when the task does not exist, has expired, or not even its goal
+    /// fits.
+    fn task_item(
+        &self,
+        id: &str,
+        format: ContextFormat,
+        share: usize,
+        tokenizer: &Tokenizer,
+    ) -> Result<Option<ContextItem>> {
+        let task = match self.task(id) {
+            Ok(t) => t,
+            Err(crate::Error::NotFound { .. }) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        if task.expired {
+            return Ok(None);
+        }
+        for keep in (0..=task.steps.len()).rev() {
+            let item = ContextItem {
+                id: format!("task:{id}"),
+                revision: task.revision.clone(),
+                tokens: 0,
+                text_tokens: 0,
+                reason: Reason::Task,
+                score: None,
+                path: task.path.clone(),
+                line_start: 1,
+                line_end: task.steps.len() + 1 + usize::from(task.ended.is_some()),
+                title: format!("Task {id}: {}", task.goal),
+                kind: None,
+                date: None,
+                merged: Vec::new(),
+                drifted: Vec::new(),
+                text: task.render(keep),
+            };
+            if tokenizer.count(&render::block(format, &item)) <= share {
+                return Ok(Some(item));
+            }
+        }
+        Ok(None)
     }
 
     /// Returns the blocks of session `id` that fit in `share` tokens: a summary of older
@@ -791,7 +852,7 @@ struct DriftMarks(std::collections::BTreeMap<String, Vec<String>>);
 impl DriftMarks {
     /// Sets `item.drifted` when it is a memory with sources no longer current at `now`.
     fn mark(&mut self, mem: &Memdir, item: &mut ContextItem, now: Timestamp) -> Result<()> {
-        if item.id == OVERVIEW_FILE || item.id.starts_with("session:") {
+        if item.id == OVERVIEW_FILE || item.id.starts_with("session:") || item.id.starts_with("task:") {
             return Ok(());
         }
         if !self.0.contains_key(&item.id) {

@@ -39,6 +39,10 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(diff))
         .routes(routes!(snapshots))
         .routes(routes!(drift))
+        .routes(routes!(task_start))
+        .routes(routes!(task_show))
+        .routes(routes!(task_step))
+        .routes(routes!(task_end))
 }
 
 /// The server is up.
@@ -454,6 +458,8 @@ struct ContextParams {
     budget: Option<usize>,
     /// The session the prompt belongs to: its last turns go in too.
     session: Option<String>,
+    /// A task whose state (goal, steps done, next, artifacts) goes first.
+    task: Option<String>,
     /// Only retrieve memories of this scope (pinned ones always come).
     scope: Option<String>,
     /// `markdown` (default), `xml` or `json`.
@@ -487,6 +493,7 @@ async fn context(
         scope: params.scope,
         format,
         session: params.session,
+        task: params.task,
         ..ContextRequest::new(params.query, params.budget.unwrap_or(DEFAULT_BUDGET))
     };
     Ok(Json(state.run(move |mem| mem.context(&request)).await?))
@@ -638,4 +645,120 @@ async fn snapshots(State(state): State<AppState>) -> Result<Json<Vec<TagInfo>>, 
     responses((status = 200, description = "The drifted memories, by path", body = Vec<Drifted>)))]
 async fn drift(State(state): State<AppState>) -> Result<Json<Vec<Drifted>>, ApiError> {
     Ok(Json(state.run(|mem| mem.drift(Timestamp::now())).await?))
+}
+
+/// A task to start.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct StartTask {
+    /// A new task id: 1 to 128 letters, digits, `-`, `_` or `.`.
+    id: String,
+    /// What the task is for.
+    goal: String,
+    /// The agent running it; `http` when absent.
+    agent: Option<String>,
+    /// The session it belongs to.
+    session: Option<String>,
+}
+
+/// Starts a task (`tasks/<id>.jsonl`), as `memdir task start`.
+#[utoipa::path(post, path = "/v1/tasks", tag = "tasks", request_body = StartTask,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Started", body = crate::task::Task),
+        (status = 400, description = "The id or goal is invalid, or the task exists", body = ErrorBody)))]
+async fn task_start(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<StartTask>,
+) -> Result<(StatusCode, Json<crate::task::Task>), ApiError> {
+    let prov = provenance(body.session, body.agent, None);
+    let task = state
+        .run(move |mem| mem.task_start(&body.id, &body.goal, &prov))
+        .await?;
+    Ok((StatusCode::CREATED, Json(task)))
+}
+
+/// Returns a task: its goal, every acknowledged step, what is next and its artifacts.
+#[utoipa::path(get, path = "/v1/tasks/{id}", tag = "tasks",
+    params(("id" = String, Path, description = "The task's id")),
+    responses(
+        (status = 200, description = "The task", body = crate::task::Task),
+        (status = 404, description = "No task has this id", body = ErrorBody)))]
+async fn task_show(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<crate::task::Task>, ApiError> {
+    Ok(Json(state.run(move |mem| mem.task(&id)).await?))
+}
+
+/// A step of a task, once done.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct TaskStep {
+    /// What the step did.
+    done: String,
+    /// What comes next.
+    next: Option<String>,
+    /// What it made: files, URLs, ids.
+    #[serde(default)]
+    artifacts: Vec<String>,
+    /// The agent; `http` when absent.
+    agent: Option<String>,
+}
+
+/// Records a step of a task; it is on disk when the answer comes.
+#[utoipa::path(post, path = "/v1/tasks/{id}/steps", tag = "tasks", request_body = TaskStep,
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The task's id")),
+    responses(
+        (status = 201, description = "Recorded", body = crate::task::Step),
+        (status = 400, description = "The step is invalid, or the task ended or expired", body = ErrorBody),
+        (status = 404, description = "No task has this id", body = ErrorBody)))]
+async fn task_step(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<TaskStep>,
+) -> Result<(StatusCode, Json<crate::task::Step>), ApiError> {
+    let prov = provenance(None, body.agent, None);
+    let step = crate::task::StepInput {
+        done: body.done,
+        next: body.next,
+        artifacts: body.artifacts,
+    };
+    let step = state
+        .run(move |mem| mem.task_step(&id, &step, &prov))
+        .await?;
+    Ok((StatusCode::CREATED, Json(step)))
+}
+
+/// How a task ended.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct EndTask {
+    /// How it ended.
+    outcome: Option<String>,
+    /// The agent; `http` when absent.
+    agent: Option<String>,
+}
+
+/// Ends a task and commits its file (`Memdir-Op: task-end`); returns the task.
+#[utoipa::path(post, path = "/v1/tasks/{id}/end", tag = "tasks", request_body = EndTask,
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The task's id")),
+    responses(
+        (status = 200, description = "Ended", body = crate::task::Task),
+        (status = 404, description = "No task has this id", body = ErrorBody)))]
+async fn task_end(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<EndTask>,
+) -> Result<Json<crate::task::Task>, ApiError> {
+    let prov = provenance(None, body.agent, None);
+    let task = state
+        .run(move |mem| {
+            mem.task_end(&id, body.outcome.as_deref(), &prov)?;
+            mem.task(&id)
+        })
+        .await?;
+    Ok(Json(task))
 }

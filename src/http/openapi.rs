@@ -22,6 +22,7 @@ use super::AppState;
         (name = "memories", description = "Read and write memories"),
         (name = "search", description = "Find memories and build prompt contexts"),
         (name = "history", description = "Who changed what, when, and what changed between two points"),
+        (name = "tasks", description = "Checkpoints of an agent's multi-step work, durable step by step"),
         (name = "server", description = "The server itself")
     ),
     modifiers(&BearerScheme)

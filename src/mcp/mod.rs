@@ -27,6 +27,7 @@ use rmcp::{RoleServer, ServerHandler, tool_handler};
 use crate::{ErrorKind, Memdir, Provenance, WatchReport};
 
 mod resources;
+mod tasks;
 mod tools;
 
 /// The MCP server: the repository and the provenance its writes carry.
@@ -64,7 +65,7 @@ impl MemdirServer {
         MemdirServer {
             mem,
             provenance,
-            tool_router: Self::tool_router(),
+            tool_router: Self::tool_router() + Self::task_router(),
         }
     }
 

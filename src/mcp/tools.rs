@@ -53,6 +53,9 @@ pub(super) struct ContextArgs {
     /// The current session's id, if the host records sessions with `memdir session`: its
     /// last turns are added.
     session: Option<String>,
+    /// The task you are working on, if you record it with task_start: its goal, the steps
+    /// done and what is next come first.
+    task: Option<String>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -205,6 +208,7 @@ impl MemdirServer {
         }
         let request = ContextRequest {
             session: args.session,
+            task: args.task,
             ..ContextRequest::new(args.query, budget)
         };
         Ok(answer(
