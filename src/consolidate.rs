@@ -63,7 +63,8 @@ pub fn merge<S: AsRef<str>>(texts: &[S]) -> String {
     let says_more = |i: usize| {
         let words = &all[i].2;
         !all.iter().enumerate().any(|(j, (_, _, other))| {
-            j != i && (other == words && j < i || other.len() > words.len() && words.is_subset(other))
+            j != i
+                && (other == words && j < i || other.len() > words.len() && words.is_subset(other))
         })
     };
     let mut lines: Vec<(usize, Vec<&str>)> = Vec::new();
@@ -140,10 +141,10 @@ const STOP_WORDS: &[&str] = &[
     "the", "and", "for", "are", "but", "not", "you", "all", "any", "can", "had", "her", "was",
     "one", "our", "out", "has", "him", "his", "how", "its", "may", "she", "too", "use", "who",
     "why", "they", "them", "their", "there", "this", "that", "these", "those", "with", "from",
-    "into", "onto", "than", "then", "also", "very", "just", "been", "being", "have", "does",
-    "did", "doing", "will", "would", "should", "could", "what", "when", "where", "which",
-    "while", "about", "over", "under", "again", "each", "every", "some", "such", "only", "own",
-    "same", "both", "more", "most", "other", "because", "until", "were", "is", "it", "an", "a",
+    "into", "onto", "than", "then", "also", "very", "just", "been", "being", "have", "does", "did",
+    "doing", "will", "would", "should", "could", "what", "when", "where", "which", "while",
+    "about", "over", "under", "again", "each", "every", "some", "such", "only", "own", "same",
+    "both", "more", "most", "other", "because", "until", "were", "is", "it", "an", "a",
 ];
 
 #[cfg(test)]
@@ -176,9 +177,15 @@ mod tests {
 
     #[test]
     fn a_changed_number_or_name_is_a_missing_fact() {
-        let originals = ["The staging API listens on port 8443.", "Alice owns the API."];
+        let originals = [
+            "The staging API listens on port 8443.",
+            "Alice owns the API.",
+        ];
         assert_eq!(
-            missing_facts(&originals, "The staging API listens on port 9443. Alice owns it."),
+            missing_facts(
+                &originals,
+                "The staging API listens on port 9443. Alice owns it."
+            ),
             vec!["The staging API listens on port 8443.".to_owned()]
         );
         assert_eq!(
@@ -190,7 +197,9 @@ mod tests {
     #[test]
     fn rewording_that_keeps_the_words_keeps_the_fact() {
         let originals = ["Alice prefers dark mode in every editor."];
-        assert!(missing_facts(&originals, "In every editor, Alice prefers a dark mode.").is_empty());
+        assert!(
+            missing_facts(&originals, "In every editor, Alice prefers a dark mode.").is_empty()
+        );
     }
 
     #[test]

@@ -55,11 +55,21 @@ pub const SYNC_POINTS: &[&str] = &[
     "sync-moved",
 ];
 
+/// The points of a task step (`memdir task step`), in the order it reaches them.
+pub const TASK_POINTS: &[&str] = &[
+    // The step is checked and numbered; nothing is written.
+    "task-step-before-write",
+    // The step's line is written and fsync'd; the caller has no answer yet.
+    "task-step-durable",
+];
+
 /// Stops here forever if the `fault-injection` feature is on and `MEMDIR_FAULT` is `name`.
 #[cfg(feature = "fault-injection")]
 pub(crate) fn point(name: &'static str) {
     debug_assert!(
-        POINTS.contains(&name) || PURGE_POINTS.contains(&name) || SYNC_POINTS.contains(&name),
+        [POINTS, PURGE_POINTS, SYNC_POINTS, TASK_POINTS]
+            .iter()
+            .any(|points| points.contains(&name)),
         "unknown fault point {name}"
     );
     if std::env::var("MEMDIR_FAULT").is_ok_and(|v| v == name) {

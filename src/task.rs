@@ -272,6 +272,7 @@ impl Memdir {
         };
         file.lock().map_err(io)?;
         let bytes = std::fs::read(&path).map_err(io)?;
+        cut_torn_line(&file, &bytes).map_err(io)?;
         let task = parse_task(id, &rel, &bytes, self.task_ttl_now())?;
         if task.ended.is_some() {
             return Err(Error::invalid(format!(
@@ -345,6 +346,7 @@ impl Memdir {
         };
         file.lock().map_err(io)?;
         let bytes = std::fs::read(&path).map_err(io)?;
+        cut_torn_line(&file, &bytes).map_err(io)?;
         let task = parse_task(id, &rel, &bytes, self.task_ttl_now())?;
         if task.ended.is_none() {
             append_line(
@@ -380,6 +382,18 @@ fn not_started(id: &str) -> Error {
     }
 }
 
+/// Cuts a torn last line (a write that a crash interrupted: never acknowledged) off the
+/// file, so that the next line appended starts a line of its own. The caller holds the
+/// file's lock.
+fn cut_torn_line(file: &std::fs::File, bytes: &[u8]) -> std::io::Result<()> {
+    if bytes.is_empty() || bytes.ends_with(b"\n") {
+        return Ok(());
+    }
+    let keep = bytes.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+    file.set_len(keep as u64)?;
+    file.sync_data()
+}
+
 /// Appends one line in one write, then makes it durable.
 fn append_line(file: &mut std::fs::File, line: &Line) -> std::io::Result<()> {
     let mut text = serde_json::to_string(line).expect("a task line serializes");
@@ -391,7 +405,12 @@ fn append_line(file: &mut std::fs::File, line: &Line) -> std::io::Result<()> {
 
 /// Parses a task file, judged at `now` against `ttl_hours`; a torn last line (a crash
 /// mid-append) is skipped, any other bad line is an error naming it.
-fn parse_task(id: &str, path: &str, bytes: &[u8], (now, ttl_hours): (Timestamp, f64)) -> Result<Task> {
+fn parse_task(
+    id: &str,
+    path: &str,
+    bytes: &[u8],
+    (now, ttl_hours): (Timestamp, f64),
+) -> Result<Task> {
     let text = String::from_utf8_lossy(bytes);
     let mut task = Task {
         id: id.to_owned(),

@@ -4,6 +4,7 @@
 mod common;
 
 mod test_bad_input;
+mod test_beliefs;
 mod test_cas;
 mod test_cli;
 mod test_concurrency;

@@ -852,7 +852,10 @@ struct DriftMarks(std::collections::BTreeMap<String, Vec<String>>);
 impl DriftMarks {
     /// Sets `item.drifted` when it is a memory with sources no longer current at `now`.
     fn mark(&mut self, mem: &Memdir, item: &mut ContextItem, now: Timestamp) -> Result<()> {
-        if item.id == OVERVIEW_FILE || item.id.starts_with("session:") || item.id.starts_with("task:") {
+        if item.id == OVERVIEW_FILE
+            || item.id.starts_with("session:")
+            || item.id.starts_with("task:")
+        {
             return Ok(());
         }
         if !self.0.contains_key(&item.id) {

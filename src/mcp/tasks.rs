@@ -113,7 +113,8 @@ impl MemdirServer {
             .map_or_else(|failure| failure, |task| json(&task)))
     }
 
-    /// End a task, with its outcome; its record is committed to the memory's history.
+    /// End a task when its work is done or given up, with its outcome; its record (goal,
+    /// steps, artifacts) is committed to the memory's history.
     #[tool(annotations(
         read_only_hint = false,
         destructive_hint = false,

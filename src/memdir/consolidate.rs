@@ -161,10 +161,8 @@ impl Memdir {
                 Err(e) => return Err(e),
             }
         }
-        let mut parent: BTreeMap<String, String> = memories
-            .keys()
-            .map(|id| (id.clone(), id.clone()))
-            .collect();
+        let mut parent: BTreeMap<String, String> =
+            memories.keys().map(|id| (id.clone(), id.clone())).collect();
         fn root(parent: &BTreeMap<String, String>, id: &str) -> String {
             let mut at = id.to_owned();
             while parent[&at] != at {
