@@ -2,8 +2,8 @@
 //! drift`, the context's mark, `why`'s chain), consolidation that loses nothing (`similar`,
 //! `memdir consolidate`) and task checkpoints that survive a crash (`memdir task`).
 
-use memdir::extract::Extractor;
 use memdir::config::{LlmConfig, LlmProvider};
+use memdir::extract::Extractor;
 use memdir::llm::{ApiKey, LlmClient, RetryPolicy};
 use memdir::task::StepInput;
 use memdir::transcript::Turn;

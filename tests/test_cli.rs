@@ -171,6 +171,7 @@ fn add_json_has_id_path_and_commit() {
       "id": "preference-[ID]",
       "path": "preference/preference-[ID].md",
       "revision": "[HASH]",
+      "similar": [],
       "status": "ok"
     }
     "#);
@@ -450,6 +451,7 @@ fn update_and_rm_report_what_they_did() {
       "id": "note-[ID]",
       "path": "note/note-[ID].md",
       "revision": "[HASH]",
+      "similar": [],
       "status": "ok"
     }
     "#);

@@ -323,6 +323,7 @@ fn add_json_reports_quarantine_and_guard_prints_the_verdict() {
       "id": "note-[ID]",
       "path": "note/note-[ID].md",
       "revision": "[HASH]",
+      "similar": [],
       "status": "quarantined"
     }
     "#);

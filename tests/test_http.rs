@@ -139,6 +139,7 @@ fn create_read_update_delete() {
       "id": "release-train-[ID]",
       "path": "procedure/release-train.md",
       "revision": "[HASH]",
+      "similar": [],
       "status": "ok"
     }
     "#);
@@ -520,6 +521,7 @@ fn the_openapi_description_matches_the_routes() {
     DELETE /v1/memories/{id}
     GET /v1/context
     GET /v1/diff
+    GET /v1/drift
     GET /v1/health
     GET /v1/memories
     GET /v1/memories/{id}
@@ -527,10 +529,14 @@ fn the_openapi_description_matches_the_routes() {
     GET /v1/quarantine
     GET /v1/search
     GET /v1/snapshots
+    GET /v1/tasks/{id}
     PATCH /v1/memories/{id}
     POST /v1/memories
     POST /v1/quarantine/{id}/approve
     POST /v1/quarantine/{id}/reject
+    POST /v1/tasks
+    POST /v1/tasks/{id}/end
+    POST /v1/tasks/{id}/steps
     ");
     // Every operation described is served: no fallback 404 and no 405.
     for op in &operations {

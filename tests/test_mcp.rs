@@ -140,13 +140,17 @@ fn tools_are_listed_with_their_arguments() {
             ));
         }
         insta::assert_snapshot!(lines.join("\n"), @r"
-        memory_context {budget?, query, session?} read_only=Some(true)
+        memory_context {budget?, query, session?, task?} read_only=Some(true)
         memory_forget {id, reason?} read_only=Some(false)
         memory_get {id} read_only=Some(true)
         memory_history {id} read_only=Some(true)
         memory_search {limit?, query, scope?, tag?, type?} read_only=Some(true)
         memory_update {expected_revision?, id, tags?, text?, title?} read_only=Some(false)
-        memory_write {scope?, tags?, text, title?, type?} read_only=Some(false)
+        memory_write {derived_from?, scope?, tags?, text, title?, type?} read_only=Some(false)
+        task_end {id, outcome?} read_only=Some(false)
+        task_show {id} read_only=Some(true)
+        task_start {goal, id} read_only=Some(false)
+        task_step {artifacts?, done, id, next?} read_only=Some(false)
         ");
         client
     });
@@ -173,7 +177,8 @@ fn an_agent_writes_searches_reads_updates_and_forgets() {
           "path": "fact/staging-port.md",
           "revision": "[HASH]",
           "commit": "[HASH]",
-          "status": "ok"
+          "status": "ok",
+          "similar": []
         }
         "#);
         let id = json_of(&written)["id"].as_str().unwrap().to_owned();
@@ -603,4 +608,80 @@ fn errors_speak_of_tool_arguments() {
         assert!(!message.contains("--"), "{message}");
         client
     });
+}
+
+#[test]
+fn an_agent_checkpoints_a_task_and_pins_a_summary_to_its_sources() {
+    let env = TestEnv::init();
+    let fact = env.add("The staging API listens on port 8443.", &[]);
+    let fact_id = fact["id"].as_str().unwrap().to_owned();
+    with_client(&env, |client| async move {
+        let task = json_of(
+            &call(
+                &client,
+                "task_start",
+                json!({"id": "rel-1", "goal": "Ship v4.2"}),
+            )
+            .await,
+        );
+        assert_eq!(task["agent"], AGENT);
+        let step = call(
+            &client,
+            "task_step",
+            json!({"id": "rel-1", "done": "Built the image", "next": "Migrate",
+                   "artifacts": ["out/image.tar"]}),
+        )
+        .await;
+        assert_eq!(json_of(&step)["step"], 1);
+        let shown = json_of(&call(&client, "task_show", json!({"id": "rel-1"})).await);
+        assert_eq!(shown["next"], "Migrate");
+        assert_eq!(shown["artifacts"], json!(["out/image.tar"]));
+        let ctx = call(
+            &client,
+            "memory_context",
+            json!({"query": "staging port", "task": "rel-1"}),
+        )
+        .await;
+        assert!(text(&ctx).contains("Next: Migrate"), "{}", text(&ctx));
+        let ended = json_of(
+            &call(
+                &client,
+                "task_end",
+                json!({"id": "rel-1", "outcome": "Shipped"}),
+            )
+            .await,
+        );
+        assert_eq!(ended["outcome"], "Shipped");
+        let missing = call(&client, "task_show", json!({"id": "nope"})).await;
+        assert!(is_error(&missing), "{}", text(&missing));
+
+        let written = call(
+            &client,
+            "memory_write",
+            json!({"text": "Staging runs on port 8443.", "type": "summary",
+                   "derived_from": [fact_id]}),
+        )
+        .await;
+        assert!(!is_error(&written), "{}", text(&written));
+        let bad = call(
+            &client,
+            "memory_write",
+            json!({"text": "A summary.", "derived_from": ["no-such-memory"]}),
+        )
+        .await;
+        assert!(is_error(&bad), "{}", text(&bad));
+        client
+    });
+    let summary = env
+        .run(&["list", "--type", "summary", "--json"])
+        .success()
+        .json();
+    let id = summary[0]["id"].as_str().unwrap();
+    let shown = env.run(&["show", id, "--json"]).success().json();
+    assert!(
+        shown["derived_from"][0]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("{}@", fact["id"].as_str().unwrap()))
+    );
 }

@@ -477,6 +477,7 @@ fn plain_git_pull_merges_memories_through_the_merge_driver() {
 }
 
 #[test]
+#[cfg_attr(not(feature = "fault-injection"), ignore = "needs --all-features")]
 fn a_sync_killed_while_moving_the_working_tree_is_finished_by_the_next_command() {
     for point in memdir::fault::SYNC_POINTS {
         let net = Net::new();

@@ -27,7 +27,7 @@ use crate::outln;
 /// the repository and its history (`memdir revert` undoes a consolidation).
 ///
 /// With --json, prints `groups` (each with `originals` as id@revision, `text`, `type`,
-/// `tags`, `scope`, `method` — `mechanical` or `provider:model` —, `refused` when a model's
+/// `tags`, `scope`, `method` (`mechanical` or `provider:model`), `refused` when a model's
 /// text was refused, with the `missing` sentences, and `written` once applied) and
 /// `applied`.
 ///
