@@ -43,6 +43,7 @@
 
 pub mod config;
 pub mod context;
+pub mod cost;
 mod error;
 pub mod extract;
 pub mod fault;

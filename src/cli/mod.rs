@@ -13,6 +13,7 @@ mod check;
 mod commit;
 mod completions;
 mod context;
+mod cost;
 mod edit;
 mod error;
 mod extract;
@@ -85,6 +86,7 @@ enum Command {
     Forget(forget::ForgetArgs),
     Search(search::SearchArgs),
     Context(context::ContextArgs),
+    Cost(cost::CostArgs),
     Ask(ask::AskArgs),
     Hook(hook::HookArgs),
     Session(session::SessionArgs),
@@ -292,6 +294,7 @@ pub fn run() -> Result<(), CliError> {
         Command::Forget(a) => forget::cmd_forget(&g, a),
         Command::Search(a) => search::cmd_search(&g, a),
         Command::Context(a) => context::cmd_context(&g, a),
+        Command::Cost(a) => cost::cmd_cost(&g, a),
         Command::Hook(a) => hook::cmd_hook(&g, a),
         Command::Session(a) => session::cmd_session(&g, a),
         Command::Check(a) => check::cmd_check(&g, a),

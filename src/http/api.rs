@@ -438,7 +438,7 @@ pub const LEFT_OUT_HEADER: &str = "memdir-left-out";
 struct ContextParams {
     /// The task or question the prompt is about.
     query: String,
-    /// Most tokens the context may take (default 2000).
+    /// Most tokens the context may take (default: `[context] budget`, 2000).
     budget: Option<usize>,
     /// The session the prompt belongs to: its last turns go in too.
     session: Option<String>,
@@ -446,10 +446,12 @@ struct ContextParams {
     scope: Option<String>,
     /// `markdown` (default), `xml` or `json`.
     format: Option<String>,
+    /// `true`: explore as `agent`, leaving out memories other agents wrote unless shared
+    /// (`withheld` says how many).
+    explore: Option<bool>,
+    /// The agent asking (required with `explore=true`): its own memories stay.
+    agent: Option<String>,
 }
-
-/// The budget of a context when the request names none, as `memdir context`.
-pub(super) const DEFAULT_BUDGET: usize = 2000;
 
 /// Builds the context for a prompt: pinned memories, then the best-ranked ones that fit the
 /// token budget, each with its `[id@revision]` citation.
@@ -471,13 +473,32 @@ async fn context(
             )));
         }
     };
-    let request = ContextRequest {
+    let explore = match (params.explore.unwrap_or(false), non_empty(&params.agent)) {
+        (false, _) => None,
+        (true, Some(agent)) => Some(agent),
+        (true, None) => {
+            return Err(ApiError::invalid(
+                "explore: name the agent asking with agent=NAME (its own memories stay)",
+            ));
+        }
+    };
+    let mut request = ContextRequest {
         scope: params.scope,
         format,
         session: params.session,
-        ..ContextRequest::new(params.query, params.budget.unwrap_or(DEFAULT_BUDGET))
+        explore,
+        ..ContextRequest::new(params.query, params.budget.unwrap_or(0))
     };
-    Ok(Json(state.run(move |mem| mem.context(&request)).await?))
+    Ok(Json(
+        state
+            .run(move |mem| {
+                if params.budget.is_none() {
+                    request.budget = mem.config().context.budget;
+                }
+                mem.context(&request)
+            })
+            .await?,
+    ))
 }
 
 /// Lists the memories the write guard holds back for review, with why.
