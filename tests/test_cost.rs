@@ -10,7 +10,7 @@ use crate::common::{TestEnv, prov};
 
 /// A log of six requests over three days, written as memdir writes it, with a line of an older
 /// memdir (no pinned fields), a line torn by a crash and a blank line.
-const LOG: &str = r#"{"time":"2026-11-01T09:00:00Z","query":"a","prompt":"p1","tokens":400,"budget":2000,"items":["MEMORY.md@aa","x-111111@bb"],"pinned":1,"pinned_tokens":100}
+pub const LOG: &str = r#"{"time":"2026-11-01T09:00:00Z","query":"a","prompt":"p1","tokens":400,"budget":2000,"items":["MEMORY.md@aa","x-111111@bb"],"pinned":1,"pinned_tokens":100}
 {"time":"2026-11-01T17:30:00Z","query":"b","prompt":"p2","tokens":600,"budget":2000,"items":["MEMORY.md@aa","x-111111@bb"],"pinned":1,"pinned_tokens":100}
 {"time":"2026-11-02T08:00:00Z","query":"c","prompt":"p3","tokens":500,"budget":2000,"items":[]}
 

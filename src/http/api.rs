@@ -14,6 +14,7 @@ use super::AppState;
 use super::auth::Reviewer;
 use super::error::{ApiError, ApiJson, ApiQuery, ErrorBody};
 use crate::context::{Context, ContextFormat, ContextRequest};
+use crate::cost::{CostReport, CostRequest};
 use crate::index::{Filter, Hit, Summary};
 use crate::memory::{MemoryId, Timestamp};
 use crate::{
@@ -33,6 +34,7 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(history))
         .routes(routes!(search))
         .routes(routes!(context))
+        .routes(routes!(cost))
         .routes(routes!(quarantine))
         .routes(routes!(approve))
         .routes(routes!(reject))
@@ -499,6 +501,53 @@ async fn context(
             })
             .await?,
     ))
+}
+
+/// Which injections to report on.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub(super) struct CostParams {
+    /// Only requests from this time on: a date (`2026-11-20`), an RFC 3339 time,
+    /// `yesterday` or `3 days ago`.
+    pub(super) since: Option<String>,
+    /// The price of a million input tokens in US dollars: adds `usd`.
+    pub(super) price_per_mtok: Option<f64>,
+}
+
+impl CostParams {
+    /// Returns the library's request, or why a field is not usable.
+    pub(super) fn request(&self) -> Result<CostRequest, ApiError> {
+        let since = non_empty(&self.since)
+            .map(|v| {
+                crate::when::parse_time(&v, Timestamp::now()).ok_or_else(|| {
+                    ApiError::invalid(format!(
+                        "since: `{v}` is not a time: use {}",
+                        crate::when::TIME_FORMS
+                    ))
+                })
+            })
+            .transpose()?;
+        Ok(CostRequest {
+            since,
+            price_per_mtok: self.price_per_mtok,
+        })
+    }
+}
+
+/// Reports what the contexts in the injection log cost (`memdir cost`): requests, tokens in
+/// all and per request (median, p95), the pinned memories' share, day by day, and `usd` when
+/// a price is given.
+#[utoipa::path(get, path = "/v1/cost", tag = "search", params(CostParams),
+    responses(
+        (status = 200, description = "The report", body = CostReport),
+        (status = 400, description = "A parameter is invalid", body = ErrorBody)))]
+async fn cost(
+    State(state): State<AppState>,
+    ApiQuery(params): ApiQuery<CostParams>,
+) -> Result<Json<CostReport>, ApiError> {
+    let request = params.request()?;
+    Ok(Json(state.run(move |mem| mem.cost(&request)).await?))
 }
 
 /// Lists the memories the write guard holds back for review, with why.
