@@ -122,6 +122,18 @@ fn explore_withholds_exactly_other_agents_unshared_memories() {
             ctx.withheld_memories[0]
         );
     }
+    // With no query (a session starting), the most recent memories are filtered the same way.
+    let recent = mem
+        .context(&ContextRequest {
+            explore: Some("scout".into()),
+            ..ContextRequest::new("", 4000)
+        })
+        .unwrap();
+    assert_eq!(
+        ids(recent.items.iter().map(|i| i.id.clone())),
+        ids(team.kept.clone())
+    );
+    assert_eq!(recent.withheld, Some(2));
     // The planner exploring sees its own conclusion, and not the scout's nor the reviewer's.
     let ctx = mem
         .context(&ContextRequest {
