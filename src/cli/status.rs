@@ -71,12 +71,16 @@ pub fn cmd_status(g: &Globals, _args: StatusArgs) -> Result<(), CliError> {
             ""
         }
     );
-    outln!(
-        "Pinned:     {} tokens in every context, {:.0}% of the default budget of {}",
-        pinned.tokens,
-        pinned.share * 100.0,
-        pinned.budget
-    );
+    if pinned.files.is_empty() {
+        outln!("Pinned:     none");
+    } else {
+        outln!(
+            "Pinned:     {} tokens in every context, {:.0}% of the default budget of {}",
+            pinned.tokens,
+            pinned.share * 100.0,
+            pinned.budget
+        );
+    }
     if !s.invalid.is_empty() {
         outln!(
             "Left out of search ({} invalid file{}; `memdir check` says more):",

@@ -460,9 +460,10 @@ impl Memdir {
             measure(item, format, &tokenizer);
         }
         // No pinned memory: nothing to pay for but the frame, which any context has.
-        let total = match items.is_empty() {
-            true => 0,
-            false => frame + items.iter().map(|i| i.tokens + sep).sum::<usize>(),
+        let total = if items.is_empty() {
+            0
+        } else {
+            frame + items.iter().map(|i| i.tokens + sep).sum::<usize>()
         };
         Ok((
             total,

@@ -484,23 +484,19 @@ async fn context(
             ));
         }
     };
-    let mut request = ContextRequest {
-        scope: params.scope,
-        format,
-        session: params.session,
-        explore,
-        ..ContextRequest::new(params.query, params.budget.unwrap_or(0))
-    };
-    Ok(Json(
-        state
-            .run(move |mem| {
-                if params.budget.is_none() {
-                    request.budget = mem.config().context.budget;
-                }
-                mem.context(&request)
+    let context = state
+        .run(move |mem| {
+            let budget = params.budget.unwrap_or(mem.config().context.budget);
+            mem.context(&ContextRequest {
+                scope: params.scope,
+                format,
+                session: params.session,
+                explore,
+                ..ContextRequest::new(params.query, budget)
             })
-            .await?,
-    ))
+        })
+        .await?;
+    Ok(Json(context))
 }
 
 /// Which injections to report on.
