@@ -203,8 +203,19 @@ fn the_cli_explores_as_the_named_agent() {
             "--explore",
             "--agent",
             "scout",
+            "--log",
         ])
         .success();
+    // The injection log says who explored and what was withheld.
+    let logged: serde_json::Value =
+        serde_json::from_str(env.read(".git/memdir/injections.jsonl").trim()).unwrap();
+    assert_eq!(logged["explore"], "scout");
+    let logged_ids = logged["withheld"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w.as_str().unwrap().to_owned());
+    assert_eq!(ids(logged_ids), ids(team.withheld.clone()));
     assert_eq!(
         text.stderr,
         "note: 2 memories other agents wrote are withheld (--explore); --json lists them.\n"

@@ -58,6 +58,12 @@ pub struct Injection {
     /// before memdir recorded it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pinned_tokens: Option<usize>,
+    /// The agent an exploring context was built for ([`ContextRequest::explore`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub explore: Option<String>,
+    /// The ids of the memories it withheld (see [`Context::withheld_memories`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub withheld: Vec<String>,
 }
 
 impl Injection {
@@ -82,6 +88,12 @@ impl Injection {
                 .collect(),
             pinned: Some(pinned.len()),
             pinned_tokens: Some(pinned.iter().map(|i| i.tokens).sum()),
+            explore: request.explore.clone(),
+            withheld: context
+                .withheld_memories
+                .iter()
+                .map(|w| w.id.clone())
+                .collect(),
         }
     }
 }

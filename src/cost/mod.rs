@@ -269,6 +269,8 @@ mod tests {
                 items: Vec::new(),
                 pinned: pinned.map(|_| 1),
                 pinned_tokens: pinned,
+                explore: None,
+                withheld: Vec::new(),
             },
         )
     }
