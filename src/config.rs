@@ -250,6 +250,16 @@ pub struct ContextConfig {
     pub log: bool,
     /// A multiplier on the score of each type (a type not listed counts 1.0).
     pub type_weight: BTreeMap<String, f32>,
+    /// The budget of a context whose caller names none (`memdir context`, `memdir hook`, MCP's
+    /// `memory_context`, `GET /v1/context`), and the one `memdir status` measures the pinned
+    /// memories against.
+    pub budget: usize,
+    /// `memdir status` warns when the pinned memories take more than this share of `budget`
+    /// (they go into every context, so they are paid for on every request).
+    pub pinned_warn_share: f64,
+    /// Scopes whose memories an exploring context (`context --explore`) keeps whoever wrote
+    /// them, as if each said `shared: true`.
+    pub shared_scopes: Vec<String>,
 }
 
 /// `[llm]`: which model to call and how. There is no default model: the table is absent
@@ -359,6 +369,9 @@ impl Default for ContextConfig {
             recency_weight: 0.2,
             recency_half_life_days: 90.0,
             log: false,
+            budget: 2000,
+            pinned_warn_share: 0.5,
+            shared_scopes: Vec::new(),
             type_weight: [
                 ("preference", 1.2),
                 ("procedure", 1.1),
@@ -540,6 +553,15 @@ impl Config {
             return Err(invalid(
                 "context.recency_half_life_days",
                 "must be a positive number of days".into(),
+            ));
+        }
+        if c.budget == 0 {
+            return Err(invalid("context.budget", "must be at least 1 token".into()));
+        }
+        if !(c.pinned_warn_share.is_finite() && c.pinned_warn_share > 0.0) {
+            return Err(invalid(
+                "context.pinned_warn_share",
+                "must be a share of the budget above 0, such as 0.5 for half".into(),
             ));
         }
         if let Some((t, _)) = c

@@ -44,6 +44,7 @@
 pub mod config;
 pub mod consolidate;
 pub mod context;
+pub mod cost;
 mod error;
 pub mod extract;
 pub mod fault;

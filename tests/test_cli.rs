@@ -393,6 +393,7 @@ fn status_reports_freshness_hand_edits_and_counts() {
     HEAD:       [SHORT]
     Index:      up to date (1 memory, 1 passage, at [SHORT])
     Git objects: 23 loose, 0 packs
+    Pinned:     none
     Working tree clean.
     ");
 
@@ -415,7 +416,15 @@ fn status_reports_freshness_hand_edits_and_counts() {
         "packs": 0,
         "packing_due": false
       },
-      "invalid": []
+      "invalid": [],
+      "pinned": {
+        "tokens": 0,
+        "budget": 2000,
+        "share": 0.0,
+        "warn_share": 0.5,
+        "warn": false,
+        "files": []
+      }
     }
     "#);
 

@@ -520,6 +520,7 @@ fn the_openapi_description_matches_the_routes() {
     insta::assert_snapshot!(operations.join("\n"), @r"
     DELETE /v1/memories/{id}
     GET /v1/context
+    GET /v1/cost
     GET /v1/diff
     GET /v1/drift
     GET /v1/health

@@ -140,7 +140,7 @@ fn tools_are_listed_with_their_arguments() {
             ));
         }
         insta::assert_snapshot!(lines.join("\n"), @r"
-        memory_context {budget?, query, session?, task?} read_only=Some(true)
+        memory_context {budget?, explore?, query, session?, task?} read_only=Some(true)
         memory_forget {id, reason?} read_only=Some(false)
         memory_get {id} read_only=Some(true)
         memory_history {id} read_only=Some(true)
@@ -382,6 +382,44 @@ fn context_cites_what_it_carries() {
         )
         .await;
         assert!(is_error(&zero));
+        client
+    });
+}
+
+/// `explore: true` withholds the memories other agents wrote; the client's own stay, as the
+/// agent that explores is the client.
+#[test]
+fn context_explores_as_the_client() {
+    let env = TestEnv::init();
+    for (text, agent) in [
+        ("Checkout retries every third request.", AGENT),
+        (
+            "Checkout is slow because of the cache: roll it back.",
+            "planner",
+        ),
+        ("Checkout talks to payments over gRPC.", ""),
+    ] {
+        let mut args = vec!["add", text];
+        if !agent.is_empty() {
+            args.extend(["--agent", agent]);
+        }
+        env.run(&args).success();
+    }
+    with_client(&env, |client| async move {
+        let explored = call(
+            &client,
+            "memory_context",
+            json!({"query": "checkout", "explore": true}),
+        )
+        .await;
+        let body = text(&explored);
+        assert!(body.contains("retries") && body.contains("gRPC"), "{body}");
+        assert!(!body.contains("roll it back"), "{body}");
+        let structured = explored.structured_content.clone().unwrap();
+        assert_eq!(structured["withheld"], 1, "{structured}");
+        assert_eq!(structured["withheld_memories"][0]["agent"], "planner");
+        let plain = call(&client, "memory_context", json!({"query": "checkout"})).await;
+        assert!(text(&plain).contains("roll it back"));
         client
     });
 }

@@ -72,6 +72,8 @@ fn served() -> (TestEnv, TestServer, [String; 3]) {
         )
         .unwrap();
     assert!(poisoned.quarantined);
+    // Three days of injections, for the cost page.
+    env.write(".git/memdir/injections.jsonl", crate::test_cost::LOG);
     // A reviewer's token, so the quarantine has its review forms.
     let options = memdir::http::ServeOptions {
         token: None,
@@ -121,6 +123,63 @@ fn activity_lists_writes_by_day_with_filters_and_a_picture() {
     let later = http.get("/activity?from=2999-01-01").body;
     assert!(later.contains("0 changes."), "{later}");
     assert_eq!(http.get("/activity?from=someday").status, 400);
+}
+
+/// The cost page gives `memdir cost`'s figures and draws them: per day with requests, a bar
+/// as high as the median tokens per request with a mark at the p95 (scaled to the largest
+/// p95), and a bar of the pinned memories' share of the tokens.
+#[test]
+fn cost_plots_tokens_per_request_and_the_pinned_share_by_day() {
+    let (_env, server, _) = served();
+    let http = server.client(None);
+    let reply = http.get("/cost?price=2");
+    assert_eq!(reply.status, 200);
+    let page = reply.body;
+    for want in [
+        "6 requests, 4500 tokens injected.",
+        "median 600, p95 1200 tokens",
+        "35.0%",
+        "$0.0090 at $2 per million tokens",
+        "The pinned set went from 100 tokens (2026-11-01) to 400 (2026-11-03).",
+        "<a href=\"/cost\" aria-current=\"page\">Cost</a>",
+    ] {
+        assert!(page.contains(want), "{want} in {page}");
+    }
+    // The tokens per request: three days, the third (x = 44 + 2 * 18) with a median of 1000
+    // of the scale's 1200 (100 of 120 pixels) and its p95 at the top.
+    assert_eq!(page.matches("<rect class=\"median\"").count(), 3, "{page}");
+    assert_eq!(page.matches("<rect class=\"p95\"").count(), 3, "{page}");
+    assert!(
+        page.contains(
+            "<rect class=\"median\" x=\"80\" y=\"20\" width=\"14\" height=\"100\" fill=\"#3566c8\"><title>2026-11-03: median 1000 tokens per request (3 requests)</title></rect>"
+        ),
+        "{page}"
+    );
+    assert!(
+        page.contains("<rect class=\"p95\" x=\"80\" y=\"0\" width=\"14\" height=\"2\""),
+        "{page}"
+    );
+    // The pinned share: the two days that recorded it (20% and 40% of 120 pixels).
+    assert!(
+        page.contains(
+            "<rect x=\"44\" y=\"96\" width=\"14\" height=\"24\" fill=\"#2a9d8f\"><title>2026-11-01: pinned memories took 20.0% of the tokens; pinned set 100 tokens, 1 memories</title></rect>"
+        ),
+        "{page}"
+    );
+    assert!(
+        page.contains(
+            "<rect x=\"80\" y=\"72\" width=\"14\" height=\"48\" fill=\"#2a9d8f\"><title>2026-11-03: pinned memories took 40.0% of the tokens; pinned set 400 tokens, 2 memories</title></rect>"
+        ),
+        "{page}"
+    );
+    let later = http.get("/cost?since=2999-01-01").body;
+    assert!(
+        later.contains("No injections logged since then."),
+        "{later}"
+    );
+    assert!(!later.contains("<svg"), "{later}");
+    assert_eq!(http.get("/cost?price=cheap").status, 400);
+    assert_eq!(http.get("/cost?since=someday").status, 400);
 }
 
 /// A commit's page shows its trailers and, per memory, the change by field, with a line
@@ -549,6 +608,21 @@ async fn visit(client: Client, base: String, [plain, hostile, poisoned]: [String
     assert!(page.count("figure.activity svg rect").await >= 2);
     assert!(page.count("table.activity a").await >= 4);
     screenshot(&client, "activity").await;
+
+    // Cost: tokens per request and the pinned share, day by day, reached from the navigation.
+    page.click_to(Locator::LinkText("Cost"), "figure.cost")
+        .await;
+    assert!(page.url().await.ends_with("/cost"));
+    assert_eq!(page.count("figure.cost.tokens svg rect.median").await, 3);
+    assert_eq!(page.count("figure.cost.tokens svg rect.p95").await, 3);
+    assert_eq!(page.count("figure.cost.pinned > svg > rect").await, 2);
+    assert_eq!(page.count("table.cost tbody tr").await, 3);
+    let caption = page.text("figure.cost.pinned figcaption").await;
+    assert!(
+        caption.contains("from 100 tokens (2026-11-01) to 400"),
+        "{caption}"
+    );
+    screenshot(&client, "cost").await;
     page.open(&format!("/memories/{plain}")).await;
 
     // The newest commit, reached from the timeline: its trailers and what it changed.

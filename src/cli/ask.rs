@@ -29,8 +29,9 @@ pub struct AskArgs {
     /// The question
     question: String,
     /// Most tokens the memories sent with the question may take
-    #[arg(long, value_name = "TOKENS", default_value_t = 2000)]
-    budget: usize,
+    /// [default: [context] budget in memory.toml, 2000]
+    #[arg(long, value_name = "TOKENS")]
+    budget: Option<usize>,
     /// Only retrieve memories of this scope (e.g. user:alice); pinned ones always come
     #[arg(long, value_name = "SCOPE")]
     scope: Option<String>,
@@ -56,7 +57,10 @@ pub fn cmd_ask(g: &Globals, args: AskArgs) -> Result<(), CliError> {
         scope: args.scope,
         log: args.log.then_some(true),
         session: args.session,
-        ..ContextRequest::new(args.question, args.budget)
+        ..ContextRequest::new(
+            args.question,
+            args.budget.unwrap_or(mem.config().context.budget),
+        )
     };
     let answer = block_on(mem.ask(&llm, &request))??;
     if g.json {

@@ -16,25 +16,34 @@ use crate::outln;
 /// `[id@revision]`, that names its file and content in git. Tokens are counted with tiktoken
 /// (`[context] tokenizer`, o200k_base by default); the output never exceeds --budget.
 ///
+/// With --explore --agent NAME, for an agent sent to explore rather than execute: memories
+/// another agent wrote (`source.agent` in their front-matter) are withheld, so NAME does not
+/// inherit other agents' conclusions, unless a memory says `shared: true` or its scope is in
+/// `[context] shared_scopes`. Memories people wrote (no `source.agent`, or one named `user:...`
+/// or `person:...`), NAME's own and pinned memories stay.
+///
 /// With --json, prints `tokens`, `budget`, `items` (each with `id`, `revision`, `tokens`,
 /// `reason`: pinned | retrieved | recent | session | task, `score`, and `drifted` for a
 /// memory whose `derived_from:` sources changed since it was written: its text says it is
-/// unverified) and `text`, the rendered context.
+/// unverified) and `text`, the rendered context; with --explore also `withheld` (how many
+/// memories were left out) and `withheld_memories` (each with `id`, `path`, `agent` and
+/// `why`).
 ///
 /// Examples:
 ///   memdir context "fix the flaky deploy test" --budget 1500
 ///   memdir context "what does Alice prefer" --budget 800 --format xml --log
 ///   echo '{"prompt": "deploy staging"}' | memdir context --stdin --json
 ///   memdir context "run the migrations" --task release-42
+///   memdir context "why is checkout slow" --explore --agent scout --json
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub struct ContextArgs {
     /// The task or question the prompt is about (omit with --stdin)
     #[arg(required_unless_present = "stdin", conflicts_with = "stdin")]
     query: Option<String>,
-    /// Most tokens the context may take
-    #[arg(long, value_name = "TOKENS", default_value_t = 2000)]
-    budget: usize,
+    /// Most tokens the context may take [default: [context] budget in memory.toml, 2000]
+    #[arg(long, value_name = "TOKENS")]
+    budget: Option<usize>,
     /// Only retrieve memories of this scope (e.g. user:alice); pinned ones always come
     #[arg(long, value_name = "SCOPE")]
     scope: Option<String>,
@@ -59,6 +68,13 @@ pub struct ContextArgs {
     /// optionally `session_id` (or `session`), as agent hooks send
     #[arg(long)]
     stdin: bool,
+    /// Leave out what other agents concluded: memories whose `source.agent` names an agent
+    /// other than --agent, unless shared (needs --agent)
+    #[arg(long, requires = "agent")]
+    explore: bool,
+    /// The agent asking, whose own memories --explore keeps [env: MEMDIR_AGENT]
+    #[arg(long, value_name = "NAME", env = "MEMDIR_AGENT", hide_env = true)]
+    agent: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -117,15 +133,26 @@ pub fn cmd_context(g: &Globals, args: ContextArgs) -> Result<(), CliError> {
     let mem = g.open()?;
     let request = ContextRequest {
         query,
-        budget: args.budget,
+        budget: args.budget.unwrap_or(mem.config().context.budget),
         scope: args.scope,
         format: args.format.into(),
         log: args.log.then_some(true),
         session,
         task: args.task,
+        explore: args.explore.then_some(args.agent).flatten(),
     };
     let context = mem.context(&request)?;
     report_left_out(&mem);
+    if let Some(n @ 1..) = context.withheld
+        && !g.json
+    {
+        eprintln!(
+            "note: {n} memor{} other agents wrote {} withheld (--explore); --json lists {}.",
+            if n == 1 { "y" } else { "ies" },
+            if n == 1 { "is" } else { "are" },
+            if n == 1 { "it" } else { "them" }
+        );
+    }
     print_context(g, &context)
 }
 

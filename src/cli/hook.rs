@@ -49,9 +49,9 @@ enum Agent {
 #[derive(Debug, Args)]
 struct ClaudeCodeArgs {
     /// Most tokens the injected memories may take; pinned ones beyond it are left out, with a
-    /// warning
-    #[arg(long, value_name = "TOKENS", default_value_t = 2000)]
-    budget: usize,
+    /// warning [default: [context] budget in memory.toml, 2000]
+    #[arg(long, value_name = "TOKENS")]
+    budget: Option<usize>,
     /// Only retrieve memories of this scope; pinned ones always come
     #[arg(long, value_name = "SCOPE")]
     scope: Option<String>,
@@ -126,12 +126,13 @@ fn claude_code(g: &Globals, args: ClaudeCodeArgs) -> Result<(), CliError> {
     let mem = g.open()?;
     let context = mem.context_trimmed(&ContextRequest {
         query,
-        budget: args.budget,
+        budget: args.budget.unwrap_or(mem.config().context.budget),
         scope: args.scope,
         format: Default::default(),
         log: args.log.then_some(true),
         session: input.session_id,
         task: args.task,
+        explore: None,
     })?;
     print_json(&HookOutput {
         system_message: warning(&context),

@@ -15,6 +15,7 @@ mod completions;
 mod consolidate;
 mod context;
 mod drift;
+mod cost;
 mod edit;
 mod error;
 mod extract;
@@ -88,6 +89,7 @@ enum Command {
     Forget(forget::ForgetArgs),
     Search(search::SearchArgs),
     Context(context::ContextArgs),
+    Cost(cost::CostArgs),
     Ask(ask::AskArgs),
     Hook(hook::HookArgs),
     Session(session::SessionArgs),
@@ -298,6 +300,7 @@ pub fn run() -> Result<(), CliError> {
         Command::Forget(a) => forget::cmd_forget(&g, a),
         Command::Search(a) => search::cmd_search(&g, a),
         Command::Context(a) => context::cmd_context(&g, a),
+        Command::Cost(a) => cost::cmd_cost(&g, a),
         Command::Hook(a) => hook::cmd_hook(&g, a),
         Command::Session(a) => session::cmd_session(&g, a),
         Command::Task(a) => task::cmd_task(&g, a),

@@ -1,6 +1,9 @@
 //! `memdir status`
 
 use clap::Args;
+use memdir::Status;
+use memdir::cost::PinnedLoad;
+use serde::Serialize;
 
 use super::{CliError, Globals, print_json};
 use crate::outln;
@@ -12,14 +15,34 @@ use crate::outln;
 ///
 /// Also how many git objects are loose and packed: memdir writes objects loose, and runs
 /// `git gc --auto` before a write once they outnumber git's `gc.auto` (6,700 by default).
+///
+/// And what the pinned memories (MEMORY.md and `pinned: true`), which go into every context,
+/// take of the default budget (`[context] budget`, 2000 tokens), with a warning on stderr when
+/// that is more than `[context] pinned_warn_share` (0.5) of it (`--json`: `"pinned": {"tokens",
+/// "budget", "share", "warn_share", "warn", "files"}`).
 #[derive(Debug, Args)]
 pub struct StatusArgs {}
+
+/// The status, with the pinned memories' load beside it.
+#[derive(Serialize)]
+struct Report<'a> {
+    #[serde(flatten)]
+    status: &'a Status,
+    pinned: &'a PinnedLoad,
+}
 
 pub fn cmd_status(g: &Globals, _args: StatusArgs) -> Result<(), CliError> {
     let mem = g.open()?;
     let s = mem.status()?;
+    let pinned = mem.pinned_load()?;
+    if let Some(warning) = pinned.warning() {
+        eprintln!("warning: {warning}");
+    }
     if g.json {
-        return print_json(&s);
+        return print_json(&Report {
+            status: &s,
+            pinned: &pinned,
+        });
     }
     let short = |c: &Option<String>| {
         c.as_deref()
@@ -48,6 +71,16 @@ pub fn cmd_status(g: &Globals, _args: StatusArgs) -> Result<(), CliError> {
             ""
         }
     );
+    if pinned.files.is_empty() {
+        outln!("Pinned:     none");
+    } else {
+        outln!(
+            "Pinned:     {} tokens in every context, {:.0}% of the default budget of {}",
+            pinned.tokens,
+            pinned.share * 100.0,
+            pinned.budget
+        );
+    }
     if !s.invalid.is_empty() {
         outln!(
             "Left out of search ({} invalid file{}; `memdir check` says more):",

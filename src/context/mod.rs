@@ -34,16 +34,20 @@
 
 mod bpe;
 mod cite;
+pub mod explore;
+pub mod log;
 mod render;
 mod tokens;
 
-use std::collections::BTreeSet;
-use std::io::Write as _;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use serde::Serialize;
 
 pub use cite::{Cited, Overview, resolve};
+pub use explore::Withheld;
+/// The injection log, under `.git/memdir/`.
+pub use log::LOG_FILE;
 pub use tokens::Tokenizer;
 
 use crate::index::Filter;
@@ -54,8 +58,6 @@ use crate::{Memdir, Result, SearchQuery};
 
 /// The always-loaded overview a person edits, at the repository root.
 pub use crate::memdir::OVERVIEW_FILE;
-/// The injection log, under `.git/memdir/`.
-pub const LOG_FILE: &str = "injections.jsonl";
 
 /// Why a context could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -127,6 +129,9 @@ pub struct ContextRequest {
     /// A task whose state (goal, steps done, what is next, artifacts) goes first, within
     /// half of what the pinned memories leave (see [`crate::task`]).
     pub task: Option<String>,
+    /// Explore as this agent: leave out the retrieved memories other agents wrote, unless
+    /// shared (see [`explore`]). `None` (the default) leaves nothing out.
+    pub explore: Option<String>,
 }
 
 impl ContextRequest {
@@ -140,6 +145,7 @@ impl ContextRequest {
             log: None,
             session: None,
             task: None,
+            explore: None,
         }
     }
 }
@@ -246,6 +252,13 @@ pub struct Context {
     /// [`Memdir::context_trimmed`] leaves any out, and its `text` then says so too.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub left_out: Vec<LeftOut>,
+    /// With [`ContextRequest::explore`]: how many memories were withheld as other agents'
+    /// conclusions (absent otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub withheld: Option<usize>,
+    /// The memories counted in [`Context::withheld`], each with why.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub withheld_memories: Vec<Withheld>,
 }
 
 /// A pinned memory that [`Memdir::context_trimmed`] left out: its block does not fit.
@@ -288,6 +301,15 @@ impl Memdir {
 
     fn build_context(&self, request: &ContextRequest, trim: bool) -> Result<Context> {
         let config = &self.config().context;
+        if request
+            .explore
+            .as_deref()
+            .is_some_and(|a| a.trim().is_empty())
+        {
+            return Err(crate::Error::invalid(
+                "explore: name the agent that explores (its own memories stay in)",
+            ));
+        }
         let tokenizer =
             Tokenizer::named(&config.tokenizer).ok_or_else(|| ContextError::UnknownTokenizer {
                 name: config.tokenizer.clone(),
@@ -351,8 +373,13 @@ impl Memdir {
         // Retrieved memories go after the pinned ones and the session's.
         let fixed = items.len();
 
+        let mut candidates = self.retrieved_items(request, &skip)?;
+        let withheld = match &request.explore {
+            Some(explorer) => Some(self.withhold(&mut candidates, explorer)?),
+            None => None,
+        };
         let mut kept_words: Vec<Words> = Vec::new();
-        for mut item in self.retrieved_items(request, &skip)? {
+        for mut item in candidates {
             let words = Words::of(&item.text);
             if let Some(dup) = kept_words.iter().position(|w| is_near_duplicate(w, &words)) {
                 let citation = format!("{}@{}", item.id, item.short_revision());
@@ -406,11 +433,65 @@ impl Memdir {
             items,
             text,
             left_out,
+            withheld: withheld.as_ref().map(Vec::len),
+            withheld_memories: withheld.unwrap_or_default(),
         };
         if request.log.unwrap_or(config.log) {
             self.log_injection(request, &context)?;
         }
         Ok(context)
+    }
+
+    /// Removes from `candidates` the memories an agent exploring as `explorer` does not see
+    /// (see [`explore`]), and returns them, one report per memory, by path.
+    fn withhold(&self, candidates: &mut Vec<ContextItem>, explorer: &str) -> Result<Vec<Withheld>> {
+        let shared_scopes = &self.config().context.shared_scopes;
+        let mut decided: BTreeMap<String, Option<Withheld>> = BTreeMap::new();
+        for item in candidates.iter() {
+            if decided.contains_key(&item.id) {
+                continue;
+            }
+            let verdict = match self.get(&item.id) {
+                Ok(m) => Withheld::of(&m.front, &m.path, explorer, shared_scopes),
+                // Removed since search found it: nothing to judge it by.
+                Err(crate::Error::NotFound { .. }) => None,
+                Err(e) => return Err(e),
+            };
+            decided.insert(item.id.clone(), verdict);
+        }
+        candidates.retain(|i| decided.get(&i.id).is_none_or(Option::is_none));
+        let mut withheld: Vec<Withheld> = decided.into_values().flatten().collect();
+        withheld.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(withheld)
+    }
+
+    /// Returns the tokens the pinned memories take in every context, as the budget counts
+    /// them (the context's frame, each block and its separator, in Markdown), and each pinned
+    /// file with its block's tokens.
+    pub(crate) fn pinned_tokens(&self) -> Result<(usize, Vec<(String, usize)>)> {
+        let config = &self.config().context;
+        let tokenizer =
+            Tokenizer::named(&config.tokenizer).ok_or_else(|| ContextError::UnknownTokenizer {
+                name: config.tokenizer.clone(),
+            })?;
+        let format = ContextFormat::Markdown;
+        let (open, close) = render::frame(format);
+        let frame = tokenizer.count(open) + tokenizer.count(close);
+        let sep = tokenizer.count(render::separator(format));
+        let mut items = self.pinned_items()?;
+        for item in &mut items {
+            measure(item, format, &tokenizer);
+        }
+        // No pinned memory: nothing to pay for but the frame, which any context has.
+        let total = if items.is_empty() {
+            0
+        } else {
+            frame + items.iter().map(|i| i.tokens + sep).sum::<usize>()
+        };
+        Ok((
+            total,
+            items.into_iter().map(|i| (i.path, i.tokens)).collect(),
+        ))
     }
 
     /// Returns `MEMORY.md` (when it has content) and the pinned memories, in that order.
@@ -712,49 +793,11 @@ impl Memdir {
     }
 
     /// Appends one line to `.git/memdir/injections.jsonl`: when, for which query and session,
-    /// the prompt text's hash (a git blob id) and every `id@revision` that went in.
+    /// the prompt text's hash (a git blob id), every `id@revision` that went in, and what the
+    /// pinned ones took (see [`log::Injection`]).
     fn log_injection(&self, request: &ContextRequest, context: &Context) -> Result<()> {
-        #[derive(Serialize)]
-        struct Entry<'a> {
-            time: String,
-            query: &'a str,
-            #[serde(skip_serializing_if = "Option::is_none")]
-            session: Option<&'a str>,
-            prompt: String,
-            tokens: usize,
-            budget: usize,
-            items: Vec<String>,
-        }
-        let entry = Entry {
-            time: Timestamp::now().to_string(),
-            query: &request.query,
-            session: request.session.as_deref(),
-            prompt: Store::revision_of(context.text.as_bytes()).0,
-            tokens: context.tokens,
-            budget: context.budget,
-            items: context
-                .items
-                .iter()
-                .map(|i| format!("{}@{}", i.id, i.revision))
-                .collect(),
-        };
-        let mut line = serde_json::to_string(&entry).expect("a log entry serializes");
-        line.push('\n');
-        let dir = self.memdir_dir();
-        let path = dir.join(LOG_FILE);
-        let log = |source| ContextError::Log {
-            path: path.clone(),
-            source,
-        };
-        std::fs::create_dir_all(&dir).map_err(log)?;
-        // One write of one line to a file opened for appending: lines from concurrent
-        // processes never interleave.
-        std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&path)
-            .and_then(|mut f| f.write_all(line.as_bytes()))
-            .map_err(log)?;
+        let entry = log::Injection::of(request, context, Timestamp::now());
+        log::append(&self.memdir_dir(), &entry)?;
         Ok(())
     }
 }

@@ -14,6 +14,7 @@ use super::AppState;
 use super::auth::Reviewer;
 use super::error::{ApiError, ApiJson, ApiQuery, ErrorBody};
 use crate::context::{Context, ContextFormat, ContextRequest};
+use crate::cost::{CostReport, CostRequest};
 use crate::index::{Filter, Hit, Summary};
 use crate::memory::{MemoryId, SourceRef, Timestamp};
 use crate::{
@@ -33,6 +34,7 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(history))
         .routes(routes!(search))
         .routes(routes!(context))
+        .routes(routes!(cost))
         .routes(routes!(quarantine))
         .routes(routes!(approve))
         .routes(routes!(reject))
@@ -454,7 +456,7 @@ pub const LEFT_OUT_HEADER: &str = "memdir-left-out";
 struct ContextParams {
     /// The task or question the prompt is about.
     query: String,
-    /// Most tokens the context may take (default 2000).
+    /// Most tokens the context may take (default: `[context] budget`, 2000).
     budget: Option<usize>,
     /// The session the prompt belongs to: its last turns go in too.
     session: Option<String>,
@@ -464,10 +466,12 @@ struct ContextParams {
     scope: Option<String>,
     /// `markdown` (default), `xml` or `json`.
     format: Option<String>,
+    /// `true`: explore as `agent`, leaving out memories other agents wrote unless shared
+    /// (`withheld` says how many).
+    explore: Option<bool>,
+    /// The agent asking (required with `explore=true`): its own memories stay.
+    agent: Option<String>,
 }
-
-/// The budget of a context when the request names none, as `memdir context`.
-pub(super) const DEFAULT_BUDGET: usize = 2000;
 
 /// Builds the context for a prompt: pinned memories, then the best-ranked ones that fit the
 /// token budget, each with its `[id@revision]` citation.
@@ -489,14 +493,76 @@ async fn context(
             )));
         }
     };
-    let request = ContextRequest {
-        scope: params.scope,
-        format,
-        session: params.session,
-        task: params.task,
-        ..ContextRequest::new(params.query, params.budget.unwrap_or(DEFAULT_BUDGET))
+    let explore = match (params.explore.unwrap_or(false), non_empty(&params.agent)) {
+        (false, _) => None,
+        (true, Some(agent)) => Some(agent),
+        (true, None) => {
+            return Err(ApiError::invalid(
+                "explore: name the agent asking with agent=NAME (its own memories stay)",
+            ));
+        }
     };
-    Ok(Json(state.run(move |mem| mem.context(&request)).await?))
+    let context = state
+        .run(move |mem| {
+            let budget = params.budget.unwrap_or(mem.config().context.budget);
+            mem.context(&ContextRequest {
+                scope: params.scope,
+                format,
+                session: params.session,
+                task: params.task,
+                explore,
+                ..ContextRequest::new(params.query, budget)
+            })
+        })
+        .await?;
+    Ok(Json(context))
+}
+
+/// Which injections to report on.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub(super) struct CostParams {
+    /// Only requests from this time on: a date (`2026-11-20`), an RFC 3339 time,
+    /// `yesterday` or `3 days ago`.
+    pub(super) since: Option<String>,
+    /// The price of a million input tokens in US dollars: adds `usd`.
+    pub(super) price_per_mtok: Option<f64>,
+}
+
+impl CostParams {
+    /// Returns the library's request, or why a field is not usable.
+    pub(super) fn request(&self) -> Result<CostRequest, ApiError> {
+        let since = non_empty(&self.since)
+            .map(|v| {
+                crate::when::parse_time(&v, Timestamp::now()).ok_or_else(|| {
+                    ApiError::invalid(format!(
+                        "since: `{v}` is not a time: use {}",
+                        crate::when::TIME_FORMS
+                    ))
+                })
+            })
+            .transpose()?;
+        Ok(CostRequest {
+            since,
+            price_per_mtok: self.price_per_mtok,
+        })
+    }
+}
+
+/// Reports what the contexts in the injection log cost (`memdir cost`): requests, tokens in
+/// all and per request (median, p95), the pinned memories' share, day by day, and `usd` when
+/// a price is given.
+#[utoipa::path(get, path = "/v1/cost", tag = "search", params(CostParams),
+    responses(
+        (status = 200, description = "The report", body = CostReport),
+        (status = 400, description = "A parameter is invalid", body = ErrorBody)))]
+async fn cost(
+    State(state): State<AppState>,
+    ApiQuery(params): ApiQuery<CostParams>,
+) -> Result<Json<CostReport>, ApiError> {
+    let request = params.request()?;
+    Ok(Json(state.run(move |mem| mem.cost(&request)).await?))
 }
 
 /// Lists the memories the write guard holds back for review, with why.

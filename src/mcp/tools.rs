@@ -1,7 +1,7 @@
 //! The memory tools. Argument names are the contract agents are configured against:
 //! `memory_search {query, limit?, type?, tag?, scope?}`, `memory_context {query, budget?,
-//! session?}`, `memory_get {id}`, `memory_write {text, title?, type?, tags?, scope?,
-//! derived_from?}`,
+//! session?, task?, explore?}`, `memory_get {id}`, `memory_write {text, title?, type?, tags?,
+//! scope?, derived_from?}`,
 //! `memory_update {id, text?, title?, tags?, expected_revision?}`, `memory_forget {id,
 //! reason?}`, `memory_history {id}`. Each argument's doc comment is its description in the
 //! tool's JSON schema.
@@ -21,8 +21,6 @@ use crate::{NewMemory, SearchQuery, Update, Written};
 
 /// The most hits one search returns.
 const MAX_LIMIT: usize = 100;
-/// The budget of a context when the agent names none.
-const DEFAULT_BUDGET: usize = 2000;
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -47,7 +45,7 @@ pub(super) struct SearchArgs {
 pub(super) struct ContextArgs {
     /// The task or question you are about to work on, in plain words.
     query: String,
-    /// Most tokens the context may take (default 2000).
+    /// Most tokens the context may take (default: the repository's setting, 2000).
     #[schemars(range(min = 1))]
     budget: Option<usize>,
     /// The current session's id, if the host records sessions with `memdir session`: its
@@ -56,6 +54,10 @@ pub(super) struct ContextArgs {
     /// The task you are working on, if you record it with task_start: its goal, the steps
     /// done and what is next come first.
     task: Option<String>,
+    /// True when you are exploring (looking for ideas or causes afresh) rather than
+    /// executing: memories other agents wrote are left out, so you do not inherit their
+    /// conclusions, unless shared. Facts people wrote, your own memories and pinned ones stay.
+    explore: Option<bool>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -199,8 +201,9 @@ impl MemdirServer {
     async fn memory_context(
         &self,
         Parameters(args): Parameters<ContextArgs>,
+        ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, rmcp::ErrorData> {
-        let budget = args.budget.unwrap_or(DEFAULT_BUDGET);
+        let budget = args.budget.unwrap_or(self.mem.config().context.budget);
         if budget == 0 {
             return Ok(CallToolResult::error(vec![Content::text(
                 "invalid: budget must be at least 1 token",
@@ -209,6 +212,12 @@ impl MemdirServer {
         let request = ContextRequest {
             session: args.session,
             task: args.task,
+            // The agent exploring is the client, as for its writes.
+            explore: if args.explore == Some(true) {
+                self.provenance(&ctx).agent
+            } else {
+                None
+            },
             ..ContextRequest::new(args.query, budget)
         };
         Ok(answer(

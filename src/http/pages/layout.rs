@@ -15,6 +15,7 @@ pub(super) enum Section {
     Quarantine,
     Activity,
     Diff,
+    Cost,
 }
 
 /// Returns a whole page: `title` in the tab and as the heading, `body` under it.
@@ -41,6 +42,7 @@ pub(super) fn page(section: Section, title: &str, body: Markup) -> Markup {
                         (link(Section::Quarantine, "/quarantine", "Quarantine"))
                         (link(Section::Activity, "/activity", "Activity"))
                         (link(Section::Diff, "/diff", "Diff"))
+                        (link(Section::Cost, "/cost", "Cost"))
                         a href="/v1/openapi.json" { "API" }
                     }
                 }

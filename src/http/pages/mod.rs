@@ -1,8 +1,8 @@
 //! The inspection pages at `/`: server-rendered HTML (maud escapes every value), readable
 //! without JavaScript, for a person to see what an agent believes and why. One file per
 //! page: the memories (`list.rs`), one memory with its provenance timeline (`memory.rs`),
-//! the quarantine with its review forms (`quarantine.rs`) and the diff between two snapshots
-//! (`diff.rs`);
+//! the quarantine with its review forms (`quarantine.rs`), the diff between two snapshots
+//! (`diff.rs`) and what re-injecting context costs (`cost.rs`);
 //! `layout.rs` is the frame and `markdown.rs` renders bodies safely.
 //!
 //! Every page is sent with a Content-Security-Policy that allows no script at all, so even a
@@ -19,6 +19,7 @@ use super::error::ApiError;
 
 mod activity;
 mod commit;
+mod cost;
 mod diff;
 mod layout;
 mod list;
@@ -44,6 +45,7 @@ pub(super) fn router() -> Router<AppState> {
         .route("/diff", get(diff::page))
         .route("/commit/{sha}", get(commit::page))
         .route("/activity", get(activity::page))
+        .route("/cost", get(cost::page))
         .route(
             "/style.css",
             get(|| async {
