@@ -212,7 +212,11 @@ impl Error {
             Error::Conflict { .. }
             | Error::Diverged { .. }
             | Error::Sync(
-                crate::memdir::SyncError::Unsynced { .. } | crate::memdir::SyncError::Purged { .. },
+                crate::memdir::SyncError::Unsynced { .. }
+                | crate::memdir::SyncError::Purged { .. }
+                | crate::memdir::SyncError::PurgedThere { .. }
+                | crate::memdir::SyncError::PurgeBehind { .. }
+                | crate::memdir::SyncError::LeaseBroken { .. },
             ) => ErrorKind::Conflict,
             Error::Store(StoreError::RefLocked { .. })
             | Error::Sync(crate::memdir::SyncError::KeptMoving { .. }) => ErrorKind::Busy,

@@ -571,9 +571,19 @@ fn a_purged_memory_pushed_back_by_a_stale_clone_is_refused() {
         .success();
     net.git("a", &["push", "--quiet", "--force", "origin", "HEAD"])
         .success();
-    // The stale clone still has it, merges the rewritten history with its own and pushes.
+    // The stale clone still has it: memdir will not merge the purge and push it back...
     net.add("b", "Written on the stale clone.", &[]);
-    net.sync("b");
+    let stale = net.memdir("b", &["sync"]).code(3);
+    assert!(
+        stale.stderr.contains("`origin` purged a memory this clone still holds"),
+        "{stale}"
+    );
+    // ...but plain git does, and then the purging clone refuses it.
+    net.git("b", &["fetch", "--quiet", "origin"]).success();
+    net.git("b", &["merge", "--quiet", "--no-edit", "origin/main"])
+        .success();
+    net.git("b", &["push", "--quiet", "origin", "HEAD:main"])
+        .success();
     let refused = net.memdir("a", &["sync"]).code(3);
     assert!(
         refused
@@ -590,4 +600,88 @@ fn a_purged_memory_pushed_back_by_a_stale_clone_is_refused() {
         tombstone.stdout.contains("Memdir-Purged-Blob: "),
         "{tombstone}"
     );
+}
+
+#[test]
+fn a_purge_pushed_with_a_lease_leaves_the_remote_without_the_memory() {
+    let net = Net::new();
+    net.clone("b");
+    let id = net.add("a", "Carol's phone number is 555-0142.", &[]);
+    net.add("a", "The office opens at nine.", &[]);
+    net.sync("a");
+
+    // The remote holds a commit `a` has not merged: pushing a purged history would drop it,
+    // so nothing is purged.
+    net.sync("b");
+    net.add("b", "Written on b meanwhile.", &[]);
+    net.sync("b");
+    let refused = net
+        .memdir("a", &["forget", &id, "--purge", "--yes", "--push"])
+        .code(3);
+    assert!(
+        refused
+            .stderr
+            .contains("Nothing was purged: run `memdir sync`"),
+        "{refused}"
+    );
+    net.memdir("a", &["show", &id]).success();
+
+    net.sync("a");
+    let done = net
+        .memdir(
+            "a",
+            &["forget", &id, "--purge", "--yes", "--push", "--json"],
+        )
+        .success();
+    let report = done.json();
+    assert_eq!(report["pushed"]["remote"], "origin");
+    assert!(
+        done.stderr.contains("a git host may keep the old commits"),
+        "{done}"
+    );
+
+    // A fresh clone of the remote has no trace of the memory, and keeps everything else.
+    net.clone("c");
+    let history = net.git("c", &["log", "--all", "-p"]).success();
+    assert!(
+        !history.stdout.contains("555-0142"),
+        "the remote still holds it"
+    );
+    assert!(history.stdout.contains("The office opens at nine."));
+    assert!(history.stdout.contains("Written on b meanwhile."));
+    // The stale clone `b` cannot bring it back.
+    net.add("b", "Another memory on b.", &[]);
+    let stale = net.memdir("b", &["sync"]).code(3);
+    assert!(
+        stale.stderr.contains("`origin` purged a memory this clone still holds"),
+        "{stale}"
+    );
+    // Nothing came back to the remote.
+    net.clone("d");
+    let history = net.git("d", &["log", "--all", "-p"]).success();
+    assert!(!history.stdout.contains("555-0142"));
+}
+
+#[test]
+fn a_purge_without_push_says_how_to_replace_the_remote_history() {
+    let net = Net::new();
+    let id = net.add("a", "Dan's badge code is 4471.", &[]);
+    net.sync("a");
+    let tip = net
+        .git("a", &["rev-parse", "refs/remotes/origin/main"])
+        .success();
+    let done = net
+        .memdir("a", &["forget", &id, "--purge", "--yes"])
+        .success();
+    let command = format!(
+        "git push --force-with-lease=refs/heads/main:{} origin HEAD:refs/heads/main",
+        tip.stdout.trim()
+    );
+    assert!(done.stderr.contains(&command), "{done}");
+    // The command it gives does replace the remote's history.
+    let words: Vec<&str> = command.split(' ').skip(1).collect();
+    net.git("a", &words).success();
+    net.clone("c");
+    let history = net.git("c", &["log", "--all", "-p"]).success();
+    assert!(!history.stdout.contains("4471"));
 }

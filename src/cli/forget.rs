@@ -11,6 +11,9 @@ use crate::outln;
 /// What every clone must do after a purge; printed before asking and after purging.
 const CLONES: &str = "every clone and fork made before still holds the memory: re-clone it, or fetch and `git reset --hard` each branch to its new tip; pushing from an old clone brings the memory back";
 
+/// What a git host may still hold after a purged history is pushed.
+const HOST: &str = "a git host may keep the old commits as unreachable objects (and in forks and pull requests) until it collects them; ask the host to run its garbage collection, or to purge the cache, when the memory must be gone there too";
+
 /// Forget a memory; with --purge, erase it from all history
 ///
 /// Without --purge, the same as `memdir rm`: the file is deleted in one commit and stays in
@@ -25,9 +28,19 @@ const CLONES: &str = "every clone and fork made before still holds the memory: r
 /// `git` command. Without --yes, it shows what will happen and asks on a terminal; when stdin
 /// is not a terminal, it refuses.
 ///
+/// With --push (on a repository that syncs with a remote), the purged history then replaces
+/// the remote branch, under a lease: memdir fetches first and refuses, purging nothing, if
+/// the remote holds commits this clone has not merged (run `memdir sync` first); and it
+/// pushes only if the remote branch is still where that fetch saw it, so a push made there
+/// meanwhile is never overwritten (exit code 3: fetch and run it again). Without --push on a
+/// repository with a remote, the remote keeps the memory and memdir prints the command that
+/// would replace it. Either way other clones must re-clone (a sync from them is refused, as
+/// it would bring the memory back), and a git host may keep the old objects for a while.
+///
 /// Examples:
 ///   memdir forget alice-ssn-3f9c2a --reason "asked to be forgotten"
 ///   memdir forget alice-ssn-3f9c2a --purge
+///   memdir forget alice-ssn-3f9c2a --purge --push --yes
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub struct ForgetArgs {
@@ -42,6 +55,13 @@ pub struct ForgetArgs {
     /// Purge without asking
     #[arg(long, requires = "purge")]
     yes: bool,
+    /// Then replace the remote branch (the one `memdir sync` uses) with the purged history,
+    /// under a lease
+    #[arg(long, requires = "purge")]
+    push: bool,
+    /// With --push, the remote to push to [default: the branch's upstream, else origin]
+    #[arg(long, requires = "push", value_name = "REMOTE")]
+    remote: Option<String>,
     #[command(flatten)]
     provenance: ProvenanceArgs,
 }
@@ -69,9 +89,31 @@ pub fn cmd_forget(g: &Globals, args: ForgetArgs) -> Result<(), CliError> {
             return Err(CliError::silent());
         }
     }
-    let purged = mem.purge(&args.id, &args.provenance.provenance())?;
+    let prov = args.provenance.provenance();
+    // Asked before purging: the purge rewrites the remote-tracking ref the lease names.
+    let push_command = if args.push {
+        None
+    } else {
+        mem.purge_push_command()?
+    };
+    let (purged, pushed) = if args.push {
+        let (purged, pushed) = mem.purge_and_push(&args.id, args.remote.as_deref(), &prov)?;
+        (purged, Some(pushed))
+    } else {
+        (mem.purge(&args.id, &prov)?, None)
+    };
     if g.json {
-        print_json(&purged)?;
+        #[derive(serde::Serialize)]
+        struct Report<'a> {
+            #[serde(flatten)]
+            purged: &'a Purged,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pushed: Option<&'a memdir::PurgePushed>,
+        }
+        print_json(&Report {
+            purged: &purged,
+            pushed: pushed.as_ref(),
+        })?;
     } else {
         outln!(
             "Purged {}: {} version(s) at {} removed from {} commit(s) on {} ref(s); {} objects deleted.",
@@ -87,6 +129,26 @@ pub fn cmd_forget(g: &Globals, args: ForgetArgs) -> Result<(), CliError> {
                 "The tombstone commit {} records that a purge happened.",
                 &t[..t.len().min(12)]
             );
+        }
+    }
+    match &pushed {
+        Some(p) => {
+            if !g.json {
+                outln!(
+                    "Pushed the purged history to {} (branch {}, now {}).",
+                    p.remote,
+                    p.branch,
+                    &p.commit[..12]
+                );
+            }
+            eprintln!("warning: {HOST}.");
+        }
+        None => {
+            if let Some(command) = push_command {
+                eprintln!(
+                    "warning: the remote still holds the memory; to replace its history with this one (or purge with --push): {command}"
+                );
+            }
         }
     }
     eprintln!("warning: history was rewritten; {CLONES}.");

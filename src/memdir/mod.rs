@@ -50,7 +50,7 @@ pub use history::{
 };
 pub use merge_file::{FileMerged, merge_file};
 pub use purge::Purged;
-pub use remote::{Renamed, SyncConflict, SyncError, Synced};
+pub use remote::{PurgePushed, Renamed, SyncConflict, SyncError, Synced};
 pub use timeline::{Point, Version};
 pub use types::{
     Committed, ImportOptions, ImportStatus, Imported, NewMemory, Problem, Provenance, Refresh,

@@ -77,12 +77,60 @@ pub enum SyncError {
         /// The remote's commit holding it.
         commit: String,
     },
+    /// The remote's new commits carry a purge of a memory this clone still holds: merging
+    /// and pushing would bring it back there.
+    #[error(
+        "`{remote}` purged a memory this clone still holds ({path}); nothing was merged or pushed. Make this clone like the remote: copy out anything written here since the last sync, then re-clone, or run `git fetch {remote} && git reset --hard {remote}/{branch}`"
+    )]
+    PurgedThere {
+        /// The remote.
+        remote: String,
+        /// Its branch.
+        branch: String,
+        /// Where this clone holds the purged memory.
+        path: String,
+    },
+    /// `forget --purge --push` on a clone that has not merged what the remote holds: pushing
+    /// its rewritten history would drop those commits. Nothing was purged.
+    #[error(
+        "`{remote}` has commits this clone has not merged; pushing a purged history now would drop them. Nothing was purged: run `memdir sync`, then `memdir forget ID --purge --push` again"
+    )]
+    PurgeBehind {
+        /// The remote.
+        remote: String,
+    },
+    /// The remote branch moved between the check and the push of a purged history: the
+    /// purge is done here, the remote still holds the memory.
+    #[error(
+        "purged here, but the branch `{branch}` of `{remote}` moved since it was checked, so nothing was pushed (the lease held). `{remote}` still holds the memory: run `git fetch {remote}`, then `memdir forget ID --purge --push` again, which purges what arrived and pushes"
+    )]
+    LeaseBroken {
+        /// The remote.
+        remote: String,
+        /// Its branch.
+        branch: String,
+    },
     /// `memdir clone` into a folder that is not empty.
     #[error("cannot clone into {}: the folder exists and is not empty; name a new folder", path.display())]
     NotEmpty {
         /// The folder.
         path: PathBuf,
     },
+}
+
+/// Where `forget --purge --push` pushed the purged history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "http", derive(utoipa::ToSchema))]
+pub struct PurgePushed {
+    /// The remote.
+    pub remote: String,
+    /// Its branch, now at `commit`.
+    pub branch: String,
+    /// The purged history's tip.
+    pub commit: String,
+    /// What the remote branch held before (the lease), if it existed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replaced: Option<String>,
 }
 
 /// A memory that both sides changed in ways that contradict.
@@ -360,15 +408,30 @@ impl Memdir {
     }
 
     /// Fails if the commits `theirs` brings hold a version of a memory purged in this
-    /// repository's history: the purge's tombstone names each version's blob (a hash of its
-    /// bytes, not its text). Walks this repository's history for tombstones, and the
-    /// incoming commits' diffs.
+    /// repository's history, or carry the tombstone of a purge of a memory that this
+    /// clone's own commits hold: the purge's tombstone names each version's blob (a hash of
+    /// its bytes, not its text). Walks this repository's history for tombstones, and the
+    /// incoming (and, after a purge there, outgoing) commits' diffs.
     fn refuse_purged(&self, up: &Upstream, ours: &str, theirs: &str) -> Result<()> {
+        let incoming = self.store().incoming(ours, theirs)?;
+        // A purge made there: this clone must not push back what it erased.
+        if !incoming.purged.is_empty() {
+            let outgoing = self.store().incoming(theirs, ours)?;
+            for (blob, (path, _)) in &outgoing.blobs {
+                if incoming.purged.contains(blob) {
+                    return Err(SyncError::PurgedThere {
+                        remote: up.remote.clone(),
+                        branch: up.branch.clone(),
+                        path: path.clone(),
+                    }
+                    .into());
+                }
+            }
+        }
         let purged: BTreeSet<String> = self.store().purged_in_history(ours)?.into_iter().collect();
         if purged.is_empty() {
             return Ok(());
         }
-        let incoming = self.store().incoming(ours, theirs)?;
         for (blob, (path, commit)) in &incoming.blobs {
             if purged.contains(blob) {
                 return Err(SyncError::Purged {
@@ -783,6 +846,76 @@ impl Memdir {
             commit,
             ..super::Written::default()
         }))
+    }
+
+    /// Returns, for a repository whose branch syncs with a remote, the `git push` that would
+    /// replace the remote branch with this repository's history under a lease on the commit
+    /// the last fetch saw there; `None` without a remote. `forget --purge` without `--push`
+    /// asks before purging (a purge rewrites the remote-tracking ref too) and prints it after.
+    pub fn purge_push_command(&self) -> Result<Option<String>> {
+        let store = self.store();
+        let Ok(up) = store.upstream(None) else {
+            return Ok(None);
+        };
+        let lease = match store.tracking_tip(&up)? {
+            Some(old) => format!("refs/heads/{}:{old}", up.branch),
+            None => format!("refs/heads/{}", up.branch),
+        };
+        Ok(Some(format!(
+            "git push --force-with-lease={lease} {} HEAD:refs/heads/{}",
+            up.remote, up.branch
+        )))
+    }
+
+    /// Purges memory `id` (see [`Memdir::purge`]) and replaces `remote`'s branch (as `sync`
+    /// picks it) with the purged history, under a lease: first it fetches, and refuses
+    /// before purging anything when the remote holds commits this clone has not merged
+    /// ([`SyncError::PurgeBehind`]); then it pushes only if the remote branch is still where
+    /// the fetch saw it ([`SyncError::LeaseBroken`] otherwise: the purge is done here, run it
+    /// again after a fetch). Other clones must then re-clone or reset; until they do, a sync
+    /// from them is refused ([`SyncError::Purged`]).
+    pub fn purge_and_push(
+        &self,
+        id: &str,
+        remote: Option<&str>,
+        prov: &Provenance,
+    ) -> Result<(crate::Purged, PurgePushed)> {
+        let up = self.store().upstream(remote)?;
+        let remote_tip = self.store().fetch(&up)?;
+        // Each `store()` guard is dropped before the next is taken: the mutex is not
+        // reentrant.
+        let head = self.store().head()?;
+        if let (Some(tip), Some(head)) = (&remote_tip, &head) {
+            let merged = self.store().is_ancestor(tip, head)?;
+            if !merged {
+                return Err(SyncError::PurgeBehind { remote: up.remote }.into());
+            }
+        }
+        let purged = self.purge(id, prov)?;
+        let head = self
+            .store()
+            .head()?
+            .expect("a purged repository has a commit: the tombstone");
+        let pushed = match &remote_tip {
+            Some(tip) => self.store().push_with_lease(&up, &head, tip)?,
+            None => self.store().push(&up, &head)?,
+        };
+        if let Pushed::Moved(_) = pushed {
+            return Err(SyncError::LeaseBroken {
+                remote: up.remote,
+                branch: up.branch,
+            }
+            .into());
+        }
+        Ok((
+            purged,
+            PurgePushed {
+                remote: up.remote,
+                branch: up.branch,
+                commit: head,
+                replaced: remote_tip,
+            },
+        ))
     }
 
     /// Clones the repository at `url` into `dir` (which must not exist or be empty), registers

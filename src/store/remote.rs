@@ -145,6 +145,58 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Returns the commit the remote-tracking ref of `up` points at (what the last fetch
+    /// saw on the remote), or `None` when there is none.
+    pub fn tracking_tip(&self, up: &Upstream) -> Result<Option<String>, StoreError> {
+        match self.repo.refname_to_id(&up.tracking_ref()) {
+            Ok(id) => Ok(Some(id.to_string())),
+            Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
+            Err(e) => Err(git_err("read ref", &self.root)(e)),
+        }
+    }
+
+    /// Replaces the remote branch with `commit` (not a fast-forward: history rewritten by a
+    /// purge) only if the remote branch is still at `expected`, git's
+    /// `--force-with-lease=<ref>:<expected>`: a push made there since is never overwritten,
+    /// and the answer is then [`Pushed::Moved`]. On success the remote-tracking ref moves to
+    /// `commit`.
+    pub fn push_with_lease(
+        &self,
+        up: &Upstream,
+        commit: &str,
+        expected: &str,
+    ) -> Result<Pushed, StoreError> {
+        let target = format!("refs/heads/{}", up.branch);
+        let lease = format!("--force-with-lease={target}:{expected}");
+        let spec = format!("{commit}:{target}");
+        let out = run_git(
+            &self.root,
+            &["push", "--porcelain", &lease, &up.remote, &spec],
+        )?;
+        if out.ok {
+            if let Ok(oid) = git2::Oid::from_str(commit) {
+                let _ = self.repo.reference(
+                    &up.tracking_ref(),
+                    oid,
+                    true,
+                    "memdir forget --purge --push",
+                );
+            }
+            return Ok(Pushed::Done);
+        }
+        // A broken lease is `! ... [rejected] (stale info)` in `--porcelain`.
+        match out
+            .stdout
+            .lines()
+            .find(|l| l.starts_with('!') && l.contains("[rejected]"))
+        {
+            Some(line) => Ok(Pushed::Moved(line.trim().to_owned())),
+            None => Err(out.error(&self.root)),
+        }
+    }
+}
+
 /// Clones `url` into `dir` with the `git` command (any URL git takes).
 pub fn clone_repository(url: &str, dir: &Path) -> Result<(), StoreError> {
     let parent = match dir.parent() {
