@@ -535,6 +535,7 @@ fn the_openapi_description_matches_the_routes() {
     POST /v1/memories
     POST /v1/quarantine/{id}/approve
     POST /v1/quarantine/{id}/reject
+    POST /v1/sync
     POST /v1/tasks
     POST /v1/tasks/{id}/end
     POST /v1/tasks/{id}/steps

@@ -145,6 +145,7 @@ fn tools_are_listed_with_their_arguments() {
         memory_get {id} read_only=Some(true)
         memory_history {id} read_only=Some(true)
         memory_search {limit?, query, scope?, tag?, type?} read_only=Some(true)
+        memory_sync {remote?} read_only=Some(false)
         memory_update {expected_revision?, id, tags?, text?, title?} read_only=Some(false)
         memory_write {derived_from?, scope?, tags?, text, title?, type?} read_only=Some(false)
         task_end {id, outcome?} read_only=Some(false)

@@ -685,3 +685,25 @@ fn a_purge_without_push_says_how_to_replace_the_remote_history() {
     let history = net.git("c", &["log", "--all", "-p"]).success();
     assert!(!history.stdout.contains("4471"));
 }
+
+#[test]
+fn a_service_syncs_over_http() {
+    let net = Net::new();
+    net.clone("b");
+    net.add("b", "The build cache lives on the NAS.", &[]);
+    net.sync("b");
+    let mem = memdir::Memdir::open(&net.dir("a")).unwrap();
+    let server = crate::common::serve::TestServer::start(mem, Some("s3cret"));
+    let http = server.client(Some("s3cret"));
+    let synced = http.post("/v1/sync", serde_json::json!({"agent": "ci"}));
+    assert_eq!(synced.status, 200, "{}", synced.body);
+    let report = synced.json();
+    assert_eq!(report["remote"], "origin");
+    assert_eq!(report["received"].as_array().unwrap().len(), 1, "{report}");
+    let missing = http.post("/v1/sync", serde_json::json!({"remote": "nowhere"}));
+    assert_eq!(missing.status, 400, "{}", missing.body);
+    assert!(missing.body.contains("git remote add nowhere"), "{}", missing.body);
+    drop(server);
+    let ids = net.memdir("a", &["search", "build cache", "--json"]).success().json();
+    assert_eq!(ids.as_array().unwrap().len(), 1);
+}

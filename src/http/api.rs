@@ -41,6 +41,7 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(diff))
         .routes(routes!(snapshots))
         .routes(routes!(drift))
+        .routes(routes!(sync))
         .routes(routes!(task_start))
         .routes(routes!(task_show))
         .routes(routes!(task_step))
@@ -827,4 +828,34 @@ async fn task_end(
         })
         .await?;
     Ok(Json(task))
+}
+
+/// Which remote to sync with.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct SyncBody {
+    /// The git remote (default: the branch's upstream, else `origin`).
+    remote: Option<String>,
+    /// The agent asking; `http` when absent.
+    agent: Option<String>,
+}
+
+/// Syncs with a git remote, as `memdir sync`: fetch, merge memory by memory, push (never
+/// forced). 409 when a merge must wait (uncommitted edits, a purged memory coming back).
+#[utoipa::path(post, path = "/v1/sync", tag = "history", request_body = SyncBody,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Synced", body = crate::Synced),
+        (status = 400, description = "No such remote", body = ErrorBody),
+        (status = 409, description = "The sync must wait: the message says for what", body = ErrorBody),
+        (status = 502, description = "The remote could not be reached", body = ErrorBody)))]
+async fn sync(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<SyncBody>,
+) -> Result<Json<crate::Synced>, ApiError> {
+    let prov = provenance(None, body.agent, None);
+    let synced = state
+        .run(move |mem| mem.sync(body.remote.as_deref(), &prov))
+        .await?;
+    Ok(Json(synced))
 }

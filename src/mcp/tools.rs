@@ -3,7 +3,7 @@
 //! session?, task?, explore?}`, `memory_get {id}`, `memory_write {text, title?, type?, tags?,
 //! scope?, derived_from?}`,
 //! `memory_update {id, text?, title?, tags?, expected_revision?}`, `memory_forget {id,
-//! reason?}`, `memory_history {id}`. Each argument's doc comment is its description in the
+//! reason?}`, `memory_history {id}`, `memory_sync {remote?}`. Each argument's doc comment is its description in the
 //! tool's JSON schema.
 
 use rmcp::handler::server::wrapper::Parameters;
@@ -121,6 +121,13 @@ pub(super) struct ForgetArgs {
     id: String,
     /// Why it is no longer true or useful (kept in the history).
     reason: Option<String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct SyncArgs {
+    /// The git remote to sync with (default: the branch's upstream, else `origin`).
+    remote: Option<String>,
 }
 
 /// Returns the answer to a call: `ok` made into a result, or the failure's error answer.
@@ -356,5 +363,28 @@ impl MemdirServer {
             .run(move |mem| mem.forget(&args.id, args.reason.as_deref(), &prov))
             .await;
         Ok(answer(forgotten, |w| written(&w)))
+    }
+
+    /// Share memory with the other machines and agents that sync through the same git
+    /// remote: fetch, merge memory by memory, push (never forced; retried when the remote
+    /// moved). Returns what was received, sent, merged, in conflict (both versions kept, one
+    /// quarantined for a person to settle) and quarantined on arrival. Call it at the start
+    /// and end of a session.
+    #[tool(annotations(
+        read_only_hint = false,
+        destructive_hint = false,
+        idempotent_hint = true,
+        open_world_hint = true
+    ))]
+    async fn memory_sync(
+        &self,
+        Parameters(args): Parameters<SyncArgs>,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<CallToolResult, rmcp::ErrorData> {
+        let prov = self.provenance(&ctx);
+        let synced = self
+            .run(move |mem| mem.sync(args.remote.as_deref(), &prov))
+            .await;
+        Ok(answer(synced, |synced| json(&synced)))
     }
 }
