@@ -148,6 +148,13 @@ enum Line {
 
 /// Returns the file of session `id`, or an error if the id could leave `sessions/`.
 pub fn session_path(id: &str) -> Result<String> {
+    log_path(SESSIONS_DIR, "session", id)
+}
+
+/// Returns `<dir>/<id>.jsonl`, the file of a `what` (a session, a task) named `id`, or an
+/// error if the id could leave `dir`: 1 to 128 letters, digits, `-`, `_` or `.`, not
+/// starting with `.`.
+pub(crate) fn log_path(dir: &str, what: &str, id: &str) -> Result<String> {
     let ok = !id.is_empty()
         && id.len() <= 128
         && !id.starts_with('.')
@@ -156,10 +163,10 @@ pub fn session_path(id: &str) -> Result<String> {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
     if !ok {
         return Err(Error::invalid(format!(
-            "`{id}` is not a usable session id: use 1 to 128 letters, digits, `-`, `_` or `.`, not starting with `.`"
+            "`{id}` is not a usable {what} id: use 1 to 128 letters, digits, `-`, `_` or `.`, not starting with `.`"
         )));
     }
-    Ok(format!("{SESSIONS_DIR}/{id}.jsonl"))
+    Ok(format!("{dir}/{id}.jsonl"))
 }
 
 impl Memdir {

@@ -189,20 +189,19 @@ enum Line {
     },
 }
 
-/// Returns the file of task `id`, or an error if the id could leave `tasks/`.
+/// Returns the file of task `id`, or an error if the id could leave `tasks/` (the rule of
+/// session ids, [`crate::session::log_path`]).
 pub fn task_path(id: &str) -> Result<String> {
-    let ok = !id.is_empty()
-        && id.len() <= 128
-        && !id.starts_with('.')
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
-    if !ok {
-        return Err(Error::invalid(format!(
-            "`{id}` is not a usable task id: use 1 to 128 letters, digits, `-`, `_` or `.`, not starting with `.`"
-        )));
-    }
-    Ok(format!("{TASKS_DIR}/{id}.jsonl"))
+    crate::session::log_path(TASKS_DIR, "task", id)
+}
+
+/// A task's file, open for appending under its exclusive lock, with its bytes as read under
+/// the lock (a torn last line already cut off).
+struct Locked {
+    file: std::fs::File,
+    rel: String,
+    path: std::path::PathBuf,
+    bytes: Vec<u8>,
 }
 
 impl Memdir {
@@ -253,26 +252,16 @@ impl Memdir {
     /// Records a step of task `id`, durably, and returns it: acknowledged once this returns.
     /// Fails if the task was not started, has ended or has expired, or `done` is blank.
     pub fn task_step(&self, id: &str, step: &StepInput, prov: &Provenance) -> Result<Step> {
-        let rel = task_path(id)?;
         if step.done.trim().is_empty() {
             return Err(Error::invalid("a step needs what was done (--done TEXT)"));
         }
-        let path = self.root().join(&rel);
+        let Locked {
+            mut file,
+            rel,
+            path,
+            bytes,
+        } = self.lock_task(id)?;
         let io = |e| Error::io(&path, e);
-        let mut file = match std::fs::OpenOptions::new()
-            .read(true)
-            .append(true)
-            .open(&path)
-        {
-            Ok(f) => f,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Err(not_started(id));
-            }
-            Err(e) => return Err(io(e)),
-        };
-        file.lock().map_err(io)?;
-        let bytes = std::fs::read(&path).map_err(io)?;
-        cut_torn_line(&file, &bytes).map_err(io)?;
         let task = parse_task(id, &rel, &bytes, self.task_ttl_now())?;
         if task.ended.is_some() {
             return Err(Error::invalid(format!(
@@ -332,21 +321,13 @@ impl Memdir {
         outcome: Option<&str>,
         prov: &Provenance,
     ) -> Result<Option<String>> {
-        let rel = task_path(id)?;
-        let path = self.root().join(&rel);
+        let Locked {
+            mut file,
+            rel,
+            path,
+            bytes,
+        } = self.lock_task(id)?;
         let io = |e| Error::io(&path, e);
-        let mut file = match std::fs::OpenOptions::new()
-            .read(true)
-            .append(true)
-            .open(&path)
-        {
-            Ok(f) => f,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(not_started(id)),
-            Err(e) => return Err(io(e)),
-        };
-        file.lock().map_err(io)?;
-        let bytes = std::fs::read(&path).map_err(io)?;
-        cut_torn_line(&file, &bytes).map_err(io)?;
         let task = parse_task(id, &rel, &bytes, self.task_ttl_now())?;
         if task.ended.is_none() {
             append_line(
@@ -370,6 +351,32 @@ impl Memdir {
         )
     }
 
+    /// Opens task `id`'s file for appending, takes its lock, reads it and cuts a torn last
+    /// line. Fails with [`Error::NotFound`] when the task was not started.
+    fn lock_task(&self, id: &str) -> Result<Locked> {
+        let rel = task_path(id)?;
+        let path = self.root().join(&rel);
+        let io = |e| Error::io(&path, e);
+        let file = match std::fs::OpenOptions::new()
+            .read(true)
+            .append(true)
+            .open(&path)
+        {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(not_started(id)),
+            Err(e) => return Err(io(e)),
+        };
+        file.lock().map_err(io)?;
+        let mut bytes = std::fs::read(&path).map_err(io)?;
+        cut_torn_line(&file, &mut bytes).map_err(io)?;
+        Ok(Locked {
+            file,
+            rel,
+            path,
+            bytes,
+        })
+    }
+
     /// Returns the clock and lifetime a task is judged by now.
     fn task_ttl_now(&self) -> (Timestamp, f64) {
         (Timestamp::now(), self.config().task.ttl_hours)
@@ -385,12 +392,13 @@ fn not_started(id: &str) -> Error {
 /// Cuts a torn last line (a write that a crash interrupted: never acknowledged) off the
 /// file, so that the next line appended starts a line of its own. The caller holds the
 /// file's lock.
-fn cut_torn_line(file: &std::fs::File, bytes: &[u8]) -> std::io::Result<()> {
+fn cut_torn_line(file: &std::fs::File, bytes: &mut Vec<u8>) -> std::io::Result<()> {
     if bytes.is_empty() || bytes.ends_with(b"\n") {
         return Ok(());
     }
     let keep = bytes.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
     file.set_len(keep as u64)?;
+    bytes.truncate(keep);
     file.sync_data()
 }
 

@@ -1,13 +1,12 @@
 //! Extraction: a model's operations (or the rules') checked and written with provenance;
 //! `memdir extract`.
 
-use memdir::config::{LlmConfig, LlmProvider};
+use memdir::config::LlmProvider;
 use memdir::extract::{Extractor, OpKind};
-use memdir::llm::{ApiKey, LlmClient, RetryPolicy};
 use memdir::transcript::Turn;
 use memdir::{Memdir, NewMemory};
 
-use crate::common::llm_server::{LlmServer, Reply, block_on};
+use crate::common::llm_server::{LlmServer, Reply, block_on, openai_client};
 use crate::common::{TestEnv, prov, settings};
 use crate::test_llm::configure;
 
@@ -17,16 +16,6 @@ fn turn(speaker: &str, text: &str) -> Turn {
         text: text.into(),
         ..Turn::default()
     }
-}
-
-fn client(server: &LlmServer) -> LlmClient {
-    let config = LlmConfig {
-        base_url: Some(server.openai_base()),
-        ..LlmConfig::new(LlmProvider::Openai, "test-model")
-    };
-    LlmClient::new(&config, Some(ApiKey::new("$K", "k")))
-        .unwrap()
-        .with_retry(RetryPolicy::immediate(0))
 }
 
 /// A repository with a fact and a preference the model can update and supersede.
@@ -77,8 +66,13 @@ fn model_operations_are_checked_then_written_with_provenance() {
         turn("assistant", "Noted."),
         turn("user", "Staging moved to port 9443."),
     ];
-    let report =
-        block_on(mem.extract(&turns, "s-9", Extractor::Llm(&client(&server)), &prov())).unwrap();
+    let report = block_on(mem.extract(
+        &turns,
+        "s-9",
+        Extractor::Llm(&openai_client(&server)),
+        &prov(),
+    ))
+    .unwrap();
 
     // What the model was shown: the conversation and the memories that matter, with ids.
     let [request] = server.requests().try_into().unwrap();
@@ -199,7 +193,7 @@ fn the_model_sees_pinned_memories_past_the_budget_and_cannot_touch_the_overview(
     let report = block_on(mem.extract(
         &[turn("user", "hello")],
         "s",
-        Extractor::Llm(&client(&server)),
+        Extractor::Llm(&openai_client(&server)),
         &prov(),
     ))
     .unwrap();
@@ -228,7 +222,7 @@ fn an_answer_that_is_not_operations_writes_nothing() {
     let err = block_on(mem.extract(
         &[turn("user", "hi")],
         "s",
-        Extractor::Llm(&client(&server)),
+        Extractor::Llm(&openai_client(&server)),
         &prov(),
     ))
     .unwrap_err();

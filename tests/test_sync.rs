@@ -575,7 +575,9 @@ fn a_purged_memory_pushed_back_by_a_stale_clone_is_refused() {
     net.add("b", "Written on the stale clone.", &[]);
     let stale = net.memdir("b", &["sync"]).code(3);
     assert!(
-        stale.stderr.contains("`origin` purged a memory this clone still holds"),
+        stale
+            .stderr
+            .contains("`origin` purged a memory this clone still holds"),
         "{stale}"
     );
     // ...but plain git does, and then the purging clone refuses it.
@@ -653,7 +655,9 @@ fn a_purge_pushed_with_a_lease_leaves_the_remote_without_the_memory() {
     net.add("b", "Another memory on b.", &[]);
     let stale = net.memdir("b", &["sync"]).code(3);
     assert!(
-        stale.stderr.contains("`origin` purged a memory this clone still holds"),
+        stale
+            .stderr
+            .contains("`origin` purged a memory this clone still holds"),
         "{stale}"
     );
     // Nothing came back to the remote.
@@ -702,8 +706,15 @@ fn a_service_syncs_over_http() {
     assert_eq!(report["received"].as_array().unwrap().len(), 1, "{report}");
     let missing = http.post("/v1/sync", serde_json::json!({"remote": "nowhere"}));
     assert_eq!(missing.status, 400, "{}", missing.body);
-    assert!(missing.body.contains("git remote add nowhere"), "{}", missing.body);
+    assert!(
+        missing.body.contains("git remote add nowhere"),
+        "{}",
+        missing.body
+    );
     drop(server);
-    let ids = net.memdir("a", &["search", "build cache", "--json"]).success().json();
+    let ids = net
+        .memdir("a", &["search", "build cache", "--json"])
+        .success()
+        .json();
     assert_eq!(ids.as_array().unwrap().len(), 1);
 }

@@ -304,3 +304,17 @@ fn error(api: Api, status: u16, message: &str, retry_after: Option<String>) -> R
     }
     response
 }
+
+/// Returns the real client for `server` as an OpenAI-style provider (`test-model`, a key,
+/// no retries): what library tests call the model through.
+pub fn openai_client(server: &LlmServer) -> memdir::llm::LlmClient {
+    use memdir::config::{LlmConfig, LlmProvider};
+    use memdir::llm::{ApiKey, LlmClient, RetryPolicy};
+    let config = LlmConfig {
+        base_url: Some(server.openai_base()),
+        ..LlmConfig::new(LlmProvider::Openai, "test-model")
+    };
+    LlmClient::new(&config, Some(ApiKey::new("$K", "k")))
+        .unwrap()
+        .with_retry(RetryPolicy::immediate(0))
+}
