@@ -2,8 +2,9 @@
 //! reports as `similar`, what extraction refuses to add twice, what `consolidate` groups.
 
 use super::Memdir;
+use crate::Result;
+use crate::index::Filter;
 use crate::similar::{Similar, Words, is_near_duplicate};
-use crate::{Error, Result, SearchQuery};
 
 /// How many search hits are compared with a text: near-duplicates share most words, so they
 /// rank among the first.
@@ -12,6 +13,7 @@ const CANDIDATES: usize = 10;
 impl Memdir {
     /// Returns the searchable memories whose text is a near-duplicate of `text`, most similar
     /// first (ties by id), leaving out memory `except` (the one `text` is, when it is stored).
+    /// Reads the index as it is, without first looking for hand edits.
     ///
     /// ```
     /// # fn main() -> memdir::Result<()> {
@@ -29,19 +31,20 @@ impl Memdir {
         if words.is_empty() {
             return Ok(Vec::new());
         }
-        let hits = self.search(&SearchQuery {
-            limit: Some(CANDIDATES),
-            ..SearchQuery::new(text)
-        })?;
+        // The index as it is: a write has just caught it up with its own files, and a look
+        // at the whole working tree (a `stat` of every file) would cost a write more than
+        // the rest of this.
+        let hits = self.index.search(text, &Filter::default(), CANDIDATES, 1)?;
         let mut found = Vec::new();
         for hit in hits {
             if Some(hit.id.as_str()) == except {
                 continue;
             }
-            let memory = match self.get(&hit.id) {
-                Ok(m) => m,
-                Err(Error::NotFound { .. }) => continue, // removed since the search
-                Err(e) => return Err(e),
+            let Some(bytes) = self.read(&hit.path)? else {
+                continue; // removed since it was indexed
+            };
+            let Ok(memory) = self.parse_read(&hit.path, &bytes) else {
+                continue; // broken since: `check` reports it
             };
             let theirs = Words::of(&memory.body);
             if is_near_duplicate(&words, &theirs) {
