@@ -22,9 +22,12 @@ use serde::{Deserialize, Serialize};
 use self::pattern::{Pattern, Present};
 use crate::config::GuardConfig;
 
+pub mod classifier;
+pub mod concepts;
 mod execution;
 mod exfiltration;
 mod injection;
+pub mod lexical;
 mod pattern;
 mod privilege;
 mod secrets;
@@ -182,6 +185,7 @@ pub fn rule_ids() -> Vec<&'static str> {
     let mut ids: Vec<&'static str> = RULES.iter().map(|r| r.id).collect();
     ids.extend(secrets::kinds().into_iter().map(|k| k.rule));
     ids.push(injection::HIDDEN_TEXT);
+    ids.push(classifier::RULE);
     ids.push(RATE_RULE);
     ids.sort_unstable();
     ids.dedup();
@@ -414,6 +418,16 @@ impl Guard {
                 &mut flags,
             );
         }
+        if !self.is_disabled(classifier::RULE)
+            && let Some(found) = classifier::find(&norm.text)
+        {
+            push(
+                classifier::RULE,
+                &found.why,
+                norm.original(found.span),
+                &mut flags,
+            );
+        }
         for d in self.deny.iter().filter(|d| !d.redact) {
             for m in d.re.find_iter(text) {
                 let span = Span {
@@ -563,6 +577,7 @@ mod tests {
                     "execution",
                     "privilege",
                     "secret",
+                    "classifier",
                     "rate"
                 ]
                 .contains(&family),
