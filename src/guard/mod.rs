@@ -418,16 +418,6 @@ impl Guard {
                 &mut flags,
             );
         }
-        if !self.is_disabled(classifier::RULE)
-            && let Some(found) = classifier::find(&norm.text)
-        {
-            push(
-                classifier::RULE,
-                &found.why,
-                norm.original(found.span),
-                &mut flags,
-            );
-        }
         for d in self.deny.iter().filter(|d| !d.redact) {
             for m in d.re.find_iter(text) {
                 let span = Span {
@@ -436,6 +426,19 @@ impl Guard {
                 };
                 push(&d.rule, &d.why, span, &mut flags);
             }
+        }
+        // The classifier is the second net: it speaks only where no rule did, so a rule's
+        // flag keeps its precise span and reason, and no text is held twice for one cause.
+        if flags.is_empty()
+            && !self.is_disabled(classifier::RULE)
+            && let Some(found) = classifier::find(&norm.text)
+        {
+            push(
+                classifier::RULE,
+                &found.why,
+                norm.original(found.span),
+                &mut flags,
+            );
         }
         flags.sort_by(|a, b| (a.span.start, &a.rule).cmp(&(b.span.start, &b.rule)));
         flags.dedup_by(|a, b| a.rule == b.rule && a.span == b.span);

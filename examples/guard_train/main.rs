@@ -17,6 +17,8 @@
 //! data: the lowest probability that flags at most 2% of the corpus's ordinary memories and
 //! 1% of the conversation turns out of fold. Everything is seeded: a rerun writes the same bytes.
 
+mod families;
+
 use memdir::Guard;
 use memdir::config::GuardConfig;
 use memdir::guard::classifier::Model;
@@ -28,10 +30,21 @@ type Vector = Vec<(u32, f32)>;
 struct Text {
     segments: Vec<Vector>,
     attack: bool,
-    /// From the labelled corpus (else a conversation turn).
-    corpus: bool,
+    /// Where it comes from.
+    source: Source,
     /// The rules alone flag it.
     by_rules: bool,
+}
+
+/// Where a training text comes from.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Source {
+    /// `tests/guard-corpus.jsonl`.
+    Corpus,
+    /// Composed from a family's parts (`families.rs`).
+    Composed,
+    /// A conversation turn.
+    Turn,
 }
 
 /// One instance to fit: a vector, its label and its weight.
@@ -59,6 +72,8 @@ const TURNS_FPR: f64 = 0.01;
 /// Conversation turns kept: every `TURN_EVERY`th, cut to `TURN_CHARS` characters.
 const TURN_EVERY: usize = 3;
 const TURN_CHARS: usize = 600;
+/// Attacks composed from the families' parts, and as many ordinary texts.
+const COMPOSED: usize = 600;
 
 fn main() -> memdir::Result<()> {
     let dry = std::env::args().any(|a| a == "--dry");
@@ -66,13 +81,22 @@ fn main() -> memdir::Result<()> {
 
     // # Step 1: the labelled corpus and the conversation turns, as segment vectors.
     let mut texts = Vec::new();
+    let mut raw: Vec<String> = Vec::new();
     let corpus = std::fs::read_to_string(format!("{root}/tests/guard-corpus.jsonl"))
         .map_err(|e| invalid(format!("tests/guard-corpus.jsonl: {e}")))?;
     for (n, line) in corpus.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
         let v: serde_json::Value = serde_json::from_str(line)
             .map_err(|e| invalid(format!("tests/guard-corpus.jsonl:{}: {e}", n + 1)))?;
         let text = v["text"].as_str().unwrap_or_default();
-        texts.push(vectorize(text, v["expect"] == "flag", true));
+        texts.push(vectorize(text, v["expect"] == "flag", Source::Corpus));
+        raw.push(text.to_owned());
+    }
+    let (attacks, ordinary) = families::compose(COMPOSED, &mut families::Rng::new(19));
+    for t in &attacks {
+        texts.push(vectorize(t, true, Source::Composed));
+    }
+    for t in &ordinary {
+        texts.push(vectorize(t, false, Source::Composed));
     }
     let lme = format!("{root}/../shared/data/longmemeval/lme_dev60.json");
     match std::fs::read_to_string(&lme) {
@@ -82,7 +106,7 @@ fn main() -> memdir::Result<()> {
             for (i, turn) in turns(&data).into_iter().enumerate() {
                 if i % TURN_EVERY == 0 {
                     let cut: String = turn.chars().take(TURN_CHARS).collect();
-                    texts.push(vectorize(&cut, false, false));
+                    texts.push(vectorize(&cut, false, Source::Turn));
                 }
             }
         }
@@ -91,9 +115,9 @@ fn main() -> memdir::Result<()> {
     let count = |f: &dyn Fn(&Text) -> bool| texts.iter().filter(|t| f(t)).count();
     println!(
         "corpus: {} attacks, {} ordinary; conversation turns: {}",
-        count(&|t| t.corpus && t.attack),
-        count(&|t| t.corpus && !t.attack),
-        count(&|t| !t.corpus)
+        count(&|t| t.source == Source::Corpus && t.attack),
+        count(&|t| t.source == Source::Corpus && !t.attack),
+        count(&|t| t.source == Source::Turn)
     );
 
     // # Step 2: cross-validate to pick the threshold.
@@ -120,9 +144,9 @@ fn main() -> memdir::Result<()> {
             .map(|(t, s)| if t.by_rules { 1.0 } else { *s })
             .collect()
     };
-    let attacks = scores(&|t| t.corpus && t.attack);
-    let ordinary = scores(&|t| t.corpus && !t.attack);
-    let turns = scores(&|t| !t.corpus);
+    let attacks = scores(&|t| t.source == Source::Corpus && t.attack);
+    let ordinary = scores(&|t| t.source == Source::Corpus && !t.attack);
+    let turns = scores(&|t| t.source == Source::Turn);
     let threshold = quantile_above(&ordinary, CORPUS_FPR)
         .max(quantile_above(&turns, TURNS_FPR))
         .clamp(0.05, 0.95);
@@ -138,6 +162,13 @@ fn main() -> memdir::Result<()> {
         );
     }
     println!("threshold {threshold:.3} (out-of-fold, {FOLDS} folds):");
+    if std::env::args().any(|a| a == "-v") {
+        for ((t, s), raw) in texts.iter().zip(&oof).zip(&raw) {
+            if t.source == Source::Corpus && !t.by_rules && (t.attack != (*s >= threshold)) {
+                println!("  {} {s:.2} {raw:?}", if t.attack { "missed" } else { "false positive" });
+            }
+        }
+    }
     println!("  corpus attacks flagged: {}", rate(&attacks));
     println!("  corpus ordinary flagged: {}", rate(&ordinary));
     println!("  conversation turns flagged: {}", rate(&turns));
@@ -179,7 +210,7 @@ fn turns(data: &serde_json::Value) -> Vec<String> {
 }
 
 /// Returns a text's segments as vectors, the whole text last.
-fn vectorize(text: &str, attack: bool, corpus: bool) -> Text {
+fn vectorize(text: &str, attack: bool, source: Source) -> Text {
     static RULES: std::sync::LazyLock<Guard> = std::sync::LazyLock::new(|| {
         Guard::new(&GuardConfig {
             disable: vec!["classifier".into()],
@@ -198,7 +229,7 @@ fn vectorize(text: &str, attack: bool, corpus: bool) -> Text {
     Text {
         segments,
         attack,
-        corpus,
+        source,
         by_rules: !RULES.check(text).is_allowed(),
     }
 }
@@ -231,10 +262,10 @@ fn fit(texts: &[&Text]) -> (Vec<f32>, f32) {
                 instances.push(Instance {
                     x,
                     y: 0.0,
-                    weight: if t.corpus {
-                        CORPUS_ORDINARY_WEIGHT
-                    } else {
-                        TURN_WEIGHT
+                    weight: match t.source {
+                        Source::Corpus => CORPUS_ORDINARY_WEIGHT,
+                        Source::Composed => 1.0,
+                        Source::Turn => TURN_WEIGHT,
                     },
                 });
             }
