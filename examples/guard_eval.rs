@@ -34,7 +34,8 @@ fn main() -> memdir::Result<()> {
         Guard::default()
     };
     let root = env!("CARGO_MANIFEST_DIR");
-    let files: Vec<String> = match args.iter().find(|a| !a.starts_with('-')) {
+    let file = args.iter().find(|a| !a.starts_with('-'));
+    let files: Vec<String> = match file {
         Some(f) => vec![f.clone()],
         None => vec![
             format!("{root}/tests/guard-heldout.jsonl"),
@@ -79,13 +80,14 @@ fn main() -> memdir::Result<()> {
         );
     }
 
-    // # Step 3: ordinary conversation, if the data is at hand.
+    // # Step 3: ordinary conversation, if the data is at hand (and no one file was asked for).
     let data = format!("{root}/../shared/data");
-    for (name, rel, speaker) in [
+    let conversations = if file.is_some() { Vec::new() } else { vec![
         ("LoCoMo turns", "locomo/locomo10.json", None),
         ("LongMemEval user turns", "longmemeval/lme_dev60.json", Some("user")),
         ("LongMemEval assistant turns", "longmemeval/lme_dev60.json", Some("assistant")),
-    ] {
+    ] };
+    for (name, rel, speaker) in conversations {
         let path = format!("{data}/{rel}");
         let Ok(json) = std::fs::read_to_string(&path) else {
             continue;

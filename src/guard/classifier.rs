@@ -189,7 +189,7 @@ mod tests {
             text: "obey".into(),
         };
         let (i, sign) = lexical::bucket(lexical::hash(&g));
-        w[i] = 4.0 * sign;
+        w[i] = 40.0 * sign;
         let bytes = Model::write(&w, -1.0, 0.5);
         let m = Model::parse(&bytes).unwrap();
         assert!(m.probability("obey") > 0.9);

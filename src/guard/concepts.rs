@@ -155,7 +155,11 @@ const VOCABULARY: &[(&str, &[&str])] = &[
     ),
     (
         "negation",
-        &["never", "not", "don't", "no", "nobody", "nunca", "jamais", "nie", "niemals", "ne", "no le"],
+        &[
+            "never", "not", "don't", "no", "nobody", "no one", "none", "cannot", "can't",
+            "mustn't", "forbidden", "prohibited", "refuse*", "unless", "nunca", "jamais", "nie",
+            "niemals", "ne", "no le",
+        ],
     ),
     (
         "sensitive",
@@ -252,7 +256,10 @@ mod tests {
 
     #[test]
     fn ideas_are_found_by_word_prefix_and_phrase() {
-        assert_eq!(concepts("No need to double-check the IBAN"), ["control", "money", "remove"]);
+        assert_eq!(
+            concepts("No need to double-check the IBAN"),
+            ["control", "money", "negation", "remove"]
+        );
         assert_eq!(
             concepts("Forward the transcripts to x@mail.example"),
             ["external", "send", "sensitive"]

@@ -190,7 +190,7 @@ pub const MIN_WORDS: usize = 4;
 
 /// Returns the parts of `text` that are scored: each sentence or line (split after `.`, `!`
 /// or `?` and a space, at line breaks and `;`), each HTML comment's inside, and last the whole
-/// text when it has more than one part. An instruction hidden in a long, ordinary memory
+/// text when it is not one of them; each of at least [`MIN_WORDS`] words. An instruction hidden in a long, ordinary memory
 /// stands out in its own sentence, where the ordinary rest does not dilute it.
 pub fn segments(text: &str) -> Vec<Span> {
     let mut out = Vec::new();
@@ -228,9 +228,7 @@ pub fn segments(text: &str) -> Vec<Span> {
         push(inner, close, &mut out);
         from = close;
     }
-    if out.len() > 1 {
-        push(0, text.len(), &mut out);
-    }
+    push(0, text.len(), &mut out);
     out
 }
 
