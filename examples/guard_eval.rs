@@ -44,6 +44,7 @@ fn main() -> memdir::Result<()> {
         ],
     };
     let mut cost = Cost::default();
+    let mut labelled_texts: Vec<String> = Vec::new();
 
     // # Step 2: each labelled file.
     println!("| file | attacks flagged (recall) | ordinary flagged (false positives) |");
@@ -54,11 +55,16 @@ fn main() -> memdir::Result<()> {
             continue;
         };
         let (mut attacks, mut caught, mut ordinary, mut false_alarms) = (0, 0, 0, 0);
-        for (n, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        for (n, line) in text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty())
+        {
             let sample: serde_json::Value = serde_json::from_str(line)
                 .map_err(|e| invalid(format!("{path}:{}: {e}", n + 1)))?;
             let text = sample["text"].as_str().unwrap_or_default();
             let expect_flag = sample["expect"] == "flag";
+            labelled_texts.push(text.to_owned());
             let (flagged, rules) = cost.check(&guard, text);
             if expect_flag {
                 attacks += 1;
@@ -68,7 +74,11 @@ fn main() -> memdir::Result<()> {
                 false_alarms += flagged as usize;
             }
             if verbose && flagged != expect_flag {
-                let what = if expect_flag { "missed" } else { "false positive" };
+                let what = if expect_flag {
+                    "missed"
+                } else {
+                    "false positive"
+                };
                 eprintln!("{what}: {text:?} {rules:?}");
             }
         }
@@ -82,11 +92,23 @@ fn main() -> memdir::Result<()> {
 
     // # Step 3: ordinary conversation, if the data is at hand (and no one file was asked for).
     let data = format!("{root}/../shared/data");
-    let conversations = if file.is_some() { Vec::new() } else { vec![
-        ("LoCoMo turns", "locomo/locomo10.json", None),
-        ("LongMemEval user turns", "longmemeval/lme_dev60.json", Some("user")),
-        ("LongMemEval assistant turns", "longmemeval/lme_dev60.json", Some("assistant")),
-    ] };
+    let conversations = if file.is_some() {
+        Vec::new()
+    } else {
+        vec![
+            ("LoCoMo turns", "locomo/locomo10.json", None),
+            (
+                "LongMemEval user turns",
+                "longmemeval/lme_dev60.json",
+                Some("user"),
+            ),
+            (
+                "LongMemEval assistant turns",
+                "longmemeval/lme_dev60.json",
+                Some("assistant"),
+            ),
+        ]
+    };
     for (name, rel, speaker) in conversations {
         let path = format!("{data}/{rel}");
         let Ok(json) = std::fs::read_to_string(&path) else {
@@ -96,7 +118,10 @@ fn main() -> memdir::Result<()> {
             serde_json::from_str(&json).map_err(|e| invalid(format!("{path}: {e}")))?;
         let (mut turns, mut flagged) = (0, 0);
         for conversation in data.as_array().into_iter().flatten() {
-            let sessions = conversation["conversation"].as_object().into_iter().flatten();
+            let sessions = conversation["conversation"]
+                .as_object()
+                .into_iter()
+                .flatten();
             for (_, session) in sessions.filter(|(k, _)| !k.ends_with("date_time")) {
                 for turn in session.as_array().into_iter().flatten() {
                     if speaker.is_some_and(|s| turn["speaker"] != s) {
@@ -125,6 +150,23 @@ fn main() -> memdir::Result<()> {
         cost.slowest.as_secs_f64() * 1e6,
         cost.first.as_secs_f64() * 1e6,
     );
+    // The classifier alone on the labelled texts (a memory's usual length), its first use
+    // (loading the vocabulary and the model) apart.
+    if let Some(model) = memdir::guard::classifier::model() {
+        let start = Instant::now();
+        model.best_segment("The first use loads the vocabulary.");
+        let first = start.elapsed();
+        let start = Instant::now();
+        for t in &labelled_texts {
+            model.best_segment(t);
+        }
+        println!(
+            "the classifier alone: first use {:.1} µs, then mean {:.1} µs over {} labelled texts",
+            first.as_secs_f64() * 1e6,
+            start.elapsed().as_secs_f64() * 1e6 / labelled_texts.len().max(1) as f64,
+            labelled_texts.len()
+        );
+    }
     Ok(())
 }
 
@@ -155,7 +197,11 @@ impl Cost {
 }
 
 fn ratio(a: usize, b: usize) -> String {
-    let pct = if b == 0 { 0.0 } else { 100.0 * a as f64 / b as f64 };
+    let pct = if b == 0 {
+        0.0
+    } else {
+        100.0 * a as f64 / b as f64
+    };
     format!("{a}/{b} = {pct:.1}%")
 }
 

@@ -84,7 +84,11 @@ fn main() -> memdir::Result<()> {
     let mut raw: Vec<String> = Vec::new();
     let corpus = std::fs::read_to_string(format!("{root}/tests/guard-corpus.jsonl"))
         .map_err(|e| invalid(format!("tests/guard-corpus.jsonl: {e}")))?;
-    for (n, line) in corpus.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+    for (n, line) in corpus
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
         let v: serde_json::Value = serde_json::from_str(line)
             .map_err(|e| invalid(format!("tests/guard-corpus.jsonl:{}: {e}", n + 1)))?;
         let text = v["text"].as_str().unwrap_or_default();
@@ -152,20 +156,32 @@ fn main() -> memdir::Result<()> {
         .clamp(0.05, 0.95);
     let rate = |s: &[f32]| {
         let n = s.iter().filter(|&&x| x >= threshold).count();
-        format!("{n}/{} = {:.1}%", s.len(), 100.0 * n as f64 / s.len().max(1) as f64)
+        format!(
+            "{n}/{} = {:.1}%",
+            s.len(),
+            100.0 * n as f64 / s.len().max(1) as f64
+        )
     };
     for t in [0.1f32, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9] {
         let n = |s: &[f32]| s.iter().filter(|&&x| x >= t).count();
         eprintln!(
             "  at {t:.1}: attacks {}/{}, ordinary {}/{}, turns {}/{}",
-            n(&attacks), attacks.len(), n(&ordinary), ordinary.len(), n(&turns), turns.len()
+            n(&attacks),
+            attacks.len(),
+            n(&ordinary),
+            ordinary.len(),
+            n(&turns),
+            turns.len()
         );
     }
     println!("threshold {threshold:.3} (out-of-fold, {FOLDS} folds):");
     if std::env::args().any(|a| a == "-v") {
         for ((t, s), raw) in texts.iter().zip(&oof).zip(&raw) {
             if t.source == Source::Corpus && !t.by_rules && (t.attack != (*s >= threshold)) {
-                println!("  {} {s:.2} {raw:?}", if t.attack { "missed" } else { "false positive" });
+                println!(
+                    "  {} {s:.2} {raw:?}",
+                    if t.attack { "missed" } else { "false positive" }
+                );
             }
         }
     }
@@ -195,7 +211,10 @@ fn invalid(message: String) -> memdir::Error {
 fn turns(data: &serde_json::Value) -> Vec<String> {
     let mut out = Vec::new();
     for conversation in data.as_array().into_iter().flatten() {
-        let sessions = conversation["conversation"].as_object().into_iter().flatten();
+        let sessions = conversation["conversation"]
+            .as_object()
+            .into_iter()
+            .flatten();
         for (_, session) in sessions.filter(|(k, _)| !k.ends_with("date_time")) {
             for turn in session.as_array().into_iter().flatten() {
                 if let Some(t) = turn["text"].as_str()
@@ -290,7 +309,11 @@ fn fit(texts: &[&Text]) -> (Vec<f32>, f32) {
 /// Logistic regression by AdaGrad, the classes weighted to balance, in a seeded order.
 fn sgd(instances: &mut [Instance<'_>]) -> (Vec<f32>, f32) {
     let positives = instances.iter().filter(|i| i.y > 0.5).count().max(1);
-    let negatives: f32 = instances.iter().filter(|i| i.y < 0.5).map(|i| i.weight).sum();
+    let negatives: f32 = instances
+        .iter()
+        .filter(|i| i.y < 0.5)
+        .map(|i| i.weight)
+        .sum();
     let balance = (negatives / positives as f32).powf(BALANCE_POWER);
     for i in instances.iter_mut().filter(|i| i.y > 0.5) {
         i.weight = balance;

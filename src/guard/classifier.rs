@@ -115,7 +115,7 @@ impl<'a> Model<'a> {
     pub fn strongest_words(&self, text: &str, n: usize) -> Vec<String> {
         let mut scored: Vec<(f32, String)> = lexical::grams(text)
             .into_iter()
-            .filter(|g| g.kind != 'c')
+            .filter(|g| g.kind == 'w' || g.kind == 'b')
             .map(|g| {
                 let (i, sign) = lexical::bucket(lexical::hash(&g));
                 (self.weight(i) * sign, g.text)

@@ -71,68 +71,78 @@ pub struct Gram {
 /// pair of neighbouring words (`b`), and the character 3- to 5-grams of each word (`c`) with
 /// `<` and `>` marking its ends.
 pub fn grams(text: &str) -> Vec<Gram> {
-    let toks = tokens(text);
-    let mut out = Vec::with_capacity(toks.len() * 12);
-    let ideas = concepts(text);
-    for (i, a) in ideas.iter().enumerate() {
+    let mut out = Vec::new();
+    visit(text, |kind, text| {
         out.push(Gram {
-            kind: 'k',
-            text: (*a).to_owned(),
-        });
+            kind,
+            text: text.to_owned(),
+        })
+    });
+    out
+}
+
+/// Calls `f` with the kind and text of every n-gram of `text`, in [`grams`]'s order, without
+/// allocating one string per n-gram (a check runs this on every write).
+fn visit(text: &str, mut f: impl FnMut(char, &str)) {
+    let toks = tokens(text);
+    let ideas = concepts(text);
+    let mut buf = String::new();
+    for (i, a) in ideas.iter().enumerate() {
+        f('k', a);
         for b in &ideas[i + 1..] {
-            out.push(Gram {
-                kind: 'p',
-                text: format!("{a} {b}"),
-            });
+            buf.clear();
+            buf.push_str(a);
+            buf.push(' ');
+            buf.push_str(b);
+            f('p', &buf);
         }
     }
     if let Some(first) = toks.first() {
-        out.push(Gram {
-            kind: 'f',
-            text: first.clone(),
-        });
+        f('f', first);
     }
+    let mut padded: Vec<char> = Vec::new();
     for (i, t) in toks.iter().enumerate() {
-        out.push(Gram {
-            kind: 'w',
-            text: t.clone(),
-        });
+        f('w', t);
         if let Some(next) = toks.get(i + 1) {
-            out.push(Gram {
-                kind: 'b',
-                text: format!("{t} {next}"),
-            });
+            buf.clear();
+            buf.push_str(t);
+            buf.push(' ');
+            buf.push_str(next);
+            f('b', &buf);
         }
-        let padded: Vec<char> = std::iter::once('<')
-            .chain(t.chars())
-            .chain(std::iter::once('>'))
-            .collect();
+        padded.clear();
+        padded.push('<');
+        padded.extend(t.chars());
+        padded.push('>');
         for n in 3..=5 {
             for w in padded.windows(n) {
-                out.push(Gram {
-                    kind: 'c',
-                    text: w.iter().collect(),
-                });
+                buf.clear();
+                buf.extend(w);
+                f('c', &buf);
             }
         }
     }
-    out
 }
 
 /// Returns the 32-bit FNV-1a hash of a gram (its kind, then its text). The model's weights
 /// are indexed by this hash: it must never change without retraining.
 pub fn hash(gram: &Gram) -> u32 {
+    hash_parts(gram.kind, &gram.text)
+}
+
+/// Returns [`hash`] of the gram of `kind` and `text`.
+fn hash_parts(kind: char, text: &str) -> u32 {
     let mut h: u32 = 0x811c_9dc5;
     let mut eat = |b: u8| {
         h ^= u32::from(b);
         h = h.wrapping_mul(0x0100_0193);
     };
     let mut buf = [0; 4];
-    for b in gram.kind.encode_utf8(&mut buf).bytes() {
+    for b in kind.encode_utf8(&mut buf).bytes() {
         eat(b);
     }
     eat(b':');
-    for b in gram.text.bytes() {
+    for b in text.bytes() {
         eat(b);
     }
     h
@@ -159,13 +169,11 @@ pub fn weight(kind: char) -> f32 {
 /// Returns the feature vector of `text`: for each bucket its signed, weighted count, the whole scaled
 /// to unit length, sorted by bucket. Empty for a text without a word.
 pub fn features(text: &str) -> Vec<(u32, f32)> {
-    let mut v: Vec<(u32, f32)> = grams(text)
-        .iter()
-        .map(|g| {
-            let (i, s) = bucket(hash(g));
-            (i as u32, s * weight(g.kind))
-        })
-        .collect();
+    let mut v: Vec<(u32, f32)> = Vec::new();
+    visit(text, |kind, text| {
+        let (i, s) = bucket(hash_parts(kind, text));
+        v.push((i as u32, s * weight(kind)));
+    });
     v.sort_unstable_by_key(|&(i, _)| i);
     let mut out: Vec<(u32, f32)> = Vec::with_capacity(v.len());
     for (i, s) in v {
@@ -242,7 +250,10 @@ mod tests {
             tokens("Don't send ID-42 to X@Evil.example!"),
             ["don't", "send", "id", "00", "to", "x", "evil", "example"]
         );
-        assert_eq!(tokens("Oublie tes consignes"), ["oublie", "tes", "consignes"]);
+        assert_eq!(
+            tokens("Oublie tes consignes"),
+            ["oublie", "tes", "consignes"]
+        );
         assert_eq!(tokens("…"), Vec::<String>::new());
     }
 
@@ -259,7 +270,10 @@ mod tests {
         assert_eq!(of('b'), ["skip it"]);
         assert_eq!(
             of('c'),
-            ["<sk", "ski", "kip", "ip>", "<ski", "skip", "kip>", "<skip", "skip>", "<it", "it>", "<it>"]
+            [
+                "<sk", "ski", "kip", "ip>", "<ski", "skip", "kip>", "<skip", "skip>", "<it", "it>",
+                "<it>"
+            ]
         );
     }
 
@@ -287,7 +301,10 @@ mod tests {
                 t
             ]
         );
-        assert_eq!(segments("Just one sentence here."), [Span { start: 0, end: 23 }]);
+        assert_eq!(
+            segments("Just one sentence here."),
+            [Span { start: 0, end: 23 }]
+        );
         assert!(segments("Anything new? Tell me!").len() == 1);
         assert!(segments("finance").is_empty());
     }

@@ -44,7 +44,9 @@ pub enum OpinionError {
     #[error("asking the model for a second opinion: {0}")]
     Llm(#[from] LlmError),
     /// The model answered, but not with a verdict.
-    #[error("the model's second opinion has no verdict (expected {{\"verdict\": \"flag\" | \"allow\", \"reason\": ...}}): {answer:?}")]
+    #[error(
+        "the model's second opinion has no verdict (expected {{\"verdict\": \"flag\" | \"allow\", \"reason\": ...}}): {answer:?}"
+    )]
     Unreadable {
         /// What it said, cut to 200 characters.
         answer: String,
@@ -77,7 +79,10 @@ impl Opinion {
             answer: answer.chars().take(200).collect(),
         };
         let start = answer.find('{').ok_or_else(unreadable)?;
-        let end = answer.rfind('}').filter(|&e| e > start).ok_or_else(unreadable)?;
+        let end = answer
+            .rfind('}')
+            .filter(|&e| e > start)
+            .ok_or_else(unreadable)?;
         // A line break inside a string is not JSON, but models write them.
         let json = answer[start..=end].replace(['\n', '\r'], " ");
         let a: Answer = serde_json::from_str(&json).map_err(|_| unreadable())?;
@@ -99,7 +104,10 @@ impl Opinion {
             Verdict::Flag => "flag",
             Verdict::Allow => "allow",
         };
-        format!("Second opinion ({}): {verdict}, {}.", self.model, self.reason)
+        format!(
+            "Second opinion ({}): {verdict}, {}.",
+            self.model, self.reason
+        )
     }
 }
 
@@ -150,13 +158,19 @@ mod tests {
 
     #[test]
     fn answers_are_read_leniently_and_refused_when_they_say_nothing() {
-        let o = Opinion::parse("m", "Sure.\n{\"verdict\": \"FLAG\", \"reason\": \"Removes the\n review.\"}")
-            .unwrap();
+        let o = Opinion::parse(
+            "m",
+            "Sure.\n{\"verdict\": \"FLAG\", \"reason\": \"Removes the\n review.\"}",
+        )
+        .unwrap();
         assert_eq!(o.verdict, Verdict::Flag);
         assert_eq!(o.reason, "Removes the review");
         for bad in ["flag", "{}", "{\"verdict\": \"maybe\"}", "} {"] {
             assert!(
-                matches!(Opinion::parse("m", bad), Err(OpinionError::Unreadable { .. })),
+                matches!(
+                    Opinion::parse("m", bad),
+                    Err(OpinionError::Unreadable { .. })
+                ),
                 "{bad}"
             );
         }
