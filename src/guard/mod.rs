@@ -10,7 +10,11 @@
 //! (`injection`, `weakening`, `exfiltration`, `execution`, `privilege`, `secrets`), each
 //! compiled on first need and only searched when a text holds the literals every match of it
 //! must contain (`pattern.rs`), plus the repository's own allow and deny rules from
-//! `memory.toml` (`[guard]`). Deciding what to
+//! `memory.toml` (`[guard]`). Where no rule speaks, a learned classifier does
+//! (`classifier.rs`, over the features of `lexical.rs` and the families' vocabulary in
+//! `concepts.rs`): it catches wordings the rules were not written from. With a model in
+//! `[llm]`, `opinion.rs` asks it for a second opinion, which can add a flag but never lift one.
+//! Deciding what to
 //! do with a flagged write (quarantine, commit trailers, review) is the `Memdir` write paths'
 //! job; counting a session's recent writes for the rate rule is theirs too ([`Guard::rate`]).
 
