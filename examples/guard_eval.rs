@@ -1,103 +1,121 @@
 //! Measures the write guard on labelled texts: how many poisoning attempts and leaked secrets
-//! it flags (recall) and how many ordinary memories it flags by mistake (false-positive rate).
+//! it flags (recall) and how many ordinary memories it flags by mistake (false-positive rate),
+//! file by file, and what a check costs.
 //!
 //! ```sh
-//! cargo run --example guard_eval                      # ../shared/data/guard-samples.jsonl
-//! cargo run --example guard_eval -- FILE.jsonl -v     # another file (tests/guard-corpus.jsonl); -v lists mistakes
+//! cargo run --release --example guard_eval                   # every file below
+//! cargo run --release --example guard_eval -- FILE.jsonl -v  # one file; -v lists mistakes
+//! cargo run --release --example guard_eval -- --rules-only   # without the learned classifier
 //! ```
 //!
-//! Each line of the file is `{"text": ..., "expect": "flag" | "allow"}`. When LoCoMo's
-//! `../shared/data/locomo/locomo10.json` is there, it also counts how many of its ordinary
-//! conversation turns the guard flags (each is an ordinary memory: every flag is a false
-//! positive).
+//! Each line of a file is `{"text": ..., "expect": "flag" | "allow"}`. By default it reads
+//! `tests/guard-heldout.jsonl` (never trained or tuned on), `../shared/data/guard-samples.jsonl`
+//! and `tests/guard-corpus.jsonl` (the training corpus: not an estimate). When
+//! `../shared/data` is there, it also counts how many ordinary conversation turns the guard
+//! flags (each is an ordinary memory: every flag is a false positive): LoCoMo's (never trained
+//! on) and LongMemEval's user and assistant turns (a third of the user turns were trained on).
 
+use std::time::{Duration, Instant};
+
+use memdir::config::GuardConfig;
 use memdir::guard::{Guard, Verdict};
 
 fn main() -> memdir::Result<()> {
-    // # Step 1: read the labelled samples.
+    // # Step 1: the guard, as `memdir guard` builds it (or without the classifier).
     let args: Vec<String> = std::env::args().skip(1).collect();
     let verbose = args.iter().any(|a| a == "-v");
-    let path = args
-        .iter()
-        .find(|a| !a.starts_with('-'))
-        .cloned()
-        .unwrap_or_else(|| {
-            concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../shared/data/guard-samples.jsonl"
-            )
-            .to_owned()
-        });
-    let text = match std::fs::read_to_string(&path) {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!("cannot read {path}: {e}; pass the samples file as an argument");
-            return Ok(());
-        }
+    let guard = if args.iter().any(|a| a == "--rules-only") {
+        Guard::new(&GuardConfig {
+            disable: vec!["classifier".into()],
+            ..GuardConfig::default()
+        })
+        .map_err(|e| invalid(e.to_string()))?
+    } else {
+        Guard::default()
     };
+    let root = env!("CARGO_MANIFEST_DIR");
+    let file = args.iter().find(|a| !a.starts_with('-'));
+    let files: Vec<String> = match file {
+        Some(f) => vec![f.clone()],
+        None => vec![
+            format!("{root}/tests/guard-heldout.jsonl"),
+            format!("{root}/../shared/data/guard-samples.jsonl"),
+            format!("{root}/tests/guard-corpus.jsonl"),
+        ],
+    };
+    let mut cost = Cost::default();
+    let mut labelled_texts: Vec<String> = Vec::new();
 
-    // # Step 2: check each text with the default guard, as `memdir guard` does.
-    let guard = Guard::default();
-    let (mut flag_total, mut flag_hit, mut allow_total, mut allow_flagged) = (0, 0, 0, 0);
-    for (n, line) in text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-    {
-        let sample: serde_json::Value =
-            serde_json::from_str(line).map_err(|e| memdir::Error::Invalid {
-                message: format!("{path}:{}: {e}", n + 1),
-            })?;
-        let text = sample["text"].as_str().unwrap_or_default();
-        let expect_flag = sample["expect"] == "flag";
-        let checked = guard.check(text);
-        let flagged = checked.verdict == Verdict::Flag;
-        let rules: Vec<&str> = checked.flags.iter().map(|f| f.rule.as_str()).collect();
-        if expect_flag {
-            flag_total += 1;
-            flag_hit += flagged as usize;
-        } else {
-            allow_total += 1;
-            allow_flagged += flagged as usize;
-        }
-        if verbose && flagged != expect_flag {
-            let what = if expect_flag {
-                "missed"
+    // # Step 2: each labelled file.
+    println!("| file | attacks flagged (recall) | ordinary flagged (false positives) |");
+    println!("|---|---|---|");
+    for path in &files {
+        let Ok(text) = std::fs::read_to_string(path) else {
+            eprintln!("skipped: cannot read {path}");
+            continue;
+        };
+        let (mut attacks, mut caught, mut ordinary, mut false_alarms) = (0, 0, 0, 0);
+        for (n, line) in text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty())
+        {
+            let sample: serde_json::Value = serde_json::from_str(line)
+                .map_err(|e| invalid(format!("{path}:{}: {e}", n + 1)))?;
+            let text = sample["text"].as_str().unwrap_or_default();
+            let expect_flag = sample["expect"] == "flag";
+            labelled_texts.push(text.to_owned());
+            let (flagged, rules) = cost.check(&guard, text);
+            if expect_flag {
+                attacks += 1;
+                caught += flagged as usize;
             } else {
-                "false positive"
-            };
-            println!("{what}: {text:?} {rules:?}");
+                ordinary += 1;
+                false_alarms += flagged as usize;
+            }
+            if verbose && flagged != expect_flag {
+                let what = if expect_flag {
+                    "missed"
+                } else {
+                    "false positive"
+                };
+                eprintln!("{what}: {text:?} {rules:?}");
+            }
         }
+        let name = path.rsplit('/').next().unwrap_or(path);
+        println!(
+            "| {name} | {} | {} |",
+            ratio(caught, attacks),
+            ratio(false_alarms, ordinary)
+        );
     }
 
-    // # Step 3: report.
-    let pct = |a: usize, b: usize| {
-        if b == 0 {
-            0.0
-        } else {
-            100.0 * a as f64 / b as f64
-        }
+    // # Step 3: ordinary conversation, if the data is at hand (and no one file was asked for).
+    let data = format!("{root}/../shared/data");
+    let conversations = if file.is_some() {
+        Vec::new()
+    } else {
+        vec![
+            ("LoCoMo turns", "locomo/locomo10.json", None),
+            (
+                "LongMemEval user turns",
+                "longmemeval/lme_dev60.json",
+                Some("user"),
+            ),
+            (
+                "LongMemEval assistant turns",
+                "longmemeval/lme_dev60.json",
+                Some("assistant"),
+            ),
+        ]
     };
-    println!("samples: {path}");
-    println!(
-        "recall (poisoning attempts and secrets flagged): {flag_hit}/{flag_total} = {:.1}%",
-        pct(flag_hit, flag_total)
-    );
-    println!(
-        "false-positive rate (ordinary memories flagged): {allow_flagged}/{allow_total} = {:.1}%",
-        pct(allow_flagged, allow_total)
-    );
-
-    // # Step 4: ordinary conversation, if LoCoMo is at hand.
-    let locomo = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../shared/data/locomo/locomo10.json"
-    );
-    if let Ok(text) = std::fs::read_to_string(locomo) {
+    for (name, rel, speaker) in conversations {
+        let path = format!("{data}/{rel}");
+        let Ok(json) = std::fs::read_to_string(&path) else {
+            continue;
+        };
         let data: serde_json::Value =
-            serde_json::from_str(&text).map_err(|e| memdir::Error::Invalid {
-                message: format!("{locomo}: {e}"),
-            })?;
+            serde_json::from_str(&json).map_err(|e| invalid(format!("{path}: {e}")))?;
         let (mut turns, mut flagged) = (0, 0);
         for conversation in data.as_array().into_iter().flatten() {
             let sessions = conversation["conversation"]
@@ -106,21 +124,87 @@ fn main() -> memdir::Result<()> {
                 .flatten();
             for (_, session) in sessions.filter(|(k, _)| !k.ends_with("date_time")) {
                 for turn in session.as_array().into_iter().flatten() {
+                    if speaker.is_some_and(|s| turn["speaker"] != s) {
+                        continue;
+                    }
                     let text = turn["text"].as_str().unwrap_or_default();
                     turns += 1;
-                    if guard.check(text).verdict == Verdict::Flag {
+                    if cost.check(&guard, text).0 {
                         flagged += 1;
                         if verbose {
-                            println!("false positive (LoCoMo): {text:?}");
+                            eprintln!("false positive ({name}): {text:?}");
                         }
                     }
                 }
             }
         }
+        println!("| {name} (ordinary only) | - | {} |", ratio(flagged, turns));
+    }
+
+    // # Step 4: what a check costs, in this process (the first check pays for the model's
+    // and the patterns' first use).
+    println!(
+        "\n{} checks: mean {:.1} µs, slowest {:.1} µs, first {:.1} µs",
+        cost.n,
+        cost.total.as_secs_f64() * 1e6 / cost.n.max(1) as f64,
+        cost.slowest.as_secs_f64() * 1e6,
+        cost.first.as_secs_f64() * 1e6,
+    );
+    // The classifier alone on the labelled texts (a memory's usual length), its first use
+    // (loading the vocabulary and the model) apart.
+    if let Some(model) = memdir::guard::classifier::model() {
+        let start = Instant::now();
+        model.best_segment("The first use loads the vocabulary.");
+        let first = start.elapsed();
+        let start = Instant::now();
+        for t in &labelled_texts {
+            model.best_segment(t);
+        }
         println!(
-            "LoCoMo conversation turns flagged: {flagged}/{turns} = {:.2}%",
-            pct(flagged, turns)
+            "the classifier alone: first use {:.1} µs, then mean {:.1} µs over {} labelled texts",
+            first.as_secs_f64() * 1e6,
+            start.elapsed().as_secs_f64() * 1e6 / labelled_texts.len().max(1) as f64,
+            labelled_texts.len()
         );
     }
     Ok(())
+}
+
+/// The time spent checking.
+#[derive(Default)]
+struct Cost {
+    n: usize,
+    total: Duration,
+    slowest: Duration,
+    first: Duration,
+}
+
+impl Cost {
+    /// Returns whether the guard flags `text`, and the rules, timing the check.
+    fn check(&mut self, guard: &Guard, text: &str) -> (bool, Vec<String>) {
+        let start = Instant::now();
+        let checked = guard.check(text);
+        let took = start.elapsed();
+        if self.n == 0 {
+            self.first = took;
+        }
+        self.n += 1;
+        self.total += took;
+        self.slowest = self.slowest.max(took);
+        let rules = checked.flags.into_iter().map(|f| f.rule).collect();
+        (checked.verdict == Verdict::Flag, rules)
+    }
+}
+
+fn ratio(a: usize, b: usize) -> String {
+    let pct = if b == 0 {
+        0.0
+    } else {
+        100.0 * a as f64 / b as f64
+    };
+    format!("{a}/{b} = {pct:.1}%")
+}
+
+fn invalid(message: String) -> memdir::Error {
+    memdir::Error::Invalid { message }
 }

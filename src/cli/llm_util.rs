@@ -4,6 +4,7 @@
 use std::future::Future;
 
 use memdir::Memdir;
+use memdir::config::LlmConfig;
 use memdir::llm::{ApiKey, LlmClient};
 
 use super::CliError;
@@ -11,7 +12,13 @@ use super::CliError;
 /// Returns the client for the repository's `[llm]`, or `None` when it has none. Fails when
 /// `api_key_env` names a variable that is not set.
 pub fn client(mem: &Memdir) -> Result<Option<LlmClient>, CliError> {
-    let Some(config) = &mem.config().llm else {
+    client_for(mem.config().llm.as_ref())
+}
+
+/// Returns the client for an `[llm]` table, or `None` when there is none. Fails when
+/// `api_key_env` names a variable that is not set.
+pub fn client_for(config: Option<&LlmConfig>) -> Result<Option<LlmClient>, CliError> {
+    let Some(config) = config else {
         return Ok(None);
     };
     let key = match &config.api_key_env {

@@ -10,7 +10,11 @@
 //! (`injection`, `weakening`, `exfiltration`, `execution`, `privilege`, `secrets`), each
 //! compiled on first need and only searched when a text holds the literals every match of it
 //! must contain (`pattern.rs`), plus the repository's own allow and deny rules from
-//! `memory.toml` (`[guard]`). Deciding what to
+//! `memory.toml` (`[guard]`). Where no rule speaks, a learned classifier does
+//! (`classifier.rs`, over the features of `lexical.rs` and the families' vocabulary in
+//! `concepts.rs`): it catches wordings the rules were not written from. With a model in
+//! `[llm]`, `opinion.rs` asks it for a second opinion, which can add a flag but never lift one.
+//! Deciding what to
 //! do with a flagged write (quarantine, commit trailers, review) is the `Memdir` write paths'
 //! job; counting a session's recent writes for the rate rule is theirs too ([`Guard::rate`]).
 
@@ -22,9 +26,13 @@ use serde::{Deserialize, Serialize};
 use self::pattern::{Pattern, Present};
 use crate::config::GuardConfig;
 
+pub mod classifier;
+pub mod concepts;
 mod execution;
 mod exfiltration;
 mod injection;
+pub mod lexical;
+pub mod opinion;
 mod pattern;
 mod privilege;
 mod secrets;
@@ -182,6 +190,8 @@ pub fn rule_ids() -> Vec<&'static str> {
     let mut ids: Vec<&'static str> = RULES.iter().map(|r| r.id).collect();
     ids.extend(secrets::kinds().into_iter().map(|k| k.rule));
     ids.push(injection::HIDDEN_TEXT);
+    ids.push(classifier::RULE);
+    ids.push(opinion::RULE);
     ids.push(RATE_RULE);
     ids.sort_unstable();
     ids.dedup();
@@ -423,6 +433,19 @@ impl Guard {
                 push(&d.rule, &d.why, span, &mut flags);
             }
         }
+        // The classifier is the second net: it speaks only where no rule did, so a rule's
+        // flag keeps its precise span and reason, and no text is held twice for one cause.
+        if flags.is_empty()
+            && !self.is_disabled(classifier::RULE)
+            && let Some(found) = classifier::find(&norm.text)
+        {
+            push(
+                classifier::RULE,
+                &found.why,
+                norm.original(found.span),
+                &mut flags,
+            );
+        }
         flags.sort_by(|a, b| (a.span.start, &a.rule).cmp(&(b.span.start, &b.rule)));
         flags.dedup_by(|a, b| a.rule == b.rule && a.span == b.span);
         Checked::new(flags, apply_redactions(text, &redact_spans))
@@ -510,9 +533,16 @@ fn excerpt(text: &str, span: Span, secrets: &[(Span, String)]) -> String {
 pub(crate) mod testing {
     use super::Guard;
 
-    /// Returns the rules the default guard flags in `text`.
+    /// Returns the rules the default guard flags in `text`, the learned classifier left out:
+    /// each family's tests specify its rules (the classifier's are in `classifier.rs` and
+    /// tests/test_guard.rs).
     pub(crate) fn rules_of(text: &str) -> Vec<String> {
-        Guard::default()
+        let rules_only = crate::config::GuardConfig {
+            disable: vec![super::classifier::RULE.into()],
+            ..crate::config::GuardConfig::default()
+        };
+        Guard::new(&rules_only)
+            .expect("a valid config")
             .check(text)
             .flags
             .into_iter()
@@ -563,6 +593,8 @@ mod tests {
                     "execution",
                     "privilege",
                     "secret",
+                    "classifier",
+                    "llm",
                     "rate"
                 ]
                 .contains(&family),

@@ -170,6 +170,56 @@ static DETECTORS: LazyLock<Vec<Detector>> = LazyLock::new(|| {
             r"https://(?:ptb\.|canary\.)?discord(?:app)?\.com/api/webhooks/\d+/[A-Za-z0-9_-]+",
         ),
         provider(
+            "vault-token",
+            "secret.vault-token",
+            r"\bhv[sb]\.[A-Za-z0-9_-]{24,}",
+        ),
+        provider(
+            "databricks-token",
+            "secret.databricks-token",
+            r"\bdapi[a-f0-9]{32}(?:-\d)?\b",
+        ),
+        provider(
+            "age-secret-key",
+            "secret.age-secret-key",
+            r"\bAGE-SECRET-KEY-1[0-9A-Z]{50,}\b",
+        ),
+        provider(
+            "grafana-token",
+            "secret.grafana-token",
+            r"\bglsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8}\b|\bglc_[A-Za-z0-9+/]{32,}",
+        ),
+        provider(
+            "doppler-token",
+            "secret.doppler-token",
+            r"\bdp\.(?:pt|st|ct|sa|scim|audit)\.[A-Za-z0-9_.-]{40,}",
+        ),
+        provider(
+            "postman-key",
+            "secret.postman-key",
+            r"\bPMAK-[a-f0-9]{24}-[a-f0-9]{34}\b",
+        ),
+        provider(
+            "newrelic-key",
+            "secret.newrelic-key",
+            r"\bNR(?:AK|JS|II)-[A-Za-z0-9]{27}\b",
+        ),
+        provider(
+            "pulumi-token",
+            "secret.pulumi-token",
+            r"\bpul-[a-f0-9]{40}\b",
+        ),
+        provider(
+            "linear-key",
+            "secret.linear-key",
+            r"\blin_api_[A-Za-z0-9]{32,}\b",
+        ),
+        provider(
+            "sentry-token",
+            "secret.sentry-token",
+            r"\bsntry[su]_[A-Za-z0-9_=+/-]{40,}",
+        ),
+        provider(
             "jwt",
             "secret.jwt",
             r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}",

@@ -501,6 +501,51 @@ pub(super) const TABLE: &[(u64, &[&[&str]])] = &[
         &["https://canary.discord.com/api/webhooks/", "https://canary.discordapp.com/api/webhooks/", "https://discord.com/api/webhooks/", "https://discordapp.com/api/webhooks/", "https://ptb.discord.com/api/webhooks/", "https://ptb.discordapp.com/api/webhooks/"],
         &["/"],
     ]),
+    // secret.vault-token
+    (0xee4fb5e0c6137874, &[
+        &["\u{1}hvb.", "\u{1}hvs."],
+    ]),
+    // secret.databricks-token
+    (0x237c562adebd1d40, &[
+        &["\u{1}dapi"],
+        &["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "a", "b", "c", "d", "e", "f"],
+    ]),
+    // secret.age-secret-key
+    (0xc37750d4c6988c10, &[
+        &["\u{1}age-secret-key-1"],
+    ]),
+    // secret.grafana-token
+    (0x236087e017b3ee55, &[
+        &["glc_", "glsa_"],
+        &["_", "glc_"],
+    ]),
+    // secret.doppler-token
+    (0x9eaf3daefd785cb4, &[
+        &["\u{1}dp.audit.", "\u{1}dp.ct.", "\u{1}dp.pt.", "\u{1}dp.sa.", "\u{1}dp.scim.", "\u{1}dp.st."],
+    ]),
+    // secret.postman-key
+    (0x1e236b203a55a0bb, &[
+        &["\u{1}pmak-"],
+        &["-"],
+        &["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "a", "b", "c", "d", "e", "f"],
+    ]),
+    // secret.newrelic-key
+    (0x1e8ffbc148cfb328, &[
+        &["\u{1}nrak-", "\u{1}nrii-", "\u{1}nrjs-"],
+    ]),
+    // secret.pulumi-token
+    (0x1256618cfcdcd447, &[
+        &["\u{1}pul-"],
+        &["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "a", "b", "c", "d", "e", "f"],
+    ]),
+    // secret.linear-key
+    (0x76c84bcb8587b4d7, &[
+        &["\u{1}lin_api_"],
+    ]),
+    // secret.sentry-token
+    (0xf8c9cdef596c420d, &[
+        &["\u{1}sntrys_", "\u{1}sntryu_"],
+    ]),
     // secret.jwt
     (0x40706f014603f545, &[
         &["\u{1}eyj"],

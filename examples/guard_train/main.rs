@@ -1,0 +1,359 @@
+//! Trains the guard's learned classifier and writes `src/guard/classifier/model.bin`.
+//!
+//! ```sh
+//! cargo run --example guard_train            # writes src/guard/classifier/model.bin
+//! cargo run --example guard_train -- --dry   # cross-validates and reports, writes nothing
+//! ```
+//!
+//! What it learns from: `tests/guard-corpus.jsonl` (poisoning attempts to flag, ordinary
+//! memories and look-alikes to allow) and, as more ordinary text, turns of LongMemEval
+//! (`../shared/data/longmemeval/lme_dev60.json`, MIT) when it is there. It never reads
+//! `tests/guard-heldout.jsonl`, the samples or LoCoMo: those judge the model.
+//!
+//! How: logistic regression (AdaGrad, L2) over `memdir::guard::lexical::features`. Every
+//! segment of an ordinary text is a negative; an attack is a positive as a whole and, in a
+//! second round, by its best-scoring segment too (which sentence of a long memory is the
+//! attack is not labelled). The threshold is picked by 5-fold cross-validation on the same
+//! data: the lowest probability that flags at most 2% of the corpus's ordinary memories and
+//! 1% of the conversation turns out of fold. Everything is seeded: a rerun writes the same bytes.
+
+mod families;
+
+use memdir::Guard;
+use memdir::config::GuardConfig;
+use memdir::guard::classifier::Model;
+use memdir::guard::lexical::{self, BITS};
+
+type Vector = Vec<(u32, f32)>;
+
+/// A labelled text as segment feature vectors, the last one the whole text.
+struct Text {
+    segments: Vec<Vector>,
+    attack: bool,
+    /// Where it comes from.
+    source: Source,
+    /// The rules alone flag it.
+    by_rules: bool,
+}
+
+/// Where a training text comes from.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Source {
+    /// `tests/guard-corpus.jsonl`.
+    Corpus,
+    /// Composed from a family's parts (`families.rs`).
+    Composed,
+    /// A conversation turn.
+    Turn,
+}
+
+/// One instance to fit: a vector, its label and its weight.
+struct Instance<'a> {
+    x: &'a Vector,
+    y: f32,
+    weight: f32,
+}
+
+const FOLDS: usize = 5;
+const EPOCHS: usize = 8;
+const RATE: f32 = 0.2;
+const L2: f32 = 1e-6;
+/// How much more an ordinary memory of the corpus counts than a conversation turn: they are
+/// the look-alikes closest to an attack.
+const CORPUS_ORDINARY_WEIGHT: f32 = 4.0;
+/// How much a segment of a conversation turn counts: there are many, and they are further
+/// from a memory than the corpus's ordinary texts.
+const TURN_WEIGHT: f32 = 0.2;
+/// The attacks' weight is the classes' ratio to this power (1: fully balanced).
+const BALANCE_POWER: f32 = 0.5;
+/// Out-of-fold false-positive budgets from which the threshold is picked.
+const CORPUS_FPR: f64 = 0.02;
+const TURNS_FPR: f64 = 0.01;
+/// Conversation turns kept: every `TURN_EVERY`th, cut to `TURN_CHARS` characters.
+const TURN_EVERY: usize = 3;
+const TURN_CHARS: usize = 600;
+/// Attacks composed from the families' parts, and as many ordinary texts.
+const COMPOSED: usize = 600;
+
+fn main() -> memdir::Result<()> {
+    let dry = std::env::args().any(|a| a == "--dry");
+    let root = env!("CARGO_MANIFEST_DIR");
+
+    // # Step 1: the labelled corpus and the conversation turns, as segment vectors.
+    let mut texts = Vec::new();
+    let mut raw: Vec<String> = Vec::new();
+    let corpus = std::fs::read_to_string(format!("{root}/tests/guard-corpus.jsonl"))
+        .map_err(|e| invalid(format!("tests/guard-corpus.jsonl: {e}")))?;
+    for (n, line) in corpus
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
+        let v: serde_json::Value = serde_json::from_str(line)
+            .map_err(|e| invalid(format!("tests/guard-corpus.jsonl:{}: {e}", n + 1)))?;
+        let text = v["text"].as_str().unwrap_or_default();
+        texts.push(vectorize(text, v["expect"] == "flag", Source::Corpus));
+        raw.push(text.to_owned());
+    }
+    let (attacks, ordinary) = families::compose(COMPOSED, &mut families::Rng::new(19));
+    for t in &attacks {
+        texts.push(vectorize(t, true, Source::Composed));
+    }
+    for t in &ordinary {
+        texts.push(vectorize(t, false, Source::Composed));
+    }
+    let lme = format!("{root}/../shared/data/longmemeval/lme_dev60.json");
+    match std::fs::read_to_string(&lme) {
+        Ok(json) => {
+            let data: serde_json::Value =
+                serde_json::from_str(&json).map_err(|e| invalid(format!("{lme}: {e}")))?;
+            for (i, turn) in turns(&data).into_iter().enumerate() {
+                if i % TURN_EVERY == 0 {
+                    let cut: String = turn.chars().take(TURN_CHARS).collect();
+                    texts.push(vectorize(&cut, false, Source::Turn));
+                }
+            }
+        }
+        Err(e) => eprintln!("{lme}: {e}; training on the corpus alone"),
+    }
+    let count = |f: &dyn Fn(&Text) -> bool| texts.iter().filter(|t| f(t)).count();
+    println!(
+        "corpus: {} attacks, {} ordinary; conversation turns: {}",
+        count(&|t| t.source == Source::Corpus && t.attack),
+        count(&|t| t.source == Source::Corpus && !t.attack),
+        count(&|t| t.source == Source::Turn)
+    );
+
+    // # Step 2: cross-validate to pick the threshold.
+    let mut oof = vec![0f32; texts.len()];
+    for fold in 0..FOLDS {
+        let train: Vec<&Text> = texts
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| i % FOLDS != fold)
+            .map(|(_, t)| t)
+            .collect();
+        let (w, b) = fit(&train);
+        for (i, t) in texts.iter().enumerate().filter(|(i, _)| i % FOLDS == fold) {
+            oof[i] = best(&w, b, t);
+        }
+        eprintln!("fold {} of {FOLDS} done", fold + 1);
+    }
+    // A text the rules flag counts as flagged whatever its score: the guard flags the union.
+    let scores = |f: &dyn Fn(&Text) -> bool| -> Vec<f32> {
+        texts
+            .iter()
+            .zip(&oof)
+            .filter(|(t, _)| f(t))
+            .map(|(t, s)| if t.by_rules { 1.0 } else { *s })
+            .collect()
+    };
+    let attacks = scores(&|t| t.source == Source::Corpus && t.attack);
+    let ordinary = scores(&|t| t.source == Source::Corpus && !t.attack);
+    let turns = scores(&|t| t.source == Source::Turn);
+    let threshold = quantile_above(&ordinary, CORPUS_FPR)
+        .max(quantile_above(&turns, TURNS_FPR))
+        .clamp(0.05, 0.95);
+    let rate = |s: &[f32]| {
+        let n = s.iter().filter(|&&x| x >= threshold).count();
+        format!(
+            "{n}/{} = {:.1}%",
+            s.len(),
+            100.0 * n as f64 / s.len().max(1) as f64
+        )
+    };
+    for t in [0.1f32, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9] {
+        let n = |s: &[f32]| s.iter().filter(|&&x| x >= t).count();
+        eprintln!(
+            "  at {t:.1}: attacks {}/{}, ordinary {}/{}, turns {}/{}",
+            n(&attacks),
+            attacks.len(),
+            n(&ordinary),
+            ordinary.len(),
+            n(&turns),
+            turns.len()
+        );
+    }
+    println!("threshold {threshold:.3} (out-of-fold, {FOLDS} folds):");
+    if std::env::args().any(|a| a == "-v") {
+        for ((t, s), raw) in texts.iter().zip(&oof).zip(&raw) {
+            if t.source == Source::Corpus && !t.by_rules && (t.attack != (*s >= threshold)) {
+                println!(
+                    "  {} {s:.2} {raw:?}",
+                    if t.attack { "missed" } else { "false positive" }
+                );
+            }
+        }
+    }
+    println!("  corpus attacks flagged: {}", rate(&attacks));
+    println!("  corpus ordinary flagged: {}", rate(&ordinary));
+    println!("  conversation turns flagged: {}", rate(&turns));
+
+    // # Step 3: fit on everything and write the model.
+    let all: Vec<&Text> = texts.iter().collect();
+    let (w, b) = fit(&all);
+    let bytes = Model::write(&w, b, threshold);
+    let out = format!("{root}/src/guard/classifier/model.bin");
+    if dry {
+        println!("dry run: {out} left as it was");
+    } else {
+        std::fs::write(&out, &bytes).map_err(|e| invalid(format!("{out}: {e}")))?;
+        println!("wrote {out} ({} bytes)", bytes.len());
+    }
+    Ok(())
+}
+
+fn invalid(message: String) -> memdir::Error {
+    memdir::Error::Invalid { message }
+}
+
+/// Returns every turn's text of a LoCoMo-shaped file.
+fn turns(data: &serde_json::Value) -> Vec<String> {
+    let mut out = Vec::new();
+    for conversation in data.as_array().into_iter().flatten() {
+        let sessions = conversation["conversation"]
+            .as_object()
+            .into_iter()
+            .flatten();
+        for (_, session) in sessions.filter(|(k, _)| !k.ends_with("date_time")) {
+            for turn in session.as_array().into_iter().flatten() {
+                if let Some(t) = turn["text"].as_str()
+                    && turn["speaker"] == "user"
+                {
+                    out.push(t.to_owned());
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Returns a text's segments as vectors, the whole text last.
+fn vectorize(text: &str, attack: bool, source: Source) -> Text {
+    static RULES: std::sync::LazyLock<Guard> = std::sync::LazyLock::new(|| {
+        Guard::new(&GuardConfig {
+            disable: vec!["classifier".into()],
+            ..GuardConfig::default()
+        })
+        .expect("a valid config")
+    });
+    let mut segments: Vec<Vector> = lexical::segments(text)
+        .iter()
+        .map(|s| lexical::features(&text[s.start..s.end]))
+        .filter(|v| !v.is_empty())
+        .collect();
+    if segments.is_empty() {
+        segments.push(lexical::features(text));
+    }
+    Text {
+        segments,
+        attack,
+        source,
+        by_rules: !RULES.check(text).is_allowed(),
+    }
+}
+
+fn score(w: &[f32], b: f32, x: &Vector) -> f32 {
+    let z = b + x.iter().map(|&(i, v)| w[i as usize] * v).sum::<f32>();
+    1.0 / (1.0 + (-z).exp())
+}
+
+/// Returns the best segment's probability, as the guard scores a text.
+fn best(w: &[f32], b: f32, t: &Text) -> f32 {
+    t.segments
+        .iter()
+        .map(|x| score(w, b, x))
+        .fold(0.0, f32::max)
+}
+
+/// Fits the weights in two rounds: attacks as wholes, then also by their best segment.
+fn fit(texts: &[&Text]) -> (Vec<f32>, f32) {
+    let mut instances: Vec<Instance<'_>> = Vec::new();
+    for t in texts {
+        if t.attack {
+            instances.push(Instance {
+                x: t.segments.last().expect("a segment"),
+                y: 1.0,
+                weight: 1.0,
+            });
+        } else {
+            for x in &t.segments {
+                instances.push(Instance {
+                    x,
+                    y: 0.0,
+                    weight: match t.source {
+                        Source::Corpus => CORPUS_ORDINARY_WEIGHT,
+                        Source::Composed => 1.0,
+                        Source::Turn => TURN_WEIGHT,
+                    },
+                });
+            }
+        }
+    }
+    let (w, b) = sgd(&mut instances);
+    for t in texts.iter().filter(|t| t.attack && t.segments.len() > 1) {
+        let x = t
+            .segments
+            .iter()
+            .max_by(|a, c| score(&w, b, a).total_cmp(&score(&w, b, c)))
+            .expect("a segment");
+        instances.push(Instance {
+            x,
+            y: 1.0,
+            weight: 1.0,
+        });
+    }
+    sgd(&mut instances)
+}
+
+/// Logistic regression by AdaGrad, the classes weighted to balance, in a seeded order.
+fn sgd(instances: &mut [Instance<'_>]) -> (Vec<f32>, f32) {
+    let positives = instances.iter().filter(|i| i.y > 0.5).count().max(1);
+    let negatives: f32 = instances
+        .iter()
+        .filter(|i| i.y < 0.5)
+        .map(|i| i.weight)
+        .sum();
+    let balance = (negatives / positives as f32).powf(BALANCE_POWER);
+    for i in instances.iter_mut().filter(|i| i.y > 0.5) {
+        i.weight = balance;
+    }
+    let mut w = vec![0f32; 1 << BITS];
+    let mut g2 = vec![1e-6f32; 1 << BITS];
+    let (mut b, mut b2) = (0f32, 1e-6f32);
+    let mut order: Vec<usize> = (0..instances.len()).collect();
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    for _ in 0..EPOCHS {
+        // Fisher-Yates with xorshift64*: the same order on every run.
+        for i in (1..order.len()).rev() {
+            seed ^= seed >> 12;
+            seed ^= seed << 25;
+            seed ^= seed >> 27;
+            let r = seed.wrapping_mul(0x2545_f491_4f6c_dd1d);
+            order.swap(i, (r % (i as u64 + 1)) as usize);
+        }
+        for &k in &order {
+            let inst = &instances[k];
+            let p = score(&w, b, inst.x);
+            let g = (p - inst.y) * inst.weight;
+            for &(i, v) in inst.x {
+                let i = i as usize;
+                let gi = g * v + L2 * w[i];
+                g2[i] += gi * gi;
+                w[i] -= RATE * gi / g2[i].sqrt();
+            }
+            b2 += g * g;
+            b -= RATE * g / b2.sqrt();
+        }
+    }
+    (w, b)
+}
+
+/// Returns the lowest threshold that flags at most `fpr` of `scores`.
+fn quantile_above(scores: &[f32], fpr: f64) -> f32 {
+    let mut s = scores.to_vec();
+    s.sort_by(|a, b| b.total_cmp(a));
+    let allowed = (fpr * s.len() as f64).floor() as usize;
+    // Flag only scores above the (allowed+1)-th highest one.
+    s.get(allowed).map_or(0.5, |x| x + 1e-6)
+}
