@@ -333,7 +333,14 @@ fn consolidation_keeps_every_fact_and_supersedes_the_originals() {
         group["text"],
         "alice prefers dark mode in every editor and terminal she uses"
     );
-    assert_eq!(group["tags"], serde_json::json!(["ui", "editor"]));
+    let mut tags: Vec<&str> = group["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap())
+        .collect();
+    tags.sort();
+    assert_eq!(tags, ["editor", "ui"], "every tag, each once");
     let new_id = group["written"]["id"].as_str().unwrap();
     assert_eq!(env.commit_count(), commits + 1, "one commit for the group");
     assert_eq!(env.trailer("HEAD", "Memdir-Op"), vec!["consolidate"]);
@@ -403,11 +410,19 @@ fn consolidation_never_launders_a_quarantined_original() {
 /// Two near-duplicates holding three facts between them.
 fn stocked() -> (TestEnv, Memdir) {
     let (env, mem) = TestEnv::init_lib();
-    for text in [
-        "The staging API listens on port 8443 and Alice owns it.",
-        "the staging API listens on port 8443 and alice owns it. It restarts nightly.",
+    // Written a day apart: a group is ordered oldest first.
+    for (text, day) in [
+        (
+            "The staging API listens on port 8443 and Alice owns it.",
+            "2026-11-01",
+        ),
+        (
+            "the staging API listens on port 8443 and alice owns it. It restarts nightly.",
+            "2026-11-02",
+        ),
     ] {
-        mem.remember(NewMemory::new(text), &prov()).unwrap();
+        let new = NewMemory::new(text).created(Timestamp::parse(day).unwrap());
+        mem.remember(new, &prov()).unwrap();
     }
     (env, mem)
 }

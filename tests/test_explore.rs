@@ -49,7 +49,7 @@ fn team() -> (TestEnv, Memdir, Team) {
             same,
         ),
         write(
-            "Checkout logs show retries on every third request.",
+            "Checkout traces show slow calls to the inventory service.",
             Some("scout"),
             same,
         ),
@@ -222,7 +222,7 @@ fn the_cli_explores_as_the_named_agent() {
     );
     assert!(!text.stdout.contains("roll it back"), "{text}");
     assert!(
-        text.stdout.contains("retries on every third request"),
+        text.stdout.contains("slow calls to the inventory service"),
         "{text}"
     );
 
