@@ -250,6 +250,39 @@ fn extraction_records_the_turns_a_memory_came_from() {
     );
 }
 
+#[test]
+fn a_model_names_the_turns_a_memory_came_from() {
+    let (_env, mem) = TestEnv::init_lib();
+    let server = LlmServer::start();
+    server.reply([Reply::text(
+        r#"{"operations": [{"op": "add", "type": "fact", "text": "The staging API listens on port 9443.", "from": ["t2", "t9"]}]}"#,
+    )]);
+    let turns: Vec<Turn> = ["Hi there.", "Staging moved to port 9443."]
+        .iter()
+        .enumerate()
+        .map(|(i, text)| Turn {
+            id: format!("t{}", i + 1),
+            speaker: "user".into(),
+            text: (*text).into(),
+            ..Turn::default()
+        })
+        .collect();
+    let llm = openai_client(&server);
+    let done = block_on(mem.extract(&turns, "s-4", Extractor::Llm(&llm), &prov())).unwrap();
+    // The model saw each turn's id, and only a turn of this conversation is recorded.
+    let request = server.requests().pop().unwrap();
+    assert!(
+        request
+            .user()
+            .contains("[t2] user: Staging moved to port 9443.\n")
+    );
+    let memory = mem.get(&done.applied[0].id).unwrap();
+    assert_eq!(
+        memory.derived_from(),
+        vec![SourceRef::parse("session:s-4#t2").unwrap()]
+    );
+}
+
 // ---------------------------------------------------------------------------------------
 // Consolidation that loses nothing
 // ---------------------------------------------------------------------------------------

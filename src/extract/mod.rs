@@ -106,7 +106,8 @@ impl OpKind {
 }
 
 /// One proposed change, as the model writes it:
-/// `{"op": "add"|"update"|"supersede"|"none", "id": ..., "type": ..., "text": ..., "tags": [...]}`.
+/// `{"op": "add"|"update"|"supersede"|"none", "id": ..., "type": ..., "text": ..., "tags": [...],
+/// "from": [...]}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Operation {
     /// What to do.
@@ -236,13 +237,14 @@ pub fn system_prompt(types: &[String], existing: &str) -> String {
         r#"You keep the long-term memory of an assistant. Read the conversation and decide what is worth remembering in later conversations: durable facts about the people and their work, preferences, procedures, decisions and notable events. Skip small talk, one-off requests and anything that only mattered in the moment. Do not repeat what the memories below already say; update or supersede them when the conversation changes them.
 
 Answer with JSON only, in this form:
-{{"operations": [{{"op": "add", "type": "preference", "text": "Alice prefers short answers.", "tags": ["style"]}}]}}
+{{"operations": [{{"op": "add", "type": "preference", "text": "Alice prefers short answers.", "tags": ["style"], "from": ["t2"]}}]}}
 
 Operations:
 - "add": a new memory. "type" is one of: {types}. "text" is one to three self-contained sentences that name who they are about (never "I" or "you").
 - "update": an existing memory whose content grew or changed a little. "id" is its id from the memories below; "text" is its complete new text; "tags" are tags to add.
 - "supersede": a new memory that replaces an existing one that is no longer true. "id" is the old memory's id; "text" and "type" are the new memory's.
 - "none": nothing worth remembering. An empty list says the same.
+"from" lists the ids of the turns a memory comes from, as the conversation shows them in brackets.
 
 Memories already stored that may be relevant:
 {existing}"#,
@@ -251,10 +253,15 @@ Memories already stored that may be relevant:
     )
 }
 
-/// Returns the turns as `speaker: text` lines, the conversation a model reads.
+/// Returns the turns as `[id] speaker: text` lines (`speaker: text` for a turn without an
+/// id), the conversation a model reads; the model names the turns a memory comes from by
+/// these ids (`"from"`).
 pub fn render_turns(turns: &[Turn]) -> String {
     let mut out = String::new();
     for t in turns {
+        if !t.id.trim().is_empty() {
+            out.push_str(&format!("[{}] ", t.id.trim()));
+        }
         out.push_str(&t.speaker);
         out.push_str(": ");
         out.push_str(t.text.trim());
@@ -393,7 +400,13 @@ impl Memdir {
             format!("The conversation:\n\n{conversation}"),
         );
         let answer = llm.complete(&request).await?;
-        Ok(parse_operations(&answer.text)?)
+        let mut proposal = parse_operations(&answer.text)?;
+        // Only turns of this conversation can be a memory's source.
+        for op in &mut proposal.operations {
+            op.from
+                .retain(|f| turns.iter().any(|t| !t.id.is_empty() && t.id == f.trim()));
+        }
+        Ok(proposal)
     }
 
     /// Checks `proposal` against the repository and writes what passes, recording `session`
