@@ -91,7 +91,7 @@ pub enum Error {
         message: String,
     },
     /// The directory is not inside a memdir repository.
-    #[error("{} is not inside a memdir repository (no folder holding memory.toml and .git at or above it)", path.display())]
+    #[error("{} is not inside a memdir repository (no folder holding memory.toml and .git at or above it, and no project memory folder such as .memdir/ in the git repository around it)", path.display())]
     NotARepository {
         /// The directory that was searched from.
         path: PathBuf,
@@ -101,6 +101,24 @@ pub enum Error {
     AlreadyInitialized {
         /// The directory.
         path: PathBuf,
+    },
+    /// `init` (without `--project`) was asked to lay a memory repository over a project: the
+    /// top of a git repository whose committed Markdown files (a CHANGELOG, docs) would be
+    /// taken for memories.
+    #[error("{} is the top of a git repository whose files would be taken for memories, such as {file}", path.display())]
+    InsideProject {
+        /// The folder.
+        path: PathBuf,
+        /// The first committed file that would be taken for a memory.
+        file: String,
+    },
+    /// A command that rewrites or moves a whole repository was run on project memory.
+    #[error("{what} works on a memory repository of its own: it rewrites or moves the whole repository, and {} is project memory, in a folder of a repository that holds the project's code", root.display())]
+    ProjectMemory {
+        /// The command, such as `memdir sync`.
+        what: &'static str,
+        /// The memory folder.
+        root: PathBuf,
     },
     /// Hand edits cannot be committed because some edited files are invalid.
     #[error("{} edited file(s) are invalid; fix them and try again:\n{}", problems.len(), problems.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("\n"))]
@@ -198,6 +216,8 @@ impl Error {
             | Error::InvalidEdits { .. }
             | Error::Protected { .. }
             | Error::AlreadyInitialized { .. }
+            | Error::InsideProject { .. }
+            | Error::ProjectMemory { .. }
             | Error::Transcript(_)
             | Error::Extract(_)
             | Error::Store(

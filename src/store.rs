@@ -222,14 +222,27 @@ fn wait_for_ref_lock<T>(
     }
 }
 
+/// The id of git's empty tree.
+const EMPTY_TREE: &str = "4b825dc642cb6eb9a060e54bf8d69288fbee4904";
+
 /// A committed change.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CommitId(pub String);
 
-/// A git repository holding memories.
+/// A git repository holding memories: a repository of its own, or a folder of a project's
+/// repository (project memory, `memdir init --project`).
+///
+/// Every path the store takes or returns is relative to the memory folder ([`Store::root`]);
+/// the store alone translates it to the repository's path (`.memdir/fact/x.md`) and reads
+/// trees from the memory folder's subtree, so the rest of memdir never knows which layout it
+/// runs in. In a project, commits change only the memory folder's files, and history reads
+/// see only them.
 pub struct Store {
     repo: Repository,
     root: PathBuf,
+    /// The memory folder's path in the repository (`.memdir`), or `None` when the memory
+    /// folder is the repository's root.
+    prefix: Option<String>,
     /// When this handle last started `git gc --auto` (see [`Store::pack_if_due`]).
     packed_at: Option<std::time::Instant>,
 }
@@ -259,24 +272,104 @@ impl Store {
         Ok(Store {
             repo,
             root: root.to_owned(),
+            prefix: None,
             packed_at: None,
         })
     }
 
-    /// Opens the repository whose working tree is `root`.
+    /// Opens the repository whose working tree is `root`, or, when `root` is a folder inside
+    /// a repository's working tree, that repository with `root` as its memory folder.
     pub fn open(root: &Path) -> Result<Store, StoreError> {
         trust_object_reads();
-        let repo = Repository::open(root).map_err(git_err("open", root))?;
+        let repo = Repository::discover(root).map_err(git_err("open", root))?;
+        let prefix = match repo.workdir() {
+            Some(workdir) => {
+                let workdir = std::fs::canonicalize(workdir).unwrap_or_else(|_| workdir.into());
+                let canonical = std::fs::canonicalize(root).unwrap_or_else(|_| root.into());
+                let inside = canonical.strip_prefix(&workdir).map_err(|_| {
+                    git_err("open", root)(git2::Error::from_str(
+                        "the folder is not inside the repository's working tree",
+                    ))
+                })?;
+                let parts: Vec<String> = inside
+                    .components()
+                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                    .collect();
+                (!parts.is_empty()).then(|| parts.join("/"))
+            }
+            None => {
+                return Err(git_err("open", root)(git2::Error::from_str(
+                    "a bare repository has no working tree to keep memories in",
+                )));
+            }
+        };
         Ok(Store {
             repo,
             root: root.to_owned(),
+            prefix,
             packed_at: None,
         })
     }
 
-    /// Returns the working-tree root.
+    /// Returns the memory folder: the working-tree root, or in a project the memory folder.
     pub fn root(&self) -> &Path {
         &self.root
+    }
+
+    /// Returns the memory folder's path in the repository (`.memdir`), or `None` when the
+    /// memory folder is the repository's root.
+    pub fn prefix(&self) -> Option<&str> {
+        self.prefix.as_deref()
+    }
+
+    /// Returns the repository's path of a memory-folder path.
+    fn git_path<'a>(&self, path: &'a str) -> std::borrow::Cow<'a, str> {
+        match &self.prefix {
+            Some(p) => format!("{p}/{path}").into(),
+            None => path.into(),
+        }
+    }
+
+    /// Returns the memory-folder path of a repository path, or `None` when it lies outside
+    /// the memory folder.
+    fn memory_path<'a>(&self, path: &'a str) -> Option<&'a str> {
+        match &self.prefix {
+            Some(p) => path.strip_prefix(p.as_str())?.strip_prefix('/'),
+            None => Some(path),
+        }
+    }
+
+    /// Returns where a repository path lies on disk.
+    fn repo_file(&self, path: &str) -> PathBuf {
+        match self.repo.workdir() {
+            Some(w) if self.prefix.is_some() => w.join(path),
+            _ => self.root.join(path),
+        }
+    }
+
+    /// Returns the memory folder's tree in `commit`: the root tree, or in a project the
+    /// memory folder's subtree (`None` when the commit has no memory folder, as a project's
+    /// commits before `memdir init --project`).
+    fn memory_tree<'r>(
+        &'r self,
+        commit: &git2::Commit<'r>,
+    ) -> Result<Option<git2::Tree<'r>>, git2::Error> {
+        let tree = commit.tree()?;
+        let Some(prefix) = &self.prefix else {
+            return Ok(Some(tree));
+        };
+        match tree.get_path(Path::new(prefix)) {
+            Ok(e) if e.kind() == Some(ObjectType::Tree) => Ok(Some(self.repo.find_tree(e.id())?)),
+            Ok(_) => Ok(None),
+            Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Returns the memory folder's tree in the commit `sha` (see [`Store::memory_tree`]).
+    fn memory_tree_at(&self, sha: &str) -> Result<Option<git2::Tree<'_>>, git2::Error> {
+        let commit = self.repo.find_commit(Oid::from_str(sha)?)?;
+        self.memory_tree(&commit)
     }
 
     /// Returns the `.git` directory.
@@ -382,7 +475,9 @@ impl Store {
         };
         let mut updates = TreeUpdateBuilder::new();
         for path in paths {
-            if self.root.join(path).symlink_metadata().is_ok() {
+            let in_repo = self.git_path(path);
+            let path = in_repo.as_ref();
+            if self.repo_file(path).symlink_metadata().is_ok() {
                 index.add_path(Path::new(path)).map_err(err("add"))?;
                 let entry = index.get_path(Path::new(path), 0).ok_or_else(|| {
                     err("add")(git2::Error::from_str(&format!(
@@ -406,19 +501,22 @@ impl Store {
         }
         index.write().map_err(err("index write"))?;
         crate::fault::point("staged");
-        let tree_id = match &parent {
-            Some(p) => {
-                let base = p.tree().map_err(err("tree"))?;
-                let id = updates
-                    .create_updated(&self.repo, &base)
-                    .map_err(err("tree"))?;
-                if id == base.id() {
-                    return Ok(None);
-                }
-                id
-            }
-            None => index.write_tree().map_err(err("tree"))?,
+        // The new tree is HEAD's (or, in a new repository, an empty one) plus exactly these
+        // paths: whatever else a person staged stays staged, out of memdir's commit.
+        let base = match &parent {
+            Some(p) => p.tree().map_err(err("tree"))?,
+            // git's empty tree, which libgit2 knows without it being stored (writing it would
+            // leave a dangling object behind).
+            None => Oid::from_str(EMPTY_TREE)
+                .and_then(|id| self.repo.find_tree(id))
+                .map_err(err("tree"))?,
         };
+        let tree_id = updates
+            .create_updated(&self.repo, &base)
+            .map_err(err("tree"))?;
+        if parent.is_some() && tree_id == base.id() {
+            return Ok(None);
+        }
         let tree = self.repo.find_tree(tree_id).map_err(err("tree"))?;
         let author_sig = self.signature(author, "GIT_AUTHOR_DATE")?;
         let committer = self.signature(author, "GIT_COMMITTER_DATE")?;
@@ -458,18 +556,13 @@ impl Store {
                     .ok()
                     .and_then(|o| self.repo.find_commit(o).ok());
                 match commit {
-                    Some(c) => Some(c.tree().map_err(err("tree"))?),
+                    Some(c) => self.memory_tree(&c).map_err(err("tree"))?,
                     None => return Ok(None),
                 }
             }
         };
         let new_tree = match self.head()? {
-            Some(h) => Some(
-                self.repo
-                    .find_commit(Oid::from_str(&h).map_err(err("head"))?)
-                    .and_then(|c| c.tree())
-                    .map_err(err("tree"))?,
-            ),
+            Some(h) => self.memory_tree_at(&h).map_err(err("tree"))?,
             None => None,
         };
         let diff = self
@@ -510,11 +603,9 @@ impl Store {
         let Some(head) = self.head()? else {
             return Ok(vec![None; paths.len()]);
         };
-        let root = self
-            .repo
-            .find_commit(Oid::from_str(&head).map_err(err("head"))?)
-            .and_then(|c| c.tree())
-            .map_err(err("tree"))?;
+        let Some(root) = self.memory_tree_at(&head).map_err(err("tree"))? else {
+            return Ok(vec![None; paths.len()]);
+        };
         let mut folders: std::collections::HashMap<String, Option<git2::Tree<'_>>> =
             std::collections::HashMap::new();
         let mut out = Vec::with_capacity(paths.len());
@@ -576,7 +667,9 @@ impl Store {
 
     /// Returns true when git ignores `path` (`.gitignore`, `info/exclude`).
     pub fn is_ignored(&self, path: &str) -> bool {
-        self.repo.is_path_ignored(path).unwrap_or(false)
+        self.repo
+            .is_path_ignored(self.git_path(path).as_ref())
+            .unwrap_or(false)
     }
 
     /// Returns the paths whose working-tree state differs from HEAD: edited, new (untracked
@@ -587,6 +680,9 @@ impl Store {
             .recurse_untracked_dirs(true)
             .include_ignored(false)
             .exclude_submodules(true);
+        if let Some(prefix) = &self.prefix {
+            opts.pathspec(prefix);
+        }
         let statuses = self
             .repo
             .statuses(Some(&mut opts))
@@ -594,7 +690,10 @@ impl Store {
         let mut paths: Vec<String> = statuses
             .iter()
             .filter(|s| s.status() != git2::Status::CURRENT)
-            .filter_map(|s| s.path().ok().map(str::to_owned))
+            .filter_map(|s| {
+                let path = s.path().ok()?;
+                self.memory_path(path).map(str::to_owned)
+            })
             .collect();
         paths.sort();
         Ok(paths)

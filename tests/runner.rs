@@ -26,6 +26,7 @@ mod test_index;
 mod test_llm;
 mod test_mcp;
 mod test_pages;
+mod test_project;
 mod test_proptest;
 mod test_purge;
 mod test_session;

@@ -27,8 +27,9 @@ fn init_json_prints_root_and_commit() {
         .run_in(env.root(), &["init", "repo", "--json"])
         .success()
         .json();
-    assert_eq!(keys(&out), ["commit", "root"]);
+    assert_eq!(keys(&out), ["commit", "project", "root"]);
     assert_eq!(out["commit"], env.head().as_str());
+    assert_eq!(out["project"], false);
 }
 
 #[test]
@@ -91,8 +92,8 @@ fn outside_any_repository_the_error_says_to_run_init() {
     let out = env.run_in(env.root(), &["list"]);
     insta::assert_snapshot!(out, @r"
     ------- stderr -------
-    error: $TEST_ENV is not inside a memdir repository (no folder holding memory.toml and .git at or above it)
-    hint: run `memdir init DIR` to create one, or point at one with -C DIR or MEMDIR_DIR
+    error: $TEST_ENV is not inside a memdir repository (no folder holding memory.toml and .git at or above it, and no project memory folder such as .memdir/ in the git repository around it)
+    hint: run `memdir init DIR` to create one (or `memdir init --project` inside a project's git repository), or point at one with -C DIR or MEMDIR_DIR
     [exit status: 1]
     ");
 }
@@ -403,6 +404,7 @@ fn status_reports_freshness_hand_edits_and_counts() {
     insta::assert_snapshot!(json, @r#"
     {
       "root": "$TEST_ENV/repo",
+      "project": false,
       "head": "[HASH]",
       "indexed_head": "[HASH]",
       "index_fresh": true,

@@ -26,7 +26,7 @@ pub fn cmd_edit(g: &Globals, args: EditArgs) -> Result<(), CliError> {
     let mem = g.open()?;
     let memory = mem.get(&args.id)?;
     let original = std::fs::read_to_string(mem.root().join(&memory.path))?;
-    let scratch_dir = mem.root().join(".git").join("memdir").join("edit");
+    let scratch_dir = mem.memdir_dir().join("edit");
     std::fs::create_dir_all(&scratch_dir)?;
     let scratch = scratch_dir.join(format!("{}.md", memory.front.id));
     std::fs::write(&scratch, &original)?;

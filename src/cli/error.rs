@@ -136,6 +136,16 @@ impl From<Error> for CliError {
                 "bring one memory back as it was with `memdir restore ID --at REV`, or see what changed with `memdir log ID` ({})",
                 paths.join(", ")
             )],
+            Error::InsideProject { path, .. } => vec![
+                format!(
+                    "to keep memory with this project, run `memdir init --project` in {} (memory goes to .memdir/)",
+                    path.display()
+                ),
+                "if its Markdown files are notes you want as memories, run `memdir init --adopt`; for a repository of its own, choose an empty folder".into(),
+            ],
+            Error::ProjectMemory { .. } => vec![
+                "project memory travels with the project: `git pull` and `git push` carry it, and memdir's merge driver merges memories".into(),
+            ],
             Error::Sync(memdir::SyncError::KeptMoving { .. }) => vec![
                 "another clone pushed before each attempt; run `memdir sync` again".into(),
             ],
@@ -144,7 +154,7 @@ impl From<Error> for CliError {
             ],
             _ => match error.kind() {
                 ErrorKind::NotARepository => vec![
-                    "run `memdir init DIR` to create one, or point at one with -C DIR or MEMDIR_DIR"
+                    "run `memdir init DIR` to create one (or `memdir init --project` inside a project's git repository), or point at one with -C DIR or MEMDIR_DIR"
                         .into(),
                 ],
                 ErrorKind::NotFound => {

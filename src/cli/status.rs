@@ -48,7 +48,11 @@ pub fn cmd_status(g: &Globals, _args: StatusArgs) -> Result<(), CliError> {
         c.as_deref()
             .map_or("(none)".to_owned(), |c| c[..c.len().min(7)].to_owned())
     };
-    outln!("Repository: {}", s.root.display());
+    if s.project {
+        outln!("Repository: {} (project memory)", s.root.display());
+    } else {
+        outln!("Repository: {}", s.root.display());
+    }
     outln!("HEAD:       {}", short(&s.head));
     outln!(
         "Index:      {} ({} memor{}, {} passage{}, at {})",

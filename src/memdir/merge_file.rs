@@ -58,6 +58,9 @@ pub fn merge_file(
             .map_err(|_| Error::invalid(format!("{path} is not UTF-8 text: merge it by hand")))
     };
     let (b, o, t) = (read(base)?, read(ours)?, read(theirs)?);
+    // In a project, git names the file by its path in the repository (`.memdir/fact/x.md`).
+    let (root, path) = super::project::locate(root, path);
+    let (root, path) = (root.as_path(), path.as_str());
     // git passes an empty file for %O when both sides added the path.
     let b = (!b.is_empty()).then_some(b);
     let write = |p: &Path, text: &str| -> Result<()> {

@@ -28,6 +28,7 @@ mod handwritten;
 mod history;
 mod import;
 mod merge_file;
+mod project;
 mod purge;
 mod recover;
 mod remote;
@@ -49,6 +50,7 @@ pub use history::{
     ActivityFilter, BeliefDiff, BlameLine, Change, CommitView, FieldChange, Lineage, MemoryDiff,
 };
 pub use merge_file::{FileMerged, merge_file};
+pub use project::PROJECT_FOLDER;
 pub use purge::Purged;
 pub use remote::{PurgePushed, Renamed, SyncConflict, SyncError, Synced};
 pub use timeline::{Point, Version};
@@ -125,17 +127,36 @@ impl Memdir {
     }
 
     /// Like [`Memdir::init`], with an explicit author for the first commit.
+    ///
+    /// Refuses ([`Error::InsideProject`]) the top of a git repository whose committed files
+    /// memdir would take for memories (a project's CHANGELOG and docs):
+    /// [`Memdir::init_project`] keeps memory in a folder of it instead, and
+    /// [`Memdir::init_adopting`] takes those files as memories when they are notes.
     pub fn init_as(dir: &Path, author: Option<&Author>) -> Result<Memdir> {
+        project::refuse_over_project(dir)?;
+        Self::init_adopting(dir, author)
+    }
+
+    /// Like [`Memdir::init_as`], also in a git repository whose committed Markdown files are
+    /// then memories (a folder of hand-written notes made into memory).
+    pub fn init_adopting(dir: &Path, author: Option<&Author>) -> Result<Memdir> {
         if dir.join(CONFIG_FILE).exists() && dir.join(".git").exists() {
             return Err(Error::AlreadyInitialized {
                 path: dir.to_owned(),
             });
         }
-        let store = Store::init(dir)?;
-        let root = store.root().to_owned();
+        drop(Store::init(dir)?);
+        Self::lay_template(dir, author)?;
+        Self::open(dir)
+    }
+
+    /// Writes the template's files that `folder` (a repository's root or a project's memory
+    /// folder) does not have yet, as one commit of those files alone.
+    fn lay_template(folder: &Path, author: Option<&Author>) -> Result<()> {
+        let store = Store::open(folder)?;
         let writes: Vec<FileWrite> = crate::template::FILES
             .iter()
-            .filter(|(p, _)| !root.join(p).exists())
+            .filter(|(p, _)| !folder.join(p).exists())
             .map(|(p, text)| FileWrite {
                 path: (*p).to_owned(),
                 content: Some(text.as_bytes().to_vec()),
@@ -149,9 +170,7 @@ impl Memdir {
         let lock_path = store.git_dir().join("memdir").join("write.lock");
         let _lock = WriteLock::acquire(&lock_path).map_err(|e| Error::io(e.path, e.source))?;
         store.commit(&writes, &message, author)?;
-        drop(_lock);
-        drop(store);
-        Self::open(dir)
+        Ok(())
     }
 
     /// Opens the memory repository whose root is `dir` and catches its index up with the
@@ -161,11 +180,12 @@ impl Memdir {
         let root = std::fs::canonicalize(dir).map_err(|_| Error::NotARepository {
             path: dir.to_owned(),
         })?;
-        if !root.join(".git").exists() || !root.join(CONFIG_FILE).exists() {
+        if !root.join(CONFIG_FILE).exists() {
             return Err(Error::NotARepository { path: root });
         }
         let config = Config::load(&root)?;
-        let store = Store::open(&root)?;
+        // A repository of its own, or a folder of a project's working tree (`project.rs`).
+        let store = Store::open(&root).map_err(|_| Error::NotARepository { path: root.clone() })?;
         let index = Index::open(
             &store.git_dir().join("memdir").join("index"),
             config.search.boost.clone(),
@@ -199,19 +219,17 @@ impl Memdir {
         Ok(mem)
     }
 
-    /// Finds the nearest enclosing memory repository of `start` (itself or a parent folder
-    /// holding `memory.toml` and `.git`) and opens it.
+    /// Finds the memory for `start` and opens it: the nearest enclosing memory repository
+    /// (itself or a parent folder holding `memory.toml` and `.git`), or the project memory
+    /// of the git repository around it (`project.rs` says how it is found).
     pub fn discover(start: &Path) -> Result<Memdir> {
         let start = std::fs::canonicalize(start).map_err(|_| Error::NotARepository {
             path: start.to_owned(),
         })?;
-        let root = start
-            .ancestors()
-            .find(|d| d.join(CONFIG_FILE).is_file() && d.join(".git").exists())
-            .ok_or_else(|| Error::NotARepository {
-                path: start.clone(),
-            })?;
-        Self::open(root)
+        let root = project::find_root(&start).ok_or_else(|| Error::NotARepository {
+            path: start.clone(),
+        })?;
+        Self::open(&root)
     }
 
     /// Returns, and forgets, the files that catching the index up (at open, on refresh, after
@@ -253,8 +271,9 @@ impl Memdir {
             .map_err(|e| Error::io(e.path, e.source))
     }
 
-    /// Returns `.git/memdir`, where the index, the lock and the caches live.
-    pub(crate) fn memdir_dir(&self) -> PathBuf {
+    /// Returns `.git/memdir`, where the index, the lock and the caches live (in project
+    /// memory too: under the project's `.git`).
+    pub fn memdir_dir(&self) -> PathBuf {
         self.store().git_dir().join("memdir")
     }
 
@@ -566,6 +585,7 @@ impl Memdir {
         Ok(Status {
             invalid,
             root: self.root.clone(),
+            project: self.is_project(),
             head,
             indexed_head: state.and_then(|s| s.head),
             index_fresh,

@@ -212,6 +212,7 @@ impl Memdir {
     /// how many commits would get a new id and which refs would move.
     pub fn purge_plan(&self, id: &str) -> Result<Purged> {
         let id = MemoryId::parse(id)?;
+        self.refuse_in_project("memdir forget --purge")?;
         let target = self.purge_target(&id)?;
         if target.is_empty() {
             return Err(Error::NotFound { id: id.to_string() });
@@ -234,6 +235,7 @@ impl Memdir {
     /// history intact, and is finished by running it again.
     pub fn purge(&self, id: &str, prov: &Provenance) -> Result<Purged> {
         let id = MemoryId::parse(id)?;
+        self.refuse_in_project("memdir forget --purge")?;
         let lock = self.lock()?;
         self.store().check_rewritable()?;
         let marker = self.memdir_dir().join(MARKER);

@@ -247,6 +247,7 @@ impl Memdir {
     /// ```
     #[tracing::instrument(skip_all)]
     pub fn sync(&self, remote: Option<&str>, prov: &Provenance) -> Result<Synced> {
+        self.refuse_in_project("memdir sync")?;
         // A store of its own for the transfers, so that this handle's other threads (a
         // server's searches) never wait on the network for the shared one.
         let net = Store::open(&self.root)?;
@@ -880,6 +881,7 @@ impl Memdir {
         remote: Option<&str>,
         prov: &Provenance,
     ) -> Result<(crate::Purged, PurgePushed)> {
+        self.refuse_in_project("memdir forget --purge --push")?;
         let up = self.store().upstream(remote)?;
         let remote_tip = self.store().fetch(&up)?;
         // Each `store()` guard is dropped before the next is taken: the mutex is not
@@ -932,7 +934,8 @@ impl Memdir {
         if !dir.join(crate::config::CONFIG_FILE).exists() && Store::open(dir)?.head()?.is_none() {
             return Memdir::init(dir);
         }
-        let mem = Memdir::open(dir)?;
+        // A project's repository opens at its memory folder.
+        let mem = Memdir::discover(dir)?;
         mem.refresh()?;
         Ok(mem)
     }

@@ -377,8 +377,11 @@ pub struct Refresh {
 /// The state of a repository, for `memdir status`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Status {
-    /// The repository root.
+    /// The repository root (in project memory, the memory folder).
     pub root: PathBuf,
+    /// True for project memory: a folder of a project's repository
+    /// ([`crate::Memdir::init_project`]).
+    pub project: bool,
     /// HEAD commit.
     pub head: Option<String>,
     /// The commit the index reflects.

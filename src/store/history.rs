@@ -181,9 +181,33 @@ impl Store {
         walk.set_sorting(Sort::TOPOLOGICAL | Sort::TIME)
             .map_err(&err)?;
         walk.push_head().map_err(&err)?;
-        walk.take(limit)
-            .map(|oid| self.commit_info(&oid.map_err(&err)?.to_string()))
-            .collect()
+        let mut out = Vec::new();
+        for oid in walk {
+            if out.len() >= limit {
+                break;
+            }
+            let oid = oid.map_err(&err)?;
+            if self.touches_memory(oid).map_err(&err)? {
+                out.push(self.commit_info(&oid.to_string())?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Returns true when the commit changed the memory folder: always in a repository of its
+    /// own; in a project, only when the memory folder's tree differs from its first parent's
+    /// (the project's other commits are not memdir's history).
+    fn touches_memory(&self, oid: Oid) -> Result<bool, git2::Error> {
+        if self.prefix.is_none() {
+            return Ok(true);
+        }
+        let commit = self.repo.find_commit(oid)?;
+        let ours = self.memory_tree(&commit)?.map(|t| t.id());
+        let parent = match commit.parent(0) {
+            Ok(p) => self.memory_tree(&p)?.map(|t| t.id()),
+            Err(_) => None,
+        };
+        Ok(ours != parent)
     }
 
     /// Returns the first-parent chain from HEAD back to (not including) `stop`, newest first,
@@ -240,19 +264,22 @@ impl Store {
     /// sorted by path. Renames show as a removal plus an addition.
     pub fn changes(&self, from: Option<&str>, to: &str) -> Result<Vec<FileChange>, StoreError> {
         let err = git_err("diff", &self.root);
-        let tree = |sha: &str| -> Result<git2::Tree<'_>, StoreError> {
+        let tree = |sha: &str| -> Result<Option<git2::Tree<'_>>, StoreError> {
             self.repo
                 .find_commit(self.oid("diff", sha)?)
-                .and_then(|c| c.tree())
+                .and_then(|c| self.memory_tree(&c))
                 .map_err(&err)
         };
-        let old = from.map(tree).transpose()?;
+        let old = match from {
+            Some(sha) => tree(sha)?,
+            None => None,
+        };
         let new = tree(to)?;
         let mut opts = DiffOptions::new();
         opts.skip_binary_check(true);
         let diff = self
             .repo
-            .diff_tree_to_tree(old.as_ref(), Some(&new), Some(&mut opts))
+            .diff_tree_to_tree(old.as_ref(), new.as_ref(), Some(&mut opts))
             .map_err(&err)?;
         let id = |f: git2::DiffFile<'_>| (!f.id().is_zero()).then(|| f.id().to_string());
         let mut out = Vec::new();
@@ -306,11 +333,14 @@ impl Store {
     /// Returns the blob id of `path` in commit `sha`, or `None` if it has no such file.
     pub fn blob_at(&self, sha: &str, path: &str) -> Result<Option<String>, StoreError> {
         let err = git_err("read tree", &self.root);
-        let tree = self
+        let Some(tree) = self
             .repo
             .find_commit(self.oid("read tree", sha)?)
-            .and_then(|c| c.tree())
-            .map_err(&err)?;
+            .and_then(|c| self.memory_tree(&c))
+            .map_err(&err)?
+        else {
+            return Ok(None);
+        };
         match tree.get_path(std::path::Path::new(path)) {
             Ok(e) if e.kind() == Some(git2::ObjectType::Blob) => Ok(Some(e.id().to_string())),
             Ok(_) => Ok(None),

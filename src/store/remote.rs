@@ -314,18 +314,23 @@ impl Store {
         local
             .set_str("merge.memdir.driver", DRIVER)
             .map_err(err("config"))?;
-        let routed = |file: &Path| {
-            std::fs::read_to_string(file)
-                .is_ok_and(|t| t.lines().any(|l| l.trim() == MERGE_ATTRIBUTE))
+        // `.git/info/attributes` speaks of the whole repository: in a project, only the
+        // memory folder's files go to the driver.
+        let line = match &self.prefix {
+            Some(p) => format!("{p}/**/{MERGE_ATTRIBUTE}"),
+            None => MERGE_ATTRIBUTE.to_owned(),
+        };
+        let routed = |file: &Path, line: &str| {
+            std::fs::read_to_string(file).is_ok_and(|t| t.lines().any(|l| l.trim() == line))
         };
         let info = self.git_dir().join("info").join("attributes");
-        if !routed(&self.root.join(".gitattributes")) && !routed(&info) {
+        if !routed(&self.root.join(".gitattributes"), MERGE_ATTRIBUTE) && !routed(&info, &line) {
             let mut text = std::fs::read_to_string(&info).unwrap_or_default();
             if !text.is_empty() && !text.ends_with('\n') {
                 text.push('\n');
             }
             text.push_str("# memdir: merge memory files with `memdir merge-file`\n");
-            text.push_str(MERGE_ATTRIBUTE);
+            text.push_str(&line);
             text.push('\n');
             if let Some(dir) = info.parent() {
                 std::fs::create_dir_all(dir).map_err(|source| StoreError::Write {
