@@ -665,6 +665,19 @@ impl Store {
         Ok(count)
     }
 
+    /// Says why git is not at rest, if it is not: HEAD detached, or a merge, rebase,
+    /// cherry-pick, revert or bisect in progress. memdir makes no commit of its own choosing
+    /// then (see `memdir/arrivals.rs`).
+    pub fn busy(&self) -> Option<String> {
+        if self.repo.head_detached().unwrap_or(false) {
+            return Some("HEAD is detached (not on a branch)".into());
+        }
+        match self.repo.state() {
+            git2::RepositoryState::Clean => None,
+            state => Some(format!("git has an operation in progress ({state:?})")),
+        }
+    }
+
     /// Returns true when git ignores `path` (`.gitignore`, `info/exclude`).
     pub fn is_ignored(&self, path: &str) -> bool {
         self.repo

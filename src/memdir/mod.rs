@@ -20,6 +20,7 @@ use crate::parse::{self, ParseError};
 use crate::store::{Author, CommitMessage, FileWrite, Store};
 use crate::{Error, Result};
 
+mod arrivals;
 mod consolidate;
 mod drift;
 mod expire;

@@ -748,23 +748,9 @@ impl Memdir {
         plan: &mut MergePlan,
         report: &mut Synced,
     ) -> Result<Vec<u8>> {
-        let Ok(mut text) = String::from_utf8(bytes.clone()) else {
+        let Some((guarded, flags)) = self.guard_arrived(path, &bytes, old.as_deref())? else {
             return Ok(bytes);
         };
-        if !matches!(parse::find_layout(path, &text), Ok(Some(_))) {
-            // Plain Markdown: a quarantine needs a front-matter block to live in.
-            text = format!("---\n---\n{text}");
-        }
-        let Ok(arrived) = parse::parse_memory(path, &bytes, Store::revision_of(&bytes)) else {
-            // An invalid file is never indexed, so never injected: `memdir check` reports it.
-            return Ok(bytes);
-        };
-        let old: Option<Memory> =
-            old.and_then(|o| parse::parse_memory(path, &o, Store::revision_of(&o)).ok());
-        let (guarded, flags) = self.guard_file(path, &text, &arrived, old.as_ref(), Vec::new())?;
-        if flags.is_empty() || guarded == text {
-            return Ok(bytes);
-        }
         plan.differs_from_theirs = true;
         plan.rules.extend(flags.iter().map(|f| f.rule.clone()));
         report.quarantined.push(path.to_owned());
@@ -778,7 +764,7 @@ impl Memdir {
                 .collect::<Vec<_>>()
                 .join(", ")
         ));
-        Ok(guarded.into_bytes())
+        Ok(guarded)
     }
 
     /// Settles a conflict sibling on approval: its version replaces the memory it is the

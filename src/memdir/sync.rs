@@ -28,6 +28,11 @@ struct Plan {
     state: IndexState,
     /// Whether that state differs from the recorded one.
     state_changed: bool,
+    /// The commit the index reflected before (`None` for none).
+    from: Option<String>,
+    /// Memory files changed by commits the index has not seen and memdir's caller did not
+    /// just make (`arrivals.rs`).
+    arrived: Vec<String>,
 }
 
 /// A stat scan of the working tree.
@@ -99,6 +104,16 @@ impl Memdir {
             plan = self.plan(worktree.as_ref(), committed)?;
         }
         let held = lock.or(taken.as_ref());
+        if let Some(held) = held
+            && !plan.rebuild
+            && !plan.arrived.is_empty()
+        {
+            let dirty: BTreeSet<&String> = plan.state.dirty.keys().collect();
+            if self.guard_arrivals(held, plan.from.as_deref(), &plan.arrived, &dirty)? {
+                // The quarantine is a commit of memdir's own: plan again to include it.
+                plan = self.plan(worktree.as_ref(), committed)?;
+            }
+        }
         let done = if plan.rebuild {
             self.rebuild(plan.state, &mut |_, _| {})?
         } else {
@@ -178,16 +193,24 @@ impl Memdir {
         let stored = self.index.state();
         let store = self.store();
         let head = store.head()?;
+        let mut arrived = false;
         let changed = match &stored {
             None => None,
             Some(s) if s.head == head => Some(Vec::new()),
             Some(s) => match (committed, &head) {
                 (Some(paths), Some(h)) if store.parent_of(h)? == s.head => Some(paths.to_vec()),
-                _ => store.changed_since(s.head.as_deref())?,
+                _ => {
+                    arrived = true;
+                    store.changed_since(s.head.as_deref())?
+                }
             },
         };
         let changed: Option<Vec<String>> =
             changed.map(|c| c.into_iter().filter(|p| is_memory_path(p)).collect());
+        let arrived = match &changed {
+            Some(c) if arrived => c.clone(),
+            _ => Vec::new(),
+        };
         let old_dirty = stored.as_ref().map(|s| s.dirty.clone()).unwrap_or_default();
         let head_moved = stored.as_ref().is_none_or(|s| s.head != head);
         // Revisions read while deciding what is dirty, so they are not read twice.
@@ -274,6 +297,8 @@ impl Memdir {
         };
         Ok(Plan {
             state_changed: stored.as_ref() != Some(&state),
+            from: stored.and_then(|s| s.head),
+            arrived,
             paths,
             rebuild,
             state,
