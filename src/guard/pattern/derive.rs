@@ -84,8 +84,9 @@ pub(crate) fn derive_alternatives(source: &str) -> Vec<Vec<Clause>> {
 }
 
 /// Returns expressions whose matches together are the matches of `hir`, one per branch of
-/// its root alternation (or of the first alternation in its root sequence, the rest of the
-/// sequence kept around each branch); `None` when there is none. Capture groups are
+/// its root alternation (or of the first alternation in its root sequence with at most
+/// [`MAX_ALTERNATIVES`] branches, the rest of the sequence kept around each branch); `None`
+/// when there is none. Capture groups are
 /// dropped: they change no match.
 fn branches(hir: &Hir) -> Option<Vec<Hir>> {
     match hir.kind() {
@@ -93,7 +94,9 @@ fn branches(hir: &Hir) -> Option<Vec<Hir>> {
         HirKind::Alternation(branches) => Some(branches.clone()),
         HirKind::Concat(parts) => parts.iter().enumerate().find_map(|(i, part)| {
             let inner = match part.kind() {
-                HirKind::Alternation(_) | HirKind::Capture(_) => branches(part)?,
+                HirKind::Alternation(_) | HirKind::Capture(_) => {
+                    branches(part).filter(|b| b.len() <= MAX_ALTERNATIVES)?
+                }
                 _ => return None,
             };
             Some(
