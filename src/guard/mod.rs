@@ -150,7 +150,7 @@ impl Rule {
         if !self.pattern.may_match(present) {
             return out;
         }
-        for caps in self.pattern.regex().captures_iter(text) {
+        for caps in self.pattern.regex_for(text).captures_iter(text) {
             if self.accept.is_some_and(|ok| !ok(text, &caps)) {
                 continue;
             }
@@ -633,6 +633,45 @@ mod tests {
         }
     }
 
+    /// Every built-in pattern, compiled once for all the tests that use it.
+    static PATTERNS: LazyLock<Vec<(&'static str, pattern::Pattern)>> = LazyLock::new(|| {
+        all_patterns()
+            .into_iter()
+            .map(|(rule, source)| (rule, pattern::Pattern::new(source.to_owned())))
+            .collect()
+    });
+
+    /// Returns every group's span of every match of `re` in `text`.
+    fn all_captures(re: &Regex, text: &str) -> Vec<Vec<Option<(usize, usize)>>> {
+        re.captures_iter(text)
+            .map(|c| c.iter().map(|m| m.map(|m| (m.start(), m.end()))).collect())
+            .collect()
+    }
+
+    #[test]
+    fn the_ascii_form_of_every_pattern_matches_the_corpus_as_the_pattern_does() {
+        let corpus = include_str!("../../tests/guard-corpus.jsonl");
+        let texts: Vec<String> = corpus
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                text::Normalized::new(v["text"].as_str().unwrap()).text
+            })
+            .filter(|t| t.is_ascii())
+            .collect();
+        assert!(texts.len() > 500, "{}", texts.len());
+        for (rule, p) in PATTERNS.iter() {
+            for text in &texts {
+                assert_eq!(
+                    all_captures(p.regex_for(text), text),
+                    all_captures(p.regex(), text),
+                    "{rule} on {text:?}"
+                );
+            }
+        }
+    }
+
     proptest::proptest! {
         /// Texts made of words the rules look for, in any case, joined in any way.
         #[test]
@@ -660,6 +699,14 @@ mod tests {
                 .collect();
             let g = Guard::default();
             proptest::prop_assert_eq!(g.check(&text), check_without_prefilter(&g, &text));
+            if text.is_ascii() {
+                for (_, p) in PATTERNS.iter() {
+                    proptest::prop_assert_eq!(
+                        all_captures(p.regex_for(&text), &text),
+                        all_captures(p.regex(), &text)
+                    );
+                }
+            }
         }
     }
 
