@@ -228,16 +228,50 @@ impl Transcript {
     }
 }
 
-/// Parses a time as RFC 3339, `YYYY-MM-DD` or LoCoMo's `1:56 pm on 8 May, 2023` (read as UTC).
-/// Returns `None` for anything else.
+/// Parses a time as RFC 3339, `YYYY-MM-DD`, LoCoMo's `1:56 pm on 8 May, 2023` or
+/// LongMemEval's `2023/05/30 (Tue) 23:37` (all read as UTC). Returns `None` for anything else.
 ///
 /// ```
 /// use memdir::transcript::parse_time;
 /// assert_eq!(parse_time("1:56 pm on 8 May, 2023").unwrap().to_string(), "2023-05-08T13:56:00Z");
+/// assert_eq!(parse_time("2023/05/30 (Tue) 23:37").unwrap().to_string(), "2023-05-30T23:37:00Z");
+/// assert_eq!(parse_time("2023/05/30").unwrap().to_string(), "2023-05-30T00:00:00Z");
 /// assert!(parse_time("last Tuesday").is_none());
 /// ```
 pub fn parse_time(text: &str) -> Option<Timestamp> {
-    Timestamp::parse(text).or_else(|| locomo_time(text))
+    Timestamp::parse(text)
+        .or_else(|| locomo_time(text))
+        .or_else(|| slashed_time(text))
+}
+
+/// Reads `YYYY/MM/DD`, then an optional weekday in brackets (not checked against the date)
+/// and an optional 24-hour `HH:MM`.
+fn slashed_time(text: &str) -> Option<Timestamp> {
+    let mut parts = text.split_whitespace();
+    let mut ymd = parts.next()?.split('/');
+    let year: i32 = ymd.next()?.parse().ok()?;
+    let month: u8 = ymd.next()?.parse().ok()?;
+    let day: u8 = ymd.next()?.parse().ok()?;
+    if ymd.next().is_some() {
+        return None;
+    }
+    let date =
+        time::Date::from_calendar_date(year, time::Month::try_from(month).ok()?, day).ok()?;
+    let mut next = parts.next();
+    if next.is_some_and(|w| w.starts_with('(') && w.ends_with(')')) {
+        next = parts.next();
+    }
+    let clock = match next {
+        None => time::Time::MIDNIGHT,
+        Some(hm) => {
+            let (h, m) = hm.split_once(':')?;
+            time::Time::from_hms(h.parse().ok()?, m.parse().ok()?, 0).ok()?
+        }
+    };
+    if parts.next().is_some() {
+        return None;
+    }
+    Some(Timestamp(OffsetDateTime::new_utc(date, clock)))
 }
 
 fn locomo_time(text: &str) -> Option<Timestamp> {
@@ -371,6 +405,33 @@ pub fn turn_id(line: &str) -> Option<&str> {
 mod tests {
     use super::*;
     use crate::parse::passages;
+
+    #[test]
+    fn slashed_dates_read_with_or_without_weekday_and_clock() {
+        let t = |text: &str| parse_time(text).map(|t| t.to_string());
+        assert_eq!(
+            t("2023/05/30 (Tue) 23:37").as_deref(),
+            Some("2023-05-30T23:37:00Z")
+        );
+        assert_eq!(
+            t("2023/05/30 09:05").as_deref(),
+            Some("2023-05-30T09:05:00Z")
+        );
+        assert_eq!(
+            t("2023/05/30 (Tue)").as_deref(),
+            Some("2023-05-30T00:00:00Z")
+        );
+        for bad in [
+            "2023/13/01",
+            "2023/02/30",
+            "2023/05/30 (Tue) 24:00",
+            "2023/05/30 (Tue) 23:37 UTC",
+            "2023/05",
+            "2023/05/30/1",
+        ] {
+            assert_eq!(t(bad), None, "{bad}");
+        }
+    }
 
     /// Every turn renders as exactly one passage whose first line gives back its id.
     fn assert_one_passage_per_turn(session: &Session) {
