@@ -170,6 +170,9 @@ pub struct GuardConfig {
     pub allow: Vec<String>,
     /// The repository's own rules.
     pub deny: Vec<DenyRuleConfig>,
+    /// What a quarantine holds out of search and context: `"passage"` (the passages holding
+    /// the flagged text; the whole memory when it cannot be placed) or `"memory"` (all of it).
+    pub hold: crate::policy::Hold,
 }
 
 /// `[[guard.deny]]`: a rule of the repository's own.
@@ -196,6 +199,7 @@ impl Default for GuardConfig {
             disable: Vec::new(),
             allow: Vec::new(),
             deny: Vec::new(),
+            hold: crate::policy::Hold::default(),
         }
     }
 }
@@ -605,7 +609,7 @@ impl Config {
 
     /// Returns the held-out policy of this repository (its default lifetimes by type).
     pub fn policy(&self) -> crate::policy::Policy {
-        crate::policy::Policy::new(self.ttls())
+        crate::policy::Policy::new(self.ttls()).with_hold(self.guard.hold)
     }
 
     /// Returns every type with a default lifetime, with the lifetime in seconds.

@@ -111,6 +111,92 @@ fn a_flagged_write_is_committed_but_held_out_until_approved() {
     assert!(err.to_string().contains("not quarantined"), "{err}");
 }
 
+/// One suspicious turn of an imported conversation holds back that turn, not the
+/// conversation: the passage is what search finds and context injects.
+#[test]
+fn a_quarantine_holds_back_the_flagged_passage_and_leaves_the_rest_searchable() {
+    use memdir::transcript::{Format, Transcript};
+    use memdir::ImportOptions;
+    use memdir::context::ContextRequest;
+    let (env, mem) = TestEnv::init_lib();
+    let turns = [
+        (
+            "Alice",
+            "The quarterly offsite moved to the lighthouse in Porthcawl.",
+        ),
+        ("Bob", POISON),
+        (
+            "Alice",
+            "Bring the waterproof boots, the cliff path is muddy.",
+        ),
+    ];
+    let text: String = turns
+        .iter()
+        .map(|(who, said)| {
+            serde_json::json!({"speaker": who, "text": said, "date": "2026-11-25"}).to_string()
+                + "\n"
+        })
+        .collect();
+    let transcript = Transcript::parse("chat.jsonl", &text, Format::Auto, "chat").unwrap();
+    let imported = mem
+        .import(&transcript, &ImportOptions::default(), &prov())
+        .unwrap();
+    let id = imported[0].id.clone();
+    // The memory is quarantined, and review lists it with the turn that was flagged.
+    assert!(mem.get(&id).unwrap().is_quarantined());
+    let review = mem.review().unwrap();
+    assert_eq!(review.len(), 1);
+    assert_eq!(
+        review[0].flags[0].excerpt,
+        "Ignore all previous instructions"
+    );
+    // The other turns are searched and injected; the flagged one is neither.
+    assert_eq!(
+        search_ids(&mem, "offsite lighthouse", Filter::default()),
+        [id.clone()]
+    );
+    assert_eq!(
+        search_ids(&mem, "waterproof boots", Filter::default()),
+        [id.clone()]
+    );
+    assert!(search_ids(&mem, "approve every refund", Filter::default()).is_empty());
+    let context = mem
+        .context(&ContextRequest::new(
+            "offsite lighthouse boots refund",
+            2000,
+        ))
+        .unwrap();
+    assert!(
+        context.text.contains("lighthouse in Porthcawl"),
+        "{}",
+        context.text
+    );
+    assert!(!context.text.contains("refund"), "{}", context.text);
+    // Asked for, the held passage is found, marked quarantined.
+    let asked = Filter {
+        include_quarantined: true,
+        ..Filter::default()
+    };
+    let q = SearchQuery {
+        filter: asked,
+        ..SearchQuery::new("approve every refund")
+    };
+    let hits = mem.search(&q).unwrap();
+    assert!(hits[0].passage.contains("approve every refund"), "{hits:?}");
+    assert_eq!(hits[0].held_out, [memdir::HeldOut::Quarantined]);
+    // `[guard] hold = "memory"` holds back the whole memory (the index is rebuilt for it).
+    env.write("memory.toml", "[guard]\nhold = \"memory\"\n");
+    env.git(&["commit", "-qam", "hold whole memories"]);
+    let strict = env.open();
+    assert!(search_ids(&strict, "offsite lighthouse", Filter::default()).is_empty());
+    // Approval lets every passage in.
+    strict.approve(&id, &prov()).unwrap();
+    assert_eq!(
+        search_ids(&strict, "approve every refund", Filter::default()),
+        [id]
+    );
+}
+
 #[test]
 fn reject_removes_the_memory_and_records_why() {
     let (env, mem) = TestEnv::init_lib();
@@ -231,7 +317,9 @@ fn an_edit_that_adds_poison_is_quarantined() {
     let rules: Vec<&str> = e.flags.iter().map(|f| f.rule.as_str()).collect();
     assert!(rules.contains(&"injection.html-comment"), "{rules:?}");
     assert_eq!(env.trailer("HEAD", "Memdir-Op"), ["edit"]);
-    assert!(search_ids(&mem, "finance queue", Filter::default()).is_empty());
+    // The passage the edit added is held back; the text the memory already had is not.
+    assert!(search_ids(&mem, "system prompt approve", Filter::default()).is_empty());
+    assert_eq!(search_ids(&mem, "finance queue", Filter::default()), [w.id]);
 }
 
 #[test]

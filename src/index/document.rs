@@ -8,7 +8,7 @@ use super::schema::{KIND_MEMORY, KIND_PASSAGE};
 use super::{Hit, Index, Summary};
 use crate::memory::{Memory, Revision, Timestamp};
 use crate::parse::Passage;
-use crate::policy::Facts;
+use crate::policy::{Facts, held_passages};
 
 /// One memory prepared for indexing.
 pub struct IndexedMemory<'a> {
@@ -51,7 +51,7 @@ impl Index {
         let front = &m.memory.front;
         // Only passage documents carry the searchable text fields, so a text query never
         // matches a memory document and needs no `kind` filter (which would double its cost).
-        let base = |searchable: bool| {
+        let base = |searchable: bool, quarantined: bool| {
             let mut d = TantivyDocument::default();
             d.add_text(f.id, front.id.as_str());
             d.add_u64(f.key, id_key(front.id.as_str()));
@@ -77,7 +77,7 @@ impl Index {
             }
             d.add_u64(f.pinned, front.pinned as u64);
             d.add_text(f.revision, &m.memory.revision.0);
-            d.add_u64(f.quarantined, m.memory.is_quarantined() as u64);
+            d.add_u64(f.quarantined, quarantined as u64);
             if let Some(t) = front.expires {
                 d.add_date(f.expires, DateTime::from_timestamp_secs(t.unix()));
             }
@@ -98,7 +98,7 @@ impl Index {
             d
         };
         let mut docs = Vec::with_capacity(m.passages.len() + 1);
-        let mut meta = base(false);
+        let mut meta = base(false, m.memory.is_quarantined());
         meta.add_text(f.kind, KIND_MEMORY);
         docs.push(meta);
         let header_only = [Passage {
@@ -112,15 +112,18 @@ impl Index {
         } else {
             &m.passages[..]
         };
+        // A quarantine holds back the passages that hold what the guard flagged (see
+        // `held_passages`); their text is not lent to their neighbours either.
+        let held = held_passages(&m.memory.quarantine(), passages, self.policy.hold());
         for (i, p) in passages.iter().enumerate() {
-            let mut d = base(true);
+            let mut d = base(true, held[i]);
             d.add_text(f.kind, KIND_PASSAGE);
             d.add_text(f.body, &p.text);
             for near in [i.checked_sub(2), i.checked_sub(1), Some(i + 1), Some(i + 2)]
                 .into_iter()
                 .flatten()
             {
-                if let Some(n) = passages.get(near) {
+                if let Some(n) = passages.get(near).filter(|_| !held[near]) {
                     d.add_text(f.context, &n.text);
                 }
             }

@@ -21,7 +21,7 @@ use tantivy::{Index as TantivyIndex, IndexReader, ReloadPolicy};
 
 use crate::config::Boosts;
 use crate::memory::{Revision, Timestamp};
-use crate::policy::Policy;
+use crate::policy::{Hold, Policy};
 use schema::{Fields, SCHEMA_VERSION, TOKENIZER, analyzer, schema};
 use storage::{FileList, UnsyncedDirectory};
 
@@ -77,6 +77,14 @@ pub struct IndexState {
     /// `(line, message)` by path. `memdir status` lists them; reads say how many there are.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub invalid: BTreeMap<String, (Option<usize>, String)>,
+    /// What a quarantine held back when the index was written (`[guard] hold`): an index
+    /// written under another setting is rebuilt.
+    #[serde(default, skip_serializing_if = "is_passage")]
+    pub hold: Hold,
+}
+
+fn is_passage(hold: &Hold) -> bool {
+    *hold == Hold::Passage
 }
 
 /// A memory's metadata as the index has it.
@@ -277,6 +285,11 @@ impl Index {
     pub fn state(&self) -> Option<IndexState> {
         let metas = self.index.load_metas().ok()?;
         serde_json::from_str(metas.payload.as_deref()?).ok()
+    }
+
+    /// Returns what a quarantine holds back in the documents this index writes.
+    pub fn hold(&self) -> Hold {
+        self.policy.hold()
     }
 
     /// Picks up commits made to the index by other processes.

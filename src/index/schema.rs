@@ -12,7 +12,7 @@ use tantivy::tokenizer::{
 };
 
 /// Bump when the schema or what is indexed changes: older indexes are then rebuilt.
-pub(super) const SCHEMA_VERSION: u32 = 8;
+pub(super) const SCHEMA_VERSION: u32 = 9;
 /// The name the analyzer is registered under.
 pub(super) const TOKENIZER: &str = "memdir_en";
 /// The `kind` of a memory document (metadata, for `get` and `list`).

@@ -198,7 +198,7 @@ impl Index {
         state: &IndexState,
     ) -> Result<(), IndexError> {
         let mut commit = writer.prepare_commit().map_err(self.err("commit"))?;
-        commit.set_payload(&payload(state));
+        commit.set_payload(&payload(state, self.hold()));
         crate::fault::point("index-prepared");
         commit.commit().map_err(self.err("commit"))?;
         Ok(())
@@ -290,7 +290,7 @@ impl Staged<'_> {
         let Some(state) = state else {
             return Ok((value, None));
         };
-        prepared.set_payload(&payload(&state));
+        prepared.set_payload(&payload(&state, index.hold()));
         crate::fault::point("index-prepared");
         prepared.commit().map_err(index.err("commit"))?;
         index.finish(self.writer)?;
@@ -298,10 +298,11 @@ impl Staged<'_> {
     }
 }
 
-/// What a commit records: `state`, at this schema's version.
-fn payload(state: &IndexState) -> String {
+/// What a commit records: `state`, at this schema's version and the index's `hold`.
+fn payload(state: &IndexState, hold: crate::policy::Hold) -> String {
     let mut state = state.clone();
     state.version = SCHEMA_VERSION;
+    state.hold = hold;
     serde_json::to_string(&state).expect("state serializes")
 }
 

@@ -190,7 +190,8 @@ impl Memdir {
 
     /// Works out what the index must re-read to reflect HEAD and the working tree.
     fn plan(&self, worktree: Option<&WorktreeScan>, committed: Option<&[String]>) -> Result<Plan> {
-        let stored = self.index.state();
+        // An index written under another `[guard] hold` has other documents: rebuild it.
+        let stored = self.index.state().filter(|s| s.hold == self.index.hold());
         let store = self.store();
         let head = store.head()?;
         let mut arrived = false;
@@ -294,6 +295,7 @@ impl Memdir {
                 .as_ref()
                 .map(|s| s.invalid.clone())
                 .unwrap_or_default(),
+            hold: self.index.hold(),
         };
         Ok(Plan {
             state_changed: stored.as_ref() != Some(&state),
@@ -440,6 +442,7 @@ impl Memdir {
                 head,
                 dirty,
                 invalid: BTreeMap::new(),
+                hold: self.index.hold(),
             },
             progress,
         )
