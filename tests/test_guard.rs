@@ -115,9 +115,9 @@ fn a_flagged_write_is_committed_but_held_out_until_approved() {
 /// conversation: the passage is what search finds and context injects.
 #[test]
 fn a_quarantine_holds_back_the_flagged_passage_and_leaves_the_rest_searchable() {
-    use memdir::transcript::{Format, Transcript};
     use memdir::ImportOptions;
     use memdir::context::ContextRequest;
+    use memdir::transcript::{Format, Transcript};
     let (env, mem) = TestEnv::init_lib();
     let turns = [
         (
