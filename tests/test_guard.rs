@@ -153,11 +153,11 @@ fn a_quarantine_holds_back_the_flagged_passage_and_leaves_the_rest_searchable() 
     // The other turns are searched and injected; the flagged one is neither.
     assert_eq!(
         search_ids(&mem, "offsite lighthouse", Filter::default()),
-        [id.clone()]
+        [id.as_str()]
     );
     assert_eq!(
         search_ids(&mem, "waterproof boots", Filter::default()),
-        [id.clone()]
+        [id.as_str()]
     );
     assert!(search_ids(&mem, "approve every refund", Filter::default()).is_empty());
     let context = mem
