@@ -142,7 +142,7 @@ pub enum Rule {
     SupersededBy(Cond),
 }
 
-/// What a quarantine holds back of a memory (`[guard] hold`): see [`Policy::held_passages`].
+/// What a quarantine holds back of a memory (`[guard] hold`): see [`held_passages`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Hold {

@@ -400,6 +400,12 @@ fn a_poisoned_memory_pulled_into_project_memory_is_quarantined_by_the_next_comma
     let head = p.git_in(&b, &["rev-parse", "HEAD"]);
     p.memdir_in(&b, &["search", "Thursdays"]).success();
     assert_eq!(p.git_in(&b, &["rev-parse", "HEAD"]), head);
+    // An approval made on b travels by a plain push and pull: a's next command keeps it.
+    p.memdir_in(&b, &["approve", "helpful-1"]).success();
+    p.git_in(&b, &["push", "--quiet"]);
+    p.git_in(&a, &["pull", "--quiet", "--no-rebase", "--no-edit"]);
+    let review = p.memdir_in(&a, &["review", "--json"]).success().json();
+    assert_eq!(review, serde_json::json!([]), "{review}");
 }
 
 #[test]

@@ -31,11 +31,18 @@ impl Memdir {
     /// Returns the text to keep instead (with its `quarantine:` block) and the flags, or
     /// `None` when the guard lets it through as it is. An invalid file is let through: it is
     /// never indexed, so never injected, and `memdir check` reports it.
+    ///
+    /// A quarantine is lifted only by `memdir approve`, here as on the machine where it was
+    /// written: an arrival that drops the `quarantine:` block of the version here is let
+    /// through when an `approve` commit among the arriving ones (`range`: commits reachable
+    /// from its second commit and not from its first) changed this file; otherwise (a hand
+    /// edit elsewhere) the block is put back, as for a hand edit here.
     pub(super) fn guard_arrived(
         &self,
         path: &str,
         bytes: &[u8],
         old: Option<&[u8]>,
+        range: (Option<&str>, &str),
     ) -> Result<Option<(Vec<u8>, Vec<Flag>)>> {
         let Ok(mut text) = String::from_utf8(bytes.to_vec()) else {
             return Ok(None);
@@ -49,9 +56,24 @@ impl Memdir {
         };
         let old: Option<Memory> =
             old.and_then(|o| parse::parse_memory(path, o, Store::revision_of(o)).ok());
-        let (guarded, flags) = self.guard_file(path, &text, &arrived, old.as_ref(), Vec::new())?;
-        if flags.is_empty() || guarded == text {
+        // The arrival drops the `quarantine:` block of the version here.
+        let lifted = old.as_ref().is_some_and(Memory::is_quarantined) && !arrived.is_quarantined();
+        if lifted
+            && self
+                .store()
+                .written_by_op(range.0, range.1, "approve", path)?
+        {
             return Ok(None);
+        }
+        let (guarded, mut flags) =
+            self.guard_file(path, &text, &arrived, old.as_ref(), Vec::new())?;
+        if guarded == text {
+            return Ok(None);
+        }
+        if flags.is_empty() {
+            // Nothing new was flagged: what the arrival dropped of the block here is put back.
+            let notes = old.as_ref().map(Memory::quarantine).unwrap_or_default();
+            flags = notes.iter().map(super::guarded::note_flag).collect();
         }
         Ok(Some((guarded.into_bytes(), flags)))
     }
@@ -66,6 +88,9 @@ impl Memdir {
         arrived: &[String],
         dirty: &BTreeSet<&String>,
     ) -> Result<bool> {
+        let Some(head) = self.store().head()? else {
+            return Ok(false);
+        };
         let mut writes = Vec::new();
         let mut rules = BTreeSet::new();
         for path in arrived.iter().filter(|p| !dirty.contains(p)) {
@@ -81,7 +106,10 @@ impl Memdir {
                 Some(blob) => Some(self.store().blob(&blob)?),
                 None => None,
             };
-            if let Some((guarded, flags)) = self.guard_arrived(path, &bytes, old.as_deref())? {
+            let range = (from, head.as_str());
+            if let Some((guarded, flags)) =
+                self.guard_arrived(path, &bytes, old.as_deref(), range)?
+            {
                 rules.extend(flags.into_iter().map(|f| f.rule));
                 writes.push(FileWrite {
                     path: path.clone(),

@@ -386,7 +386,7 @@ impl Memdir {
     }
 }
 
-fn note_flag(n: &QuarantineNote) -> Flag {
+pub(super) fn note_flag(n: &QuarantineNote) -> Flag {
     Flag {
         rule: n.rule.clone(),
         span: crate::guard::Span { start: 0, end: 0 },

@@ -219,6 +219,8 @@ struct MergePlan {
     rules: BTreeSet<String>,
     /// Lines for the merge commit's body.
     log: Vec<String>,
+    /// Our commit and theirs: what arrives is reachable from theirs and not from ours.
+    sides: (String, String),
 }
 
 impl Memdir {
@@ -523,7 +525,10 @@ impl Memdir {
         report: &mut Synced,
     ) -> Result<MergePlan> {
         let versions = self.store().three_way(base, ours, theirs)?;
-        let mut plan = MergePlan::default();
+        let mut plan = MergePlan {
+            sides: (ours.to_owned(), theirs.to_owned()),
+            ..MergePlan::default()
+        };
         // Ids each side added, to find one id added on both sides at different paths.
         let mut ours_added = BTreeMap::new();
         for v in &versions {
@@ -748,7 +753,9 @@ impl Memdir {
         plan: &mut MergePlan,
         report: &mut Synced,
     ) -> Result<Vec<u8>> {
-        let Some((guarded, flags)) = self.guard_arrived(path, &bytes, old.as_deref())? else {
+        let range = (Some(plan.sides.0.as_str()), plan.sides.1.as_str());
+        let Some((guarded, flags)) = self.guard_arrived(path, &bytes, old.as_deref(), range)?
+        else {
             return Ok(bytes);
         };
         plan.differs_from_theirs = true;

@@ -2,6 +2,7 @@
 //! they were, tags. Read-only: the rest of [`Store`] writes.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
 
 use git2::{Delta, DiffOptions, Oid, Sort};
 
@@ -258,6 +259,50 @@ impl Store {
             }
         }
         Ok(out)
+    }
+
+    /// Returns true when a commit reachable from `to` but not from `from` (`None`: any),
+    /// whose `Memdir-Op` trailer is `op`, changed memory `path` (against its first parent).
+    /// This is how an approval made on another machine is told from a hand edit that drops
+    /// a `quarantine:` block: the first arrives in an `approve` commit.
+    pub fn written_by_op(
+        &self,
+        from: Option<&str>,
+        to: &str,
+        op: &str,
+        path: &str,
+    ) -> Result<bool, StoreError> {
+        let err = git_err("walk", &self.root);
+        let mut walk = self.repo.revwalk().map_err(&err)?;
+        walk.push(self.oid("walk", to)?).map_err(&err)?;
+        if let Some(from) = from {
+            walk.hide(self.oid("walk", from)?).map_err(&err)?;
+        }
+        let at = |commit: &git2::Commit<'_>| -> Result<Option<Oid>, StoreError> {
+            let Some(tree) = self.memory_tree(commit).map_err(&err)? else {
+                return Ok(None);
+            };
+            Ok(tree.get_path(Path::new(path)).ok().map(|e| e.id()))
+        };
+        for id in walk {
+            let commit = self.repo.find_commit(id.map_err(&err)?).map_err(&err)?;
+            let message = String::from_utf8_lossy(commit.message_bytes());
+            let is_op = git2::message_trailers_strs(&message).is_ok_and(|t| {
+                t.iter()
+                    .any(|(k, v)| k.eq_ignore_ascii_case("Memdir-Op") && v == op)
+            });
+            if !is_op {
+                continue;
+            }
+            let before = match commit.parent(0) {
+                Ok(parent) => at(&parent)?,
+                Err(_) => None,
+            };
+            if at(&commit)? != before {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 
     /// Returns the files that differ between commits `from` (`None`: nothing) and `to`,
