@@ -78,11 +78,12 @@ pub use guard::{Flag, Guard, Verdict};
 pub use index::{Filter, HeldOut, Hit, Summary};
 pub use memdir::{
     ActivityFilter, BeliefDiff, BlameLine, Change, CommitView, Committed, Consolidation,
-    ConsolidationGroup, Derivation, Drifted, FieldChange, FileMerged, ImportOptions, ImportStatus,
-    Imported, Lineage, Memdir, MemoryDiff, MemoryView, NewMemory, PROJECT_FOLDER, Point, Problem,
-    Provenance, PurgePushed, Purged, Quarantined, Refresh, RefusedProposal, Renamed, Reverted,
-    SearchQuery, SourceStanding, SourceState, Stamped, Status, SyncConflict, SyncError, Synced,
-    Update, Version, WatchOptions, WatchReport, Why, Written, is_memory_path, merge_file,
+    ConsolidationGroup, Derivation, Drifted, FieldChange, FileMerged, HeldLines, ImportOptions,
+    ImportStatus, Imported, Lineage, Memdir, MemoryDiff, MemoryView, NewMemory, PROJECT_FOLDER,
+    Point, Problem, Provenance, PurgePushed, Purged, Quarantined, Refresh, RefusedProposal,
+    Renamed, Reverted, SearchQuery, SourceStanding, SourceState, Stamped, Status, SyncConflict,
+    SyncError, Synced, Update, Version, WatchOptions, WatchReport, Why, Written, is_memory_path,
+    merge_file,
 };
 pub use memory::{
     Derived, FrontMatter, Memory, MemoryId, QuarantineNote, Revision, Source, SourceRef, Timestamp,

@@ -150,6 +150,16 @@ fn a_quarantine_holds_back_the_flagged_passage_and_leaves_the_rest_searchable() 
         review[0].flags[0].excerpt,
         "Ignore all previous instructions"
     );
+    // It says which lines are held back: Bob's turn, the second item of the body.
+    assert!(!review[0].whole);
+    let file = env.read(&review[0].path);
+    let held: Vec<&str> = review[0]
+        .held
+        .iter()
+        .flat_map(|l| file.lines().skip(l.start - 1).take(l.end - l.start + 1))
+        .collect();
+    assert_eq!(held.len(), 1, "{held:?}");
+    assert!(held[0].contains(POISON), "{held:?}");
     // The other turns are searched and injected; the flagged one is neither.
     assert_eq!(
         search_ids(&mem, "offsite lighthouse", Filter::default()),
@@ -189,6 +199,8 @@ fn a_quarantine_holds_back_the_flagged_passage_and_leaves_the_rest_searchable() 
     env.git(&["commit", "-qam", "hold whole memories"]);
     let strict = env.open();
     assert!(search_ids(&strict, "offsite lighthouse", Filter::default()).is_empty());
+    let review = strict.review().unwrap();
+    assert!(review[0].whole && review[0].held.len() == 3, "{review:?}");
     // Approval lets every passage in.
     strict.approve(&id, &prov()).unwrap();
     assert_eq!(

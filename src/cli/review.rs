@@ -11,6 +11,10 @@ use crate::outln;
 /// A flagged write is committed but held out of search and context until a person decides:
 /// `memdir approve ID` lets it in, `memdir reject ID --reason R` removes it (it stays in git
 /// history). `memdir show ID` prints the whole file.
+///
+/// What is held back is the passages that hold the flagged text (`held back: lines ...`;
+/// the memory's other passages are searched), or the whole memory when that text cannot be
+/// placed in one passage or `[guard] hold = "memory"` is set.
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub struct ReviewArgs {}
@@ -31,6 +35,27 @@ pub fn cmd_review(g: &Globals, _args: ReviewArgs) -> Result<(), CliError> {
         }
         for f in &q.flags {
             outln!("    {}: {} ({:?})", f.rule, f.why, f.excerpt);
+        }
+        if q.whole {
+            outln!("    held back: the whole memory");
+        } else {
+            let lines: Vec<String> = q
+                .held
+                .iter()
+                .map(|l| match l.start == l.end {
+                    true => l.start.to_string(),
+                    false => format!("{}-{}", l.start, l.end),
+                })
+                .collect();
+            outln!(
+                "    held back: line{} {} (the rest is searched)",
+                if lines.len() == 1 && q.held[0].start == q.held[0].end {
+                    ""
+                } else {
+                    "s"
+                },
+                lines.join(", ")
+            );
         }
         // The whole text being approved, each line behind a bar.
         for line in q.text.trim().lines() {

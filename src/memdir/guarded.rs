@@ -19,6 +19,7 @@ use crate::guard::{Checked, Flag, Guard};
 use crate::index::{Filter, HeldOut};
 use crate::memory::{Memory, QUARANTINE_KEY, QuarantineNote, Source, Timestamp};
 use crate::parse::{self, Edit, FieldValue};
+use crate::policy::held_passages;
 use crate::store::CommitMessage;
 use crate::{Error, Result};
 
@@ -48,6 +49,21 @@ pub struct Quarantined {
     /// Its whole text (the body, secrets already redacted by the guard): what a reviewer
     /// reads before approving.
     pub text: String,
+    /// The passages search and context leave out until it is approved, by file line (see
+    /// [`crate::policy::held_passages`]): those that hold what was flagged, or all of them.
+    pub held: Vec<HeldLines>,
+    /// Whether every passage is held back (else the others are searched and injected).
+    pub whole: bool,
+}
+
+/// Lines of a memory file, first and last, 1-based and inclusive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "http", derive(utoipa::ToSchema))]
+pub struct HeldLines {
+    /// First line.
+    pub start: usize,
+    /// Last line.
+    pub end: usize,
 }
 
 /// New field values after the guard: secrets redacted, plus the flags.
@@ -295,7 +311,20 @@ impl Memdir {
             if !m.is_quarantined() {
                 continue;
             }
+            let passages = parse::passages(&m.body, m.body_line);
+            let flags = held_passages(&m.quarantine(), &passages, self.index.hold());
+            let held: Vec<HeldLines> = passages
+                .iter()
+                .zip(&flags)
+                .filter(|(_, held)| **held)
+                .map(|(p, _)| HeldLines {
+                    start: p.line_start,
+                    end: p.line_end,
+                })
+                .collect();
             out.push(Quarantined {
+                whole: flags.iter().all(|h| *h),
+                held,
                 id: s.id,
                 path: m.path.clone(),
                 title: m.front.title.clone(),

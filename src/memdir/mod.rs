@@ -45,7 +45,7 @@ mod write;
 pub use consolidate::{Consolidation, ConsolidationGroup, RefusedProposal};
 pub use drift::{Derivation, Drifted, SourceStanding, SourceState};
 pub use expire::{MemoryView, Why};
-pub use guarded::Quarantined;
+pub use guarded::{HeldLines, Quarantined};
 pub use handwritten::{ATTRIBUTES_FILE, OVERVIEW_FILE, Stamped};
 pub use history::{
     ActivityFilter, BeliefDiff, BlameLine, Change, CommitView, FieldChange, Lineage, MemoryDiff,
