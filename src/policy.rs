@@ -277,7 +277,10 @@ impl Policy {
 /// };
 /// let passages = passages(body, 1);
 /// assert_eq!(held_passages(&[note.clone()], &passages, Hold::Passage), [false, true]);
-/// assert_eq!(held_passages(&[note], &passages, Hold::Memory), [true, true]);
+/// assert_eq!(held_passages(&[note.clone()], &passages, Hold::Memory), [true, true]);
+/// // A rule's match may end inside a word.
+/// let cut = QuarantineNote { excerpt: "ignore all previous instr".into(), ..note.clone() };
+/// assert_eq!(held_passages(&[cut], &passages, Hold::Passage), [false, true]);
 /// let burst = QuarantineNote { rule: "rate.burst".into(), ..QuarantineNote::default() };
 /// assert_eq!(held_passages(&[burst], &passages, Hold::Passage), [true, true]);
 /// ```
@@ -291,11 +294,9 @@ pub fn held_passages(notes: &[QuarantineNote], passages: &[Passage], hold: Hold)
     }
     let texts: Vec<Vec<String>> = passages.iter().map(|p| words(&p.text)).collect();
     for note in notes {
-        let mut excerpt = words(&note.excerpt);
-        if note.excerpt.ends_with('…') {
-            // Cut at 120 characters: its last word may be cut too.
-            excerpt.pop();
-        }
+        // Cut at 120 characters, an excerpt's last word may be cut too: `contains_run`
+        // takes it as the start of a word.
+        let excerpt = words(&note.excerpt);
         let found: Vec<usize> = (0..passages.len())
             .filter(|&i| !excerpt.is_empty() && contains_run(&texts[i], &excerpt))
             .collect();
@@ -317,9 +318,19 @@ fn words(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// Whether `run` occurs in `words` as consecutive words.
+/// Whether `run` occurs in `words` as consecutive words. A rule's match may start or end
+/// inside a word ("keychain" of "keychains"), so the first word of `run` may be the end of
+/// a word and its last word the start of one.
 fn contains_run(words: &[String], run: &[String]) -> bool {
-    words.windows(run.len()).any(|w| w == run)
+    let last = run.len() - 1;
+    words.windows(run.len()).any(|w| {
+        w.iter().zip(run).enumerate().all(|(i, (word, part))| match i {
+            0 if last == 0 => word.contains(part.as_str()),
+            0 => word.ends_with(part.as_str()),
+            i if i == last => word.starts_with(part.as_str()),
+            _ => word == part,
+        })
+    })
 }
 
 #[cfg(test)]
