@@ -324,12 +324,15 @@ fn words(text: &str) -> Vec<String> {
 fn contains_run(words: &[String], run: &[String]) -> bool {
     let last = run.len() - 1;
     words.windows(run.len()).any(|w| {
-        w.iter().zip(run).enumerate().all(|(i, (word, part))| match i {
-            0 if last == 0 => word.contains(part.as_str()),
-            0 => word.ends_with(part.as_str()),
-            i if i == last => word.starts_with(part.as_str()),
-            _ => word == part,
-        })
+        w.iter()
+            .zip(run)
+            .enumerate()
+            .all(|(i, (word, part))| match i {
+                0 if last == 0 => word.contains(part.as_str()),
+                0 => word.ends_with(part.as_str()),
+                i if i == last => word.starts_with(part.as_str()),
+                _ => word == part,
+            })
     })
 }
 

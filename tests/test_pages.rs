@@ -293,8 +293,12 @@ fn pages_render_escaped_html_without_a_browser() {
         "{quarantine}"
     );
     assert!(quarantine.contains("injection.override"), "{quarantine}");
-    // The whole text a reviewer approves, not only the guard's excerpt.
+    // The whole text a reviewer approves, not only the guard's excerpt, and what is held.
     assert!(quarantine.contains(POISON), "{quarantine}");
+    assert!(
+        quarantine.contains("Held back: the whole memory."),
+        "{quarantine}"
+    );
     let missing = http.get("/memories/nope-1");
     assert_eq!(missing.status, 404);
     assert!(

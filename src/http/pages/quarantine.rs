@@ -54,6 +54,7 @@ pub(super) async fn page(State(state): State<AppState>) -> Result<Markup, PageEr
                                             @if !n.excerpt.is_empty() { br; span.muted { "“" (n.excerpt) "”" } } }
                                     }
                                 }
+                                p.muted { (held_back(q)) }
                             }
                             td {
                                 (q.source.agent.as_deref().unwrap_or("—"))
@@ -68,6 +69,25 @@ pub(super) async fn page(State(state): State<AppState>) -> Result<Markup, PageEr
         }
     };
     Ok(frame(Section::Quarantine, "Quarantine", body))
+}
+
+/// Says what search and context leave out of a quarantined memory until it is reviewed.
+fn held_back(q: &crate::Quarantined) -> String {
+    if q.whole {
+        return "Held back: the whole memory.".to_owned();
+    }
+    let lines: Vec<String> = q
+        .held
+        .iter()
+        .map(|l| match l.start == l.end {
+            true => l.start.to_string(),
+            false => format!("{}–{}", l.start, l.end),
+        })
+        .collect();
+    format!(
+        "Held back: line {}; the rest is searched.",
+        lines.join(", ")
+    )
 }
 
 /// The approve and reject forms of one quarantined memory.
