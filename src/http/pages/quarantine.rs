@@ -84,8 +84,10 @@ fn held_back(q: &crate::Quarantined) -> String {
             false => format!("{}–{}", l.start, l.end),
         })
         .collect();
+    let one = matches!(q.held.as_slice(), [l] if l.start == l.end);
     format!(
-        "Held back: line {}; the rest is searched.",
+        "Held back: line{} {}; the rest is searched.",
+        if one { "" } else { "s" },
         lines.join(", ")
     )
 }
