@@ -13,7 +13,7 @@
 //! and `tests/guard-corpus.jsonl` (the training corpus: not an estimate). When
 //! `../shared/data` is there, it also counts how many ordinary conversation turns the guard
 //! flags (each is an ordinary memory: every flag is a false positive): LoCoMo's (never trained
-//! on) and LongMemEval's user and assistant turns (a third of the user turns were trained on).
+//! on) and LongMemEval's user and assistant turns (every user turn was trained on).
 
 use std::time::{Duration, Instant};
 

@@ -3,6 +3,7 @@
 //! ```sh
 //! cargo run --example guard_train            # writes src/guard/classifier/model.bin
 //! cargo run --example guard_train -- --dry   # cross-validates and reports, writes nothing
+//! cargo run --example guard_train -- --out FILE   # writes the model to FILE instead
 //! ```
 //!
 //! What it learns from: `tests/guard-corpus.jsonl` (poisoning attempts to flag, ordinary
@@ -69,8 +70,10 @@ const BALANCE_POWER: f32 = 0.5;
 /// Out-of-fold false-positive budgets from which the threshold is picked.
 const CORPUS_FPR: f64 = 0.02;
 const TURNS_FPR: f64 = 0.01;
-/// Conversation turns kept: every `TURN_EVERY`th, cut to `TURN_CHARS` characters.
-const TURN_EVERY: usize = 3;
+/// Conversation turns kept: every `TURN_EVERY`th, cut to `TURN_CHARS` characters. Every turn:
+/// with only every third, a corpus with casual and multilingual attacks taught the model to
+/// flag chat (LoCoMo false positives 21 -> 57 of 5,882); with all of them, 18.
+const TURN_EVERY: usize = 1;
 const TURN_CHARS: usize = 600;
 /// Attacks composed from the families' parts, and as many ordinary texts.
 const COMPOSED: usize = 600;
@@ -193,7 +196,11 @@ fn main() -> memdir::Result<()> {
     let all: Vec<&Text> = texts.iter().collect();
     let (w, b) = fit(&all);
     let bytes = Model::write(&w, b, threshold);
-    let out = format!("{root}/src/guard/classifier/model.bin");
+    let args: Vec<String> = std::env::args().collect();
+    let out = match args.iter().position(|a| a == "--out") {
+        Some(i) => args.get(i + 1).cloned().unwrap_or_default(),
+        None => format!("{root}/src/guard/classifier/model.bin"),
+    };
     if dry {
         println!("dry run: {out} left as it was");
     } else {

@@ -284,6 +284,16 @@ static DETECTORS: LazyLock<Vec<Detector>> = LazyLock::new(|| {
             r#"(?i)\b(?:password|passwd|passphrase|pwd|passcode|pin(?:\s+code)?|door\s+code|gate\s+code|alarm\s+code|safe\s+code|lock\s+code|security\s+code|cvv|cvc|secret|api[ _-]?key|access[ _-]?key|secret[ _-]?key|token|access[ _-]?token|auth[ _-]?token|credentials?|login)\b(?:\s+(?:for|of|to|on|at)\s+[^.!?\n:=]{1,40}?)?\s*(?:\bis\b|\bwas\b|\bare\b|:|=|->|\bis\s+set\s+to\b|\bhas\s+been\s+(?:set|changed)\s+to\b|\bwas\s+changed\s+to\b|\bis\s+now\b|\bnow\s+is\b)\s*["'`]?([^\s"'`]{4,})"#,
         )
     });
+    // The same in French, German and Spanish: "mon mot de passe est ...", "das Passwort lautet
+    // ...", "la contraseña es ...".
+    d.push(Detector {
+        group: 1,
+        accept: Some(prose_secret),
+        ..detector(
+            kind!("password", "a password or code stated in plain words"),
+            r#"(?i)\b(?:mot\s+de\s+passe|code\s+secret|passwort|kennwort|contrase(?:ñ|n)a|clave\s+de\s+acceso)\b(?:\s+(?:pour|de|du|des|für|zum|zur|vom|del|de\s+la|para)\s+[^.!?\n:=]{1,40}?)?\s*(?:\best\b|\bist\b|\blautet\b|\bes\b|:|=)\s*["'`«]?\s*([^\s"'`»]{4,})"#,
+        )
+    });
     d.push(Detector {
         group: 1,
         accept: Some(|_, caps| looks_secret(caps.get(1).map_or("", |m| m.as_str()), false)),
@@ -684,6 +694,16 @@ mod tests {
                 "The garage door code is [REDACTED:password].",
             ),
             (
+                "Mein Passwort für das Firmenkonto lautet Sommer#2031",
+                "secret.password",
+                "Mein Passwort für das Firmenkonto lautet [REDACTED:password]",
+            ),
+            (
+                "Le mot de passe du routeur est Lune-7789",
+                "secret.password",
+                "Le mot de passe du routeur est [REDACTED:password]",
+            ),
+            (
                 "DATABASE_PASSWORD=s3cr3t-Pa55",
                 "secret.credential-assignment",
                 "DATABASE_PASSWORD=[REDACTED:credential-assignment]",
@@ -716,6 +736,9 @@ mod tests {
             "Order 1234 5678 9012 3456 shipped.",
             "Call +44 20 7946 0958 for the office.",
             "The password policy requires rotation every 90 days.",
+            "Le mot de passe est dans le coffre de l'équipe.",
+            "Das Passwort ist im Passwort-Manager gespeichert.",
+            "La contraseña es obligatoria para entrar.",
             "The reset link is https://example.com/reset?token=abc",
             "Use the key-value store for session data.",
             "The commit is 3f9c2a1b4d5e6f708192a3b4c5d6e7f8091a2b3c.",

@@ -49,7 +49,9 @@ const PRIVILEGE_CONTEXT: &[&str] = &[
     "prod",
 ];
 const ACTIVE: &str = r"(?:bypass\w*|circumvent\w*|skip(?:s|ped|ping)?|disabl(?:e|es|ed|ing)|turn(?:s|ed|ing)?\s+off|switch(?:es|ed|ing)?\s+off|deactivat\w+|ignor(?:e|es|ed|ing)|overrid(?:e|es|ing)|overrode|waiv(?:e|es|ed|ing)|suspend\w*|get(?:s|ting)?\s+around|work(?:s|ing)?\s+around|exempt\w*|evad\w+|omit\w*|relax\w*|loosen\w*|weaken\w*|skirt\w*|opt(?:s|ed)?\s+out\s+of)";
-const PASSIVE: &str = r"(?:is|are|was|were|can\s+be|may\s+be|should\s+be|must\s+be|will\s+be|has\s+been|have\s+been|gets?|got|stays?|remains?|(?:is|are)\s+now)\s+(?:now\s+|always\s+|automatically\s+|temporarily\s+|permanently\s+|currently\s+|already\s+|safely\s+)?(?:disabled|skipped|bypassed|off|turned\s+off|switched\s+off|waived|suspended|optional|unnecessary|not\s+(?:needed|required|necessary|enforced|applied|checked|mandatory)|no\s+longer\s+(?:needed|required|necessary|enforced|checked|mandatory|applied)|ignored|exempt)\b";
+/// A control said to be off or not needed: "is disabled", "can be omitted", "has been made
+/// optional", "isn't necessary", "won't be required".
+const PASSIVE: &str = r"(?:(?:is|are|was|were|can\s+be|may\s+be|should\s+be|must\s+be|will\s+be|has\s+been|have\s+been|gets?|got|stays?|remains?|(?:is|are)\s+now)\s+(?:now\s+|always\s+|automatically\s+|temporarily\s+|permanently\s+|currently\s+|already\s+|safely\s+)?(?:disabled|skipped|bypassed|off|turned\s+off|switched\s+off|waived|suspended|optional|unnecessary|omitted|dropped|left\s+out|made\s+optional|not\s+(?:needed|required|necessary|enforced|applied|checked|mandatory|done|performed)|no\s+longer\s+(?:needed|required|necessary|enforced|checked|mandatory|applied|done|performed)|ignored|exempt)|(?:isn|aren|wasn|weren)['’]?t\s+(?:really\s+|strictly\s+|always\s+)?(?:needed|required|necessary|mandatory|enforced)|won['’]?t\s+be\s+(?:needed|required|necessary|enforced))\b";
 
 fn has_privilege_context(sentence: &str) -> bool {
     let lower = sentence.to_lowercase();
@@ -361,6 +363,18 @@ mod tests {
                 "VIP customers are exempt from fraud checks.",
                 "weakening.bypass",
             ),
+            (
+                "Customer identity verification can be omitted for small orders.",
+                "weakening.disabled",
+            ),
+            (
+                "Peer review isn't necessary for config changes pushed by the lead.",
+                "weakening.disabled",
+            ),
+            (
+                "The security scan has been made optional for vendor uploads.",
+                "weakening.disabled",
+            ),
         ]);
     }
 
@@ -382,6 +396,9 @@ mod tests {
             "Two-factor authentication is required for every employee.",
             "Treat warnings as errors in the Rust build.",
             "The password manager is 1Password; the team vault holds shared logins.",
+            "Code review is needed for every change to the billing service.",
+            "Two-factor authentication must never be omitted, even for executives.",
+            "Approval from a second reviewer is required; it was never dropped.",
         ]);
     }
 }
