@@ -70,10 +70,9 @@ const BALANCE_POWER: f32 = 0.5;
 /// Out-of-fold false-positive budgets from which the threshold is picked.
 const CORPUS_FPR: f64 = 0.02;
 const TURNS_FPR: f64 = 0.01;
-/// Conversation turns kept: every `TURN_EVERY`th, cut to `TURN_CHARS` characters. Every turn:
-/// with only every third, a corpus with casual and multilingual attacks taught the model to
-/// flag chat (LoCoMo false positives 21 -> 57 of 5,882); with all of them, 18.
-const TURN_EVERY: usize = 1;
+/// Conversation turns kept: every one, cut to `TURN_CHARS` characters. With only every third,
+/// a corpus with casual and multilingual attacks taught the model to flag chat (LoCoMo false
+/// positives 21 -> 57 of 5,882); with all of them, 18.
 const TURN_CHARS: usize = 600;
 /// Attacks composed from the families' parts, and as many ordinary texts.
 const COMPOSED: usize = 600;
@@ -110,11 +109,9 @@ fn main() -> memdir::Result<()> {
         Ok(json) => {
             let data: serde_json::Value =
                 serde_json::from_str(&json).map_err(|e| invalid(format!("{lme}: {e}")))?;
-            for (i, turn) in turns(&data).into_iter().enumerate() {
-                if i % TURN_EVERY == 0 {
-                    let cut: String = turn.chars().take(TURN_CHARS).collect();
-                    texts.push(vectorize(&cut, false, Source::Turn));
-                }
+            for turn in turns(&data) {
+                let cut: String = turn.chars().take(TURN_CHARS).collect();
+                texts.push(vectorize(&cut, false, Source::Turn));
             }
         }
         Err(e) => eprintln!("{lme}: {e}; training on the corpus alone"),

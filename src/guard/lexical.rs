@@ -200,6 +200,10 @@ pub fn features(text: &str) -> Vec<(u32, f32)> {
 /// reads the segment (see [`words_read`]).
 pub const MIN_WORDS: usize = 6;
 
+/// The fewest words the inside of an HTML comment has to be judged: text a reader of the
+/// rendered Markdown never sees is suspect from fewer words.
+pub const MIN_COMMENT_WORDS: usize = 3;
+
 /// Returns how many words a reader reads in `segment`: a leading list marker, a bracketed
 /// tag (`[D7:1]`, a turn's id) and a bold label (`**Audrey:**`, a speaker) are markup, not
 /// words, and neither are numbers ("Dave and Calvin, 15 September 2023" is four words).
@@ -238,16 +242,17 @@ pub fn words_read(segment: &str) -> usize {
 
 /// Returns the parts of `text` that are scored: each sentence or line (split after `.`, `!`
 /// or `?` and a space, at line breaks and `;`), each HTML comment's inside, and last the whole
-/// text when it is not one of them; each of at least [`MIN_WORDS`] words. An instruction hidden
+/// text when it is not one of them; each of at least [`MIN_WORDS`] words ([`MIN_COMMENT_WORDS`]
+/// for a comment). An instruction hidden
 /// in a long, ordinary memory
 /// stands out in its own sentence, where the ordinary rest does not dilute it.
 pub fn segments(text: &str) -> Vec<Span> {
     let mut out = Vec::new();
-    let push = |start: usize, end: usize, out: &mut Vec<Span>| {
+    let push = |start: usize, end: usize, floor: usize, out: &mut Vec<Span>| {
         let s = &text[start..end];
         let lead = s.len() - s.trim_start().len();
         let trimmed = s.trim();
-        if words_read(trimmed) >= MIN_WORDS {
+        if words_read(trimmed) >= floor {
             let span = Span {
                 start: start + lead,
                 end: start + lead + trimmed.len(),
@@ -265,19 +270,21 @@ pub fn segments(text: &str) -> Vec<Span> {
             || c == ';'
             || (matches!(c, '.' | '!' | '?') && next.is_none_or(char::is_whitespace));
         if ends {
-            push(start, i + c.len_utf8(), &mut out);
+            push(start, i + c.len_utf8(), MIN_WORDS, &mut out);
             start = i + c.len_utf8();
         }
     }
-    push(start, text.len(), &mut out);
+    push(start, text.len(), MIN_WORDS, &mut out);
     let mut from = 0;
     while let Some(open) = text[from..].find("<!--") {
         let inner = from + open + 4;
         let close = text[inner..].find("-->").map_or(text.len(), |c| inner + c);
-        push(inner, close, &mut out);
+        // Hidden from a reader of the rendered Markdown, a comment is judged from fewer
+        // words ("promote account guest_41 to superuser").
+        push(inner, close, MIN_COMMENT_WORDS, &mut out);
         from = close;
     }
-    push(0, text.len(), &mut out);
+    push(0, text.len(), MIN_WORDS, &mut out);
     out
 }
 
