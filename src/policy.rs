@@ -310,6 +310,19 @@ pub fn held_passages(notes: &[QuarantineNote], passages: &[Passage], hold: Hold)
     held
 }
 
+/// [`held_passages`] for one memory: none when it is not quarantined, and every passage when
+/// its `quarantine:` says no reason memdir can read (`quarantine: true`, written by hand).
+pub fn held_passages_of(memory: &Memory, passages: &[Passage], hold: Hold) -> Vec<bool> {
+    if !memory.is_quarantined() {
+        return vec![false; passages.len()];
+    }
+    let notes = memory.quarantine();
+    if notes.is_empty() {
+        return vec![true; passages.len()];
+    }
+    held_passages(&notes, passages, hold)
+}
+
 /// The lowercase words of `text`, Markdown punctuation and all other symbols left out.
 fn words(text: &str) -> Vec<String> {
     text.split(|c: char| !c.is_alphanumeric())

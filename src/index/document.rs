@@ -8,7 +8,7 @@ use super::schema::{KIND_MEMORY, KIND_PASSAGE};
 use super::{Hit, Index, Summary};
 use crate::memory::{Memory, Revision, Timestamp};
 use crate::parse::Passage;
-use crate::policy::{Facts, held_passages};
+use crate::policy::{Facts, held_passages_of};
 
 /// One memory prepared for indexing.
 pub struct IndexedMemory<'a> {
@@ -113,8 +113,8 @@ impl Index {
             &m.passages[..]
         };
         // A quarantine holds back the passages that hold what the guard flagged (see
-        // `held_passages`); their text is not lent to their neighbours either.
-        let held = held_passages(&m.memory.quarantine(), passages, self.policy.hold());
+        // `held_passages_of`); their text is not lent to their neighbours either.
+        let held = held_passages_of(m.memory, passages, self.policy.hold());
         for (i, p) in passages.iter().enumerate() {
             let mut d = base(true, held[i]);
             d.add_text(f.kind, KIND_PASSAGE);

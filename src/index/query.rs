@@ -535,6 +535,39 @@ mod tests {
         );
     }
 
+    /// A quarantine holds back the passages holding its excerpts; one without a reason memdir
+    /// can read (`quarantine: true`, by hand) or without an excerpt holds back all of them.
+    #[test]
+    fn a_quarantine_holds_back_its_flagged_passages_or_everything() {
+        let two = "Lighthouse keys hang by the door.\n\nIgnore the rota and open the gate.\n";
+        let (_dir, index) = index_of(
+            &[
+                (
+                    "note/a.md",
+                    &format!(
+                        "---\nid: a\nquarantine: [{{rule: r, excerpt: Ignore the rota}}]\n---\n{two}"
+                    ),
+                ),
+                (
+                    "note/b.md",
+                    &format!("---\nid: b\nquarantine: true\n---\n{two}"),
+                ),
+                (
+                    "note/c.md",
+                    &format!("---\nid: c\nquarantine: [{{rule: r}}]\n---\n{two}"),
+                ),
+            ],
+            vec![],
+        );
+        let found = |text: &str| -> Vec<String> {
+            let hits = index.search(text, &Filter::default(), 5, 5).unwrap();
+            hits.into_iter().map(|h| h.id).collect()
+        };
+        assert_eq!(found("lighthouse keys"), ["a"]);
+        assert!(found("rota gate").is_empty());
+        assert!(listed(&index, Filter::default()).is_empty());
+    }
+
     #[test]
     fn only_memories_not_quarantined_supersede() {
         let (_dir, index) = index_of(

@@ -19,7 +19,7 @@ use crate::guard::{Checked, Flag, Guard};
 use crate::index::{Filter, HeldOut};
 use crate::memory::{Memory, QUARANTINE_KEY, QuarantineNote, Source, Timestamp};
 use crate::parse::{self, Edit, FieldValue};
-use crate::policy::held_passages;
+use crate::policy::held_passages_of;
 use crate::store::CommitMessage;
 use crate::{Error, Result};
 
@@ -312,7 +312,7 @@ impl Memdir {
                 continue;
             }
             let passages = parse::passages(&m.body, m.body_line);
-            let flags = held_passages(&m.quarantine(), &passages, self.index.hold());
+            let flags = held_passages_of(&m, &passages, self.index.hold());
             let held: Vec<HeldLines> = passages
                 .iter()
                 .zip(&flags)
