@@ -323,12 +323,9 @@ pub fn held_passages_of(memory: &Memory, passages: &[Passage], hold: Hold) -> Ve
     held_passages(&notes, passages, hold)
 }
 
-/// The lowercase words of `text`, Markdown punctuation and all other symbols left out.
+/// The lowercase words of `text`, in order, Markdown punctuation and other symbols left out.
 fn words(text: &str) -> Vec<String> {
-    text.split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
-        .collect()
+    crate::similar::words_in(text).collect()
 }
 
 /// Whether `run` occurs in `words` as consecutive words. A rule's match may start or end

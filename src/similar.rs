@@ -27,15 +27,17 @@ pub const NEAR_DUPLICATE: f64 = 0.8;
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Words(BTreeSet<String>);
 
+/// Returns the words of `text` in order: its runs of letters and digits, lower-cased.
+pub fn words_in(text: &str) -> impl Iterator<Item = String> + '_ {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+}
+
 impl Words {
     /// Returns the words of `text`: its runs of letters and digits, lower-cased.
     pub fn of(text: &str) -> Words {
-        Words(
-            text.split(|c: char| !c.is_alphanumeric())
-                .filter(|w| !w.is_empty())
-                .map(str::to_lowercase)
-                .collect(),
-        )
+        Words(words_in(text).collect())
     }
 
     /// Returns the Jaccard similarity of two word sets, from 0 (no word shared) to 1 (the

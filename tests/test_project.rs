@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::common::git_server::GitServer;
-use crate::common::{CommandOutput, TestEnv};
+use crate::common::{CommandOutput, TestEnv, path_with_memdir};
 
 /// A project: a git repository with code, docs and a changelog, committed.
 struct Project {
@@ -30,6 +30,20 @@ impl Project {
         project.git_in(&dir, &["add", "."]);
         project.git_in(&dir, &["commit", "--quiet", "-m", "The project"]);
         project
+    }
+
+    /// A project with memory (`init --project` in `proj`) and a bare repository served over
+    /// `git daemon` on loopback: the project, the server (serving while it lives) and the
+    /// repository's URL.
+    fn served() -> (Project, GitServer, String) {
+        let p = Project::new();
+        let hub = p.dir("hub");
+        std::fs::create_dir_all(&hub).unwrap();
+        let server = GitServer::start(&hub);
+        let url = server.create("proj.git");
+        p.memdir_in(&p.dir("proj"), &["init", "--project"])
+            .success();
+        (p, server, url)
     }
 
     /// Returns `<tmp>/<name>`.
@@ -82,19 +96,6 @@ impl Project {
             self.git_in(dir, &["diff", "--cached"]),
         )
     }
-}
-
-/// PATH with the memdir binary's folder first.
-fn path_with_memdir() -> std::ffi::OsString {
-    let bin = Path::new(env!("CARGO_BIN_EXE_memdir"))
-        .parent()
-        .unwrap()
-        .to_owned();
-    let mut paths = vec![bin];
-    paths.extend(std::env::split_paths(
-        &std::env::var_os("PATH").unwrap_or_default(),
-    ));
-    std::env::join_paths(paths).unwrap()
 }
 
 #[test]
@@ -270,13 +271,8 @@ fn commands_that_move_the_whole_repository_refuse_project_memory() {
 
 #[test]
 fn the_projects_own_push_and_pull_carry_memory_and_merge_it() {
-    let p = Project::new();
-    let hub = p.dir("hub");
-    std::fs::create_dir_all(&hub).unwrap();
-    let server = GitServer::start(&hub);
-    let url = server.create("proj.git");
+    let (p, _server, url) = Project::served();
     let a = p.dir("proj");
-    p.memdir_in(&a, &["init", "--project"]).success();
     let id = p.add(&a, "One.\n\nTwo.\n\nThree.");
     p.git_in(&a, &["remote", "add", "origin", &url]);
     p.git_in(&a, &["push", "--quiet", "-u", "origin", "main"]);
@@ -351,13 +347,8 @@ fn the_projects_own_push_and_pull_carry_memory_and_merge_it() {
 
 #[test]
 fn a_poisoned_memory_pulled_into_project_memory_is_quarantined_by_the_next_command() {
-    let p = Project::new();
-    let hub = p.dir("hub");
-    std::fs::create_dir_all(&hub).unwrap();
-    let server = GitServer::start(&hub);
-    let url = server.create("proj.git");
+    let (p, _server, url) = Project::served();
     let a = p.dir("proj");
-    p.memdir_in(&a, &["init", "--project"]).success();
     p.add(&a, "The API tests need Docker running.");
     p.git_in(&a, &["remote", "add", "origin", &url]);
     p.git_in(&a, &["push", "--quiet", "-u", "origin", "main"]);
@@ -410,13 +401,8 @@ fn a_poisoned_memory_pulled_into_project_memory_is_quarantined_by_the_next_comma
 
 #[test]
 fn a_true_conflict_pulled_into_project_memory_keeps_both_versions() {
-    let p = Project::new();
-    let hub = p.dir("hub");
-    std::fs::create_dir_all(&hub).unwrap();
-    let server = GitServer::start(&hub);
-    let url = server.create("proj.git");
+    let (p, _server, url) = Project::served();
     let a = p.dir("proj");
-    p.memdir_in(&a, &["init", "--project"]).success();
     let id = p.add(&a, "The build runs on four cores.");
     p.git_in(&a, &["push", "--quiet", &url, "main"]);
     p.memdir_in(p.env.root(), &["clone", &url, "b"]).success();

@@ -8,7 +8,7 @@
 use std::path::PathBuf;
 
 use crate::common::git_server::GitServer;
-use crate::common::{CommandOutput, TestEnv};
+use crate::common::{CommandOutput, TestEnv, path_with_memdir};
 
 /// A server with one memory repository and clones of it in `<tmp>/<name>`.
 struct Net {
@@ -166,19 +166,6 @@ impl Net {
             );
         }
     }
-}
-
-/// PATH with the memdir binary's folder first.
-fn path_with_memdir() -> std::ffi::OsString {
-    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_memdir"))
-        .parent()
-        .unwrap()
-        .to_owned();
-    let mut paths = vec![bin];
-    paths.extend(std::env::split_paths(
-        &std::env::var_os("PATH").unwrap_or_default(),
-    ));
-    std::env::join_paths(paths).unwrap()
 }
 
 #[test]

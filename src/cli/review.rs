@@ -37,25 +37,9 @@ pub fn cmd_review(g: &Globals, _args: ReviewArgs) -> Result<(), CliError> {
             outln!("    {}: {} ({:?})", f.rule, f.why, f.excerpt);
         }
         if q.whole {
-            outln!("    held back: the whole memory");
+            outln!("    held back: {}", q.held_back());
         } else {
-            let lines: Vec<String> = q
-                .held
-                .iter()
-                .map(|l| match l.start == l.end {
-                    true => l.start.to_string(),
-                    false => format!("{}-{}", l.start, l.end),
-                })
-                .collect();
-            outln!(
-                "    held back: line{} {} (the rest is searched)",
-                if lines.len() == 1 && q.held[0].start == q.held[0].end {
-                    ""
-                } else {
-                    "s"
-                },
-                lines.join(", ")
-            );
+            outln!("    held back: {} (the rest is searched)", q.held_back());
         }
         // The whole text being approved, each line behind a bar.
         for line in q.text.trim().lines() {

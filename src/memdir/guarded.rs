@@ -56,6 +56,26 @@ pub struct Quarantined {
     pub whole: bool,
 }
 
+impl Quarantined {
+    /// Says what search and context leave out until review, as `memdir review` and the
+    /// quarantine page print it: `the whole memory`, or `line 37` / `lines 20-21, 24`.
+    pub fn held_back(&self) -> String {
+        if self.whole {
+            return "the whole memory".to_owned();
+        }
+        let lines: Vec<String> = self
+            .held
+            .iter()
+            .map(|l| match l.start == l.end {
+                true => l.start.to_string(),
+                false => format!("{}-{}", l.start, l.end),
+            })
+            .collect();
+        let one = matches!(self.held.as_slice(), [l] if l.start == l.end);
+        format!("line{} {}", if one { "" } else { "s" }, lines.join(", "))
+    }
+}
+
 /// Lines of a memory file, first and last, 1-based and inclusive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "http", derive(utoipa::ToSchema))]

@@ -33,6 +33,20 @@ pub fn author() -> Author {
     }
 }
 
+/// PATH with the memdir binary's folder first: git runs the merge driver (`memdir
+/// merge-file`) by name.
+pub fn path_with_memdir() -> std::ffi::OsString {
+    let bin = Path::new(env!("CARGO_BIN_EXE_memdir"))
+        .parent()
+        .unwrap()
+        .to_owned();
+    let mut paths = vec![bin];
+    paths.extend(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    ));
+    std::env::join_paths(paths).unwrap()
+}
+
 /// Returns provenance with the fixed author and a session, agent and step.
 pub fn prov() -> Provenance {
     Provenance {

@@ -73,23 +73,10 @@ pub(super) async fn page(State(state): State<AppState>) -> Result<Markup, PageEr
 
 /// Says what search and context leave out of a quarantined memory until it is reviewed.
 fn held_back(q: &crate::Quarantined) -> String {
-    if q.whole {
-        return "Held back: the whole memory.".to_owned();
+    match q.whole {
+        true => format!("Held back: {}.", q.held_back()),
+        false => format!("Held back: {}; the rest is searched.", q.held_back()),
     }
-    let lines: Vec<String> = q
-        .held
-        .iter()
-        .map(|l| match l.start == l.end {
-            true => l.start.to_string(),
-            false => format!("{}–{}", l.start, l.end),
-        })
-        .collect();
-    let one = matches!(q.held.as_slice(), [l] if l.start == l.end);
-    format!(
-        "Held back: line{} {}; the rest is searched.",
-        if one { "" } else { "s" },
-        lines.join(", ")
-    )
 }
 
 /// The approve and reject forms of one quarantined memory.
