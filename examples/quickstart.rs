@@ -2,7 +2,7 @@
 //!
 //! The tour itself is library code, `memdir::quickstart::tour` (src/quickstart.rs, step by
 //! step), so that the binary runs it without building this crate's dev-dependencies:
-//! `cargo run --release -- quickstart [DIR]` is the quick way. This example is the same tour
+//! `cargo run --profile quick -- quickstart [DIR]` is the quick way (the README's first command). This example is the same tour
 //! through the library API: `cargo run --release --example quickstart [DIR]`.
 
 use std::path::PathBuf;
