@@ -374,10 +374,14 @@ pub(crate) fn compile_all() {
 /// (spans may overlap).
 pub(crate) fn find(text: &str, present: &Present) -> Vec<(Span, Kind)> {
     let mut out = Vec::new();
-    let searched =
-        |d: &&Detector| d.pattern.may_match(present) && d.needs.is_none_or(|needs| needs(text));
-    for d in DETECTORS.iter().filter(searched) {
-        for caps in d.pattern.regex_for(text).captures_iter(text) {
+    for d in DETECTORS
+        .iter()
+        .filter(|d| d.needs.is_none_or(|needs| needs(text)))
+    {
+        let Some(re) = d.pattern.searcher(text, present) else {
+            continue;
+        };
+        for caps in re.captures_iter(text) {
             if d.accept.is_some_and(|ok| !ok(text, &caps)) {
                 continue;
             }

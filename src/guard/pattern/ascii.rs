@@ -25,6 +25,87 @@ pub(super) fn compile(source: &str) -> Option<Regex> {
     Regex::new(&restrict(&hir).to_string()).ok()
 }
 
+/// A cheap test that a pattern cannot match an ASCII text: its ASCII form with every literal
+/// and class lower-cased, run as a forward lazy DFA over the lower-cased text.
+///
+/// Wherever the pattern matches a text, the gate matches the lower-cased text at the same
+/// place: a class holding a character holds its lower case once lower-cased, lower-casing
+/// ASCII keeps every byte where it was, and a word character stays one (so `\b` holds where
+/// it held). For a pattern that is case-insensitive throughout, as most rules are, the gate
+/// matches exactly where the pattern does; for one that is not, it may match more, never
+/// less. What makes it cheap: under `(?i)` each word of a rule is a chain of classes
+/// (`[Ss][Kk][Ii][Pp]`); lower-cased they are literals again, which compile into a trie,
+/// and a forward lazy DFA with no capture groups builds in about a third of the time of the
+/// full expression (`weakening.disabled`: 1.1 ms against 3.4 ms).
+pub(crate) struct Gate {
+    dfa: regex_automata::hybrid::dfa::DFA,
+}
+
+impl Gate {
+    /// Returns the gate of the pattern `source`, or `None` when it does not parse or build.
+    pub(crate) fn new(source: &str) -> Option<Gate> {
+        use regex_automata::nfa::thompson;
+        let hir = lower(&restrict(&regex_syntax::parse(source).ok()?));
+        let nfa = thompson::Compiler::new()
+            .configure(thompson::Config::new().which_captures(thompson::WhichCaptures::None))
+            .build_from_hir(&hir)
+            .ok()?;
+        let dfa = regex_automata::hybrid::dfa::Builder::new()
+            .build_from_nfa(nfa)
+            .ok()?;
+        Some(Gate { dfa })
+    }
+
+    /// Returns false when the pattern cannot match the ASCII `text`; true when it may (also
+    /// when the lazy DFA gives up, which it may on a long text).
+    pub(crate) fn may_match(&self, text: &str) -> bool {
+        let lower = text.to_ascii_lowercase();
+        let input = regex_automata::Input::new(&lower).earliest(true);
+        let mut cache = self.dfa.create_cache();
+        self.dfa
+            .try_search_fwd(&mut cache, &input)
+            .map_or(true, |m| m.is_some())
+    }
+}
+
+/// Returns `hir` with every literal and class lower-cased (ASCII letters only: it is applied
+/// to ASCII forms) and every capture group a plain group.
+fn lower(hir: &Hir) -> Hir {
+    match hir.kind() {
+        HirKind::Class(Class::Unicode(c)) => {
+            let mut out = ClassUnicode::empty();
+            for r in c.ranges() {
+                for ch in r.start()..=r.end() {
+                    let l = ch.to_ascii_lowercase();
+                    out.push(ClassUnicodeRange::new(l, l));
+                }
+            }
+            // A class of one character is made a literal, so words become literals again.
+            Hir::class(Class::Unicode(out))
+        }
+        HirKind::Class(Class::Bytes(c)) => {
+            let mut out = ClassBytes::empty();
+            for r in c.ranges() {
+                for b in r.start()..=r.end() {
+                    let l = b.to_ascii_lowercase();
+                    out.push(ClassBytesRange::new(l, l));
+                }
+            }
+            Hir::class(Class::Bytes(out))
+        }
+        HirKind::Literal(l) => Hir::literal(l.0.to_ascii_lowercase()),
+        HirKind::Repetition(r) => {
+            let mut r = r.clone();
+            r.sub = Box::new(lower(&r.sub));
+            Hir::repetition(r)
+        }
+        HirKind::Capture(c) => lower(&c.sub),
+        HirKind::Concat(parts) => Hir::concat(parts.iter().map(lower).collect()),
+        HirKind::Alternation(parts) => Hir::alternation(parts.iter().map(lower).collect()),
+        HirKind::Empty | HirKind::Look(_) => hir.clone(),
+    }
+}
+
 /// Returns `hir` with each class cut down to ASCII and each Unicode word assertion made the
 /// ASCII one.
 fn restrict(hir: &Hir) -> Hir {
@@ -76,6 +157,20 @@ mod tests {
         assert_eq!(&caps[1], "IGNORE");
         // The Kelvin sign is what `(?i)k` also matches; it is not ASCII, so it is cut.
         assert_eq!(compile(r"(?i)k").unwrap().as_str(), "[Kk]");
+    }
+
+    #[test]
+    fn the_gate_lets_through_every_match_of_the_pattern() {
+        let gate = super::Gate::new(r"(?i)\b(skip(?:s|ped)?)\b[^.]{0,20}?\b(review)\b").unwrap();
+        assert!(gate.may_match("Please SKIP the Review"));
+        assert!(gate.may_match("it skipped a review"));
+        assert!(!gate.may_match("the review was skipped"));
+        assert!(!gate.may_match("skip it. The review stays"));
+        // A case-sensitive pattern: the gate may let more through, never less.
+        let gate = super::Gate::new(r"\bAKIA[0-9A-Z]{16}\b").unwrap();
+        assert!(gate.may_match("key AKIAIOSFODNN7EXAMPLE here"));
+        assert!(gate.may_match("key akiaiosfodnn7example here"));
+        assert!(!gate.may_match("key AKIA123 here"));
     }
 
     #[test]
