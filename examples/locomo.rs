@@ -1,7 +1,7 @@
 //! LoCoMo retrieval: how often does `memdir search` find the turns that answer a question?
 //!
 //! Run it with `cargo run --release --example locomo -- [PATH] [--json] [--k-max 10]
-//! [--context-budget N]...`. PATH is LoCoMo's `locomo10.json` (default:
+//! [--context-budget N]... [--misses]`. PATH is LoCoMo's `locomo10.json` (default:
 //! `../shared/data/locomo/locomo10.json` beside the crate root), or a file of the same shape
 //! (`../shared/data/longmemeval/lme_dev60.json`); when it is absent, the example says so and
 //! exits successfully.
@@ -133,7 +133,7 @@ fn main() -> memdir::Result<()> {
         Ok(a) => a,
         Err(message) => {
             eprintln!(
-                "{message}\nusage: cargo run --release --example locomo -- [PATH] [--json] [--k-max 10] [--context-budget N]..."
+                "{message}\nusage: cargo run --release --example locomo -- [PATH] [--json] [--k-max 10] [--context-budget N]... [--misses]"
             );
             std::process::exit(2);
         }
@@ -262,7 +262,23 @@ fn main() -> memdir::Result<()> {
                 .into_iter()
                 .map(Some)
                 .collect();
-            let at_k = recall_at(&ks, &ranked, &q.evidence);
+            let plain_at_k = recall_at(&ks, &ranked, &q.evidence);
+            if args.misses && plain_at_k[&args.k_max] > at_k[&args.k_max] {
+                let show = |ids: &[Option<String>]| -> Vec<String> {
+                    ids.iter()
+                        .map(|i| i.clone().unwrap_or_else(|| "-".into()))
+                        .collect()
+                };
+                eprintln!(
+                    "miss [{}] {} | evidence {:?}\n  memdir {:?}\n  bm25   {:?}",
+                    q.category,
+                    q.text,
+                    q.evidence,
+                    show(&found),
+                    show(&ranked)
+                );
+            }
+            let at_k = plain_at_k;
             plain.add(&at_k);
             plain_by_category
                 .entry(q.category.clone())
@@ -551,6 +567,9 @@ struct Args {
     k_max: usize,
     /// Budgets to measure context recall at (`--context-budget`, can be repeated).
     context_budgets: Vec<usize>,
+    /// Print, on stderr, every question where memdir finds less evidence in the first
+    /// `k_max` hits than the plain BM25 reference (`--misses`).
+    misses: bool,
 }
 
 impl Args {
@@ -560,11 +579,13 @@ impl Args {
             json: false,
             k_max: 10,
             context_budgets: Vec::new(),
+            misses: false,
         };
         let mut it = std::env::args().skip(1);
         while let Some(a) = it.next() {
             match a.as_str() {
                 "--json" => args.json = true,
+                "--misses" => args.misses = true,
                 "--k-max" => {
                     args.k_max = it
                         .next()
