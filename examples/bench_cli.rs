@@ -26,7 +26,9 @@
 //! - `memdir -C ROOT hook claude-code` with `{"prompt": QUERY}` on stdin (budget 2000, its
 //!   default);
 //! - `memdir -C ROOT guard -- TEXT`, the text of round k's `add` (the repository's `[guard]`
-//!   rules apply), and `memdir guard -- TEXT` outside any repository.
+//!   rules apply), and `memdir guard -- TEXT` outside any repository;
+//! - `rg -i -l -F -e WORD...` in ROOT, for any word of the query (3 letters or more): the
+//!   search a user would run without memdir (when ripgrep is installed).
 //!
 //! It prints, per size, the median and the 90th percentile of each call, and the ratios the
 //! issue sets targets for: `add` / git CLI write+add+commit <= 0.5, `context` and `hook` /
@@ -70,7 +72,7 @@ struct Args {
 }
 
 /// The calls of a round, in the order they run.
-const CALLS: [&str; 8] = [
+const CALLS: [&str; 9] = [
     "memdir --version",
     "memdir add",
     "git write+add+commit",
@@ -79,6 +81,7 @@ const CALLS: [&str; 8] = [
     "memdir hook claude-code",
     "memdir guard (in the repository)",
     "memdir guard (outside)",
+    "ripgrep (the query's words)",
 ];
 
 fn main() -> memdir::Result<()> {
@@ -165,6 +168,7 @@ fn measure(
     let queries = corpus.queries(args.warmup + args.runs);
     let root_arg = root.to_string_lossy().into_owned();
     let mut times = vec![Vec::with_capacity(args.runs); CALLS.len()];
+    let have_rg = Command::new("rg").arg("--version").output().is_ok();
     for (k, query) in queries.iter().enumerate() {
         let new = corpus.memory(n + k);
         let (title, text, kind) = (new.title.unwrap_or_default(), new.text, new.kind);
@@ -214,6 +218,18 @@ fn measure(
             None,
         )?);
         round.push(time(memdir(bin, &outside, &["guard", "--", &text]), None)?);
+        // The search users would run without memdir: ripgrep for any of the query's words, as
+        // a list of files (NaN when `rg` is not installed).
+        let mut rg = Command::new("rg");
+        rg.args(["--no-config", "-i", "-l", "-F"])
+            .current_dir(&root);
+        for word in query.split(|c: char| !c.is_alphanumeric()) {
+            if word.len() >= 3 {
+                rg.args(["-e", word]);
+            }
+        }
+        rg.args(["--", "."]);
+        round.push(if have_rg { time(rg, None)? } else { f64::NAN });
 
         if k >= args.warmup {
             for (all, t) in times.iter_mut().zip(round) {
@@ -259,6 +275,9 @@ fn report(n: usize, times: &[Vec<f64>]) {
     row("hook claude-code / search", median[5] / search, 1.5, "x");
     row("guard (in the repository)", median[6], 10.0, " ms");
     row("guard (outside)", median[7], 10.0, " ms");
+    if !median[8].is_nan() {
+        row("search / ripgrep", search / median[8], 0.1, "x");
+    }
     let _ = std::io::stdout().flush();
 }
 

@@ -263,3 +263,65 @@ fn a_long_lived_handle_searches_edits_its_watch_indexed() {
         env.write("fact/stop.md", format!("{VALID}Stop.\n"));
     });
 }
+
+/// Runs `memdir search WORD --json` with memdir's debug log on; returns the hits' paths and
+/// the log.
+fn search_logged(env: &TestEnv, word: &str) -> (Vec<String>, String) {
+    let mut cmd = env.memdir_command(&env.repo());
+    cmd.args(["search", word, "--json"])
+        .env("MEMDIR_LOG", "memdir=debug");
+    let out = env.run_command(cmd, None);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    let hits: Vec<Value> = serde_json::from_str(&out.stdout).unwrap();
+    let paths = hits
+        .iter()
+        .map(|h| h["path"].as_str().unwrap().to_owned())
+        .collect();
+    (paths, out.stderr)
+}
+
+/// Issue 16: a running watcher vouches for the working tree, so a new process skips its
+/// `stat` of every memory file, and still sees a hand edit saved just before it started; a
+/// watcher killed at any moment leaves a socket no one answers, and the next call scans.
+#[test]
+fn a_running_watcher_spares_the_next_call_its_scan_and_a_killed_one_costs_nothing() {
+    let env = TestEnv::init();
+    let mut watch = Watch::start(&env, &[]);
+    assert!(env.path(".git/memdir/watch.sock").exists());
+
+    // Saved, and searched at once: no wait for the watcher's own refresh.
+    env.write(
+        "fact/watched.md",
+        format!("{VALID}The vouchword is here.\n"),
+    );
+    let (hits, log) = search_logged(&env, "vouchword");
+    assert_eq!(hits, ["fact/watched.md"], "{log}");
+    assert!(log.contains("the watcher vouched"), "{log}");
+    // The cookie the question made is gone again.
+    let cookies: Vec<String> = std::fs::read_dir(env.repo())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".memdir-cookie-"))
+        .collect();
+    assert_eq!(cookies, Vec::<String>::new());
+
+    // Killed (no clean-up): the socket file stays, and the next call scans instead.
+    watch.child.kill().unwrap();
+    watch.child.wait().unwrap();
+    assert!(env.path(".git/memdir/watch.sock").exists());
+    env.write("fact/watched.md", format!("{VALID}The killword is here.\n"));
+    let (hits, log) = search_logged(&env, "killword");
+    assert_eq!(hits, ["fact/watched.md"], "{log}");
+    assert!(!log.contains("the watcher vouched"), "{log}");
+    assert!(log.contains("no watcher"), "{log}");
+
+    // A new watcher takes over the stale socket and vouches again.
+    let _watch = Watch::start(&env, &[]);
+    env.write(
+        "fact/watched.md",
+        format!("{VALID}The againword is here.\n"),
+    );
+    let (hits, log) = search_logged(&env, "againword");
+    assert_eq!(hits, ["fact/watched.md"], "{log}");
+    assert!(log.contains("the watcher vouched"), "{log}");
+}

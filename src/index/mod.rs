@@ -296,4 +296,12 @@ impl Index {
     pub fn reload(&self) -> Result<(), IndexError> {
         self.reader.reload().map_err(self.err("reload"))
     }
+
+    /// Like [`Index::reload`]; returns true when the index had moved on (another process
+    /// committed to it since this reader last looked).
+    pub fn reload_moved(&self) -> Result<bool, IndexError> {
+        let before = self.reader.searcher().generation().segments().clone();
+        self.reload()?;
+        Ok(*self.reader.searcher().generation().segments() != before)
+    }
 }

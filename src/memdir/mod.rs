@@ -476,7 +476,7 @@ impl Memdir {
         }
         let done = self.catch_up(true, None, lock)?;
         self.seen.mark_looked();
-        Ok(done.reindexed > 0 || done.rebuilt)
+        Ok(done.reindexed > 0 || done.rebuilt || done.reloaded)
     }
 
     /// Catches up with commits other handles or processes made since this handle last looked

@@ -14,6 +14,7 @@
 //!   so the next scan compares against git.
 //! - `looked` turns true once and stays: after it, reads trust `stats` and the recorded
 //!   hand-edit set until [`crate::Memdir::refresh`].
+//! - `watching` turns true once, when the handle starts watching, and stays.
 //!
 //! Lock order: each method takes one of these mutexes at a time and releases it before
 //! returning, except [`Seen::stats`], whose guard the caller holds while it compares or
@@ -35,6 +36,7 @@ pub(super) struct Seen {
     problems: Mutex<Vec<Problem>>,
     stats: Mutex<Option<StatCache>>,
     looked: AtomicBool,
+    watching: AtomicBool,
 }
 
 /// Locks `m`, taking over a poisoned lock: every value here is rebuilt from the files when
@@ -87,5 +89,16 @@ impl Seen {
     /// Records that this handle has looked for hand edits.
     pub(super) fn mark_looked(&self) {
         self.looked.store(true, Ordering::Release);
+    }
+
+    /// True once this handle runs a watcher: it then never asks a watcher to vouch for the
+    /// tree (it would be asking itself), it scans.
+    pub(super) fn watching(&self) -> bool {
+        self.watching.load(Ordering::Acquire)
+    }
+
+    /// Records that this handle runs a watcher.
+    pub(super) fn mark_watching(&self) {
+        self.watching.store(true, Ordering::Release);
     }
 }

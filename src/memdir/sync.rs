@@ -42,6 +42,8 @@ struct WorktreeScan {
     full: bool,
     /// The cache differs from the previous one.
     changed: bool,
+    /// No scan: a watcher vouched, and the index had moved on and was reloaded.
+    reloaded: bool,
 }
 
 impl Memdir {
@@ -91,11 +93,15 @@ impl Memdir {
         committed: Option<&[String]>,
         lock: Option<&WriteLock>,
     ) -> Result<Refresh> {
+        let reloaded = worktree.as_ref().is_some_and(|w| w.reloaded);
         let mut plan = self.plan(worktree.as_ref(), committed)?;
         if !plan.rebuild && plan.paths.is_empty() && !plan.state_changed {
             self.keep_stats(worktree, lock)?;
             self.seen.record(plan.state);
-            return Ok(Refresh::default());
+            return Ok(Refresh {
+                reloaded,
+                ..Refresh::default()
+            });
         }
         let mut taken = None;
         if lock.is_none() {
@@ -317,8 +323,21 @@ impl Memdir {
         stats
     }
 
-    /// Stats the working tree against the cache of the last scan (loading it on first use).
+    /// Stats the working tree against the cache of the last scan (loading it on first use),
+    /// unless a running watcher vouches that every change before now is indexed
+    /// ([`crate::watch::vouch`]): then nothing is new since the index's own record.
     fn scan_worktree(&self) -> Result<WorktreeScan> {
+        if !self.seen.watching() && crate::watch::vouch::ask(&self.memdir_dir()) {
+            tracing::debug!("the watcher vouched for the working tree: no scan");
+            // The watcher may have indexed hand edits since this handle's reader opened.
+            let reloaded = self.index.reload_moved()?;
+            return Ok(WorktreeScan {
+                scan: Scan::default(),
+                full: false,
+                changed: false,
+                reloaded,
+            });
+        }
         // The cache's lock is not held while rayon stats the tree (see `Memdir`'s fields).
         let first = self.seen.stats().is_none();
         let (loaded, tree) = if first {
@@ -345,6 +364,7 @@ impl Memdir {
             scan,
             full,
             changed,
+            reloaded: false,
         })
     }
 
@@ -368,6 +388,7 @@ impl Memdir {
             scan,
             full: false,
             changed,
+            reloaded: false,
         })
     }
 
@@ -517,6 +538,7 @@ impl Memdir {
             reindexed: paths.len(),
             rebuilt: clear,
             problems,
+            reloaded: false,
         })
     }
 

@@ -372,6 +372,11 @@ pub struct Refresh {
     pub rebuilt: bool,
     /// Files that could not be indexed.
     pub problems: Vec<Problem>,
+    /// The index had moved on since this handle opened it (a watcher indexed hand edits
+    /// before vouching for the tree) and was reloaded: what this handle searched before may
+    /// be stale.
+    #[serde(skip)]
+    pub reloaded: bool,
 }
 
 /// The state of a repository, for `memdir status`.

@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use super::{Memdir, Problem, Provenance, is_memory_path};
 use crate::watch::route::route;
+use crate::watch::vouch::{self, Pending, Voucher};
 use crate::watch::{Action, Debouncer, FsWatcher, Timing};
 use crate::{Error, Result};
 
@@ -83,44 +84,77 @@ impl Memdir {
         if on(WatchReport::Ready).is_break() {
             return Ok(());
         }
+        // Other processes may now skip their scan of the tree and ask instead (`vouch.rs`).
+        self.seen.mark_watching();
+        let pending = Pending::default();
+        let _voucher = Voucher::serve(&self.memdir_dir(), &self.root, pending.clone());
         let mut debouncer = Debouncer::new(options.timing, options.commit);
         loop {
             let paths = watcher.next(debouncer.deadline())?;
             let now = Instant::now();
+            let mut cookies = Vec::new();
             for path in paths {
-                debouncer.push(route(&path, is_memory_path), now);
+                match vouch::cookie(&path) {
+                    Some(n) => cookies.push(n),
+                    None => debouncer.push(route(&path, is_memory_path), now),
+                }
+            }
+            let mut due = Vec::new();
+            let mut indexed = true;
+            if !cookies.is_empty() {
+                // Asked to vouch: every change before the cookie is recorded; index it now.
+                if let Some(action) = debouncer.refresh_now() {
+                    let report = self.act(action, options);
+                    indexed = !matches!(report, Some(WatchReport::Failed { .. }));
+                    due.extend(report);
+                }
+                for n in cookies {
+                    pending.answer(n, indexed);
+                }
             }
             for action in debouncer.poll(now) {
-                // Only memory files changed: look at them alone, not at the whole tree.
-                let rescan = matches!(action, Action::Rescan(_));
-                let report = match action {
-                    Action::Refresh(paths) | Action::Rescan(paths) => match if rescan {
-                        self.refresh()
-                    } else {
-                        self.refresh_paths(&paths)
-                    } {
-                        Ok(r) => {
-                            self.take_problems();
-                            WatchReport::Indexed {
-                                paths,
-                                problems: r.problems,
-                            }
-                        }
-                        Err(e) => failed(&e),
-                    },
-                    Action::Commit => match self.commit_hand_edits(None, &options.provenance) {
-                        Ok(Some(commit)) => WatchReport::Committed { commit },
-                        Ok(None) => continue,
-                        Err(Error::InvalidEdits { problems }) => {
-                            WatchReport::CommitRefused { problems }
-                        }
-                        Err(e) => failed(&e),
-                    },
-                };
+                due.extend(self.act(action, options));
+            }
+            for report in due {
                 if on(report).is_break() {
                     return Ok(());
                 }
             }
+        }
+    }
+
+    /// Does what the debouncer says is due and returns the report (`None`: nothing to say).
+    fn act(&self, action: Action, options: &WatchOptions) -> Option<WatchReport> {
+        Some(match action {
+            // Only memory files changed: look at them alone, not at the whole tree.
+            Action::Refresh(paths) => {
+                let done = self.refresh_paths(&paths);
+                self.refreshed(paths, done)
+            }
+            Action::Rescan(paths) => {
+                let done = self.refresh();
+                self.refreshed(paths, done)
+            }
+            Action::Commit => match self.commit_hand_edits(None, &options.provenance) {
+                Ok(Some(commit)) => WatchReport::Committed { commit },
+                Ok(None) => return None,
+                Err(Error::InvalidEdits { problems }) => WatchReport::CommitRefused { problems },
+                Err(e) => failed(&e),
+            },
+        })
+    }
+
+    /// Returns the report of a refresh of `paths` that gave `done`.
+    fn refreshed(&self, paths: Vec<String>, done: Result<super::Refresh>) -> WatchReport {
+        match done {
+            Ok(r) => {
+                self.take_problems();
+                WatchReport::Indexed {
+                    paths,
+                    problems: r.problems,
+                }
+            }
+            Err(e) => failed(&e),
         }
     }
 }

@@ -4,7 +4,8 @@
 //! recursively and hands over the paths of each change through a channel, waiting at most
 //! until a deadline. Everything that decides what a change means and when to act on it is
 //! in [`route`], which has no OS watcher and no clock, so it is tested without sleeping. The
-//! facade's `Memdir::watch` joins the two and refreshes the index or commits.
+//! facade's `Memdir::watch` joins the two and refreshes the index or commits. While it runs,
+//! [`vouch`] lets other processes skip their scan of the working tree.
 
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
@@ -13,6 +14,7 @@ use std::time::Instant;
 use notify::{RecursiveMode, Watcher as _};
 
 pub mod route;
+pub mod vouch;
 
 pub use route::{Action, Debouncer, Route, Timing};
 

@@ -144,20 +144,30 @@ impl Debouncer {
             return Vec::new();
         };
         let mut due = Vec::new();
-        if self.refresh_due && now >= last + self.timing.settle {
-            self.refresh_due = false;
-            let paths = std::mem::take(&mut self.changed).into_iter().collect();
-            due.push(if std::mem::take(&mut self.other) {
-                Action::Rescan(paths)
-            } else {
-                Action::Refresh(paths)
-            });
+        if now >= last + self.timing.settle {
+            due.extend(self.refresh_now());
         }
         if !self.refresh_due && self.commit_due && now >= last + self.timing.quiet {
             self.commit_due = false;
             due.push(Action::Commit);
         }
         due
+    }
+
+    /// Returns the refresh that changes recorded so far wait for, now, without waiting for
+    /// them to settle (`None` when none waits): what a process asking the watcher to vouch
+    /// for the tree needs (`vouch.rs`). The commit's quiet period is not cut short.
+    pub fn refresh_now(&mut self) -> Option<Action> {
+        if !self.refresh_due {
+            return None;
+        }
+        self.refresh_due = false;
+        let paths = std::mem::take(&mut self.changed).into_iter().collect();
+        Some(if std::mem::take(&mut self.other) {
+            Action::Rescan(paths)
+        } else {
+            Action::Refresh(paths)
+        })
     }
 }
 
@@ -181,6 +191,22 @@ mod tests {
             settle: 50 * MS,
             quiet: 1000 * MS,
         }
+    }
+
+    #[test]
+    fn a_refresh_can_be_had_now_and_the_commit_still_waits() {
+        let t0 = Instant::now();
+        let mut d = Debouncer::new(timing(), true);
+        assert_eq!(d.refresh_now(), None);
+        d.push(r("fact/a.md"), t0);
+        assert_eq!(
+            d.refresh_now(),
+            Some(Action::Refresh(vec!["fact/a.md".into()]))
+        );
+        // Nothing left to refresh when it settles; the commit comes after the quiet period.
+        assert_eq!(d.poll(t0 + 60 * MS), vec![]);
+        assert_eq!(d.deadline(), Some(t0 + 1000 * MS));
+        assert_eq!(d.poll(t0 + 1000 * MS), vec![Action::Commit]);
     }
 
     #[test]
