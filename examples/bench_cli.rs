@@ -3,11 +3,12 @@
 //!
 //! ```text
 //! cargo build --release        # the `memdir` binary measured, beside this example
-//! cargo run --release --example bench_cli -- --sizes 1000,10000 [--runs 30] [--memdir PATH]
+//! cargo run --release --example bench_cli -- --sizes 1000,10000 [--runs 30] [--memdir PATH] [--watch]
 //! ```
 //!
 //! `--memdir` times another build of the binary (an older commit's, to compare) on the same
-//! corpus.
+//! corpus. `--watch` keeps `memdir watch` running in the memory repository through the rounds:
+//! each call then asks it to vouch for the working tree instead of stat-ing every file.
 //!
 //! For each size N it builds, untimed, a memory repository of the first N memories of the
 //! benchmark corpus (`benches/common/corpus.rs`, as `examples/bench.rs` does: imported with
@@ -69,6 +70,14 @@ struct Args {
     /// The `memdir` binary to time [default: the one beside this example, target/<profile>/]
     #[arg(long, value_name = "PATH")]
     memdir: Option<PathBuf>,
+    /// Keep `memdir watch` running in the memory repository during the rounds, so that each
+    /// call asks it to vouch for the tree instead of stat-ing every file
+    #[arg(long)]
+    watch: bool,
+    /// Build the repositories in this folder and keep them (to profile a call on them
+    /// afterwards) instead of in a temporary folder removed at the end
+    #[arg(long, value_name = "DIR")]
+    keep: Option<PathBuf>,
 }
 
 /// The calls of a round, in the order they run.
@@ -99,11 +108,22 @@ fn main() -> memdir::Result<()> {
         "- {} timed rounds after {} warm-up rounds; each round runs every call once",
         args.runs, args.warmup
     );
+    if args.watch {
+        println!("- `memdir watch` runs in the memory repository throughout");
+    }
     for &n in &args.sizes {
         let scratch = tempfile::Builder::new()
             .prefix(&format!("bench-cli-{n}-"))
-            .tempdir()
+            .tempdir_in(args.keep.as_deref().unwrap_or(&std::env::temp_dir()))
             .map_err(io_err("temporary folder"))?;
+        let scratch = match args.keep {
+            Some(_) => {
+                let kept = scratch.keep();
+                eprintln!("[{n}] repositories kept in {}", kept.display());
+                Scratch::Kept(kept)
+            }
+            None => Scratch::Temporary(scratch),
+        };
         let times = measure(&bin, &corpus, n, &args, scratch.path())?;
         report(n, &times);
     }
@@ -164,7 +184,11 @@ fn measure(
     let outside = scratch.join("outside");
     std::fs::create_dir_all(&outside).map_err(io_err(&outside))?;
 
-    // # Step 3: the rounds.
+    // # Step 3: the rounds, with a watcher running when asked for (killed when done).
+    let _watcher = match args.watch {
+        true => Some(Watcher::start(bin, &root)?),
+        false => None,
+    };
     let queries = corpus.queries(args.warmup + args.runs);
     let root_arg = root.to_string_lossy().into_owned();
     let mut times = vec![Vec::with_capacity(args.runs); CALLS.len()];
@@ -279,6 +303,58 @@ fn report(n: usize, times: &[Vec<f64>]) {
         row("search / ripgrep", search / median[8], 0.1, "x");
     }
     let _ = std::io::stdout().flush();
+}
+
+/// Where one size's repositories are built.
+enum Scratch {
+    Temporary(tempfile::TempDir),
+    Kept(PathBuf),
+}
+
+impl Scratch {
+    fn path(&self) -> &Path {
+        match self {
+            Scratch::Temporary(t) => t.path(),
+            Scratch::Kept(p) => p,
+        }
+    }
+}
+
+/// A `memdir watch --json` process, killed when dropped.
+struct Watcher(std::process::Child);
+
+impl Watcher {
+    /// Starts the watcher in `root` and waits for its `ready` event (its socket answers then).
+    fn start(bin: &Path, root: &Path) -> memdir::Result<Watcher> {
+        use std::io::BufRead as _;
+        let root_arg = root.to_string_lossy();
+        let mut cmd = memdir(bin, root, &["-C", &root_arg, "watch", "--json"]);
+        let mut child = cmd
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(io_err(bin))?;
+        let stdout = child.stdout.take().expect("piped");
+        let mut lines = std::io::BufReader::new(stdout).lines();
+        let watcher = Watcher(child);
+        loop {
+            match lines.next() {
+                Some(Ok(line)) if line.contains("\"ready\"") => break,
+                Some(Ok(_)) => continue,
+                _ => return Err(other(root, "memdir watch ended before it was ready".into())),
+            }
+        }
+        // Keep reading its events, so that it never blocks on a full pipe.
+        std::thread::spawn(move || lines.for_each(drop));
+        Ok(watcher)
+    }
+}
+
+impl Drop for Watcher {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
 
 /// Returns a command running the `memdir` binary in `dir`, hermetic.

@@ -2,7 +2,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use tantivy::collector::{Count, TopDocs};
+use tantivy::collector::{Count, DocSetCollector, TopDocs};
 use tantivy::query::{AllQuery, BooleanQuery, Occur, Query, TermQuery};
 use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::{DocAddress, TantivyDocument, Term};
@@ -222,23 +222,21 @@ impl Index {
             .collect()
     }
 
-    /// Returns every document `q` matches, however many: it counts them first, then collects
-    /// exactly that many.
+    /// Returns every document `q` matches, however many, in index order: one pass that
+    /// scores nothing (a look-up by id or a listing has no use for BM25, whose statistics
+    /// cost every `memdir context` a read of each segment's postings per candidate).
     pub(super) fn all_matching(
         &self,
         searcher: &tantivy::Searcher,
         q: &dyn Query,
     ) -> Result<Vec<DocAddress>, IndexError> {
-        let n = searcher.search(q, &Count).map_err(self.err("count"))?;
-        if n == 0 {
-            return Ok(Vec::new());
-        }
-        Ok(searcher
-            .search(q, &TopDocs::with_limit(n).order_by_score())
+        let mut all: Vec<DocAddress> = searcher
+            .search(q, &DocSetCollector)
             .map_err(self.err("list"))?
             .into_iter()
-            .map(|(_, addr)| addr)
-            .collect())
+            .collect();
+        all.sort_unstable();
+        Ok(all)
     }
 
     /// Returns `(memories, passages)` in the index.

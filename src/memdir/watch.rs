@@ -81,13 +81,14 @@ impl Memdir {
         {
             return Ok(());
         }
-        if on(WatchReport::Ready).is_break() {
-            return Ok(());
-        }
-        // Other processes may now skip their scan of the tree and ask instead (`vouch.rs`).
+        // Other processes may now skip their scan of the tree and ask instead (`vouch.rs`):
+        // by the time `Ready` is reported, the socket answers.
         self.seen.mark_watching();
         let pending = Pending::default();
         let _voucher = Voucher::serve(&self.memdir_dir(), &self.root, pending.clone());
+        if on(WatchReport::Ready).is_break() {
+            return Ok(());
+        }
         let mut debouncer = Debouncer::new(options.timing, options.commit);
         loop {
             let paths = watcher.next(debouncer.deadline())?;

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::time::Instant;
 
-use notify::{RecursiveMode, Watcher as _};
+use notify::{EventKindMask, RecursiveMode, Watcher as _};
 
 pub mod route;
 pub mod vouch;
@@ -61,10 +61,18 @@ impl FsWatcher {
             source,
         };
         let (tx, events) = channel();
-        let mut watcher = notify::recommended_watcher(move |event| {
-            // The receiver is gone only when the watcher is being dropped.
-            let _ = tx.send(event);
-        })
+        // Changes only, and a file closed after writing: opening and reading a file is not
+        // asked for, so readers of the folder (memdir's own refresh, an editor, `rg`) do not
+        // wake the watcher (on Linux the kernel itself leaves those events out).
+        let config = notify::Config::default()
+            .with_event_kinds(EventKindMask::CORE | EventKindMask::ACCESS_CLOSE);
+        let mut watcher = notify::RecommendedWatcher::new(
+            move |event| {
+                // The receiver is gone only when the watcher is being dropped.
+                let _ = tx.send(event);
+            },
+            config,
+        )
         .map_err(err)?;
         watcher.watch(root, RecursiveMode::Recursive).map_err(err)?;
         Ok(FsWatcher {
@@ -97,7 +105,8 @@ impl FsWatcher {
         })?;
         if is_read(&event.kind) {
             // Opening or reading a file changes nothing; memdir's own refresh reads files,
-            // so reporting these would wake the watcher up forever.
+            // so reporting these would wake the watcher up forever. (Not asked for, see
+            // `new`; a backend that filters late may still pass one.)
             return Ok(Vec::new());
         }
         if event.paths.is_empty() {
