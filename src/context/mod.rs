@@ -902,10 +902,15 @@ impl DriftMarks {
             return Ok(());
         }
         if !self.0.contains_key(&item.id) {
-            let drifted = match mem.get(&item.id) {
-                Ok(m) => mem.drifted_sources(&m, now)?,
-                Err(crate::Error::NotFound { .. }) => Vec::new(),
-                Err(e) => return Err(e),
+            let drifted = if !mem.records_sources(&item.id)? {
+                // Most memories record no source: their files need not be read for this.
+                Vec::new()
+            } else {
+                match mem.get(&item.id) {
+                    Ok(m) => mem.drifted_sources(&m, now)?,
+                    Err(crate::Error::NotFound { .. }) => Vec::new(),
+                    Err(e) => return Err(e),
+                }
             };
             self.0.insert(item.id.clone(), drifted);
         }

@@ -94,6 +94,7 @@ impl Index {
                 }
                 d.add_u64(f.has_supersedes, !supersedes.is_empty() as u64);
                 d.add_u64(f.stamped, m.memory.is_stamped() as u64);
+                d.add_u64(f.derived, !m.memory.derived_from().is_empty() as u64);
             }
             d
         };

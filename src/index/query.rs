@@ -398,6 +398,52 @@ mod tests {
     }
 
     #[test]
+    fn equal_scores_rank_alike_whatever_order_the_index_was_written_in() {
+        let a = ("note/a.md", "---\nid: a\n---\nCanary deploys first.\n");
+        let b = ("note/b.md", "---\nid: b\n---\nCanary deploys first.\n");
+        // Three passages of one memory that score alike.
+        let c = (
+            "note/c.md",
+            "---\nid: c\n---\n- canary deploys\n\n- canary deploys\n\n- canary deploys\n",
+        );
+        let ranked = |files: &[(&str, &str)]| {
+            let (_dir, index) = index_of(files, vec![]);
+            index
+                .search("canary deploys", &Filter::default(), 10, 3)
+                .unwrap()
+                .into_iter()
+                .map(|h| (h.id, h.line_start))
+                .collect::<Vec<_>>()
+        };
+        let forward = ranked(&[a, b, c]);
+        assert_eq!(forward.len(), 5);
+        assert_eq!(forward, ranked(&[c, b, a]));
+        let lines: Vec<_> = forward
+            .iter()
+            .filter(|(id, _)| id == "c")
+            .map(|h| h.1)
+            .collect();
+        assert!(lines.is_sorted(), "{lines:?}");
+    }
+
+    #[test]
+    fn only_memories_with_sources_are_said_to_record_them() {
+        let (_dir, index) = index_of(
+            &[
+                (
+                    "summary/s.md",
+                    "---\nid: s\nderived_from: [a@1234abc, \"session:x#t2\"]\n---\nA summary.\n",
+                ),
+                ("note/a.md", "---\nid: a\n---\nA plain note.\n"),
+            ],
+            vec![],
+        );
+        assert!(index.records_sources("s").unwrap());
+        assert!(!index.records_sources("a").unwrap());
+        assert!(!index.records_sources("missing").unwrap());
+    }
+
+    #[test]
     fn query_text_is_words_never_syntax() {
         let (_dir, index) = index_of(
             &[(

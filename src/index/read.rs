@@ -90,23 +90,33 @@ impl Index {
                 .search(&q, &TopDocs::with_limit(want).order_by_score())
                 .map_err(self.err("search"))?;
             let exhausted = top.len() < want;
-            let mut seen: HashMap<u64, usize> = HashMap::new();
             let mut columns = HashMap::new();
-            let mut hits = Vec::new();
-            for (score, addr) in &top {
-                let column = match columns.entry(addr.segment_ord) {
+            let mut keyed = Vec::with_capacity(top.len());
+            for (score, addr) in top {
+                let (key, line) = match columns.entry(addr.segment_ord) {
                     std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-                    std::collections::hash_map::Entry::Vacant(e) => e.insert(
-                        searcher
-                            .segment_reader(addr.segment_ord)
-                            .fast_fields()
-                            .u64("key")
-                            .map_err(self.err("read"))?,
-                    ),
+                    std::collections::hash_map::Entry::Vacant(e) => {
+                        let fast = searcher.segment_reader(addr.segment_ord).fast_fields();
+                        let column = |name| fast.u64(name).map_err(self.err("read"));
+                        e.insert((column("key")?, column("line_start")?))
+                    }
                 };
-                let taken = seen
-                    .entry(column.first(addr.doc_id).unwrap_or(0))
-                    .or_default();
+                let at = |c: &tantivy::columnar::Column<u64>| c.first(addr.doc_id).unwrap_or(0);
+                keyed.push((score, at(key), at(line), addr));
+            }
+            // Equal scores come in index order, which a rebuild reshuffles (documents reach
+            // segments through several indexing threads): order them by memory (its key),
+            // then by line, so that every copy of a repository ranks alike.
+            keyed.sort_by(|a, b| {
+                b.0.total_cmp(&a.0)
+                    .then(a.1.cmp(&b.1))
+                    .then(a.2.cmp(&b.2))
+                    .then(a.3.cmp(&b.3))
+            });
+            let mut seen: HashMap<u64, usize> = HashMap::new();
+            let mut hits = Vec::new();
+            for (score, key, _, addr) in &keyed {
+                let taken = seen.entry(*key).or_default();
                 if *taken < per_memory {
                     *taken += 1;
                     let doc = self.doc(&searcher, *addr)?;
@@ -156,6 +166,29 @@ impl Index {
             (Occur::Must, self.term(self.fields.id, id)),
         ]);
         self.collect_summaries(&q)
+    }
+
+    /// Returns true when a memory indexed under `id` records sources (`derived_from:`), so
+    /// that they may have drifted; false when none does, or none is indexed under `id`.
+    pub fn records_sources(&self, id: &str) -> Result<bool, IndexError> {
+        let q = BooleanQuery::new(vec![
+            (Occur::Must, self.term(self.fields.kind, KIND_MEMORY)),
+            (Occur::Must, self.term(self.fields.id, id)),
+        ]);
+        let searcher = self.reader.searcher();
+        for addr in self.all_matching(&searcher, &q)? {
+            let derived = searcher
+                .segment_reader(addr.segment_ord)
+                .fast_fields()
+                .u64("derived")
+                .map_err(self.err("read"))?;
+            // A memory document without the value was not written by this schema: say yes,
+            // so the caller reads the file.
+            if derived.first(addr.doc_id).unwrap_or(1) != 0 {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 
     /// In an index of versions: returns every version of memory `id` with its validity span,

@@ -12,7 +12,7 @@ use tantivy::tokenizer::{
 };
 
 /// Bump when the schema or what is indexed changes: older indexes are then rebuilt.
-pub(super) const SCHEMA_VERSION: u32 = 9;
+pub(super) const SCHEMA_VERSION: u32 = 10;
 /// The name the analyzer is registered under.
 pub(super) const TOKENIZER: &str = "memdir_en";
 /// The `kind` of a memory document (metadata, for `get` and `list`).
@@ -47,6 +47,7 @@ pub(super) struct Fields {
     pub(super) supersedes: Field,
     pub(super) has_supersedes: Field,
     pub(super) stamped: Field,
+    pub(super) derived: Field,
     pub(super) version: Field,
     pub(super) valid_from: Field,
     pub(super) valid_to: Field,
@@ -92,7 +93,8 @@ pub(super) fn schema() -> (Schema, Fields) {
         updated: b.add_date_field("updated", date),
         pinned: b.add_u64_field("pinned", num.clone().set_indexed()),
         revision: b.add_text_field("revision", STRING | STORED),
-        line_start: b.add_u64_field("line_start", num.clone()),
+        // Also a fast column: equal scores are ordered by memory, then by line (`read.rs`).
+        line_start: b.add_u64_field("line_start", num.clone().set_fast()),
         line_end: b.add_u64_field("line_end", num.clone()),
         quarantined: b.add_u64_field("quarantined", num.clone().set_indexed()),
         expires: b.add_date_field(
@@ -102,6 +104,9 @@ pub(super) fn schema() -> (Schema, Fields) {
         has_expires: b.add_u64_field("has_expires", num.clone().set_indexed()),
         has_supersedes: b.add_u64_field("has_supersedes", num.clone().set_indexed()),
         stamped: b.add_u64_field("stamped", num.set_indexed()),
+        // 1 when the memory records sources (`derived_from:`), in a fast column: a context
+        // reads and checks the sources of those alone for drift (no term dictionary to write).
+        derived: b.add_u64_field("derived", FAST),
         supersedes: b.add_text_field("supersedes", STRING | STORED),
         // Only in an index of versions: which version a document belongs to, and the span of
         // history it is valid in (`valid_from <= at < valid_to`).

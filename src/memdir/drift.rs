@@ -172,6 +172,12 @@ impl Memdir {
             .collect())
     }
 
+    /// Returns false when the memory indexed as `id` records no source (`derived_from:`),
+    /// so [`Memdir::drifted_sources`] would find none: a context skips reading its file.
+    pub(crate) fn records_sources(&self, id: &str) -> Result<bool> {
+        Ok(self.index.records_sources(id)?)
+    }
+
     /// Returns how `source` stands at `now`.
     fn standing(&self, source: &SourceRef, now: Timestamp) -> Result<SourceStanding> {
         let mut standing = SourceStanding {
