@@ -36,7 +36,10 @@ const LOCK_FILE: &str = "watch.lock";
 /// The start of a cookie's file name, in the watched folder's top (hidden: never a memory,
 /// ignored by the watcher's routing).
 pub const COOKIE_PREFIX: &str = ".memdir-cookie-";
-/// How long an asker waits for the answer, and the watcher for its cookie's event.
+/// How long an asker waits for the answer, and the watcher for its cookie's event. An answer
+/// takes about a millisecond; a watcher that is slower is busy with a large change (then the
+/// asker's own scan costs about the same) or stopped (`Ctrl-Z`: then every call pays this
+/// wait until it is resumed or killed).
 pub const ASK_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Returns the socket's path for the memdir folder `memdir_dir` (`.git/memdir`).
