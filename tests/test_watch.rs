@@ -280,6 +280,15 @@ fn search_logged(env: &TestEnv, word: &str) -> (Vec<String>, String) {
     (paths, out.stderr)
 }
 
+/// Saves a memory file holding `word` and searches it at once as a new process (logging at
+/// debug); asserts the file is found and returns the log.
+fn saved_then_found(env: &TestEnv, word: &str) -> String {
+    env.write("fact/watched.md", format!("{VALID}The {word} is here.\n"));
+    let (hits, log) = search_logged(env, word);
+    assert_eq!(hits, ["fact/watched.md"], "{log}");
+    log
+}
+
 /// Issue 16: a running watcher vouches for the working tree, so a new process skips its
 /// `stat` of every memory file, and still sees a hand edit saved just before it started; a
 /// watcher killed at any moment leaves a socket no one answers, and the next call scans.
@@ -290,12 +299,7 @@ fn a_running_watcher_spares_the_next_call_its_scan_and_a_killed_one_costs_nothin
     assert!(env.path(".git/memdir/watch.sock").exists());
 
     // Saved, and searched at once: no wait for the watcher's own refresh.
-    env.write(
-        "fact/watched.md",
-        format!("{VALID}The vouchword is here.\n"),
-    );
-    let (hits, log) = search_logged(&env, "vouchword");
-    assert_eq!(hits, ["fact/watched.md"], "{log}");
+    let log = saved_then_found(&env, "vouchword");
     assert!(log.contains("the watcher vouched"), "{log}");
     // The cookie the question made is gone again.
     let cookies: Vec<String> = std::fs::read_dir(env.repo())
@@ -309,19 +313,12 @@ fn a_running_watcher_spares_the_next_call_its_scan_and_a_killed_one_costs_nothin
     watch.child.kill().unwrap();
     watch.child.wait().unwrap();
     assert!(env.path(".git/memdir/watch.sock").exists());
-    env.write("fact/watched.md", format!("{VALID}The killword is here.\n"));
-    let (hits, log) = search_logged(&env, "killword");
-    assert_eq!(hits, ["fact/watched.md"], "{log}");
+    let log = saved_then_found(&env, "killword");
     assert!(!log.contains("the watcher vouched"), "{log}");
     assert!(log.contains("no watcher"), "{log}");
 
     // A new watcher takes over the stale socket and vouches again.
     let _watch = Watch::start(&env, &[]);
-    env.write(
-        "fact/watched.md",
-        format!("{VALID}The againword is here.\n"),
-    );
-    let (hits, log) = search_logged(&env, "againword");
-    assert_eq!(hits, ["fact/watched.md"], "{log}");
+    let log = saved_then_found(&env, "againword");
     assert!(log.contains("the watcher vouched"), "{log}");
 }
