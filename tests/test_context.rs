@@ -817,3 +817,58 @@ fn short_memories_take_twice_the_share_of_the_contexts_tokens_they_took() {
         assert!(*ratio >= floor, "{format:?}: {ratios:?}");
     }
 }
+
+/// Issue 17: a context spends its budget on what answers. Filled in rank order, one long
+/// memory that is only fairly relevant took most of the budget and left out the short ones
+/// just below it; now passages after the best are offered by relevance per token.
+#[test]
+fn a_long_fairly_relevant_memory_no_longer_crowds_out_short_ones_that_answer() {
+    let (_env, mem) = TestEnv::init_lib();
+    let short = [
+        "The Orion deploy checklist is pinned in the platform channel.",
+        "Orion deploy approvals come from Carol on the platform team.",
+        "Orion deploy logs are kept in the central Loki cluster.",
+    ];
+    for text in short {
+        mem.remember(NewMemory::new(text).kind("fact"), &prov())
+            .unwrap();
+    }
+    let filler = "Before anything else, read the release notes of every service the change \
+                  touches, write down what could go wrong, and tell the people who look after \
+                  them what you plan, when, and how you will know it worked. ";
+    let long = mem
+        .remember(
+            NewMemory::new(format!(
+                "Orion deploy checklist, as the team wrote it after the spring outage. {}",
+                filler.repeat(6)
+            ))
+            .kind("procedure"),
+            &prov(),
+        )
+        .unwrap();
+    let query = "Orion deploy checklist";
+    let budget = 360;
+
+    // The long memory ranks second: filled in rank order, it would have been kept in place
+    // of the two short ones below it.
+    let ranked: Vec<String> = mem
+        .search(&memdir::SearchQuery::new(query))
+        .unwrap()
+        .into_iter()
+        .map(|h| h.id)
+        .collect();
+    assert_eq!(ranked.len(), 4, "{ranked:?}");
+    assert_eq!(ranked[1], long.id, "{ranked:?}");
+
+    let ctx = mem.context(&ContextRequest::new(query, budget)).unwrap();
+    assert!(ctx.tokens <= budget, "{} > {budget}", ctx.tokens);
+    let kept: Vec<&str> = ctx.items.iter().map(|i| i.text.trim()).collect();
+    assert_eq!(kept.len(), 3, "{kept:#?}");
+    for text in short {
+        assert!(kept.contains(&text), "{text} left out: {kept:#?}");
+    }
+    // What is kept is rendered in rank order.
+    let kept_ids: Vec<&String> = ctx.items.iter().map(|i| &i.id).collect();
+    let in_rank: Vec<&String> = ranked.iter().filter(|id| kept_ids.contains(id)).collect();
+    assert_eq!(kept_ids, in_rank);
+}

@@ -11,7 +11,9 @@
 //! [`crate::session`]). The rest of the budget goes to memories found by searching for the
 //! query (up to a third of the `[context] candidates` from any one memory), ranked by search
 //! score times a type weight and a recency factor (both from `[context]` in `memory.toml`),
-//! with near-duplicate passages folded into one; with an empty
+//! with near-duplicate passages folded into one. They fill the budget best match first, then
+//! by relevance per token, so that a long passage only fairly relevant does not crowd out the
+//! short ones that answer (see `fill.rs`); what is kept is rendered in rank order. With an empty
 //! query (a session starting, no prompt yet) it goes to the most recently changed memories. Tokens are counted with a real tokenizer and the rendered total never
 //! exceeds the budget. The same tree and request always give the same bytes: recency is
 //! measured against the newest memory found, not the clock.
@@ -35,6 +37,7 @@
 mod bpe;
 mod cite;
 pub mod explore;
+mod fill;
 pub mod log;
 mod render;
 mod tokens;
@@ -371,28 +374,37 @@ impl Memdir {
             }
         }
         // Retrieved memories go after the pinned ones and the session's.
-        let fixed = items.len();
-
         let mut candidates = self.retrieved_items(request, &skip)?;
         let withheld = match &request.explore {
             Some(explorer) => Some(self.withhold(&mut candidates, explorer)?),
             None => None,
         };
+        for item in &mut candidates {
+            drift.mark(self, item, now)?;
+            measure(item, format, &tokenizer);
+        }
+        // Offered best first, then by relevance per token (`fill`); kept in rank order.
+        let mut kept: Vec<(usize, Vec<String>)> = Vec::new();
         let mut kept_words: Vec<Words> = Vec::new();
-        for mut item in candidates {
+        for i in fill::offer_order(&candidates, request.budget) {
+            let item = &candidates[i];
             let words = Words::of(&item.text);
             if let Some(dup) = kept_words.iter().position(|w| is_near_duplicate(w, &words)) {
-                let citation = format!("{}@{}", item.id, item.short_revision());
-                items[fixed + dup].merged.push(citation);
+                kept[dup].1.push(item.citation());
                 continue;
             }
-            drift.mark(self, &mut item, now)?;
-            measure(&mut item, format, &tokenizer);
             if used + sep + item.tokens <= request.budget {
                 used += sep + item.tokens;
                 kept_words.push(words);
-                items.push(item);
+                kept.push((i, Vec::new()));
             }
+        }
+        kept.sort_by_key(|(i, _)| *i);
+        let mut candidates: Vec<Option<ContextItem>> = candidates.into_iter().map(Some).collect();
+        for (i, merged) in kept {
+            let mut item = candidates[i].take().expect("each candidate is kept once");
+            item.merged.extend(merged);
+            items.push(item);
         }
 
         // Counting blocks one by one can differ from counting the whole by a token at a
