@@ -16,7 +16,10 @@
 //! second round, by its best-scoring segment too (which sentence of a long memory is the
 //! attack is not labelled). The threshold is picked by 5-fold cross-validation on the same
 //! data: the lowest probability that flags at most 2% of the corpus's ordinary memories and
-//! 1% of the conversation turns out of fold. Everything is seeded: a rerun writes the same bytes.
+//! 1% of the conversation turns out of fold. The texts composed from the families' parts are
+//! drawn with five seeds, one fit each, and the model is the average of the five (in the
+//! folds too): which combinations one seed draws moved the held-out recall by six of 60.
+//! Everything is seeded: a rerun writes the same bytes.
 
 mod families;
 
@@ -76,6 +79,8 @@ const TURNS_FPR: f64 = 0.01;
 const TURN_CHARS: usize = 600;
 /// Attacks composed from the families' parts, and as many ordinary texts.
 const COMPOSED: usize = 600;
+/// The seeds of the composed texts, one model each (see [`fit_bagged`]).
+const SEEDS: [u64; 5] = [19, 20, 21, 22, 23];
 
 fn main() -> memdir::Result<()> {
     let dry = std::env::args().any(|a| a == "--dry");
@@ -97,12 +102,21 @@ fn main() -> memdir::Result<()> {
         texts.push(vectorize(text, v["expect"] == "flag", Source::Corpus));
         raw.push(text.to_owned());
     }
-    let (attacks, ordinary) = families::compose(COMPOSED, &mut families::Rng::new(19));
-    for t in &attacks {
-        texts.push(vectorize(t, true, Source::Composed));
-    }
-    for t in &ordinary {
-        texts.push(vectorize(t, false, Source::Composed));
+    // Each seed composes its own texts; the model is the average of one fit per seed.
+    let mut composed: Vec<Vec<Text>> = Vec::new();
+    for &seed in &SEEDS {
+        let (attacks, ordinary) = families::compose(COMPOSED, &mut families::Rng::new(seed));
+        composed.push(
+            attacks
+                .iter()
+                .map(|t| vectorize(t, true, Source::Composed))
+                .chain(
+                    ordinary
+                        .iter()
+                        .map(|t| vectorize(t, false, Source::Composed)),
+                )
+                .collect(),
+        );
     }
     let lme = format!("{root}/../shared/data/longmemeval/lme_dev60.json");
     match std::fs::read_to_string(&lme) {
@@ -133,7 +147,7 @@ fn main() -> memdir::Result<()> {
             .filter(|(i, _)| i % FOLDS != fold)
             .map(|(_, t)| t)
             .collect();
-        let (w, b) = fit(&train);
+        let (w, b) = fit_bagged(&train, &composed, |i| i % FOLDS != fold);
         for (i, t) in texts.iter().enumerate().filter(|(i, _)| i % FOLDS == fold) {
             oof[i] = best(&w, b, t);
         }
@@ -191,7 +205,7 @@ fn main() -> memdir::Result<()> {
 
     // # Step 3: fit on everything and write the model.
     let all: Vec<&Text> = texts.iter().collect();
-    let (w, b) = fit(&all);
+    let (w, b) = fit_bagged(&all, &composed, |_| true);
     let bytes = Model::write(&w, b, threshold);
     let args: Vec<String> = std::env::args().collect();
     let out = match args.iter().position(|a| a == "--out") {
@@ -268,6 +282,33 @@ fn best(w: &[f32], b: f32, t: &Text) -> f32 {
         .iter()
         .map(|x| score(w, b, x))
         .fold(0.0, f32::max)
+}
+
+/// Fits one model per seed's composed texts (those `keep` keeps, by index) beside `texts`,
+/// and returns their average: composing draws a few hundred of the families' combinations,
+/// and which ones moved the held-out recall by several attacks from seed to seed.
+fn fit_bagged(
+    texts: &[&Text],
+    composed: &[Vec<Text>],
+    keep: impl Fn(usize) -> bool,
+) -> (Vec<f32>, f32) {
+    let mut w = vec![0f32; 1 << BITS];
+    let mut b = 0f32;
+    for set in composed {
+        let mut train: Vec<&Text> = texts.to_vec();
+        train.extend(
+            set.iter()
+                .enumerate()
+                .filter(|(i, _)| keep(*i))
+                .map(|(_, t)| t),
+        );
+        let (wk, bk) = fit(&train);
+        for (a, x) in w.iter_mut().zip(wk) {
+            *a += x / composed.len() as f32;
+        }
+        b += bk / composed.len() as f32;
+    }
+    (w, b)
 }
 
 /// Fits the weights in two rounds: attacks as wholes, then also by their best segment.
