@@ -12,9 +12,10 @@
 //! rank order, as before; only which passages fit changes.
 //!
 //! Measured with `cargo run --release --example locomo -- FILE --context-budget N` (context
-//! recall at 500 / 1,000 / 2,000 tokens): on the LongMemEval dev set, whose assistant turns are
-//! long, 0.700 / 0.733 / 0.844 before and 0.733 / 0.819 / 0.886 now; on LoCoMo, whose turns are
-//! short, 0.663 / 0.755 / 0.813 before and 0.646 / 0.753 / 0.813 now (BENCHMARKS.md).
+//! recall at 500 / 1,000 / 2,000 tokens, when this was written): on the LongMemEval dev set,
+//! whose assistant turns are long, 0.700 / 0.733 / 0.844 in rank order and 0.733 / 0.819 /
+//! 0.886 this way; on LoCoMo, whose turns are short, 0.663 / 0.755 / 0.813 and 0.646 / 0.753 /
+//! 0.813 (BENCHMARKS.md has the variants tried).
 
 use super::ContextItem;
 
