@@ -384,28 +384,30 @@ impl Memdir {
             measure(item, format, &tokenizer);
         }
         // Offered best first, then by relevance per token (`fill`); kept in rank order.
-        let mut kept: Vec<(usize, Vec<String>)> = Vec::new();
-        let mut kept_words: Vec<Words> = Vec::new();
+        let mut kept = vec![false; candidates.len()];
+        let mut kept_words: Vec<(usize, Words)> = Vec::new();
         for i in fill::offer_order(&candidates, request.budget) {
-            let item = &candidates[i];
-            let words = Words::of(&item.text);
-            if let Some(dup) = kept_words.iter().position(|w| is_near_duplicate(w, &words)) {
-                kept[dup].1.push(item.citation());
+            let words = Words::of(&candidates[i].text);
+            if let Some(&(first, _)) = kept_words
+                .iter()
+                .find(|(_, w)| is_near_duplicate(w, &words))
+            {
+                let citation = candidates[i].citation();
+                candidates[first].merged.push(citation);
                 continue;
             }
-            if used + sep + item.tokens <= request.budget {
-                used += sep + item.tokens;
-                kept_words.push(words);
-                kept.push((i, Vec::new()));
+            if used + sep + candidates[i].tokens <= request.budget {
+                used += sep + candidates[i].tokens;
+                kept_words.push((i, words));
+                kept[i] = true;
             }
         }
-        kept.sort_by_key(|(i, _)| *i);
-        let mut candidates: Vec<Option<ContextItem>> = candidates.into_iter().map(Some).collect();
-        for (i, merged) in kept {
-            let mut item = candidates[i].take().expect("each candidate is kept once");
-            item.merged.extend(merged);
-            items.push(item);
-        }
+        items.extend(
+            candidates
+                .into_iter()
+                .zip(kept)
+                .filter_map(|(c, k)| k.then_some(c)),
+        );
 
         // Counting blocks one by one can differ from counting the whole by a token at a
         // boundary: drop blocks from the end (retrieved, then session) until the whole fits.
