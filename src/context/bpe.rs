@@ -246,16 +246,37 @@ impl Ranks {
         }
         let b = bucket(bytes);
         let (mut lo, mut hi) = (self.starts[b] as usize, self.starts[b + 1] as usize);
+        // A bucket's tokens all start with its one or two bytes, and the shortest sorts
+        // first: a look-up of one or two bytes (most of a merge's) is one comparison.
+        if bytes.len() <= 2 {
+            return (lo < hi && self.token(lo).len() == bytes.len()).then(|| self.rank(lo));
+        }
+        let tail = &bytes[2..];
         while lo < hi {
             let mid = lo + (hi - lo) / 2;
-            match self.token(mid).cmp(bytes) {
+            match compare(&self.token(mid)[2..], tail) {
                 std::cmp::Ordering::Less => lo = mid + 1,
                 std::cmp::Ordering::Greater => hi = mid,
-                std::cmp::Ordering::Equal => return Some(self.word(self.ranks + 4 * mid) as Rank),
+                std::cmp::Ordering::Equal => return Some(self.rank(mid)),
             }
         }
         None
     }
+
+    fn rank(&self, i: usize) -> Rank {
+        self.word(self.ranks + 4 * i) as Rank
+    }
+}
+
+/// Compares two short byte strings as `Ord` does, without a call to `memcmp`, whose set-up
+/// costs more than the few bytes a token's tail has.
+fn compare(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
+    for (x, y) in a.iter().zip(b) {
+        if x != y {
+            return x.cmp(y);
+        }
+    }
+    a.len().cmp(&b.len())
 }
 
 // The two merges below are tiktoken's (`_byte_pair_merge` and `_byte_pair_merge_large` in
