@@ -441,6 +441,9 @@ impl Memdir {
             text = String::new();
             tokens = 0;
         }
+        for item in &mut items {
+            item.text_tokens = tokenizer.count(item.text.trim());
+        }
         let context = Context {
             tokens,
             budget: request.budget,
@@ -851,10 +854,10 @@ fn fit_pinned(
     }
 }
 
-/// Counts the tokens of `item`'s block and of its text alone.
+/// Counts the tokens of `item`'s block, what the budget spends on it. (Its text's tokens
+/// alone, [`ContextItem::text_tokens`], are counted only for the items a context keeps.)
 fn measure(item: &mut ContextItem, format: ContextFormat, tokenizer: &Tokenizer) {
     item.tokens = tokenizer.count(&render::block(format, item));
-    item.text_tokens = tokenizer.count(item.text.trim());
 }
 
 /// Returns the `YYYY-MM-DD` of a time.
