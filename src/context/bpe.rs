@@ -20,6 +20,7 @@
 //! into the bytes (u32 each); the `n` ranks (u32 each), in the order of the tokens' bytes;
 //! then the tokens' bytes, sorted, one after the other.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{LazyLock, OnceLock};
 
 use regex_automata::meta::Regex;
@@ -227,14 +228,19 @@ impl Bpe {
 /// The embedded vocabulary, searched in place.
 struct Ranks {
     table: &'static [u8],
+    /// The number of tokens.
+    n: usize,
     /// Where the offsets, the ranks and the bytes start.
     offsets: usize,
     ranks: usize,
     bytes: usize,
-    /// For each [`bucket`] (and one past the last), the first token in it or after: a look-up
-    /// searches the few tokens that share its first two bytes, not all 200,000 (counting a
-    /// context spent a third of its time in that search).
-    starts: Vec<u32>,
+    /// For each [`bucket`], the range of the tokens in it once a look-up needed it (the
+    /// range's start and end, `start << 32 | end`, plus one), 0 before: a look-up searches
+    /// the few tokens that share its first two bytes, not all 200,000 (counting a context
+    /// spent a third of its time in that search). Found on demand, each by two binary
+    /// searches: finding them all at once, in one pass over the table, took about a twentieth
+    /// of a `memdir context` process.
+    ranges: Box<[AtomicU64]>,
 }
 
 /// The number of buckets: a token's first byte, then its second byte or none.
@@ -253,39 +259,49 @@ impl Ranks {
         let offsets = 4;
         let ranks = offsets + 4 * (n + 1);
         let bytes = ranks + 4 * n;
-        let mut r = Ranks {
+        let r = Ranks {
             table,
+            n,
             offsets,
             ranks,
             bytes,
-            starts: Vec::new(),
+            ranges: (0..BUCKETS).map(|_| AtomicU64::new(0)).collect(),
         };
-        if table.len() < bytes || bytes + r.offset(n) != table.len() {
-            return None;
-        }
-        // One pass over the sorted tokens: the start of each bucket is the first token whose
-        // bucket is not before it.
-        let mut starts = Vec::with_capacity(BUCKETS + 1);
-        for i in 0..n {
-            let token = r.token(i);
-            if token.is_empty() {
-                return None;
-            }
-            let b = bucket(token);
-            if b + 1 < starts.len() {
-                return None; // not sorted
-            }
-            starts.resize(b + 1, i as u32);
-        }
-        starts.resize(BUCKETS + 1, n as u32);
-        r.starts = starts;
-        Some(r)
+        (table.len() >= bytes && bytes + r.offset(n) == table.len()).then_some(r)
     }
 
     /// Returns the number of tokens.
     #[cfg(test)]
     fn len(&self) -> usize {
-        self.starts[BUCKETS] as usize
+        self.n
+    }
+
+    /// Returns the range of the tokens in bucket `b` (the table is sorted, so they are
+    /// consecutive).
+    fn range(&self, b: usize) -> (usize, usize) {
+        let known = self.ranges[b].load(Ordering::Relaxed);
+        if known != 0 {
+            return (
+                (known - 1) as usize >> 32,
+                (known - 1) as usize & 0xffff_ffff,
+            );
+        }
+        // The first token whose bucket is not before `target`.
+        let first = |target: usize| {
+            let (mut lo, mut hi) = (0, self.n);
+            while lo < hi {
+                let mid = lo + (hi - lo) / 2;
+                if bucket(self.token(mid)) < target {
+                    lo = mid + 1;
+                } else {
+                    hi = mid;
+                }
+            }
+            lo
+        };
+        let (start, end) = (first(b), first(b + 1));
+        self.ranges[b].store(((start << 32 | end) + 1) as u64, Ordering::Relaxed);
+        (start, end)
     }
 
     fn word(&self, at: usize) -> usize {
@@ -307,8 +323,7 @@ impl Ranks {
         if bytes.is_empty() {
             return None;
         }
-        let b = bucket(bytes);
-        let (mut lo, mut hi) = (self.starts[b] as usize, self.starts[b + 1] as usize);
+        let (mut lo, mut hi) = self.range(bucket(bytes));
         // A bucket's tokens all start with its one or two bytes, and the shortest sorts
         // first: a look-up of one or two bytes (most of a merge's) is one comparison.
         if bytes.len() <= 2 {
