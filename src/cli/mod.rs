@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use clap::{Args, FromArgMatches as _, Parser, Subcommand};
+use clap::{Args, CommandFactory as _, FromArgMatches as _, Parser, Subcommand};
 use memdir::{Author, Memdir, Provenance, Timestamp};
 use serde::Serialize;
 
@@ -269,13 +269,23 @@ pub fn write_stdout(bytes: &[u8]) -> Result<(), CliError> {
 
 /// Parses the command line and runs the command.
 pub fn run() -> Result<(), CliError> {
+    // Parsed with the tree as declared; the re-flowed one (`help::command`), whose only
+    // difference is the text of the long helps, is built only to print one: re-flowing every
+    // command's help took a fortieth of a `memdir context` process.
     let cli =
-        match help::command()
+        match Cli::command()
             .try_get_matches()
             .and_then(|m| Cli::from_arg_matches(&m))
         {
             Ok(cli) => cli,
             Err(e) => {
+                let e = match e.kind() {
+                    clap::error::ErrorKind::DisplayHelp
+                    | clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+                        help::command().try_get_matches().err().unwrap_or(e)
+                    }
+                    _ => e,
+                };
                 let _ = e.print();
                 return match e.kind() {
                     clap::error::ErrorKind::DisplayHelp

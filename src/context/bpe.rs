@@ -117,9 +117,9 @@ fn without_lookahead(pattern: &str) -> Option<String> {
 /// In tiktoken's expression, `\s+(?!\S)` takes a run of white space that ends the text, or
 /// all of a longer run but its last character when something else follows (that character
 /// then starts the next piece, as the space before a word does), and `\s+` takes a
-/// one-character run. Every alternative before them either takes no white space only, or is
-/// `\s*[\r\n]+`, which ends on a line break. So a piece of white space only that does not
-/// end on a line break came from the tail, and [`Splitter::split`] gives back its last
+/// one-character run. Every alternative before them takes something other than white space,
+/// but `\s*[\r\n]+`, which ends on a line break. So a piece of white space only that does
+/// not end on a line break came from the tail, and [`Splitter::split`] gives back its last
 /// character when it is longer than one and not at the end of the text.
 struct Splitter {
     regex: Regex,
