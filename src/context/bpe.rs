@@ -1,12 +1,12 @@
 //! Counting `o200k_base` tokens without building tiktoken's tables: the vocabulary is read
-//! where it lies, in a sorted table embedded in the binary (`o200k_base.ranks`).
+//! where it lies, in a table embedded in the binary (`o200k_base.ranks`).
 //!
 //! `tiktoken-rs` builds its encoder on first use: it decodes 200,000 base64 lines into a hash
 //! map, then a reverse map and a sorted copy, which took 150-300 ms of every `memdir context`
 //! and `memdir hook` process. Counting needs none of that: it splits the text as the
 //! encoding's own regular expression does and merges each piece's bytes by rank, the same
-//! algorithm as tiktoken's `byte_pair_encode` (ported below), looking ranks up by binary
-//! search in the embedded table. Nothing is built but the regular expression (a few
+//! algorithm as tiktoken's `byte_pair_encode` (ported below), looking ranks up in the
+//! embedded table. Nothing is built but the regular expression (a few
 //! milliseconds; less for an ASCII text, split with the expression's ASCII form), and the
 //! counts are tiktoken's: the tests compare the table with tiktoken's vocabulary and the
 //! counts on many texts.
@@ -16,11 +16,12 @@
 //! took about half the time of counting an English text.
 //!
 //! The table, generated from `tiktoken-rs` by the tests (`MEMDIR_BLESS=1 cargo test --lib
-//! context::bpe` rewrites it), is: the token count `n` (u32, little-endian); `n + 1` offsets
-//! into the bytes (u32 each); the `n` ranks (u32 each), in the order of the tokens' bytes;
-//! then the tokens' bytes, sorted, one after the other.
+//! context::bpe` rewrites it), is an open-addressing hash table (see [`Ranks`]): the token
+//! count `n` and the slot count (u32 each, little-endian); the slots (u32 each: a token's
+//! hash's top ten bits, then where its record is, or all ones when empty), probed linearly
+//! from a byte string's hash ([`hash`], XXH3); then the records, in rank order, each the
+//! token's length (one byte), its rank (three bytes) and its bytes.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{LazyLock, OnceLock};
 
 use regex_automata::meta::Regex;
@@ -225,136 +226,90 @@ impl Bpe {
     }
 }
 
-/// The embedded vocabulary, searched in place.
+/// The embedded vocabulary, searched in place: an open-addressing hash table of its tokens.
+///
+/// Most of a count's look-ups are of byte strings that are not tokens (the merges of a word
+/// the vocabulary lacks try every pair), so a slot carries, beside where its token's record
+/// is, ten bits of its hash: a look-up reads a token's bytes only when those match, and a
+/// miss usually reads nothing but one or two cache lines of slots. (A binary search of the
+/// sorted tokens, the table's layout before, read a token at each of its dozen steps and
+/// took half the time of counting an English text.)
 struct Ranks {
     table: &'static [u8],
-    /// The number of tokens.
-    n: usize,
-    /// Where the offsets, the ranks and the bytes start.
-    offsets: usize,
-    ranks: usize,
-    bytes: usize,
-    /// For each [`bucket`], the range of the tokens in it once a look-up needed it (the
-    /// range's start and end, `start << 32 | end`, plus one), 0 before: a look-up searches
-    /// the few tokens that share its first two bytes, not all 200,000 (counting a context
-    /// spent a third of its time in that search). Found on demand, each by two binary
-    /// searches: finding them all at once, in one pass over the table, took about a twentieth
-    /// of a `memdir context` process.
-    ranges: Box<[AtomicU64]>,
+    /// The number of slots less one (their number is a power of two).
+    mask: usize,
+    /// Where the records start.
+    records: usize,
 }
 
-/// The number of buckets: a token's first byte, then its second byte or none.
-const BUCKETS: usize = 256 * 257;
+/// A slot without a token.
+const EMPTY: u32 = u32::MAX;
 
-/// Returns the bucket of a non-empty byte string; buckets are in the tokens' sorted order
-/// (`a` sorts before every `a?`, and those by their second byte).
-fn bucket(bytes: &[u8]) -> usize {
-    usize::from(bytes[0]) * 257 + bytes.get(1).map_or(0, |&b| usize::from(b) + 1)
+/// The bits of a slot that say where its record is; the rest are its hash's top bits.
+const RECORD_BITS: u32 = 22;
+
+/// Returns the hash of a byte string: where its search starts (the low bits) and what its
+/// slot carries (the top bits).
+fn hash(bytes: &[u8]) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(bytes)
+}
+
+/// Returns the bits of `hash` a slot carries.
+fn fingerprint(hash: u64) -> u32 {
+    (hash >> (64 - (32 - RECORD_BITS))) as u32
 }
 
 impl Ranks {
     /// Returns the table, or `None` if its layout is inconsistent.
     fn new(table: &'static [u8]) -> Option<Ranks> {
-        let n = u32::from_le_bytes(table.get(..4)?.try_into().ok()?) as usize;
-        let offsets = 4;
-        let ranks = offsets + 4 * (n + 1);
-        let bytes = ranks + 4 * n;
-        let r = Ranks {
-            table,
-            n,
-            offsets,
-            ranks,
-            bytes,
-            ranges: (0..BUCKETS).map(|_| AtomicU64::new(0)).collect(),
+        let word = |at: usize| -> Option<usize> {
+            Some(u32::from_le_bytes(table.get(at..at + 4)?.try_into().ok()?) as usize)
         };
-        (table.len() >= bytes && bytes + r.offset(n) == table.len()).then_some(r)
+        let (n, slots) = (word(0)?, word(4)?);
+        let records = 8 + 4 * slots;
+        (slots.is_power_of_two() && slots > n && table.len() >= records).then_some(Ranks {
+            table,
+            mask: slots - 1,
+            records,
+        })
     }
 
     /// Returns the number of tokens.
     #[cfg(test)]
     fn len(&self) -> usize {
-        self.n
-    }
-
-    /// Returns the range of the tokens in bucket `b` (the table is sorted, so they are
-    /// consecutive).
-    fn range(&self, b: usize) -> (usize, usize) {
-        let known = self.ranges[b].load(Ordering::Relaxed);
-        if known != 0 {
-            return (
-                (known - 1) as usize >> 32,
-                (known - 1) as usize & 0xffff_ffff,
-            );
-        }
-        // The first token whose bucket is not before `target`.
-        let first = |target: usize| {
-            let (mut lo, mut hi) = (0, self.n);
-            while lo < hi {
-                let mid = lo + (hi - lo) / 2;
-                if bucket(self.token(mid)) < target {
-                    lo = mid + 1;
-                } else {
-                    hi = mid;
-                }
-            }
-            lo
-        };
-        let (start, end) = (first(b), first(b + 1));
-        self.ranges[b].store(((start << 32 | end) + 1) as u64, Ordering::Relaxed);
-        (start, end)
-    }
-
-    fn word(&self, at: usize) -> usize {
-        let w: [u8; 4] = self.table[at..at + 4].try_into().expect("four bytes");
-        u32::from_le_bytes(w) as usize
-    }
-
-    fn offset(&self, i: usize) -> usize {
-        self.word(self.offsets + 4 * i)
-    }
-
-    fn token(&self, i: usize) -> &'static [u8] {
-        let table = self.table;
-        &table[self.bytes + self.offset(i)..self.bytes + self.offset(i + 1)]
+        u32::from_le_bytes(self.table[..4].try_into().unwrap()) as usize
     }
 
     /// Returns the rank of the token whose bytes are `bytes`, if there is one.
     fn get(&self, bytes: &[u8]) -> Option<Rank> {
-        if bytes.is_empty() {
-            return None;
-        }
-        let (mut lo, mut hi) = self.range(bucket(bytes));
-        // A bucket's tokens all start with its one or two bytes, and the shortest sorts
-        // first: a look-up of one or two bytes (most of a merge's) is one comparison.
-        if bytes.len() <= 2 {
-            return (lo < hi && self.token(lo).len() == bytes.len()).then(|| self.rank(lo));
-        }
-        let tail = &bytes[2..];
-        while lo < hi {
-            let mid = lo + (hi - lo) / 2;
-            match compare(&self.token(mid)[2..], tail) {
-                std::cmp::Ordering::Less => lo = mid + 1,
-                std::cmp::Ordering::Greater => hi = mid,
-                std::cmp::Ordering::Equal => return Some(self.rank(mid)),
+        let hash = hash(bytes);
+        let fingerprint = fingerprint(hash);
+        let mut i = hash as usize & self.mask;
+        loop {
+            let at = 8 + 4 * i;
+            let slot = u32::from_le_bytes(self.table[at..at + 4].try_into().expect("four bytes"));
+            if slot == EMPTY {
+                return None;
             }
-        }
-        None
-    }
-
-    fn rank(&self, i: usize) -> Rank {
-        self.word(self.ranks + 4 * i) as Rank
-    }
-}
-
-/// Compares two short byte strings as `Ord` does, without a call to `memcmp`, whose set-up
-/// costs more than the few bytes a token's tail has.
-fn compare(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
-    for (x, y) in a.iter().zip(b) {
-        if x != y {
-            return x.cmp(y);
+            if slot >> RECORD_BITS == fingerprint {
+                let (token, rank) =
+                    self.record(self.records + (slot & ((1 << RECORD_BITS) - 1)) as usize);
+                if token == bytes {
+                    return Some(rank);
+                }
+            }
+            i = (i + 1) & self.mask;
         }
     }
-    a.len().cmp(&b.len())
+
+    /// Returns the token and rank of the record at `at`: its length (one byte), its rank
+    /// (three bytes, little-endian), then its bytes.
+    fn record(&self, at: usize) -> (&'static [u8], Rank) {
+        let table = self.table;
+        let len = usize::from(table[at]);
+        let rank = Rank::from_le_bytes([table[at + 1], table[at + 2], table[at + 3], 0]);
+        (&table[at + 4..at + 4 + len], rank)
+    }
 }
 
 // The two merges below are tiktoken's (`_byte_pair_merge` and `_byte_pair_merge_large` in
@@ -522,21 +477,34 @@ mod tests {
             tokens.push((bytes, rank));
             rank += 1;
         }
-        tokens.sort();
+        // A fifth of the slots at least stay empty, so that a miss ends soon.
+        let slots = (tokens.len() * 5 / 4).next_power_of_two();
+        let mut table = vec![EMPTY; slots];
+        let mut records = Vec::new();
+        for (bytes, rank) in &tokens {
+            assert!(!bytes.is_empty() && bytes.len() <= 255 && *rank < 1 << 24);
+            let at = records.len() as u32;
+            records.push(bytes.len() as u8);
+            records.extend(&rank.to_le_bytes()[..3]);
+            records.extend(bytes);
+            let hash = hash(bytes);
+            let mut i = hash as usize & (slots - 1);
+            while table[i] != EMPTY {
+                i = (i + 1) & (slots - 1);
+            }
+            table[i] = fingerprint(hash) << RECORD_BITS | at;
+        }
+        assert!(
+            records.len() < (1 << RECORD_BITS) - 1,
+            "records fit a slot's bits"
+        );
         let mut out = Vec::new();
         out.extend((tokens.len() as u32).to_le_bytes());
-        let mut offset = 0u32;
-        for (bytes, _) in &tokens {
-            out.extend(offset.to_le_bytes());
-            offset += bytes.len() as u32;
+        out.extend((slots as u32).to_le_bytes());
+        for slot in table {
+            out.extend(slot.to_le_bytes());
         }
-        out.extend(offset.to_le_bytes());
-        for (_, rank) in &tokens {
-            out.extend(rank.to_le_bytes());
-        }
-        for (bytes, _) in &tokens {
-            out.extend(bytes);
-        }
+        out.extend(records);
         out
     }
 
@@ -556,16 +524,17 @@ mod tests {
         assert_eq!(ranks.get(b"Hello"), Some(13225));
         assert_eq!(ranks.get(b"no such token, surely"), None);
         assert_eq!(ranks.get(b""), None);
-        // Every token is found by its bytes, with its rank as the table lists it.
-        for i in 0..ranks.len() {
-            let rank = ranks.word(ranks.ranks + 4 * i) as Rank;
-            assert_eq!(
-                ranks.get(ranks.token(i)),
-                Some(rank),
-                "{:?}",
-                ranks.token(i)
-            );
+        // Every token is found by its bytes, with its rank as the table lists it, and
+        // every rank is there once.
+        let mut at = ranks.records;
+        let mut seen = vec![false; ranks.len()];
+        while at < O200K_BASE.len() {
+            let (token, rank) = ranks.record(at);
+            assert_eq!(ranks.get(token), Some(rank), "{token:?}");
+            assert!(!std::mem::replace(&mut seen[rank as usize], true));
+            at += 4 + token.len();
         }
+        assert!(seen.iter().all(|s| *s));
     }
 
     /// Asserts that `text` counts as tiktoken counts it.
