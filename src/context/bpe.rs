@@ -242,6 +242,9 @@ struct Ranks {
     records: usize,
 }
 
+/// Where the slots start: after the token count and the slot count.
+const HEADER: usize = 8;
+
 /// A slot without a token.
 const EMPTY: u32 = u32::MAX;
 
@@ -266,7 +269,7 @@ impl Ranks {
             Some(u32::from_le_bytes(table.get(at..at + 4)?.try_into().ok()?) as usize)
         };
         let (n, slots) = (word(0)?, word(4)?);
-        let records = 8 + 4 * slots;
+        let records = HEADER + 4 * slots;
         (slots.is_power_of_two() && slots > n && table.len() >= records).then_some(Ranks {
             table,
             mask: slots - 1,
@@ -286,7 +289,7 @@ impl Ranks {
         let fingerprint = fingerprint(hash);
         let mut i = hash as usize & self.mask;
         loop {
-            let at = 8 + 4 * i;
+            let at = HEADER + 4 * i;
             let slot = u32::from_le_bytes(self.table[at..at + 4].try_into().expect("four bytes"));
             if slot == EMPTY {
                 return None;
