@@ -15,6 +15,8 @@ use std::hint::black_box;
 use criterion::{Criterion, criterion_group, criterion_main};
 use memdir::context::Tokenizer;
 
+// Shared with the search bench and the examples; this bench reads only its memories.
+#[allow(dead_code)]
 #[path = "common/corpus.rs"]
 mod corpus;
 
