@@ -134,12 +134,13 @@ impl Splitter {
     }
 
     /// Calls `piece` with each piece of `text`, in order. Returns false if the expression
-    /// matched nothing somewhere (it matches every character; the caller counts the rest).
+    /// matched nothing, or only an empty string, somewhere (neither happens: it matches
+    /// every character; the caller counts the rest).
     fn split(&self, text: &str, mut piece: impl FnMut(&str)) -> bool {
         let mut at = 0;
         while at < text.len() {
             let input = Input::new(text).range(at..).anchored(Anchored::Yes);
-            let Some(m) = self.regex.search(&input) else {
+            let Some(m) = self.regex.search(&input).filter(|m| !m.is_empty()) else {
                 return false;
             };
             let mut end = m.end();
