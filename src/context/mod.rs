@@ -325,8 +325,8 @@ impl Memdir {
         let now = Timestamp::now();
         let mut drift = DriftMarks::default();
         let mut items = self.pinned_items()?;
+        drift.mark(self, &mut items, now)?;
         for item in &mut items {
-            drift.mark(self, item, now)?;
             measure(item, format, &tokenizer);
         }
         // Every pinned memory stays out of retrieval, also one left out for its size.
@@ -379,8 +379,8 @@ impl Memdir {
             Some(explorer) => Some(self.withhold(&mut candidates, explorer)?),
             None => None,
         };
+        drift.mark(self, &mut candidates, now)?;
         for item in &mut candidates {
-            drift.mark(self, item, now)?;
             measure(item, format, &tokenizer);
         }
         // Offered best first, then by relevance per token (`fill`); kept in rank order.
@@ -910,28 +910,36 @@ fn first_sentence(text: &str) -> String {
 struct DriftMarks(std::collections::BTreeMap<String, Vec<String>>);
 
 impl DriftMarks {
-    /// Sets `item.drifted` when it is a memory with sources no longer current at `now`.
-    fn mark(&mut self, mem: &Memdir, item: &mut ContextItem, now: Timestamp) -> Result<()> {
-        if item.id == OVERVIEW_FILE
-            || item.id.starts_with("session:")
-            || item.id.starts_with("task:")
-        {
-            return Ok(());
-        }
-        if !self.0.contains_key(&item.id) {
-            let drifted = if !mem.records_sources(&item.id)? {
-                // Most memories record no source: their files need not be read for this.
+    /// Sets `drifted` on each of `items` that is a memory with sources no longer current at
+    /// `now`. Which of them record sources at all is asked of the index once for all, and
+    /// only their files are read (most memories record none).
+    fn mark(&mut self, mem: &Memdir, items: &mut [ContextItem], now: Timestamp) -> Result<()> {
+        let is_memory = |id: &str| {
+            id != OVERVIEW_FILE && !id.starts_with("session:") && !id.starts_with("task:")
+        };
+        let new: Vec<&str> = items
+            .iter()
+            .map(|i| i.id.as_str())
+            .filter(|id| is_memory(id) && !self.0.contains_key(*id))
+            .collect::<BTreeSet<&str>>()
+            .into_iter()
+            .collect();
+        let recording = mem.recording_sources(&new)?;
+        for id in new {
+            let drifted = if !recording.contains(id) {
                 Vec::new()
             } else {
-                match mem.get(&item.id) {
+                match mem.get(id) {
                     Ok(m) => mem.drifted_sources(&m, now)?,
                     Err(crate::Error::NotFound { .. }) => Vec::new(),
                     Err(e) => return Err(e),
                 }
             };
-            self.0.insert(item.id.clone(), drifted);
+            self.0.insert(id.to_owned(), drifted);
         }
-        item.drifted.clone_from(&self.0[&item.id]);
+        for item in items.iter_mut().filter(|i| is_memory(&i.id)) {
+            item.drifted.clone_from(&self.0[&item.id]);
+        }
         Ok(())
     }
 }

@@ -438,9 +438,9 @@ mod tests {
             ],
             vec![],
         );
-        assert!(index.records_sources("s").unwrap());
-        assert!(!index.records_sources("a").unwrap());
-        assert!(!index.records_sources("missing").unwrap());
+        let recording = index.recording_sources(&["a", "s", "missing"]).unwrap();
+        assert_eq!(recording.into_iter().collect::<Vec<_>>(), ["s"]);
+        assert!(index.recording_sources(&[]).unwrap().is_empty());
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Reading the index: search, and the lists of memories (`list`, pinned, by id, versions).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use tantivy::collector::{Count, DocSetCollector, TopDocs};
 use tantivy::query::{AllQuery, BooleanQuery, Occur, Query, TermQuery};
@@ -168,12 +168,20 @@ impl Index {
         self.collect_summaries(&q)
     }
 
-    /// Returns true when a memory indexed under `id` records sources (`derived_from:`), so
-    /// that they may have drifted; false when none does, or none is indexed under `id`.
-    pub fn records_sources(&self, id: &str) -> Result<bool, IndexError> {
+    /// Returns those of `ids` under which a memory is indexed that records sources
+    /// (`derived_from:`), so that they may have drifted; one query for all of them.
+    pub fn recording_sources<'a>(&self, ids: &[&'a str]) -> Result<BTreeSet<&'a str>, IndexError> {
+        let mut recording = BTreeSet::new();
+        if ids.is_empty() {
+            return Ok(recording);
+        }
+        let any_id = ids
+            .iter()
+            .map(|id| (Occur::Should, self.term(self.fields.id, id)))
+            .collect();
         let q = BooleanQuery::new(vec![
             (Occur::Must, self.term(self.fields.kind, KIND_MEMORY)),
-            (Occur::Must, self.term(self.fields.id, id)),
+            (Occur::Must, Box::new(BooleanQuery::new(any_id))),
         ]);
         let searcher = self.reader.searcher();
         for addr in self.all_matching(&searcher, &q)? {
@@ -185,10 +193,11 @@ impl Index {
             // A memory document without the value was not written by this schema: say yes,
             // so the caller reads the file.
             if derived.first(addr.doc_id).unwrap_or(1) != 0 {
-                return Ok(true);
+                let id = first_str(&self.doc(&searcher, addr)?, self.fields.id);
+                recording.extend(ids.iter().copied().filter(|i| *i == id));
             }
         }
-        Ok(false)
+        Ok(recording)
     }
 
     /// In an index of versions: returns every version of memory `id` with its validity span,

@@ -172,10 +172,11 @@ impl Memdir {
             .collect())
     }
 
-    /// Returns false when the memory indexed as `id` records no source (`derived_from:`),
-    /// so [`Memdir::drifted_sources`] would find none: a context skips reading its file.
-    pub(crate) fn records_sources(&self, id: &str) -> Result<bool> {
-        Ok(self.index.records_sources(id)?)
+    /// Returns those of `ids` whose memory records sources (`derived_from:`): for the
+    /// others [`Memdir::drifted_sources`] would find none, so a context skips reading their
+    /// files.
+    pub(crate) fn recording_sources<'a>(&self, ids: &[&'a str]) -> Result<BTreeSet<&'a str>> {
+        Ok(self.index.recording_sources(ids)?)
     }
 
     /// Returns how `source` stands at `now`.
