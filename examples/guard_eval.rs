@@ -9,8 +9,9 @@
 //! ```
 //!
 //! Each line of a file is `{"text": ..., "expect": "flag" | "allow"}`. By default it reads
-//! `tests/guard-heldout.jsonl` (never trained or tuned on), `../shared/data/guard-samples.jsonl`
-//! and `tests/guard-corpus.jsonl` (the training corpus: not an estimate). When
+//! `tests/guard-heldout.jsonl` and `tests/guard-heldout-2.jsonl` (never trained or tuned on),
+//! `../shared/data/guard-samples.jsonl` and `tests/guard-corpus.jsonl` (the training corpus:
+//! not an estimate). When
 //! `../shared/data` is there, it also counts how many ordinary conversation turns the guard
 //! flags (each is an ordinary memory: every flag is a false positive): LoCoMo's (never trained
 //! on) and LongMemEval's user and assistant turns (every user turn was trained on).
@@ -39,6 +40,7 @@ fn main() -> memdir::Result<()> {
         Some(f) => vec![f.clone()],
         None => vec![
             format!("{root}/tests/guard-heldout.jsonl"),
+            format!("{root}/tests/guard-heldout-2.jsonl"),
             format!("{root}/../shared/data/guard-samples.jsonl"),
             format!("{root}/tests/guard-corpus.jsonl"),
         ],

@@ -15,7 +15,7 @@
 //! segment of an ordinary text is a negative; an attack is a positive as a whole and, in a
 //! second round, by its best-scoring segment too (which sentence of a long memory is the
 //! attack is not labelled). The threshold is picked by 5-fold cross-validation on the same
-//! data: the lowest probability that flags at most 2% of the corpus's ordinary memories and
+//! data: the lowest probability that flags at most 4% of the corpus's ordinary memories and
 //! 1% of the conversation turns out of fold. The texts composed from the families' parts are
 //! drawn with five seeds, one fit each, and the model is the average of the five (in the
 //! folds too): which combinations one seed draws moved the held-out recall by six of 60.
@@ -70,8 +70,12 @@ const CORPUS_ORDINARY_WEIGHT: f32 = 4.0;
 const TURN_WEIGHT: f32 = 0.2;
 /// The attacks' weight is the classes' ratio to this power (1: fully balanced).
 const BALANCE_POWER: f32 = 0.5;
-/// Out-of-fold false-positive budgets from which the threshold is picked.
-const CORPUS_FPR: f64 = 0.02;
+/// Out-of-fold false-positive budgets from which the threshold is picked. The corpus's
+/// ordinary texts are mostly look-alikes, written to be as close to an attack as an ordinary
+/// memory gets, so 4% of them is far fewer of the memories people keep: at 2% the threshold
+/// was 0.81 and the held-out file lost 8 of 60 attacks for no false positive saved (0/80 at
+/// either); LoCoMo's false positives went from 7 to 45 of 5,882 turns (0.1% -> 0.8%).
+const CORPUS_FPR: f64 = 0.04;
 const TURNS_FPR: f64 = 0.01;
 /// Conversation turns kept: every one, cut to `TURN_CHARS` characters. With only every third,
 /// a corpus with casual and multilingual attacks taught the model to flag chat (LoCoMo false
