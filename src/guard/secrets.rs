@@ -224,6 +224,128 @@ static DETECTORS: LazyLock<Vec<Detector>> = LazyLock::new(|| {
             r"\bsntry[su]_[A-Za-z0-9_=+/-]{40,}",
         ),
         provider(
+            "dropbox-token",
+            "secret.dropbox-token",
+            r"\bsl\.[A-Za-z0-9_=-]{90,}",
+        ),
+        provider(
+            "supabase-token",
+            "secret.supabase-token",
+            r"\bsbp_[a-f0-9]{40}\b",
+        ),
+        provider(
+            "planetscale-token",
+            "secret.planetscale-token",
+            r"\bpscale_(?:tkn|pw|oauth)_[A-Za-z0-9=._-]{32,64}",
+        ),
+        provider(
+            "replicate-token",
+            "secret.replicate-token",
+            r"\br8_[A-Za-z0-9]{32,40}\b",
+        ),
+        provider(
+            "rubygems-token",
+            "secret.rubygems-token",
+            r"\brubygems_[a-f0-9]{48}\b",
+        ),
+        provider(
+            "clojars-token",
+            "secret.clojars-token",
+            r"\bCLOJARS_[a-z0-9]{60}\b",
+        ),
+        provider(
+            "dynatrace-token",
+            "secret.dynatrace-token",
+            r"\bdt0c01\.[A-Z0-9]{24}\.[A-Z0-9]{64}\b",
+        ),
+        provider(
+            "easypost-key",
+            "secret.easypost-key",
+            r"\bEZ[AT]K[A-Za-z0-9]{40,60}\b",
+        ),
+        provider(
+            "adafruit-key",
+            "secret.adafruit-key",
+            r"\baio_[A-Za-z0-9]{28}\b",
+        ),
+        provider(
+            "typeform-token",
+            "secret.typeform-token",
+            r"\btfp_[A-Za-z0-9_.=-]{59}",
+        ),
+        provider(
+            "asana-token",
+            "secret.asana-token",
+            r"\b\d/\d{16}:[0-9a-f]{32}\b",
+        ),
+        provider(
+            "frameio-token",
+            "secret.frameio-token",
+            r"\bfio-u-[A-Za-z0-9_=-]{50,70}",
+        ),
+        provider(
+            "flutterwave-key",
+            "secret.flutterwave-key",
+            r"\bFLW(?:SECK|PUBK)(?:_TEST)?-[a-hA-H0-9]{32}-X\b",
+        ),
+        provider(
+            "infracost-key",
+            "secret.infracost-key",
+            r"\bico-[A-Za-z0-9]{32}\b",
+        ),
+        provider(
+            "scalingo-token",
+            "secret.scalingo-token",
+            r"\btk-us-[A-Za-z0-9_-]{40,56}",
+        ),
+        provider(
+            "atlassian-token",
+            "secret.atlassian-token",
+            r"\bATATT3[A-Za-z0-9_=-]{180,}",
+        ),
+        provider(
+            "duffel-token",
+            "secret.duffel-token",
+            r"\bduffel_(?:test|live)_[A-Za-z0-9_=-]{43}",
+        ),
+        provider(
+            "terraform-token",
+            "secret.terraform-token",
+            r"\b[a-z0-9]{14}\.atlasv1\.[a-z0-9_=-]{60,70}",
+        ),
+        provider(
+            "openshift-token",
+            "secret.openshift-token",
+            r"\bsha256~[A-Za-z0-9_-]{43}\b",
+        ),
+        provider(
+            "prefect-token",
+            "secret.prefect-token",
+            r"\bpnu_[A-Za-z0-9]{36}\b",
+        ),
+        provider("readme-key", "secret.readme-key", r"\brdme_[a-z0-9]{70}\b"),
+        provider(
+            "brevo-key",
+            "secret.brevo-key",
+            r"\bxkeysib-[a-f0-9]{64}-[A-Za-z0-9]{16}\b",
+        ),
+        provider(
+            "shippo-token",
+            "secret.shippo-token",
+            r"\bshippo_(?:live|test)_[a-f0-9]{40}\b",
+        ),
+        provider(
+            "perplexity-key",
+            "secret.perplexity-key",
+            r"\bpplx-[A-Za-z0-9]{48}\b",
+        ),
+        provider("xai-key", "secret.xai-key", r"\bxai-[A-Za-z0-9]{80}\b"),
+        provider(
+            "onepassword-token",
+            "secret.onepassword-token",
+            r"\bops_eyJ[A-Za-z0-9+/=]{250,}",
+        ),
+        provider(
             "jwt",
             "secret.jwt",
             r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}",
@@ -724,6 +846,142 @@ mod tests {
                 "{text:?}: expected {rule}, got {rules:?}"
             );
             assert_eq!(out, redacted, "{text:?}");
+        }
+    }
+
+    /// The keys of more providers, after gitleaks' rules: each found by its own kind.
+    #[test]
+    fn finds_the_keys_of_more_providers() {
+        let samples = [
+            (
+                "dropbox-token",
+                format!("sl.{}", "Bq3vZ9yW2uT5rP8o".repeat(6)),
+            ),
+            ("supabase-token", format!("sbp_{}", "4f8a2b9c1d".repeat(4))),
+            (
+                "planetscale-token",
+                format!("pscale_tkn_{}", "Zq7xY2wV5uT8sR1q".repeat(2)),
+            ),
+            (
+                "replicate-token",
+                format!("r8_{}", "Zq7xY2wV5uT8sR1qP".repeat(2)),
+            ),
+            (
+                "rubygems-token",
+                format!("rubygems_{}", "4f8a2b9c1d3e".repeat(4)),
+            ),
+            (
+                "clojars-token",
+                format!("CLOJARS_{}", "4f8a2b9c1d3e".repeat(5)),
+            ),
+            (
+                "dynatrace-token",
+                format!(
+                    "dt0c01.{}.{}",
+                    "ST2EY72KQINMH574".repeat(2)[..24].to_owned(),
+                    "G3DFPBEJYMODIDAE".repeat(4)
+                ),
+            ),
+            (
+                "easypost-key",
+                format!("EZAK{}", "4f8a2b9c1d3eZq".repeat(4)[..54].to_owned()),
+            ),
+            (
+                "adafruit-key",
+                format!("aio_{}", "Zq7xY2wV5uT8sR".repeat(2)),
+            ),
+            (
+                "typeform-token",
+                format!(
+                    "tfp_{}",
+                    "Zq7xY2wV5uT8sR1qP4oN7mL0kJ3hG6fE9dC2bA5zQxWvUt8sR1qP4oN7mL0"
+                ),
+            ),
+            (
+                "asana-token",
+                "1/1204938475610293:8f7e6d5c4b3a2918f7e6d5c4b3a29180".to_owned(),
+            ),
+            (
+                "frameio-token",
+                format!("fio-u-{}", "Zq7xY2wV5uT8sR1q".repeat(4)),
+            ),
+            (
+                "flutterwave-key",
+                format!("FLWSECK_TEST-{}-X", "4f8a2b9c".repeat(4)),
+            ),
+            (
+                "infracost-key",
+                format!("ico-{}", "Zq7xY2wV5uT8sR1q".repeat(2)),
+            ),
+            (
+                "scalingo-token",
+                format!("tk-us-{}", "Zq7xY2wV5uT8sR1q".repeat(3)),
+            ),
+            (
+                "atlassian-token",
+                format!("ATATT3{}", "xFfGF0T2Zq7xY2wV".repeat(12)),
+            ),
+            (
+                "duffel-token",
+                format!(
+                    "duffel_test_{}",
+                    "Zq7xY2wV5uT8sR1qP4oN7mL0kJ3hG6fE9dC2bA5zQxW"
+                ),
+            ),
+            (
+                "terraform-token",
+                format!("4f8a2b9c1d3e5f.atlasv1.{}", "zq7xy2wv5ut8sr1q".repeat(4)),
+            ),
+            (
+                "openshift-token",
+                format!("sha256~{}", "Zq7xY2wV5uT8sR1qP4oN7mL0kJ3hG6fE9dC2bA5zQxW"),
+            ),
+            (
+                "prefect-token",
+                format!("pnu_{}", "Zq7xY2wV5uT8sR1qP4".repeat(2)),
+            ),
+            (
+                "readme-key",
+                format!(
+                    "rdme_{}",
+                    "zq7xy2wv5ut8sr1qp4on7ml0kj3hg6fe9dc2ba5".repeat(2)[..70].to_owned()
+                ),
+            ),
+            (
+                "brevo-key",
+                format!(
+                    "xkeysib-{}-{}",
+                    "4f8a2b9c1d3e5f7a".repeat(4),
+                    "Zq7xY2wV5uT8sR1q"
+                ),
+            ),
+            (
+                "shippo-token",
+                format!("shippo_live_{}", "4f8a2b9c1d".repeat(4)),
+            ),
+            (
+                "perplexity-key",
+                format!("pplx-{}", "Zq7xY2wV5uT8sR1q".repeat(3)),
+            ),
+            ("xai-key", format!("xai-{}", "Zq7xY2wV5uT8sR1q".repeat(5))),
+            (
+                "onepassword-token",
+                format!("ops_eyJ{}", "Zq7xY2wV5uT8sR1q".repeat(16)),
+            ),
+        ];
+        for (label, secret) in samples {
+            let text = format!("The {label} for the deploy job is {secret} (rotate it monthly).");
+            let (rules, out) = check(&text);
+            assert!(
+                rules.iter().any(|r| *r == format!("secret.{label}")),
+                "{text:?}: expected secret.{label}, got {rules:?}"
+            );
+            assert_eq!(
+                out,
+                format!(
+                    "The {label} for the deploy job is [REDACTED:{label}] (rotate it monthly)."
+                ),
+            );
         }
     }
 
