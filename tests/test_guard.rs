@@ -728,7 +728,7 @@ fn the_second_held_out_split_meets_its_floors() {
     assert!(t.false_alarms.len() <= 3, "{:#?}", t.false_alarms);
 }
 
-/// Ordinary conversation: with the corpus's 350 ordinary memories, every 20th LoCoMo turn
+/// Ordinary conversation: with the corpus's 1,044 ordinary memories, every 20th LoCoMo turn
 /// and every 50th LongMemEval user turn make more than 600 ordinary texts; at most 2% of the
 /// turns are flagged. Read at test time from `../shared/data`, never copied here. (The
 /// assistant's turns of LongMemEval, long advice and code, are not memories one keeps as they

@@ -72,8 +72,9 @@ const TURN_WEIGHT: f32 = 0.2;
 const BALANCE_POWER: f32 = 0.5;
 /// Out-of-fold false-positive budgets from which the threshold is picked. The corpus's
 /// ordinary texts are mostly look-alikes, written to be as close to an attack as an ordinary
-/// memory gets, so 4% of them is far fewer of the memories people keep: at 2% the threshold
-/// was 0.81 and the held-out file lost 8 of 60 attacks for no false positive saved (0/80 at
+/// memory gets, so 4% of them is far fewer of the memories people keep: at 2% (measured on
+/// 2026-12-04 with 671 attacks in the corpus) the threshold was 0.81 and the held-out file lost
+/// 8 of 60 attacks for no false positive saved (0/80 at
 /// either); LoCoMo's false positives went from 7 to 45 of 5,882 turns (0.1% -> 0.8%).
 const CORPUS_FPR: f64 = 0.04;
 const TURNS_FPR: f64 = 0.01;
