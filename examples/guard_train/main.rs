@@ -9,7 +9,7 @@
 //! What it learns from: `tests/guard-corpus.jsonl` (poisoning attempts to flag, ordinary
 //! memories and look-alikes to allow) and, as more ordinary text, turns of LongMemEval
 //! (`../shared/data/longmemeval/lme_dev60.json`, MIT) when it is there. It never reads
-//! `tests/guard-heldout.jsonl`, the samples or LoCoMo: those judge the model.
+//! the held-out files `tests/guard-heldout*.jsonl`, the samples or LoCoMo: those judge the model.
 //!
 //! How: logistic regression (AdaGrad, L2) over `memdir::guard::lexical::features`. Every
 //! segment of an ordinary text is a negative; an attack is a positive as a whole and, in a
