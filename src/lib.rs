@@ -82,8 +82,8 @@ pub use memdir::{
     ImportStatus, Imported, Lineage, Memdir, MemoryDiff, MemoryView, NewMemory, PROJECT_FOLDER,
     Point, Problem, Provenance, PurgePushed, Purged, Quarantined, Refresh, RefusedProposal,
     Renamed, Reverted, SearchQuery, SourceStanding, SourceState, Stamped, Status, SyncConflict,
-    SyncError, Synced, Update, Version, WatchOptions, WatchReport, Why, Written, is_memory_path,
-    merge_file,
+    SyncError, Synced, Update, Version, WRITE_ENV, WatchOptions, WatchReport, Why, Written,
+    is_memory_path, merge_file,
 };
 pub use memory::{
     Derived, FrontMatter, Memory, MemoryId, QuarantineNote, Revision, Source, SourceRef, Timestamp,

@@ -165,6 +165,15 @@ impl Serialize for Timestamp {
     }
 }
 
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        Timestamp::parse(&text).ok_or_else(|| {
+            serde::de::Error::custom(format!("not an RFC 3339 time or a date: {text:?}"))
+        })
+    }
+}
+
 /// Where a belief came from: which session, agent and step wrote it, and an optional reference
 /// (a URL, a ticket, a file).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -285,7 +294,8 @@ pub const DERIVED_FROM_KEY: &str = "derived_from";
 /// assert_eq!(SourceRef::parse("session:s-1#t4").unwrap().to_string(), "session:s-1#t4");
 /// assert!(SourceRef::parse("deploy-days@xyz").is_err());
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub enum SourceRef {
     /// A memory, at the revision read (a git blob id or a prefix of 4+ hex digits); without
     /// one, only its removal can be told.
@@ -340,6 +350,19 @@ impl SourceRef {
         }
         let id = MemoryId::parse(id).map_err(|_| invalid("not a memory id"))?;
         Ok(SourceRef::Memory { id, revision })
+    }
+}
+
+impl TryFrom<String> for SourceRef {
+    type Error = ParseError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        SourceRef::parse(&value)
+    }
+}
+
+impl From<SourceRef> for String {
+    fn from(source: SourceRef) -> String {
+        source.to_string()
     }
 }
 

@@ -18,7 +18,7 @@
 
 use std::collections::BTreeSet;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Two texts whose word sets overlap this much (Jaccard) are near-duplicates.
 pub const NEAR_DUPLICATE: f64 = 0.8;
@@ -88,7 +88,7 @@ pub fn is_near_duplicate(a: &Words, b: &Words) -> bool {
 
 /// An existing memory that a text is a near-duplicate of, with how similar they are: what a
 /// write returns as `similar: [{id, score}]`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "http", derive(utoipa::ToSchema))]
 pub struct Similar {
     /// The memory.

@@ -143,7 +143,7 @@ pub enum StoreError {
 }
 
 /// Who a commit is by.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Author {
     /// Display name.
     pub name: String,

@@ -322,3 +322,132 @@ fn a_running_watcher_spares_the_next_call_its_scan_and_a_killed_one_costs_nothin
     let log = saved_then_found(&env, "againword");
     assert!(log.contains("the watcher vouched"), "{log}");
 }
+
+/// Runs `memdir ARGS` in the repository, logging at debug, with `vars` set; returns the output.
+fn run_logged(env: &TestEnv, args: &[&str], vars: &[(&str, &str)]) -> crate::common::CommandOutput {
+    let mut cmd = env.memdir_command(&env.repo());
+    cmd.args(args).env("MEMDIR_LOG", "memdir=debug");
+    for (k, v) in vars {
+        cmd.env(k, v);
+    }
+    env.run_command(cmd, None)
+}
+
+/// Returns `text` without the lines of the debug log (`DEBUG ...`, `TRACE ...`).
+fn without_log(text: &str) -> String {
+    text.lines()
+        .filter(|l| !l.starts_with("DEBUG") && !l.starts_with("TRACE"))
+        .map(|l| format!("{l}\n"))
+        .collect()
+}
+
+/// Issue 16: with a watcher running, `memdir add` hands its write to it (the repository, the
+/// index and the guard are open there already) and gets what its own write would have
+/// given: the same file, commit and output. What the watcher cannot do as the caller would
+/// (another environment, input it refuses) the caller does itself, with its own words; a
+/// watcher killed before it takes a write leaves the write to the caller.
+#[test]
+fn a_running_watcher_writes_for_the_next_add_as_the_add_would_have() {
+    let env = TestEnv::init();
+    let mut watch = Watch::start(&env, &[]);
+    let args = [
+        "add",
+        "--json",
+        "--type",
+        "fact",
+        "--tag",
+        "birds",
+        "--title",
+        "Herons",
+        "--agent",
+        "scout",
+        "--session",
+        "s1",
+        "--step",
+        "4",
+        "--expires",
+        "2099-01-01",
+        "The herons nest by the old mill.",
+    ];
+
+    // Handed over: the watcher wrote it.
+    let out = run_logged(&env, &args, &[]).success();
+    assert!(out.stderr.contains("the watcher wrote"), "{out}");
+    let handed = out.json();
+    assert_eq!(handed["status"], "ok");
+    assert_eq!(handed["commit"].as_str().unwrap(), env.head());
+    assert_eq!(
+        env.changed_files("HEAD"),
+        [handed["path"].as_str().unwrap()]
+    );
+    assert_eq!(env.trailer("HEAD", "Memdir-Agent"), ["scout"]);
+    assert_eq!(env.trailer("HEAD", "Memdir-Step"), ["4"]);
+    assert_eq!(env.git_status(), "");
+    // Searched at once by a new process, as any write is.
+    assert_eq!(env.search_ids("herons"), [handed["id"].as_str().unwrap()]);
+
+    // The same add in a repository without a watcher, by a process writing itself, gives
+    // the same file but for the id and times, and the same output but for the id, path,
+    // revision and commit.
+    let alone = TestEnv::init();
+    let out = run_logged(&alone, &args, &[]).success();
+    assert!(!out.stderr.contains("the watcher wrote"), "{out}");
+    let own = out.json();
+    let keys = |v: &Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+    assert_eq!(keys(&handed), keys(&own));
+    assert_eq!(
+        (&handed["similar"], &handed["status"]),
+        (&own["similar"], &own["status"])
+    );
+    let masked = |env: &TestEnv, written: &Value| {
+        env.read(written["path"].as_str().unwrap())
+            .replace(written["id"].as_str().unwrap(), "ID")
+            .lines()
+            .filter(|l| !l.starts_with("created:") && !l.starts_with("updated:"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert_eq!(masked(&env, &handed), masked(&alone, &own));
+
+    // Killed, the watcher leaves its socket behind, and the next add writes itself.
+    watch.child.kill().unwrap();
+    watch.child.wait().unwrap();
+    assert!(env.path(".git/memdir/watch.sock").exists());
+    let out = run_logged(&env, &["add", "Egrets visit in May."], &[]).success();
+    assert!(out.stderr.contains("no watcher"), "{out}");
+    assert_eq!(env.trailer("HEAD", "Memdir-Op"), ["add"]);
+
+    // A new watcher takes over. Input it refuses is refused by the caller itself, word for
+    // word and with the same exit code as without a watcher; nothing is written.
+    let refused_alone = run_logged(&env, &["add", "--supersedes", "gone-123456", "x"], &[]);
+    let _watch = Watch::start(&env, &[]);
+    let before = env.head();
+    let refused = run_logged(&env, &["add", "--supersedes", "gone-123456", "x"], &[]).code(1);
+    assert!(refused.stderr.contains("the watcher declined"), "{refused}");
+    assert_eq!(
+        without_log(&refused.stderr),
+        without_log(&refused_alone.stderr)
+    );
+    assert_eq!(env.head(), before);
+
+    // A caller whose commits are dated otherwise (the watcher has no such variable) writes
+    // itself, and its date is the one it asked for.
+    let dated = run_logged(
+        &env,
+        &["add", "A dated note."],
+        &[
+            ("GIT_AUTHOR_DATE", "2020-02-02T10:00:00Z"),
+            ("GIT_COMMITTER_DATE", "2020-02-02T10:00:00Z"),
+        ],
+    )
+    .success();
+    assert!(dated.stderr.contains("the watcher declined"), "{dated}");
+    assert_eq!(
+        env.git(&["log", "-1", "--format=%aI"]).trim(),
+        "2020-02-02T10:00:00Z"
+    );
+
+    // And the next plain add is the watcher's again.
+    let out = run_logged(&env, &["add", "Kingfishers too."], &[]).success();
+    assert!(out.stderr.contains("the watcher wrote"), "{out}");
+}

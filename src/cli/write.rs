@@ -1,7 +1,7 @@
 //! `memdir add`, `memdir update`, `memdir rm`: the writes that take their input from flags.
 
 use clap::Args;
-use memdir::{NewMemory, Update, Written};
+use memdir::{Memdir, NewMemory, Update, Written};
 
 use super::{CliError, Globals, ProvenanceArgs, input, parse_when, print_json};
 use crate::outln;
@@ -15,6 +15,10 @@ use crate::outln;
 /// With --json, `similar` lists the searchable memories the text is a near-duplicate of
 /// (`[{id, score}]`, most similar first); the memory is written all the same, and `memdir
 /// consolidate` can merge them.
+///
+/// When a watcher runs in the repository (`memdir watch`, `serve`, `mcp`), it makes the
+/// write for this process, with what it has open: the same file, commit and output, in about
+/// half the time in a large repository.
 ///
 /// Examples:
 ///   memdir add "Alice prefers dark mode" --type preference --tag ui --scope user:alice
@@ -76,7 +80,6 @@ pub fn cmd_add(g: &Globals, args: AddArgs) -> Result<(), CliError> {
         .hint("give a later time (2030-01-01, `in 3 days`, 30d), or leave --expires out"));
     }
     let text = input::text_or_stdin(args.text, "memory text")?;
-    let mem = g.open()?;
     let supersedes = args
         .supersedes
         .iter()
@@ -95,7 +98,12 @@ pub fn cmd_add(g: &Globals, args: AddArgs) -> Result<(), CliError> {
         expires: args.expires,
         ..NewMemory::default()
     };
-    let written = mem.remember(new, &args.provenance.provenance())?;
+    let prov = args.provenance.provenance();
+    // A running watcher writes it with what it has open; else this process does.
+    let written = match Memdir::remember_handed_over(&g.start_dir(), &new, &prov)? {
+        Some(written) => written,
+        None => g.open()?.remember(new, &prov)?,
+    };
     if g.json {
         print_json(&with_status(&written))?;
     } else {

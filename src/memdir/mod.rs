@@ -25,6 +25,7 @@ mod consolidate;
 mod drift;
 mod expire;
 mod guarded;
+mod handover;
 mod handwritten;
 mod history;
 mod import;
@@ -46,6 +47,7 @@ pub use consolidate::{Consolidation, ConsolidationGroup, RefusedProposal};
 pub use drift::{Derivation, Drifted, SourceStanding, SourceState};
 pub use expire::{MemoryView, Why};
 pub use guarded::{HeldLines, Quarantined};
+pub use handover::WRITE_ENV;
 pub use handwritten::{ATTRIBUTES_FILE, OVERVIEW_FILE, Stamped};
 pub use history::{
     ActivityFilter, BeliefDiff, BlameLine, Change, CommitView, FieldChange, Lineage, MemoryDiff,

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::index::Filter;
 use crate::memory::{MemoryId, Revision, Source, Timestamp};
@@ -12,7 +12,8 @@ use crate::parse::ParseError;
 use crate::store::Author;
 
 /// Who is writing, recorded in commit trailers (and, for new memories, in `source:`).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Provenance {
     /// Session or conversation id (`Memdir-Session`).
     pub session: Option<String>,
@@ -77,7 +78,8 @@ impl Provenance {
 ///     .extra("speakers", serde_json::json!(["Alice"]));
 /// assert_eq!(m.extra["speakers"][0], "Alice");
 /// ```
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct NewMemory {
     /// Markdown body.
     pub text: String,
@@ -252,7 +254,7 @@ pub struct Update {
 }
 
 /// The outcome of a write.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "http", derive(utoipa::ToSchema))]
 pub struct Written {
     /// The memory written.
@@ -264,12 +266,16 @@ pub struct Written {
     /// The commit, or `None` when nothing changed.
     pub commit: Option<String>,
     /// What the write guard flagged in this write (secrets were redacted before writing).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub flags: Vec<crate::guard::Flag>,
     /// Whether the memory is quarantined after the write: held out of search and context
     /// until `approve`. Serialized as `"status": "quarantined"` (else `"ok"`), so a caller
     /// reading JSON cannot mistake a held-back write for a kept one.
-    #[serde(rename = "status", serialize_with = "write_status")]
+    #[serde(
+        rename = "status",
+        serialize_with = "write_status",
+        deserialize_with = "read_status"
+    )]
     #[cfg_attr(feature = "http", schema(value_type = String, example = "ok"))]
     pub quarantined: bool,
     /// Searchable memories the new text is a near-duplicate of (see [`crate::similar`]), most
@@ -291,6 +297,17 @@ impl Written {
 
 fn write_status<S: serde::Serializer>(quarantined: &bool, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(if *quarantined { "quarantined" } else { "ok" })
+}
+
+fn read_status<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    match String::deserialize(d)?.as_str() {
+        "ok" => Ok(false),
+        "quarantined" => Ok(true),
+        other => Err(serde::de::Error::unknown_variant(
+            other,
+            &["ok", "quarantined"],
+        )),
+    }
 }
 
 /// A search request.

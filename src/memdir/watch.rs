@@ -110,7 +110,15 @@ impl Memdir {
                     due.extend(report);
                 }
                 for n in cookies {
-                    pending.answer(n, indexed);
+                    match pending.take_job(n) {
+                        // A write handed over: run it now that the index holds every change
+                        // made before it, as the caller's own catch-up would have.
+                        Some(job) => {
+                            let answer = self.run_handed_over(&job.request);
+                            let _ = job.answer.send(answer);
+                        }
+                        None => pending.answer(n, indexed),
+                    }
                 }
             }
             for action in debouncer.poll(now) {

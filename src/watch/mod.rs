@@ -36,6 +36,27 @@ pub enum WatchError {
         /// The folder watched.
         root: PathBuf,
     },
+    /// A write handed to a running watcher got no answer: the watcher stopped (or was killed)
+    /// after taking it, so whether the memory was written is not known.
+    #[error(
+        "the watcher serving {} stopped before answering a write it had taken: whether the memory was written is not known; `memdir log -n 1` shows the last write",
+        socket.display()
+    )]
+    Lost {
+        /// The watcher's socket.
+        socket: PathBuf,
+        /// How the answer was lost.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A write handed to a running watcher failed there.
+    #[error("the watcher serving {} could not write: {message}", socket.display())]
+    HandedOver {
+        /// The watcher's socket.
+        socket: PathBuf,
+        /// The watcher's error, with its causes.
+        message: String,
+    },
 }
 
 /// A recursive OS watcher on a folder.

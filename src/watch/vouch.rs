@@ -16,7 +16,14 @@
 //!    settling delay) and only then answers `ok`; the cookie is removed.
 //!
 //! The asker then skips the scan: the index already holds every hand edit made before it
-//! asked. Nothing depends on the watcher for correctness: no socket, a refused connection
+//! asked.
+//!
+//! The same socket takes writes ([`hand_over`]): a process that would write (`memdir add`)
+//! sends `write`, waits for `go`, then sends its request as one line; the watcher's loop
+//! runs it after indexing everything before it, as for a vouch, and the answer comes back as
+//! one line. The watcher keeps what a new process would build again for each write (the
+//! repository, the index writer's state, the guard's rules). What a request and an answer say
+//! is the facade's business (`memdir/handover.rs`); this module only carries the lines. Nothing depends on the watcher for correctness: no socket, a refused connection
 //! (a watcher that was killed leaves its socket file behind), a watcher that does not answer
 //! within [`ASK_TIMEOUT`], or any answer but `ok` all mean "scan as usual". One watcher per
 //! repository serves (the one holding `watch.lock`); others watch without serving.
@@ -41,6 +48,9 @@ pub const COOKIE_PREFIX: &str = ".memdir-cookie-";
 /// asker's own scan costs about the same) or stopped (`Ctrl-Z`: then every call pays this
 /// wait until it is resumed or killed).
 pub const ASK_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a writer waits for the answer to a write it handed over: a write waits for the
+/// repository's write lock as long as a process writing itself would.
+pub const WRITE_TIMEOUT: Duration = Duration::from_secs(600);
 
 /// Returns the socket's path for the memdir folder `memdir_dir` (`.git/memdir`).
 pub fn socket_path(memdir_dir: &Path) -> PathBuf {
@@ -84,10 +94,93 @@ pub fn ask(memdir_dir: &Path) -> bool {
     }
 }
 
+/// What became of a write handed to a watcher ([`hand_over`]).
+#[derive(Debug)]
+pub enum Handover {
+    /// The watcher ran it and answered this line.
+    Answered(String),
+    /// No watcher took it (none runs, a killed one's socket, one that does not take writes):
+    /// nothing was written, so the caller writes itself.
+    NotTaken,
+    /// The watcher took the request but stopped answering (killed, or past
+    /// [`WRITE_TIMEOUT`]): whether it was written is not known.
+    Lost(std::io::Error),
+}
+
+/// The answer to a write that the watcher did not run (it could not make its cookie, or its
+/// loop did not get to it in time): the writer may write itself.
+const NOT_TAKEN: &str = "not-taken";
+
+/// Hands the write `request` (one line of text) to the watcher serving `memdir_dir`, and
+/// returns its answer.
+pub fn hand_over(memdir_dir: &Path, request: &str) -> Handover {
+    #[cfg(unix)]
+    {
+        use std::io::{BufRead as _, BufReader, Write as _};
+        let path = socket_path(memdir_dir);
+        if !path.exists() || request.contains('\n') {
+            return Handover::NotTaken;
+        }
+        let Ok(stream) = std::os::unix::net::UnixStream::connect(&path) else {
+            tracing::debug!("no watcher at {}: writing here", path.display());
+            return Handover::NotTaken;
+        };
+        let mut reader = BufReader::new(&stream);
+        let mut writer = &stream;
+        // Until the watcher says `go`, nothing was sent that it could act on.
+        let taken = (|| -> std::io::Result<bool> {
+            stream.set_read_timeout(Some(ASK_TIMEOUT))?;
+            stream.set_write_timeout(Some(ASK_TIMEOUT))?;
+            writer.write_all(b"write\n")?;
+            let mut go = String::new();
+            reader.read_line(&mut go)?;
+            Ok(go.trim_end() == "go")
+        })();
+        if !matches!(taken, Ok(true)) {
+            tracing::debug!(
+                "the watcher at {} takes no writes: writing here",
+                path.display()
+            );
+            return Handover::NotTaken;
+        }
+        let answered = (|| -> std::io::Result<String> {
+            stream.set_read_timeout(Some(WRITE_TIMEOUT))?;
+            writer.write_all(request.as_bytes())?;
+            writer.write_all(b"\n")?;
+            let mut answer = String::new();
+            if reader.read_line(&mut answer)? == 0 {
+                return Err(std::io::ErrorKind::UnexpectedEof.into());
+            }
+            Ok(answer.trim_end().to_owned())
+        })();
+        match answered {
+            Ok(answer) if answer == NOT_TAKEN => Handover::NotTaken,
+            Ok(answer) => Handover::Answered(answer),
+            Err(e) => Handover::Lost(e),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (memdir_dir, request);
+        Handover::NotTaken
+    }
+}
+
+/// A write handed over, waiting for the watcher's loop: the request's line, and where its
+/// answer goes.
+#[derive(Debug)]
+pub struct Job {
+    /// The request, one line.
+    pub request: String,
+    /// Takes the answer, one line.
+    pub answer: Sender<String>,
+}
+
 /// The questions waiting for their cookie, by cookie number: the watcher's loop answers them.
 #[derive(Debug, Default, Clone)]
 pub struct Pending {
     waiting: Arc<Mutex<HashMap<u64, Sender<bool>>>>,
+    jobs: Arc<Mutex<HashMap<u64, Job>>>,
 }
 
 impl Pending {
@@ -106,8 +199,27 @@ impl Pending {
         }
     }
 
+    /// Takes the write handed over with cookie `n`, if that cookie came with one: the loop
+    /// runs it and sends the answer.
+    pub fn take_job(&self, n: u64) -> Option<Job> {
+        self.jobs
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&n)
+    }
+
+    fn register_job(&self, n: u64, request: String) -> Receiver<String> {
+        let (answer, rx) = channel();
+        self.jobs
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(n, Job { request, answer });
+        rx
+    }
+
     fn forget(&self, n: u64) {
         self.lock().remove(&n);
+        self.take_job(n);
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Sender<bool>>> {
@@ -200,25 +312,50 @@ impl Voucher {
     }
 }
 
-/// Answers one asker: writes cookie `n` in `watched`, waits for the loop to have indexed
-/// everything before it, and says `ok` (or `no`, when the loop failed or took too long).
+/// Answers one asker: writes cookie `n` in `watched` and waits for the loop to have indexed
+/// everything before it. For `vouch`, then says `ok` (or `no`, when the loop failed or took
+/// too long); for `write`, says `go`, reads the request, and sends the loop's answer to it
+/// (nothing, when the loop did not answer in time: the writer cannot tell what happened).
 #[cfg(unix)]
 fn answer(stream: std::os::unix::net::UnixStream, n: u64, watched: &Path, pending: &Pending) {
     use std::io::{BufRead as _, BufReader, Write as _};
     let _ = stream.set_read_timeout(Some(ASK_TIMEOUT));
     let mut question = String::new();
     let mut reader = BufReader::new(&stream);
-    if reader.read_line(&mut question).is_err() || question.trim_end() != "vouch" {
+    let mut writer = &stream;
+    if reader.read_line(&mut question).is_err() {
         return;
     }
-    let rx = pending.register(n);
     let cookie = watched.join(format!("{COOKIE_PREFIX}{}-{n}", std::process::id()));
-    let indexed =
-        std::fs::write(&cookie, b"").is_ok() && rx.recv_timeout(ASK_TIMEOUT).unwrap_or(false);
-    pending.forget(n);
-    let _ = std::fs::remove_file(&cookie);
-    let mut stream = &stream;
-    let _ = stream.write_all(if indexed { b"ok\n" } else { b"no\n" });
+    match question.trim_end() {
+        "vouch" => {
+            let rx = pending.register(n);
+            let indexed = std::fs::write(&cookie, b"").is_ok()
+                && rx.recv_timeout(ASK_TIMEOUT).unwrap_or(false);
+            pending.forget(n);
+            let _ = std::fs::remove_file(&cookie);
+            let _ = writer.write_all(if indexed { b"ok\n" } else { b"no\n" });
+        }
+        "write" => {
+            let mut request = String::new();
+            if writer.write_all(b"go\n").is_err() || reader.read_line(&mut request).is_err() {
+                return;
+            }
+            let rx = pending.register_job(n, request.trim_end().to_owned());
+            let answer = match std::fs::write(&cookie, b"") {
+                Ok(()) => rx.recv_timeout(WRITE_TIMEOUT).ok(),
+                Err(_) => None,
+            };
+            // A job the loop never took was never run: the writer may write itself.
+            let answer = answer.or_else(|| pending.take_job(n).map(|_| NOT_TAKEN.to_owned()));
+            pending.forget(n);
+            let _ = std::fs::remove_file(&cookie);
+            if let Some(answer) = answer {
+                let _ = writer.write_all(format!("{answer}\n").as_bytes());
+            }
+        }
+        _ => {}
+    }
 }
 
 #[cfg(test)]
@@ -249,6 +386,65 @@ mod tests {
         }
     }
 
+    /// Returns the number of the first cookie that appears in `dir`, waiting for it (the
+    /// OS watcher would report it to the loop).
+    fn first_cookie(dir: &Path) -> u64 {
+        loop {
+            let found = std::fs::read_dir(dir)
+                .unwrap()
+                .filter_map(|e| cookie(e.unwrap().file_name().to_str().unwrap()))
+                .next();
+            if let Some(n) = found {
+                return n;
+            }
+            std::thread::yield_now();
+        }
+    }
+
+    #[test]
+    fn a_write_handed_over_is_run_by_the_loop_and_its_answer_returned() {
+        let dir = tempfile::tempdir().unwrap();
+        let pending = Pending::default();
+        let _voucher = Voucher::serve(dir.path(), dir.path(), pending.clone()).unwrap();
+        let writer = std::thread::spawn({
+            let dir = dir.path().to_owned();
+            move || hand_over(&dir, r#"{"write": 1}"#)
+        });
+        // Play the watcher's loop: the cookie names the job, which carries the request.
+        let n = first_cookie(dir.path());
+        let job = pending
+            .take_job(n)
+            .expect("the cookie comes with the write");
+        assert_eq!(job.request, r#"{"write": 1}"#);
+        job.answer.send("written".into()).unwrap();
+        assert!(matches!(writer.join().unwrap(), Handover::Answered(a) if a == "written"));
+    }
+
+    #[test]
+    fn a_watcher_that_takes_no_writes_leaves_the_write_to_the_caller() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(matches!(hand_over(dir.path(), "{}"), Handover::NotTaken));
+        // A watcher of an older memdir reads the question and hangs up on one it does not
+        // know: nothing was sent that it could act on.
+        #[cfg(unix)]
+        {
+            use std::io::BufRead as _;
+            let listener = std::os::unix::net::UnixListener::bind(socket_path(dir.path())).unwrap();
+            let old = std::thread::spawn(move || {
+                let (stream, _) = listener.accept().unwrap();
+                let mut question = String::new();
+                std::io::BufReader::new(&stream)
+                    .read_line(&mut question)
+                    .unwrap();
+                question
+            });
+            assert!(matches!(hand_over(dir.path(), "{}"), Handover::NotTaken));
+            assert_eq!(old.join().unwrap(), "write\n");
+        }
+        // Nor is a request of more than one line sent at all.
+        assert!(matches!(hand_over(dir.path(), "a\nb"), Handover::NotTaken));
+    }
+
     #[test]
     fn a_question_is_answered_once_its_cookie_is_seen() {
         let dir = tempfile::tempdir().unwrap();
@@ -260,18 +456,9 @@ mod tests {
             let dir = dir.path().to_owned();
             move || ask(&dir)
         });
-        // Play the watcher's loop: wait for the cookie file (the OS watcher would report
-        // it), then answer.
-        let n = loop {
-            let found = std::fs::read_dir(dir.path())
-                .unwrap()
-                .filter_map(|e| cookie(e.unwrap().file_name().to_str().unwrap()))
-                .next();
-            if let Some(n) = found {
-                break n;
-            }
-            std::thread::yield_now();
-        };
+        // Play the watcher's loop: wait for the cookie file, then answer.
+        let n = first_cookie(dir.path());
+        assert!(pending.take_job(n).is_none(), "a vouch is no write");
         pending.answer(n, true);
         assert!(asker.join().unwrap());
         drop(voucher);

@@ -1,0 +1,270 @@
+//! Writes handed to a running watcher: a new process that would add a memory (`memdir add`,
+//! once per thing an agent remembers) sends the write to the watcher serving the repository
+//! (`memdir watch`, or the one behind `memdir serve` and `memdir mcp`) instead of opening the
+//! repository and writing itself. The watcher has the repository open, its index and guard
+//! built, and git's index read; a new process would build them all again for one write.
+//!
+//! The result is the same as writing oneself: the watcher runs [`Memdir::remember`] on its
+//! own handle, after indexing every change made before the request (as when it vouches for
+//! the tree), and answers with the [`Written`] the caller would have got. When it cannot give
+//! exactly that, it does not write:
+//! - a caller whose environment differs from the watcher's in what a write reads
+//!   ([`WRITE_ENV`]: git's configuration, commit dates, fault injection) writes itself;
+//! - so does a caller whose `memory.toml` is not the one the watcher read at its start;
+//! - a write that fails before writing anything (bad input, a missing memory, a busy
+//!   branch) is declined, and the caller's own attempt gives the error, word for word.
+//!
+//! A watcher killed before it takes the request costs nothing: the caller writes itself. One
+//! killed after it took the request leaves the caller not knowing whether the memory was
+//! written; the caller then fails with [`WatchError::Lost`] instead of writing it a second
+//! time. The transport is [`crate::watch::vouch`].
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::{Memdir, NewMemory, Provenance, Written, project};
+use crate::config::Config;
+use crate::watch::WatchError;
+use crate::watch::vouch::{self, Handover};
+use crate::{ErrorKind, Result};
+
+/// The environment variables a write reads: a watcher writes for a caller only when the
+/// caller's values of these (set or not) are its own.
+pub const WRITE_ENV: [&str; 8] = [
+    "HOME",
+    "XDG_CONFIG_HOME",
+    "GIT_CONFIG_GLOBAL",
+    "GIT_CONFIG_SYSTEM",
+    "GIT_CONFIG_NOSYSTEM",
+    "GIT_AUTHOR_DATE",
+    "GIT_COMMITTER_DATE",
+    "MEMDIR_FAULT",
+];
+
+/// A write, as a caller hands it over.
+#[derive(Debug, Serialize, Deserialize)]
+struct Request {
+    new: NewMemory,
+    provenance: Provenance,
+    /// The caller's values of [`WRITE_ENV`] (the variables it has set).
+    env: BTreeMap<String, String>,
+}
+
+/// The watcher's answer.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+enum Answer {
+    /// Written.
+    Written(Written),
+    /// Not written, and nothing was: the caller writes itself. Why, for the debug log.
+    Declined(String),
+    /// The write failed after it may have changed something; the error, with its causes.
+    Failed(String),
+}
+
+/// Returns this process's values of [`WRITE_ENV`].
+fn write_env() -> BTreeMap<String, String> {
+    WRITE_ENV
+        .iter()
+        .filter_map(|k| std::env::var(k).ok().map(|v| ((*k).to_owned(), v)))
+        .collect()
+}
+
+/// Returns the memdir folder (`.git/memdir`) of the repository holding `start`, found as
+/// [`Memdir::discover`] finds it, without opening the repository.
+fn memdir_dir_of(start: &Path) -> Option<PathBuf> {
+    let start = std::fs::canonicalize(start).ok()?;
+    let root = project::find_root(&start)?;
+    let repo = git2::Repository::discover(&root).ok()?;
+    Some(repo.path().join("memdir"))
+}
+
+impl Memdir {
+    /// Adds a memory through the watcher serving the repository that holds `start`, if one
+    /// runs and takes it, and returns what [`Memdir::remember`] returned there. `Ok(None)`
+    /// when no watcher took the write, and nothing was written: then write it yourself, with
+    /// [`Memdir::discover`] and [`Memdir::remember`], for the same result (and the same error,
+    /// when the write is refused).
+    ///
+    /// Fails with [`WatchError::Lost`] when the watcher stopped after taking the request
+    /// (whether it wrote is not known: `memdir log` tells), and with
+    /// [`WatchError::HandedOver`] when the write failed there after it may have changed
+    /// something.
+    ///
+    /// ```
+    /// # fn main() -> memdir::Result<()> {
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// use memdir::{Memdir, NewMemory, Provenance};
+    /// Memdir::init(dir.path())?;
+    /// let new = NewMemory::new("Deploys go out on Tuesdays.");
+    /// let prov = Provenance::agent("doc");
+    /// // No watcher runs here: the caller writes itself.
+    /// let written = match Memdir::remember_handed_over(dir.path(), &new, &prov)? {
+    ///     Some(written) => written,
+    ///     None => Memdir::discover(dir.path())?.remember(new, &prov)?,
+    /// };
+    /// assert!(written.commit.is_some());
+    /// # Ok(()) }
+    /// ```
+    pub fn remember_handed_over(
+        start: &Path,
+        new: &NewMemory,
+        prov: &Provenance,
+    ) -> Result<Option<Written>> {
+        let Some(memdir_dir) = memdir_dir_of(start) else {
+            return Ok(None);
+        };
+        if !vouch::socket_path(&memdir_dir).exists() {
+            return Ok(None);
+        }
+        let request = serde_json::to_string(&Request {
+            new: new.clone(),
+            provenance: prov.clone(),
+            env: write_env(),
+        })
+        .expect("a request serializes");
+        let socket = vouch::socket_path(&memdir_dir);
+        match vouch::hand_over(&memdir_dir, &request) {
+            Handover::NotTaken => Ok(None),
+            Handover::Lost(source) => Err(WatchError::Lost { socket, source }.into()),
+            Handover::Answered(line) => match serde_json::from_str(&line) {
+                Ok(Answer::Written(written)) => {
+                    tracing::debug!("the watcher wrote {}", written.id);
+                    Ok(Some(written))
+                }
+                Ok(Answer::Declined(why)) => {
+                    tracing::debug!("the watcher declined the write ({why}): writing here");
+                    Ok(None)
+                }
+                Ok(Answer::Failed(message)) => {
+                    Err(WatchError::HandedOver { socket, message }.into())
+                }
+                Err(e) => Err(WatchError::Lost {
+                    socket,
+                    source: std::io::Error::new(std::io::ErrorKind::InvalidData, e),
+                }
+                .into()),
+            },
+        }
+    }
+
+    /// Runs a write handed over to this handle's watcher and returns the answer's line.
+    pub(super) fn run_handed_over(&self, request: &str) -> String {
+        let answer = match serde_json::from_str::<Request>(request) {
+            Err(e) => Answer::Declined(format!("a request this watcher cannot read: {e}")),
+            Ok(request) => self.answer(request),
+        };
+        serde_json::to_string(&answer).expect("an answer serializes")
+    }
+
+    fn answer(&self, request: Request) -> Answer {
+        if request.env != write_env() {
+            return Answer::Declined("the caller's environment differs from the watcher's".into());
+        }
+        match Config::load(&self.root) {
+            Ok(config) if config == self.config => {}
+            _ => return Answer::Declined("memory.toml changed since the watcher started".into()),
+        }
+        match self.remember(request.new, &request.provenance) {
+            Ok(written) => Answer::Written(written),
+            Err(e) if nothing_written(e.kind()) => Answer::Declined(e.to_string()),
+            Err(e) => {
+                let mut message = e.to_string();
+                let mut source = std::error::Error::source(&e);
+                while let Some(cause) = source {
+                    message.push_str(&format!(": {cause}"));
+                    source = cause.source();
+                }
+                Answer::Failed(message)
+            }
+        }
+    }
+}
+
+/// True for the kinds of error a write meets before it changes anything: it validates its
+/// input, and a busy branch means nothing was changed.
+fn nothing_written(kind: ErrorKind) -> bool {
+    matches!(
+        kind,
+        ErrorKind::Invalid
+            | ErrorKind::InvalidId
+            | ErrorKind::NotFound
+            | ErrorKind::DuplicateId
+            | ErrorKind::Config
+            | ErrorKind::Busy
+            | ErrorKind::Conflict
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::memory::{MemoryId, SourceRef, Timestamp};
+
+    /// What a caller sends is what the watcher writes: every field of a new memory and of
+    /// its provenance crosses the socket unchanged.
+    #[test]
+    fn a_request_and_an_answer_cross_the_socket_unchanged() {
+        let new = NewMemory::new("Deploys go out on Tuesdays.")
+            .title("Deploys")
+            .kind("fact")
+            .id(MemoryId::parse("deploys-1a2b3c").unwrap())
+            .created(Timestamp::parse("2026-11-25T09:30:00.123456789+01:00").unwrap())
+            .session("standup")
+            .extra("speakers", serde_json::json!(["Alice"]));
+        let new = NewMemory {
+            tags: vec!["ops".into()],
+            scope: Some("team:platform".into()),
+            pinned: true,
+            expires: Timestamp::parse("2099-01-01"),
+            supersedes: vec![MemoryId::parse("old-deploys-4d5e6f").unwrap()],
+            derived_from: vec![
+                SourceRef::parse("old-deploys-4d5e6f@abcd123").unwrap(),
+                SourceRef::parse("session:standup#t4").unwrap(),
+            ],
+            ..new
+        };
+        let provenance = Provenance {
+            session: Some("s1".into()),
+            agent: Some("scout".into()),
+            step: Some("4".into()),
+            reference: Some("https://example.com/t/1".into()),
+            author: Some(crate::store::Author {
+                name: "Ada".into(),
+                email: "ada@example.com".into(),
+            }),
+        };
+        let line = serde_json::to_string(&Request {
+            new: new.clone(),
+            provenance: provenance.clone(),
+            env: write_env(),
+        })
+        .unwrap();
+        assert!(!line.contains('\n'));
+        let back: Request = serde_json::from_str(&line).unwrap();
+        assert_eq!((back.new, back.provenance), (new, provenance));
+
+        let written = Written {
+            id: "deploys-1a2b3c".into(),
+            path: "fact/deploys.md".into(),
+            revision: Some(crate::memory::Revision("95e31bc".into())),
+            commit: Some("16fb393".into()),
+            flags: vec![crate::guard::Flag {
+                rule: "injection.override".into(),
+                span: crate::guard::Span { start: 0, end: 6 },
+                why: "overrides".into(),
+                excerpt: "Ignore".into(),
+            }],
+            quarantined: true,
+            similar: vec![crate::similar::Similar::new("other-1a2b3c", 0.8)],
+        };
+        let line = serde_json::to_string(&Answer::Written(written.clone())).unwrap();
+        assert!(line.contains(r#""status":"quarantined""#), "{line}");
+        match serde_json::from_str(&line).unwrap() {
+            Answer::Written(back) => assert_eq!(back, written),
+            other => panic!("{other:?}"),
+        }
+    }
+}
