@@ -116,7 +116,8 @@ impl Memdir {
         let Some(memdir_dir) = memdir_dir_of(start) else {
             return Ok(None);
         };
-        if !vouch::socket_path(&memdir_dir).exists() {
+        let socket = vouch::socket_path(&memdir_dir);
+        if !socket.exists() {
             return Ok(None);
         }
         let request = serde_json::to_string(&Request {
@@ -125,7 +126,6 @@ impl Memdir {
             env: write_env(),
         })
         .expect("a request serializes");
-        let socket = vouch::socket_path(&memdir_dir);
         match vouch::hand_over(&memdir_dir, &request) {
             Handover::NotTaken => Ok(None),
             Handover::Lost(source) => Err(WatchError::Lost { socket, source }.into()),

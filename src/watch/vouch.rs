@@ -16,19 +16,22 @@
 //!    settling delay) and only then answers `ok`; the cookie is removed.
 //!
 //! The asker then skips the scan: the index already holds every hand edit made before it
-//! asked.
-//!
-//! The same socket takes writes ([`hand_over`]): a process that would write (`memdir add`)
-//! sends `write`, waits for `go`, then sends its request as one line; the watcher's loop
-//! runs it after indexing everything before it, as for a vouch, and the answer comes back as
-//! one line. The watcher keeps what a new process would build again for each write (the
-//! repository, the index writer's state, the guard's rules). What a request and an answer say
-//! is the facade's business (`memdir/handover.rs`); this module only carries the lines. Nothing depends on the watcher for correctness: no socket, a refused connection
+//! asked. Nothing depends on the watcher for correctness: no socket, a refused connection
 //! (a watcher that was killed leaves its socket file behind), a watcher that does not answer
 //! within [`ASK_TIMEOUT`], or any answer but `ok` all mean "scan as usual". One watcher per
 //! repository serves (the one holding `watch.lock`); others watch without serving.
 //!
-//! Unix only; elsewhere [`ask`] always says no and no watcher serves.
+//! The same socket takes writes ([`hand_over`]): a process that would write (`memdir add`)
+//! sends `write`, waits for `go`, then sends its request as one line; the watcher's loop
+//! runs it at its cookie, after indexing everything before it, as for a vouch, and the answer
+//! comes back as one line. The watcher keeps what a new process would build again for each
+//! write (the repository, the index, the guard's rules, git's index read). What a request
+//! and an answer say is the facade's business (`memdir/handover.rs`); this module only
+//! carries the lines. No socket, a refused connection, or no `go` mean the caller writes
+//! itself; only a watcher that stops after taking the request leaves it not knowing.
+//!
+//! Unix only; elsewhere [`ask`] always says no, [`hand_over`] leaves every write to the
+//! caller, and no watcher serves.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
