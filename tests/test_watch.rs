@@ -349,7 +349,10 @@ fn without_log(text: &str) -> String {
 #[test]
 fn a_running_watcher_writes_for_the_next_add_as_the_add_would_have() {
     let env = TestEnv::init();
+    let watcher = || env.run(&["status", "--json"]).success().json()["watcher"].clone();
+    assert_eq!(watcher(), false);
     let mut watch = Watch::start(&env, &[]);
+    assert_eq!(watcher(), true);
     let args = [
         "add",
         "--json",
@@ -413,6 +416,7 @@ fn a_running_watcher_writes_for_the_next_add_as_the_add_would_have() {
     watch.child.kill().unwrap();
     watch.child.wait().unwrap();
     assert!(env.path(".git/memdir/watch.sock").exists());
+    assert_eq!(watcher(), false);
     let out = run_logged(&env, &["add", "Egrets visit in May."], &[]).success();
     assert!(out.stderr.contains("no watcher"), "{out}");
     assert_eq!(env.trailer("HEAD", "Memdir-Op"), ["add"]);

@@ -16,6 +16,10 @@ use crate::outln;
 /// Also how many git objects are loose and packed: memdir writes objects loose, and runs
 /// `git gc --auto` before a write once they outnumber git's `gc.auto` (6,700 by default).
 ///
+/// Whether a watcher serves the repository (`memdir watch`, `serve` or `mcp`; `--json`:
+/// `"watcher": true`): while one does, calls skip their look at every memory file and
+/// `memdir add` hands it the write.
+///
 /// And what the pinned memories (MEMORY.md and `pinned: true`), which go into every context,
 /// take of the default budget (`[context] budget`, 2000 tokens), with a warning on stderr when
 /// that is more than `[context] pinned_warn_share` (0.5) of it (`--json`: `"pinned": {"tokens",
@@ -75,6 +79,13 @@ pub fn cmd_status(g: &Globals, _args: StatusArgs) -> Result<(), CliError> {
             ""
         }
     );
+    if s.watcher {
+        outln!(
+            "Watcher:    running (calls skip their look at every file; `memdir add` hands it the write)"
+        );
+    } else {
+        outln!("Watcher:    none (`memdir watch` makes each call in a large repository faster)");
+    }
     if pinned.files.is_empty() {
         outln!("Pinned:     none");
     } else {

@@ -596,6 +596,7 @@ impl Memdir {
             memories,
             passages,
             git_objects,
+            watcher: crate::watch::vouch::serving(&self.memdir_dir()),
         })
     }
 }

@@ -421,4 +421,7 @@ pub struct Status {
     /// Memory files left out of search because they are invalid, with what is wrong
     /// (`memdir check` says the same, and more).
     pub invalid: Vec<Problem>,
+    /// Whether a watcher serves the repository (`memdir watch`, `serve` or `mcp`): calls then
+    /// skip their look at every memory file, and `memdir add` hands it the write.
+    pub watcher: bool,
 }

@@ -97,6 +97,21 @@ pub fn ask(memdir_dir: &Path) -> bool {
     }
 }
 
+/// Returns true when a watcher serves `memdir_dir`'s repository: its socket takes a
+/// connection. Asks nothing (the watcher reads an empty question and moves on).
+pub fn serving(memdir_dir: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        let path = socket_path(memdir_dir);
+        path.exists() && std::os::unix::net::UnixStream::connect(&path).is_ok()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = memdir_dir;
+        false
+    }
+}
+
 /// What became of a write handed to a watcher ([`hand_over`]).
 #[derive(Debug)]
 pub enum Handover {
@@ -464,7 +479,9 @@ mod tests {
         assert!(pending.take_job(n).is_none(), "a vouch is no write");
         pending.answer(n, true);
         assert!(asker.join().unwrap());
+        assert!(serving(dir.path()));
         drop(voucher);
+        assert!(!serving(dir.path()));
         assert!(!socket_path(dir.path()).exists());
         assert!(!ask(dir.path()));
     }
