@@ -43,8 +43,11 @@ pub const WRITE_ENV: [&str; 8] = [
     "MEMDIR_FAULT",
 ];
 
-/// A write, as a caller hands it over.
+/// A write, as a caller hands it over. A field this watcher does not know (a caller of a
+/// newer memdir) makes the request unreadable, so it is declined rather than written without
+/// that field.
 #[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Request {
     new: NewMemory,
     provenance: Provenance,
@@ -236,14 +239,14 @@ mod tests {
                 email: "ada@example.com".into(),
             }),
         };
-        let line = serde_json::to_string(&Request {
+        let request_line = serde_json::to_string(&Request {
             new: new.clone(),
             provenance: provenance.clone(),
             env: write_env(),
         })
         .unwrap();
-        assert!(!line.contains('\n'));
-        let back: Request = serde_json::from_str(&line).unwrap();
+        assert!(!request_line.contains('\n'));
+        let back: Request = serde_json::from_str(&request_line).unwrap();
         assert_eq!((back.new, back.provenance), (new, provenance));
 
         let written = Written {
@@ -260,6 +263,12 @@ mod tests {
             quarantined: true,
             similar: vec![crate::similar::Similar::new("other-1a2b3c", 0.8)],
         };
+        // A caller of a newer memdir, with a field this one does not know: not read, so the
+        // watcher declines and the caller writes itself.
+        let mut newer: serde_json::Value = serde_json::from_str(&request_line).unwrap();
+        newer["new"]["colour"] = "blue".into();
+        assert!(serde_json::from_str::<Request>(&newer.to_string()).is_err());
+
         let line = serde_json::to_string(&Answer::Written(written.clone())).unwrap();
         assert!(line.contains(r#""status":"quarantined""#), "{line}");
         match serde_json::from_str(&line).unwrap() {

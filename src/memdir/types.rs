@@ -13,7 +13,7 @@ use crate::store::Author;
 
 /// Who is writing, recorded in commit trailers (and, for new memories, in `source:`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct Provenance {
     /// Session or conversation id (`Memdir-Session`).
     pub session: Option<String>,
@@ -79,7 +79,7 @@ impl Provenance {
 /// assert_eq!(m.extra["speakers"][0], "Alice");
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct NewMemory {
     /// Markdown body.
     pub text: String,

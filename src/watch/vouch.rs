@@ -51,8 +51,8 @@ pub const COOKIE_PREFIX: &str = ".memdir-cookie-";
 /// asker's own scan costs about the same) or stopped (`Ctrl-Z`: then every call pays this
 /// wait until it is resumed or killed).
 pub const ASK_TIMEOUT: Duration = Duration::from_secs(5);
-/// How long a writer waits for the answer to a write it handed over: a write waits for the
-/// repository's write lock as long as a process writing itself would.
+/// How long a writer waits for the answer to a write the watcher's loop took: a write waits
+/// for the repository's write lock as long as a process writing itself would.
 pub const WRITE_TIMEOUT: Duration = Duration::from_secs(600);
 
 /// Returns the socket's path for the memdir folder `memdir_dir` (`.git/memdir`).
@@ -121,12 +121,12 @@ pub enum Handover {
     /// nothing was written, so the caller writes itself.
     NotTaken,
     /// The watcher took the request but stopped answering (killed, or past
-    /// [`WRITE_TIMEOUT`]): whether it was written is not known.
+    /// [`WRITE_TIMEOUT`] after its loop took it): whether it was written is not known.
     Lost(std::io::Error),
 }
 
 /// The answer to a write that the watcher did not run (it could not make its cookie, or its
-/// loop did not get to it in time): the writer may write itself.
+/// loop did not take it within [`ASK_TIMEOUT`]): the writer may write itself.
 const NOT_TAKEN: &str = "not-taken";
 
 /// Hands the write `request` (one line of text) to the watcher serving `memdir_dir`, and
@@ -233,6 +233,11 @@ impl Pending {
             .unwrap_or_else(|e| e.into_inner())
             .insert(n, Job { request, answer });
         rx
+    }
+
+    #[cfg(test)]
+    fn jobs_waiting(&self) -> usize {
+        self.jobs.lock().unwrap_or_else(|e| e.into_inner()).len()
     }
 
     fn forget(&self, n: u64) {
@@ -361,11 +366,18 @@ fn answer(stream: std::os::unix::net::UnixStream, n: u64, watched: &Path, pendin
             }
             let rx = pending.register_job(n, request.trim_end().to_owned());
             let answer = match std::fs::write(&cookie, b"") {
-                Ok(()) => rx.recv_timeout(WRITE_TIMEOUT).ok(),
-                Err(_) => None,
+                // The loop takes the job as soon as it sees the cookie, as for a vouch; one
+                // that has not within `ASK_TIMEOUT` (its event lost, or the loop busy) loses
+                // it here, and the writer writes itself. A job taken is waited for.
+                Ok(()) => rx
+                    .recv_timeout(ASK_TIMEOUT)
+                    .ok()
+                    .or_else(|| match pending.take_job(n) {
+                        Some(_) => Some(NOT_TAKEN.to_owned()),
+                        None => rx.recv_timeout(WRITE_TIMEOUT).ok(),
+                    }),
+                Err(_) => Some(NOT_TAKEN.to_owned()),
             };
-            // A job the loop never took was never run: the writer may write itself.
-            let answer = answer.or_else(|| pending.take_job(n).map(|_| NOT_TAKEN.to_owned()));
             pending.forget(n);
             let _ = std::fs::remove_file(&cookie);
             if let Some(answer) = answer {
@@ -436,6 +448,23 @@ mod tests {
         assert_eq!(job.request, r#"{"write": 1}"#);
         job.answer.send("written".into()).unwrap();
         assert!(matches!(writer.join().unwrap(), Handover::Answered(a) if a == "written"));
+    }
+
+    /// A loop that never takes the job (its cookie's event lost) leaves it, after
+    /// `ASK_TIMEOUT`, to the writer: nothing was run.
+    #[test]
+    fn a_write_the_loop_never_takes_is_left_to_the_writer() {
+        let dir = tempfile::tempdir().unwrap();
+        let pending = Pending::default();
+        let _voucher = Voucher::serve(dir.path(), dir.path(), pending.clone()).unwrap();
+        assert!(matches!(hand_over(dir.path(), "{}"), Handover::NotTaken));
+        assert_eq!(pending.jobs_waiting(), 0, "the job was withdrawn");
+        // And its cookie removed.
+        let left: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .filter_map(|e| cookie(e.unwrap().file_name().to_str().unwrap()))
+            .collect();
+        assert_eq!(left, Vec::<u64>::new());
     }
 
     #[test]
