@@ -455,3 +455,41 @@ fn a_running_watcher_writes_for_the_next_add_as_the_add_would_have() {
     let out = run_logged(&env, &["add", "Kingfishers too."], &[]).success();
     assert!(out.stderr.contains("the watcher wrote"), "{out}");
 }
+
+/// Issue 16: `memdir update` and `memdir rm` hand their writes to a running watcher too; a
+/// conflict (`--expect` an old revision) is the caller's own, with its exit code.
+#[test]
+fn a_running_watcher_updates_and_removes_for_the_caller() {
+    let env = TestEnv::init();
+    let added = env.add("Swifts nest under the eaves.", &["--type", "fact"]);
+    let id = added["id"].as_str().unwrap();
+    let _watch = Watch::start(&env, &[]);
+
+    let out = run_logged(&env, &["update", id, "--add-tag", "birds", "--json"], &[]).success();
+    assert!(out.stderr.contains("the watcher wrote"), "{out}");
+    assert_eq!(out.json()["commit"].as_str().unwrap(), env.head());
+    assert_eq!(env.trailer("HEAD", "Memdir-Op"), ["update"]);
+    assert!(env.read(added["path"].as_str().unwrap()).contains("birds"));
+
+    let stale = added["revision"].as_str().unwrap();
+    let conflict = run_logged(
+        &env,
+        &["update", id, "--pin", "true", "--expect", stale],
+        &[],
+    );
+    let conflict = conflict.code(3);
+    assert!(
+        conflict.stderr.contains("the watcher declined"),
+        "{conflict}"
+    );
+    assert!(
+        without_log(&conflict.stderr).contains(&format!("memory `{id}` changed")),
+        "{conflict}"
+    );
+
+    let out = run_logged(&env, &["rm", id, "--reason", "moved south"], &[]).success();
+    assert!(out.stderr.contains("the watcher wrote"), "{out}");
+    assert_eq!(env.trailer("HEAD", "Memdir-Op"), ["rm"]);
+    assert_eq!(env.trailer("HEAD", "Memdir-Reason"), ["moved south"]);
+    assert!(!env.path(added["path"].as_str().unwrap()).exists());
+}

@@ -18,7 +18,7 @@ use crate::outln;
 ///
 /// Whether a watcher serves the repository (`memdir watch`, `serve` or `mcp`; `--json`:
 /// `"watcher": true`): while one does, calls skip their look at every memory file and
-/// `memdir add` hands it the write.
+/// `memdir add`, `update` and `rm` hand it their writes.
 ///
 /// And what the pinned memories (MEMORY.md and `pinned: true`), which go into every context,
 /// take of the default budget (`[context] budget`, 2000 tokens), with a warning on stderr when
@@ -81,7 +81,7 @@ pub fn cmd_status(g: &Globals, _args: StatusArgs) -> Result<(), CliError> {
     );
     if s.watcher {
         outln!(
-            "Watcher:    running (calls skip their look at every file; `memdir add` hands it the write)"
+            "Watcher:    running (calls skip their look at every file; add, update and rm hand it their writes)"
         );
     } else {
         outln!("Watcher:    none (`memdir watch` makes each call in a large repository faster)");

@@ -21,8 +21,8 @@ use super::{CliError, Globals, ProvenanceArgs};
 /// While it runs, every other memdir call in the repository asks it whether anything changed
 /// instead of checking each memory file (.git/memdir/watch.sock), which makes each call in a
 /// large repository faster (search at 100,000 memories: about 0.3 s -> 12 ms), and `memdir
-/// add` hands it the write, which it makes with the repository, index and guard it has open
-/// (the same file, commit and output as the add's own write). Stopping or killing it at any
+/// add`, `update` and `rm` hand it their writes, which it makes with the repository, index
+/// and guard it has open (the same file, commit and output as their own writes). Stopping or killing it at any
 /// moment is safe: the next call checks the files, and writes, itself.
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]

@@ -153,7 +153,7 @@ pub fn report_flags(w: &Written) {
 ///
 /// Rewrites only the lines of the fields that change (comments, key order and unknown keys
 /// stay) and commits (`Memdir-Op: update`). With --expect, refuses (exit code 3) if the memory
-/// changed since that revision.
+/// changed since that revision. A running watcher makes the write, as for `memdir add`.
 ///
 /// Example:
 ///   memdir update prefers-dark-mode-3f9c2a --add-tag editor --expect 3f9c2a1
@@ -196,7 +196,6 @@ pub fn cmd_update(g: &Globals, args: UpdateArgs) -> Result<(), CliError> {
         Some("-") => Some(input::stdin("body", None)?),
         other => other.map(str::to_owned),
     };
-    let mem = g.open()?;
     let update = Update {
         title: args.title,
         body,
@@ -208,7 +207,11 @@ pub fn cmd_update(g: &Globals, args: UpdateArgs) -> Result<(), CliError> {
         expires: args.expires,
         expect: args.expect,
     };
-    let written = mem.update(&args.id, update, &args.provenance.provenance())?;
+    let prov = args.provenance.provenance();
+    let written = match Memdir::update_handed_over(&g.start_dir(), &args.id, &update, &prov)? {
+        Some(written) => written,
+        None => g.open()?.update(&args.id, update, &prov)?,
+    };
     if g.json {
         print_json(&with_status(&written))?;
     } else if written.commit.is_some() {
@@ -223,7 +226,8 @@ pub fn cmd_update(g: &Globals, args: UpdateArgs) -> Result<(), CliError> {
 
 /// Remove a memory
 ///
-/// Deletes the file and commits (`Memdir-Op: rm`). The memory stays in git history.
+/// Deletes the file and commits (`Memdir-Op: rm`). The memory stays in git history. A running
+/// watcher makes the write, as for `memdir add`.
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub struct RmArgs {
@@ -248,8 +252,11 @@ pub fn remove(
     reason: Option<&str>,
     provenance: &ProvenanceArgs,
 ) -> Result<(), CliError> {
-    let mem = g.open()?;
-    let written = mem.forget(id, reason, &provenance.provenance())?;
+    let prov = provenance.provenance();
+    let written = match Memdir::forget_handed_over(&g.start_dir(), id, reason, &prov)? {
+        Some(written) => written,
+        None => g.open()?.forget(id, reason, &prov)?,
+    };
     if g.json {
         print_json(&with_status(&written))?;
     } else {

@@ -1,11 +1,12 @@
-//! Writes handed to a running watcher: a new process that would add a memory (`memdir add`,
-//! once per thing an agent remembers) sends the write to the watcher serving the repository
+//! Writes handed to a running watcher: a new process that would add, update or remove a
+//! memory (`memdir add`, once per thing an agent remembers; `update`; `rm`) sends the write
+//! to the watcher serving the repository
 //! (`memdir watch`, or the one behind `memdir serve` and `memdir mcp`) instead of opening the
 //! repository and writing itself. The watcher has the repository open, its index and guard
 //! built, and git's index read; a new process would build them all again for one write.
 //!
-//! The result is the same as writing oneself: the watcher runs [`Memdir::remember`] on its
-//! own handle, after indexing every change made before the request (as when it vouches for
+//! The result is the same as writing oneself: the watcher runs [`Memdir::remember`] (or
+//! [`Memdir::update`], [`Memdir::forget`]) on its own handle, after indexing every change made before the request (as when it vouches for
 //! the tree), and answers with the [`Written`] the caller would have got. When it cannot give
 //! exactly that, it does not write:
 //! - a caller whose environment differs from the watcher's in what a write reads
@@ -24,7 +25,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::{Memdir, NewMemory, Provenance, Written, project};
+use super::{Memdir, NewMemory, Provenance, Update, Written, project};
 use crate::config::Config;
 use crate::watch::WatchError;
 use crate::watch::vouch::{self, Handover};
@@ -49,10 +50,22 @@ pub const WRITE_ENV: [&str; 8] = [
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Request {
-    new: NewMemory,
+    write: Write,
     provenance: Provenance,
     /// The caller's values of [`WRITE_ENV`] (the variables it has set).
     env: BTreeMap<String, String>,
+}
+
+/// The writes a watcher makes for a caller.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+enum Write {
+    /// [`Memdir::remember`].
+    Remember(NewMemory),
+    /// [`Memdir::update`].
+    Update { id: String, update: Update },
+    /// [`Memdir::forget`].
+    Forget { id: String, reason: Option<String> },
 }
 
 /// The watcher's answer.
@@ -116,41 +129,38 @@ impl Memdir {
         new: &NewMemory,
         prov: &Provenance,
     ) -> Result<Option<Written>> {
-        let Some(memdir_dir) = memdir_dir_of(start) else {
-            return Ok(None);
+        hand_over(start, Write::Remember(new.clone()), prov)
+    }
+
+    /// [`Memdir::update`] through the watcher serving the repository that holds `start`, as
+    /// [`Memdir::remember_handed_over`] adds: `Ok(None)` when no watcher took it (then update
+    /// it yourself; a conflict with `expect` is left to you too, so that you report it).
+    pub fn update_handed_over(
+        start: &Path,
+        id: &str,
+        update: &Update,
+        prov: &Provenance,
+    ) -> Result<Option<Written>> {
+        let write = Write::Update {
+            id: id.to_owned(),
+            update: update.clone(),
         };
-        let socket = vouch::socket_path(&memdir_dir);
-        if !socket.exists() {
-            return Ok(None);
-        }
-        let request = serde_json::to_string(&Request {
-            new: new.clone(),
-            provenance: prov.clone(),
-            env: write_env(),
-        })
-        .expect("a request serializes");
-        match vouch::hand_over(&memdir_dir, &request) {
-            Handover::NotTaken => Ok(None),
-            Handover::Lost(source) => Err(WatchError::Lost { socket, source }.into()),
-            Handover::Answered(line) => match serde_json::from_str(&line) {
-                Ok(Answer::Written(written)) => {
-                    tracing::debug!("the watcher wrote {}", written.id);
-                    Ok(Some(written))
-                }
-                Ok(Answer::Declined(why)) => {
-                    tracing::debug!("the watcher declined the write ({why}): writing here");
-                    Ok(None)
-                }
-                Ok(Answer::Failed(message)) => {
-                    Err(WatchError::HandedOver { socket, message }.into())
-                }
-                Err(e) => Err(WatchError::Lost {
-                    socket,
-                    source: std::io::Error::new(std::io::ErrorKind::InvalidData, e),
-                }
-                .into()),
-            },
-        }
+        hand_over(start, write, prov)
+    }
+
+    /// [`Memdir::forget`] through the watcher serving the repository that holds `start`, as
+    /// [`Memdir::remember_handed_over`] adds: `Ok(None)` when no watcher took it.
+    pub fn forget_handed_over(
+        start: &Path,
+        id: &str,
+        reason: Option<&str>,
+        prov: &Provenance,
+    ) -> Result<Option<Written>> {
+        let write = Write::Forget {
+            id: id.to_owned(),
+            reason: reason.map(str::to_owned),
+        };
+        hand_over(start, write, prov)
     }
 
     /// Runs a write handed over to this handle's watcher and returns the answer's line.
@@ -170,7 +180,13 @@ impl Memdir {
             Ok(config) if config == self.config => {}
             _ => return Answer::Declined("memory.toml changed since the watcher started".into()),
         }
-        match self.remember(request.new, &request.provenance) {
+        let prov = &request.provenance;
+        let done = match request.write {
+            Write::Remember(new) => self.remember(new, prov),
+            Write::Update { id, update } => self.update(&id, update, prov),
+            Write::Forget { id, reason } => self.forget(&id, reason.as_deref(), prov),
+        };
+        match done {
             Ok(written) => Answer::Written(written),
             Err(e) if nothing_written(e.kind()) => Answer::Declined(e.to_string()),
             Err(e) => {
@@ -183,6 +199,44 @@ impl Memdir {
                 Answer::Failed(message)
             }
         }
+    }
+}
+
+/// Hands `write` to the watcher serving the repository that holds `start` (see
+/// [`Memdir::remember_handed_over`]).
+fn hand_over(start: &Path, write: Write, prov: &Provenance) -> Result<Option<Written>> {
+    let Some(memdir_dir) = memdir_dir_of(start) else {
+        return Ok(None);
+    };
+    let socket = vouch::socket_path(&memdir_dir);
+    if !socket.exists() {
+        return Ok(None);
+    }
+    let request = serde_json::to_string(&Request {
+        write,
+        provenance: prov.clone(),
+        env: write_env(),
+    })
+    .expect("a request serializes");
+    match vouch::hand_over(&memdir_dir, &request) {
+        Handover::NotTaken => Ok(None),
+        Handover::Lost(source) => Err(WatchError::Lost { socket, source }.into()),
+        Handover::Answered(line) => match serde_json::from_str(&line) {
+            Ok(Answer::Written(written)) => {
+                tracing::debug!("the watcher wrote {}", written.id);
+                Ok(Some(written))
+            }
+            Ok(Answer::Declined(why)) => {
+                tracing::debug!("the watcher declined the write ({why}): writing here");
+                Ok(None)
+            }
+            Ok(Answer::Failed(message)) => Err(WatchError::HandedOver { socket, message }.into()),
+            Err(e) => Err(WatchError::Lost {
+                socket,
+                source: std::io::Error::new(std::io::ErrorKind::InvalidData, e),
+            }
+            .into()),
+        },
     }
 }
 
@@ -240,14 +294,17 @@ mod tests {
             }),
         };
         let request_line = serde_json::to_string(&Request {
-            new: new.clone(),
+            write: Write::Remember(new.clone()),
             provenance: provenance.clone(),
             env: write_env(),
         })
         .unwrap();
         assert!(!request_line.contains('\n'));
         let back: Request = serde_json::from_str(&request_line).unwrap();
-        assert_eq!((back.new, back.provenance), (new, provenance));
+        assert_eq!(
+            (back.write, back.provenance),
+            (Write::Remember(new), provenance)
+        );
 
         let written = Written {
             id: "deploys-1a2b3c".into(),
@@ -266,7 +323,7 @@ mod tests {
         // A caller of a newer memdir, with a field this one does not know: not read, so the
         // watcher declines and the caller writes itself.
         let mut newer: serde_json::Value = serde_json::from_str(&request_line).unwrap();
-        newer["new"]["colour"] = "blue".into();
+        newer["write"]["remember"]["colour"] = "blue".into();
         assert!(serde_json::from_str::<Request>(&newer.to_string()).is_err());
 
         let line = serde_json::to_string(&Answer::Written(written.clone())).unwrap();

@@ -230,7 +230,8 @@ impl std::fmt::Display for ImportStatus {
 }
 
 /// Changes to an existing memory. Fields left `None` (or empty) are not touched.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Update {
     /// New title.
     pub title: Option<String>,
@@ -422,6 +423,6 @@ pub struct Status {
     /// (`memdir check` says the same, and more).
     pub invalid: Vec<Problem>,
     /// Whether a watcher serves the repository (`memdir watch`, `serve` or `mcp`): calls then
-    /// skip their look at every memory file, and `memdir add` hands it the write.
+    /// skip their look at every memory file, and `memdir add`, `update` and `rm` hand it their writes.
     pub watcher: bool,
 }
