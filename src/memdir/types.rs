@@ -423,6 +423,7 @@ pub struct Status {
     /// (`memdir check` says the same, and more).
     pub invalid: Vec<Problem>,
     /// Whether a watcher serves the repository (`memdir watch`, `serve` or `mcp`): calls then
-    /// skip their look at every memory file, and `memdir add`, `update` and `rm` hand it their writes.
+    /// skip their look at every memory file, and `memdir add`, `update` and `rm` hand it
+    /// their writes.
     pub watcher: bool,
 }
