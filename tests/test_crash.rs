@@ -312,3 +312,75 @@ fn a_killed_commit_of_hand_edits_loses_no_edit() {
     assert_eq!(env.changed_files("HEAD"), ["fact/by-hand.md"]);
     assert_repaired(&env, &acknowledged);
 }
+
+/// Issue 16: a watcher killed in the middle of a write it took for `memdir add` leaves the
+/// add with an error that says so (exit code 4), not a second copy of the memory; the next
+/// command repairs the repository as after any killed writer, and the memory is there.
+#[test]
+#[cfg_attr(not(feature = "fault-injection"), ignore = "needs --all-features")]
+fn a_watcher_killed_in_a_write_it_took_leaves_the_add_an_error_and_the_next_read_a_repair() {
+    use std::io::{BufRead as _, BufReader};
+    use std::process::Stdio;
+
+    let (env, acknowledged) = repo_with_acknowledged_writes();
+    let commits = env.commit_count();
+    let point = "files-written";
+    // A watcher that stops, for good, at the point of the first write it makes.
+    let mut cmd = env.memdir_command(&env.repo());
+    cmd.args(["watch", "--json"])
+        .env("MEMDIR_FAULT", point)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut watcher = cmd.spawn().expect("spawn memdir watch");
+    let mut ready = String::new();
+    BufReader::new(watcher.stdout.take().unwrap())
+        .read_line(&mut ready)
+        .unwrap();
+    assert_eq!(ready.trim_end(), r#"{"event":"ready"}"#);
+
+    // The add's environment is the watcher's (fault point included), so the watcher takes it.
+    let mut add = env.memdir_command(&env.repo());
+    add.args(["add", "Handed over handword."])
+        .env("MEMDIR_FAULT", point)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let add = add.spawn().expect("spawn memdir add");
+    let mut stderr = BufReader::new(watcher.stderr.take().unwrap());
+    let mut said = String::new();
+    loop {
+        let mut line = String::new();
+        assert_ne!(
+            stderr.read_line(&mut line).unwrap(),
+            0,
+            "watcher ended:\n{said}"
+        );
+        if line.trim_end() == format!("memdir-fault: {point}") {
+            break;
+        }
+        said.push_str(&line);
+    }
+    watcher.kill().unwrap();
+    watcher.wait().unwrap();
+
+    let out = add.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(4), "{stderr}");
+    assert!(
+        stderr.contains("whether the memory was written is not known"),
+        "{stderr}"
+    );
+    assert!(out.stdout.is_empty());
+
+    // The next read finishes the write the watcher had begun, once.
+    let (hits, out) = search(&env, "handword");
+    assert_eq!(hits.len(), 1, "{out}");
+    assert!(
+        out.stderr.contains("recovered an interrupted write"),
+        "{out}"
+    );
+    assert_eq!(env.trailer("HEAD", "Memdir-Op"), ["recover"]);
+    assert_eq!(env.commit_count(), commits + 1);
+    assert_repaired(&env, &acknowledged);
+}
