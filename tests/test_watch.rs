@@ -493,3 +493,37 @@ fn a_running_watcher_updates_and_removes_for_the_caller() {
     assert_eq!(env.trailer("HEAD", "Memdir-Reason"), ["moved south"]);
     assert!(!env.path(added["path"].as_str().unwrap()).exists());
 }
+
+/// Issue 16: agents adding at once through one watcher each get their memory written, once:
+/// the watcher's loop runs the writes one at a time (a write its loop did not take within
+/// 5 s, on a very busy machine, is written by its caller instead).
+#[test]
+fn adds_handed_over_at_once_are_all_written() {
+    let env = TestEnv::init();
+    let _watch = Watch::start(&env, &[]);
+    let commits = env.commit_count();
+    let adds: Vec<_> = (0..8)
+        .map(|k| {
+            let mut cmd = env.memdir_command(&env.repo());
+            cmd.args(["add", &format!("Parallel memory number pword{k}.")])
+                .env("MEMDIR_LOG", "memdir=debug")
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped());
+            cmd.spawn().expect("spawn memdir add")
+        })
+        .collect();
+    let mut handed = 0;
+    for add in adds {
+        let out = add.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{stderr}");
+        handed += usize::from(stderr.contains("the watcher wrote"));
+    }
+    assert!(handed >= 1, "no add was handed over");
+    assert_eq!(env.commit_count(), commits + 8);
+    for k in 0..8 {
+        assert_eq!(env.search_ids(&format!("pword{k}")).len(), 1, "pword{k}");
+    }
+    assert_eq!(env.git_status(), "");
+}

@@ -109,16 +109,20 @@ impl Memdir {
                     indexed = !matches!(report, Some(WatchReport::Failed { .. }));
                     due.extend(report);
                 }
+                // Writes handed over are all taken at once (their writers then wait for
+                // them however long the ones before take), then run one at a time now that
+                // the index holds every change made before them, as the writers' own
+                // catch-up would have.
+                let mut jobs = Vec::new();
                 for n in cookies {
                     match pending.take_job(n) {
-                        // A write handed over: run it now that the index holds every change
-                        // made before it, as the caller's own catch-up would have.
-                        Some(job) => {
-                            let answer = self.run_handed_over(&job.request);
-                            let _ = job.answer.send(answer);
-                        }
+                        Some(job) => jobs.push(job),
                         None => pending.answer(n, indexed),
                     }
+                }
+                for job in jobs {
+                    let answer = self.run_handed_over(&job.request);
+                    let _ = job.answer.send(answer);
                 }
             }
             for action in debouncer.poll(now) {
