@@ -9,7 +9,7 @@
 
 use memdir::fault::POINTS;
 
-use crate::common::{CommandOutput, TestEnv, kill_at};
+use crate::common::{CommandOutput, TestEnv, kill_at, wait_for_fault};
 
 /// Whether a write killed at `point` had made its change durable (file in place) by then.
 fn written_by(point: &str) -> bool {
@@ -347,20 +347,7 @@ fn a_watcher_killed_in_a_write_it_took_leaves_the_add_an_error_and_the_next_read
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let add = add.spawn().expect("spawn memdir add");
-    let mut stderr = BufReader::new(watcher.stderr.take().unwrap());
-    let mut said = String::new();
-    loop {
-        let mut line = String::new();
-        assert_ne!(
-            stderr.read_line(&mut line).unwrap(),
-            0,
-            "watcher ended:\n{said}"
-        );
-        if line.trim_end() == format!("memdir-fault: {point}") {
-            break;
-        }
-        said.push_str(&line);
-    }
+    wait_for_fault(&mut watcher, point);
     watcher.kill().unwrap();
     watcher.wait().unwrap();
 

@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::{Memdir, NewMemory, Provenance, Update, Written, project};
+use super::{Memdir, NewMemory, Provenance, Update, Written};
 use crate::config::Config;
 use crate::watch::WatchError;
 use crate::watch::vouch::{self, Handover};
@@ -89,12 +89,12 @@ fn write_env() -> BTreeMap<String, String> {
 }
 
 /// Returns the memdir folder (`.git/memdir`) of the repository holding `start`, found as
-/// [`Memdir::discover`] finds it, without opening the repository.
+/// [`Memdir::discover`] finds it, without opening the repository (git's folder is found as
+/// the store finds it, by libgit2's discovery, but not opened).
 fn memdir_dir_of(start: &Path) -> Option<PathBuf> {
-    let start = std::fs::canonicalize(start).ok()?;
-    let root = project::find_root(&start)?;
-    let repo = git2::Repository::discover(&root).ok()?;
-    Some(repo.path().join("memdir"))
+    let root = Memdir::root_for(start).ok()?;
+    let git_dir = git2::Repository::discover_path(&root, std::iter::empty::<&str>()).ok()?;
+    Some(git_dir.join("memdir"))
 }
 
 impl Memdir {
@@ -209,9 +209,6 @@ fn hand_over(start: &Path, write: Write, prov: &Provenance) -> Result<Option<Wri
         return Ok(None);
     };
     let socket = vouch::socket_path(&memdir_dir);
-    if !socket.exists() {
-        return Ok(None);
-    }
     let request = serde_json::to_string(&Request {
         write,
         provenance: prov.clone(),

@@ -226,13 +226,15 @@ impl Memdir {
     /// (itself or a parent folder holding `memory.toml` and `.git`), or the project memory
     /// of the git repository around it (`project.rs` says how it is found).
     pub fn discover(start: &Path) -> Result<Memdir> {
+        Self::open(&Self::root_for(start)?)
+    }
+
+    /// Returns the root of the memory [`Memdir::discover`] opens for `start`.
+    pub(super) fn root_for(start: &Path) -> Result<PathBuf> {
         let start = std::fs::canonicalize(start).map_err(|_| Error::NotARepository {
             path: start.to_owned(),
         })?;
-        let root = project::find_root(&start).ok_or_else(|| Error::NotARepository {
-            path: start.clone(),
-        })?;
-        Self::open(&root)
+        project::find_root(&start).ok_or(Error::NotARepository { path: start })
     }
 
     /// Returns, and forgets, the files that catching the index up (at open, on refresh, after

@@ -362,6 +362,14 @@ pub fn kill_at_command(mut cmd: Command, point: &str) {
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
     let mut child = cmd.spawn().expect("spawn memdir");
+    wait_for_fault(&mut child, point);
+    child.kill().unwrap(); // SIGKILL: no destructor, no flush, no unlock but the kernel's
+    child.wait().unwrap();
+}
+
+/// Waits until `child` (run with `MEMDIR_FAULT=point` and its stderr piped) says it reached
+/// fault point `point`, where it then blocks forever. Panics if it ends first.
+pub fn wait_for_fault(child: &mut std::process::Child, point: &str) {
     let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
     let expected = format!("memdir-fault: {point}");
     let mut said = String::new();
@@ -370,15 +378,13 @@ pub fn kill_at_command(mut cmd: Command, point: &str) {
         // The child blocks at the point forever, so a line always comes, or EOF if it exits.
         if stderr.read_line(&mut line).unwrap() == 0 {
             let status = child.wait().unwrap();
-            panic!("`{cmd:?}` ended ({status}) before reaching {point}:\n{said}");
+            panic!("memdir ended ({status}) before reaching {point}:\n{said}");
         }
         if line.trim_end() == expected {
             break;
         }
         said.push_str(&line);
     }
-    child.kill().unwrap(); // SIGKILL: no destructor, no flush, no unlock but the kernel's
-    child.wait().unwrap();
 }
 
 /// What a command printed and how it exited.
