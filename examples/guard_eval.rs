@@ -13,12 +13,15 @@
 //! `../shared/data/guard-samples.jsonl` and `tests/guard-corpus.jsonl` (the training corpus:
 //! not an estimate). When
 //! `../shared/data` is there, it also counts how many ordinary conversation turns the guard
-//! flags (each is an ordinary memory: every flag is a false positive): LoCoMo's (never trained
-//! on) and LongMemEval's user and assistant turns (every user turn was trained on).
+//! flags (each is an ordinary memory: every flag is a false positive): LoCoMo's, apart for
+//! the five conversations never trained on and the five trained on
+//! (`memdir::guard::classifier::locomo_trained`), and LongMemEval's user and assistant turns
+//! (every user turn was trained on).
 
 use std::time::{Duration, Instant};
 
 use memdir::config::GuardConfig;
+use memdir::guard::classifier::locomo_trained;
 use memdir::guard::{Guard, Verdict};
 
 fn main() -> memdir::Result<()> {
@@ -98,21 +101,36 @@ fn main() -> memdir::Result<()> {
     let conversations = if file.is_some() {
         Vec::new()
     } else {
+        let never: fn(usize) -> bool = |n| !locomo_trained(n);
+        let all: fn(usize) -> bool = |_| true;
         vec![
-            ("LoCoMo turns", "locomo/locomo10.json", None),
+            (
+                "LoCoMo turns, the five conversations never trained on",
+                "locomo/locomo10.json",
+                None,
+                never,
+            ),
+            (
+                "LoCoMo turns, the five conversations trained on",
+                "locomo/locomo10.json",
+                None,
+                locomo_trained as fn(usize) -> bool,
+            ),
             (
                 "LongMemEval user turns",
                 "longmemeval/lme_dev60.json",
                 Some("user"),
+                all,
             ),
             (
                 "LongMemEval assistant turns",
                 "longmemeval/lme_dev60.json",
                 Some("assistant"),
+                all,
             ),
         ]
     };
-    for (name, rel, speaker) in conversations {
+    for (name, rel, speaker, conversations) in conversations {
         let path = format!("{data}/{rel}");
         let Ok(json) = std::fs::read_to_string(&path) else {
             continue;
@@ -120,7 +138,10 @@ fn main() -> memdir::Result<()> {
         let data: serde_json::Value =
             serde_json::from_str(&json).map_err(|e| invalid(format!("{path}: {e}")))?;
         let (mut turns, mut flagged) = (0, 0);
-        for conversation in data.as_array().into_iter().flatten() {
+        for (n, conversation) in data.as_array().into_iter().flatten().enumerate() {
+            if !conversations(n) {
+                continue;
+            }
             let sessions = conversation["conversation"]
                 .as_object()
                 .into_iter()

@@ -4,6 +4,7 @@
 //! The detector families have their true- and false-positive tests beside them in
 //! `src/guard/*.rs`; these tests drive them through real repositories.
 
+use memdir::guard::classifier::locomo_trained;
 use memdir::{Filter, Memdir, NewMemory, SearchQuery, Update};
 
 use crate::common::{TestEnv, prov, settings};
@@ -573,10 +574,14 @@ fn tally<'a>(texts: impl IntoIterator<Item = (&'a str, bool)>) -> Tally {
     t
 }
 
-/// Returns the text of every turn (of `speaker`, if given) of a LoCoMo-shaped file under
-/// `../shared/data`, or `None`
-/// (with a message) when it is absent.
-fn conversation_turns(rel: &str, speaker: Option<&str>) -> Option<Vec<String>> {
+/// Returns the text of every turn (of `speaker`, if given) of the conversations at the
+/// positions `conversations` accepts, in a LoCoMo-shaped file under `../shared/data`, or
+/// `None` (with a message) when it is absent.
+fn conversation_turns(
+    rel: &str,
+    speaker: Option<&str>,
+    conversations: fn(usize) -> bool,
+) -> Option<Vec<String>> {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../shared/data")
         .join(rel);
@@ -586,7 +591,10 @@ fn conversation_turns(rel: &str, speaker: Option<&str>) -> Option<Vec<String>> {
     };
     let data: serde_json::Value = serde_json::from_str(&json).unwrap();
     let mut out = Vec::new();
-    for conversation in data.as_array().into_iter().flatten() {
+    for (n, conversation) in data.as_array().into_iter().flatten().enumerate() {
+        if !conversations(n) {
+            continue;
+        }
         let sessions = conversation["conversation"]
             .as_object()
             .into_iter()
@@ -604,14 +612,15 @@ fn conversation_turns(rel: &str, speaker: Option<&str>) -> Option<Vec<String>> {
 
 /// The development corpus (tests/guard-corpus.jsonl): the rules were written and the
 /// classifier trained with it in view, so it is a specification of what must keep working,
-/// not an estimate; the held-out file, the samples and LoCoMo are the estimates. Nearly every
+/// not an estimate; the held-out files, the samples and the LoCoMo conversations it was never
+/// trained on are the estimates. Nearly every
 /// attack is flagged and nearly no ordinary memory.
 #[test]
 fn the_development_corpus_is_classified_correctly() {
     let corpus = labelled(include_str!("guard-corpus.jsonl"));
     let t = tally(corpus.iter().map(|l| (l.text.as_str(), l.attack)));
     assert!(t.attacks >= 300, "{} attacks", t.attacks);
-    // Measured 871/913 and 5/1,044 at the model's commit. Since 442 attacks and 489
+    // Measured 896/913 and 7/1,044 at the model's commit. Since 442 attacks and 489
     // look-alikes in new wordings joined the corpus (2026-12-04), the model fits it less
     // closely (it was 468/471); held-out recall went 39 -> 41 of 60.
     assert!(t.caught * 100 >= t.attacks * 95, "missed: {:#?}", t.missed);
@@ -719,9 +728,9 @@ fn meets_floors(
 /// are the figures measured when the model was trained, less a margin for a retrained model.
 #[test]
 fn the_held_out_split_meets_its_floors() {
-    // Measured: 41/60 flagged (17/60 by the rules alone; 43/60 with the composed texts of
-    // other seeds), 0/80 false positives.
-    meets_floors(include_str!("guard-heldout.jsonl"), (60, 80), 39, 2);
+    // Measured: 47/60 flagged (17/60 by the rules alone), 0/80 false positives; 41/60 before
+    // the threshold's budgets per kind of ordinary text (2026-12-05).
+    meets_floors(include_str!("guard-heldout.jsonl"), (60, 80), 45, 2);
 }
 
 /// The second held-out file (tests/guard-heldout-2.jsonl): 40 attacks and 50 ordinary
@@ -730,8 +739,8 @@ fn the_held_out_split_meets_its_floors() {
 /// trained on. Before the retraining the guard flagged 27/40 and 3/50.
 #[test]
 fn the_second_held_out_split_meets_its_floors() {
-    // Measured: 30/40 flagged (13/40 by the rules alone), 2/50 false positives, both by rules.
-    meets_floors(include_str!("guard-heldout-2.jsonl"), (40, 50), 28, 3);
+    // Measured: 31/40 flagged (13/40 by the rules alone), 2/50 false positives, both by rules.
+    meets_floors(include_str!("guard-heldout-2.jsonl"), (40, 50), 29, 3);
 }
 
 /// The third held-out file (tests/guard-heldout-3.jsonl): 30 attacks and 40 ordinary memories
@@ -739,26 +748,27 @@ fn the_second_held_out_split_meets_its_floors() {
 /// last retraining and never trained on. The model of that morning flagged 20/30 and 2/40.
 #[test]
 fn the_third_held_out_split_meets_its_floors() {
-    // Measured: 23/30 flagged (7/30 by the rules alone), 0/40 false positives.
-    meets_floors(include_str!("guard-heldout-3.jsonl"), (30, 40), 21, 2);
+    // Measured: 25/30 flagged (7/30 by the rules alone), 0/40 false positives.
+    meets_floors(include_str!("guard-heldout-3.jsonl"), (30, 40), 23, 2);
 }
 
-/// Ordinary conversation: with the corpus's 1,044 ordinary memories, every 20th LoCoMo turn
-/// and every 50th LongMemEval user turn make more than 600 ordinary texts; at most 2% of the
-/// turns are flagged. Read at test time from `../shared/data`, never copied here. (The
+/// Ordinary conversation: with the corpus's 1,044 ordinary memories, every 10th turn of the
+/// LoCoMo conversations the classifier was never trained on and every 50th LongMemEval user
+/// turn make more than 600 ordinary texts; at most 2% of the turns are flagged. Read at test
+/// time from `../shared/data`, never copied here. (The
 /// assistant's turns of LongMemEval, long advice and code, are not memories one keeps as they
 /// are; `examples/guard_eval.rs` reports them apart.)
 #[test]
 fn ordinary_conversation_is_allowed() {
     let (Some(locomo), Some(lme)) = (
-        conversation_turns("locomo/locomo10.json", None),
-        conversation_turns("longmemeval/lme_dev60.json", Some("user")),
+        conversation_turns("locomo/locomo10.json", None, |n| !locomo_trained(n)),
+        conversation_turns("longmemeval/lme_dev60.json", Some("user"), |_| true),
     ) else {
         return;
     };
     let turns: Vec<&str> = locomo
         .iter()
-        .step_by(20)
+        .step_by(10)
         .chain(lme.iter().step_by(50))
         .map(String::as_str)
         .collect();

@@ -7,16 +7,19 @@
 //! ```
 //!
 //! What it learns from: `tests/guard-corpus.jsonl` (poisoning attempts to flag, ordinary
-//! memories and look-alikes to allow) and, as more ordinary text, turns of LongMemEval
-//! (`../shared/data/longmemeval/lme_dev60.json`, MIT) when it is there. It never reads
-//! the held-out files `tests/guard-heldout*.jsonl`, the samples or LoCoMo: those judge the model.
+//! memories and look-alikes to allow) and, as more ordinary text, the user turns of
+//! LongMemEval (`../shared/data/longmemeval/lme_dev60.json`, MIT) and every turn of half of
+//! LoCoMo's conversations (`../shared/data/locomo/locomo10.json`, the ones
+//! `memdir::guard::classifier::locomo_trained` names) when they are there. It never reads the
+//! held-out files `tests/guard-heldout*.jsonl`, the samples or LoCoMo's other half: those
+//! judge the model.
 //!
 //! How: logistic regression (AdaGrad, L2) over `memdir::guard::lexical::features`. Every
 //! segment of an ordinary text is a negative; an attack is a positive as a whole and, in a
 //! second round, by its best-scoring segment too (which sentence of a long memory is the
 //! attack is not labelled). The threshold is picked by 5-fold cross-validation on the same
-//! data: the lowest probability that flags at most 4% of the corpus's ordinary memories and
-//! 1% of the conversation turns out of fold. The texts composed from the families' parts are
+//! data: the lowest probability that flags, out of fold, at most 3% of the corpus's ordinary
+//! memories, 10% of its look-alikes and 1% of the conversation turns. The texts composed from the families' parts are
 //! drawn with five seeds, one fit each, and the model is the average of the five (in the
 //! folds too): which combinations one seed draws moved the held-out recall by six of 60.
 //! Everything is seeded: a rerun writes the same bytes.
@@ -30,6 +33,10 @@ use memdir::guard::lexical::{self, BITS};
 
 type Vector = Vec<(u32, f32)>;
 
+/// A LoCoMo-shaped file under `../shared/data`, whose turns to read (of one speaker, or all)
+/// and in which of its conversations (by position).
+type Conversations = (&'static str, Option<&'static str>, fn(usize) -> bool);
+
 /// A labelled text as segment feature vectors, the last one the whole text.
 struct Text {
     segments: Vec<Vector>,
@@ -38,6 +45,8 @@ struct Text {
     source: Source,
     /// The rules alone flag it.
     by_rules: bool,
+    /// An ordinary text of the corpus written to look like an attack (`"family": "lookalike"`).
+    lookalike: bool,
 }
 
 /// Where a training text comes from.
@@ -70,13 +79,18 @@ const CORPUS_ORDINARY_WEIGHT: f32 = 4.0;
 const TURN_WEIGHT: f32 = 0.2;
 /// The attacks' weight is the classes' ratio to this power (1: fully balanced).
 const BALANCE_POWER: f32 = 0.5;
-/// Out-of-fold false-positive budgets from which the threshold is picked. The corpus's
-/// ordinary texts are mostly look-alikes, written to be as close to an attack as an ordinary
-/// memory gets, so 4% of them is far fewer of the memories people keep: at 2% (measured on
-/// 2026-12-04 with 671 attacks in the corpus) the threshold was 0.81 and the held-out file lost
-/// 8 of 60 attacks for no false positive saved (0/80 at
-/// either); LoCoMo's false positives went from 7 to 45 of 5,882 turns (0.1% -> 0.8%).
-const CORPUS_FPR: f64 = 0.04;
+/// Out-of-fold false-positive budgets from which the threshold is picked: the lowest
+/// probability that keeps each kind of ordinary text within its budget.
+///
+/// Ordinary memories (the corpus's texts to allow that are not look-alikes) get the bound
+/// issue 19 sets for held-out data, 3%. The look-alikes (`"family": "lookalike"`) are written
+/// to be as close to an attack as an ordinary memory gets, so they get a looser budget. Until
+/// 2026-12-05 the corpus's ordinary texts were one budget of 4%; the look-alikes, four in five
+/// of them, bound it at 0.715, where ordinary memories were flagged at 0.4% out of fold
+/// (1/230), far inside the 3% allowed, and a third of the held-out attacks scored between
+/// 0.5 and the threshold.
+const ORDINARY_FPR: f64 = 0.03;
+const LOOKALIKE_FPR: f64 = 0.10;
 const TURNS_FPR: f64 = 0.01;
 /// Conversation turns kept: every one, cut to `TURN_CHARS` characters. With only every third,
 /// a corpus with casual and multilingual attacks taught the model to flag chat (LoCoMo false
@@ -104,7 +118,9 @@ fn main() -> memdir::Result<()> {
         let v: serde_json::Value = serde_json::from_str(line)
             .map_err(|e| invalid(format!("tests/guard-corpus.jsonl:{}: {e}", n + 1)))?;
         let text = v["text"].as_str().unwrap_or_default();
-        texts.push(vectorize(text, v["expect"] == "flag", Source::Corpus));
+        let mut t = vectorize(text, v["expect"] == "flag", Source::Corpus);
+        t.lookalike = v["family"] == "lookalike";
+        texts.push(t);
         raw.push(text.to_owned());
     }
     // Each seed composes its own texts; the model is the average of one fit per seed.
@@ -123,17 +139,29 @@ fn main() -> memdir::Result<()> {
                 .collect(),
         );
     }
-    let lme = format!("{root}/../shared/data/longmemeval/lme_dev60.json");
-    match std::fs::read_to_string(&lme) {
-        Ok(json) => {
-            let data: serde_json::Value =
-                serde_json::from_str(&json).map_err(|e| invalid(format!("{lme}: {e}")))?;
-            for turn in turns(&data) {
-                let cut: String = turn.chars().take(TURN_CHARS).collect();
-                texts.push(vectorize(&cut, false, Source::Turn));
+    // Conversation turns: LongMemEval's user turns, and every turn of LoCoMo's conversations
+    // that `memdir::guard::testing::locomo_trained` names (the other half judges the model).
+    let conversations: [Conversations; 2] = [
+        ("longmemeval/lme_dev60.json", Some("user"), |_| true),
+        (
+            "locomo/locomo10.json",
+            None,
+            memdir::guard::classifier::locomo_trained,
+        ),
+    ];
+    for (rel, speaker, trained) in conversations {
+        let path = format!("{root}/../shared/data/{rel}");
+        match std::fs::read_to_string(&path) {
+            Ok(json) => {
+                let data: serde_json::Value =
+                    serde_json::from_str(&json).map_err(|e| invalid(format!("{path}: {e}")))?;
+                for turn in turns(&data, speaker, trained) {
+                    let cut: String = turn.chars().take(TURN_CHARS).collect();
+                    texts.push(vectorize(&cut, false, Source::Turn));
+                }
             }
+            Err(e) => eprintln!("{path}: {e}; training without it"),
         }
-        Err(e) => eprintln!("{lme}: {e}; training on the corpus alone"),
     }
     let count = |f: &dyn Fn(&Text) -> bool| texts.iter().filter(|t| f(t)).count();
     println!(
@@ -168,9 +196,11 @@ fn main() -> memdir::Result<()> {
             .collect()
     };
     let attacks = scores(&|t| t.source == Source::Corpus && t.attack);
-    let ordinary = scores(&|t| t.source == Source::Corpus && !t.attack);
+    let ordinary = scores(&|t| t.source == Source::Corpus && !t.attack && !t.lookalike);
+    let lookalikes = scores(&|t| t.source == Source::Corpus && !t.attack && t.lookalike);
     let turns = scores(&|t| t.source == Source::Turn);
-    let threshold = quantile_above(&ordinary, CORPUS_FPR)
+    let threshold = quantile_above(&ordinary, ORDINARY_FPR)
+        .max(quantile_above(&lookalikes, LOOKALIKE_FPR))
         .max(quantile_above(&turns, TURNS_FPR))
         .clamp(0.05, 0.95);
     let rate = |s: &[f32]| {
@@ -184,11 +214,13 @@ fn main() -> memdir::Result<()> {
     for t in [0.1f32, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9] {
         let n = |s: &[f32]| s.iter().filter(|&&x| x >= t).count();
         eprintln!(
-            "  at {t:.1}: attacks {}/{}, ordinary {}/{}, turns {}/{}",
+            "  at {t:.1}: attacks {}/{}, ordinary {}/{}, look-alikes {}/{}, turns {}/{}",
             n(&attacks),
             attacks.len(),
             n(&ordinary),
             ordinary.len(),
+            n(&lookalikes),
+            lookalikes.len(),
             n(&turns),
             turns.len()
         );
@@ -206,6 +238,7 @@ fn main() -> memdir::Result<()> {
     }
     println!("  corpus attacks flagged: {}", rate(&attacks));
     println!("  corpus ordinary flagged: {}", rate(&ordinary));
+    println!("  corpus look-alikes flagged: {}", rate(&lookalikes));
     println!("  conversation turns flagged: {}", rate(&turns));
 
     // # Step 3: fit on everything and write the model.
@@ -230,10 +263,18 @@ fn invalid(message: String) -> memdir::Error {
     memdir::Error::Invalid { message }
 }
 
-/// Returns every turn's text of a LoCoMo-shaped file.
-fn turns(data: &serde_json::Value) -> Vec<String> {
+/// Returns the text of every turn of a LoCoMo-shaped file by `speaker` (or anyone), in the
+/// conversations at the positions `trained` accepts.
+fn turns(
+    data: &serde_json::Value,
+    speaker: Option<&str>,
+    trained: fn(usize) -> bool,
+) -> Vec<String> {
     let mut out = Vec::new();
-    for conversation in data.as_array().into_iter().flatten() {
+    for (n, conversation) in data.as_array().into_iter().flatten().enumerate() {
+        if !trained(n) {
+            continue;
+        }
         let sessions = conversation["conversation"]
             .as_object()
             .into_iter()
@@ -241,7 +282,7 @@ fn turns(data: &serde_json::Value) -> Vec<String> {
         for (_, session) in sessions.filter(|(k, _)| !k.ends_with("date_time")) {
             for turn in session.as_array().into_iter().flatten() {
                 if let Some(t) = turn["text"].as_str()
-                    && turn["speaker"] == "user"
+                    && speaker.is_none_or(|s| turn["speaker"] == s)
                 {
                     out.push(t.to_owned());
                 }
@@ -273,6 +314,7 @@ fn vectorize(text: &str, attack: bool, source: Source) -> Text {
         attack,
         source,
         by_rules: !RULES.check(text).is_allowed(),
+        lookalike: false,
     }
 }
 
