@@ -15,8 +15,9 @@
 //! `../shared/data` is there, it also counts how many ordinary conversation turns the guard
 //! flags (each is an ordinary memory: every flag is a false positive): LoCoMo's, apart for
 //! the five conversations never trained on and the five trained on
-//! (`memdir::guard::classifier::locomo_trained`), and LongMemEval's user and assistant turns
-//! (every user turn was trained on).
+//! (`memdir::guard::classifier::locomo_trained`), LoCoMo's observations (one-sentence facts
+//! about the speakers, shaped like kept memories; never trained on) by the same halves, and
+//! LongMemEval's user and assistant turns (every user turn was trained on).
 
 use std::time::{Duration, Instant};
 
@@ -102,67 +103,72 @@ fn main() -> memdir::Result<()> {
         Vec::new()
     } else {
         let never: fn(usize) -> bool = |n| !locomo_trained(n);
+        let trained: fn(usize) -> bool = locomo_trained;
         let all: fn(usize) -> bool = |_| true;
+        let locomo = "locomo/locomo10.json";
+        let lme = "longmemeval/lme_dev60.json";
         vec![
             (
                 "LoCoMo turns, the five conversations never trained on",
-                "locomo/locomo10.json",
-                None,
+                locomo,
+                Ordinary::Turns(None),
                 never,
             ),
             (
                 "LoCoMo turns, the five conversations trained on",
-                "locomo/locomo10.json",
-                None,
-                locomo_trained as fn(usize) -> bool,
+                locomo,
+                Ordinary::Turns(None),
+                trained,
+            ),
+            (
+                "LoCoMo observations (memories of the conversations), never trained on",
+                locomo,
+                Ordinary::Observations,
+                never,
+            ),
+            (
+                "LoCoMo observations of the conversations trained on",
+                locomo,
+                Ordinary::Observations,
+                trained,
             ),
             (
                 "LongMemEval user turns",
-                "longmemeval/lme_dev60.json",
-                Some("user"),
+                lme,
+                Ordinary::Turns(Some("user")),
                 all,
             ),
             (
                 "LongMemEval assistant turns",
-                "longmemeval/lme_dev60.json",
-                Some("assistant"),
+                lme,
+                Ordinary::Turns(Some("assistant")),
                 all,
             ),
         ]
     };
-    for (name, rel, speaker, conversations) in conversations {
+    for (name, rel, ordinary, conversations) in conversations {
         let path = format!("{data}/{rel}");
         let Ok(json) = std::fs::read_to_string(&path) else {
             continue;
         };
         let data: serde_json::Value =
             serde_json::from_str(&json).map_err(|e| invalid(format!("{path}: {e}")))?;
-        let (mut turns, mut flagged) = (0, 0);
+        let (mut texts, mut flagged) = (0, 0);
         for (n, conversation) in data.as_array().into_iter().flatten().enumerate() {
             if !conversations(n) {
                 continue;
             }
-            let sessions = conversation["conversation"]
-                .as_object()
-                .into_iter()
-                .flatten();
-            for (_, session) in sessions.filter(|(k, _)| !k.ends_with("date_time")) {
-                for turn in session.as_array().into_iter().flatten() {
-                    if speaker.is_some_and(|s| turn["speaker"] != s) {
-                        continue;
-                    }
-                    let text = turn["text"].as_str().unwrap_or_default();
-                    turns += 1;
-                    if cost.check(&guard, text).0 {
-                        flagged += 1;
-                        if verbose {
-                            eprintln!("false positive ({name}): {text:?}");
-                        }
+            for text in ordinary.texts(conversation) {
+                texts += 1;
+                if cost.check(&guard, text).0 {
+                    flagged += 1;
+                    if verbose {
+                        eprintln!("false positive ({name}): {text:?}");
                     }
                 }
             }
         }
-        println!("| {name} (ordinary only) | - | {} |", ratio(flagged, turns));
+        println!("| {name} (ordinary only) | - | {} |", ratio(flagged, texts));
     }
 
     // # Step 4: what a check costs, in this process (the first check pays for the model's
@@ -192,6 +198,46 @@ fn main() -> memdir::Result<()> {
         );
     }
     Ok(())
+}
+
+/// Ordinary texts of a LoCoMo-shaped conversation.
+#[derive(Clone, Copy)]
+enum Ordinary {
+    /// Its turns, of one speaker or of both.
+    Turns(Option<&'static str>),
+    /// LoCoMo's `observation`s: one-sentence facts about the speakers written from the
+    /// conversation ("Caroline attended an LGBTQ support group recently..."), shaped like the
+    /// memories an agent keeps.
+    Observations,
+}
+
+impl Ordinary {
+    fn texts(self, conversation: &serde_json::Value) -> Vec<&str> {
+        let objects = |key: &str| -> Vec<&serde_json::Value> {
+            conversation[key]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .filter(|(k, _)| !k.ends_with("date_time"))
+                .map(|(_, v)| v)
+                .collect()
+        };
+        match self {
+            Ordinary::Turns(speaker) => objects("conversation")
+                .into_iter()
+                .flat_map(|session| session.as_array().into_iter().flatten())
+                .filter(|turn| speaker.is_none_or(|s| turn["speaker"] == s))
+                .map(|turn| turn["text"].as_str().unwrap_or_default())
+                .collect(),
+            // `{"session_1_observation": {"Caroline": [["text", "D1:3"], ...], ...}, ...}`
+            Ordinary::Observations => objects("observation")
+                .into_iter()
+                .flat_map(|by_speaker| by_speaker.as_object().into_iter().flatten())
+                .flat_map(|(_, items)| items.as_array().into_iter().flatten())
+                .filter_map(|item| item[0].as_str())
+                .collect(),
+        }
+    }
 }
 
 /// The time spent checking.

@@ -784,6 +784,48 @@ fn ordinary_conversation_is_allowed() {
     );
 }
 
+/// Memories written from ordinary conversation: LoCoMo's observations (one-sentence facts
+/// about the speakers, "Caroline attended an LGBTQ support group recently...") of the
+/// conversations the classifier was never trained on. At most 1% are flagged (measured: 1 of
+/// 1,258). Read at test time from `../shared/data`, never copied here.
+#[test]
+fn memories_written_from_ordinary_conversation_are_allowed() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/data/locomo/locomo10.json");
+    let Ok(json) = std::fs::read_to_string(&path) else {
+        eprintln!("skipped: {} is absent", path.display());
+        return;
+    };
+    let data: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let mut memories: Vec<&str> = Vec::new();
+    for (n, conversation) in data.as_array().unwrap().iter().enumerate() {
+        if locomo_trained(n) {
+            continue;
+        }
+        // `{"session_1_observation": {"Caroline": [["text", "D1:3"], ...], ...}, ...}`
+        for by_speaker in conversation["observation"].as_object().unwrap().values() {
+            for items in by_speaker.as_object().unwrap().values() {
+                memories.extend(
+                    items
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|i| i[0].as_str().unwrap()),
+                );
+            }
+        }
+    }
+    assert!(memories.len() > 1000, "{}", memories.len());
+    let t = tally(memories.iter().map(|&text| (text, false)));
+    assert!(
+        t.false_alarms.len() * 100 <= t.ordinary,
+        "{}/{}: {:#?}",
+        t.false_alarms.len(),
+        t.ordinary,
+        t.false_alarms
+    );
+}
+
 /// The model of `[llm]` gives a second opinion, played here by a local server: its verdict and
 /// reason are recorded in the flag's `why`; its "allow" never lifts a rule's flag; its "flag"
 /// on a text the guard allowed adds `llm.second-opinion`; an unreachable model leaves the
