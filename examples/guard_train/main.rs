@@ -140,7 +140,7 @@ fn main() -> memdir::Result<()> {
         );
     }
     // Conversation turns: LongMemEval's user turns, and every turn of LoCoMo's conversations
-    // that `memdir::guard::testing::locomo_trained` names (the other half judges the model).
+    // that `memdir::guard::classifier::locomo_trained` names (the other half judges the model).
     let conversations: [Conversations; 2] = [
         ("longmemeval/lme_dev60.json", Some("user"), |_| true),
         (
