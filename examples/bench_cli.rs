@@ -29,11 +29,16 @@
 //! - `memdir -C ROOT guard -- TEXT`, the text of round k's `add` (the repository's `[guard]`
 //!   rules apply), and `memdir guard -- TEXT` outside any repository;
 //! - `rg -i -l -F -e WORD...` in ROOT, for any word of the query (3 letters or more): the
-//!   search a user would run without memdir (when ripgrep is installed).
+//!   search a user would run without memdir (when ripgrep is installed);
+//! - `memdir -C ROOT update ID --body TEXT`, a new body for the memory the round added, and
+//!   the git CLI writing the same bytes, `git add` and `git commit` (timed together);
+//! - `memdir -C ROOT rm ID`, that memory removed, and `git rm -q -- PATH` with `git commit`
+//!   (timed together), so that every round ends with the corpus it started with.
 //!
 //! It prints, per size, the median and the 90th percentile of each call, and the ratios the
 //! issue sets targets for: `add` / git CLI write+add+commit <= 0.5, `context` and `hook` /
-//! `search` <= 1.5, and `guard` <= 10 ms. Times are medians of the rounds, like hyperfine's.
+//! `search` <= 1.5, and `guard` <= 10 ms; and, held to the bound of `add`, `update` and `rm`
+//! against their git CLI counterparts. Times are medians of the rounds, like hyperfine's.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -81,7 +86,7 @@ struct Args {
 }
 
 /// The calls of a round, in the order they run.
-const CALLS: [&str; 9] = [
+const CALLS: [&str; 13] = [
     "memdir --version",
     "memdir add",
     "git write+add+commit",
@@ -91,6 +96,10 @@ const CALLS: [&str; 9] = [
     "memdir guard (in the repository)",
     "memdir guard (outside)",
     "ripgrep (the query's words)",
+    "memdir update --body",
+    "git write+add+commit (update)",
+    "memdir rm",
+    "git rm+commit",
 ];
 
 fn main() -> memdir::Result<()> {
@@ -206,7 +215,9 @@ fn measure(
         }
         // A text may start with `- ` (a list item): `--` keeps it from reading as a flag.
         add.args(["--", &text]);
-        round.push(time(add, None)?);
+        let (took, out) = time_output(add, None)?;
+        round.push(took);
+        let id = String::from_utf8_lossy(&out).trim().to_owned();
         // The git CLI writes the same bytes at the same path as that commit did.
         let mut changed = Command::new("git");
         hermetic(&mut changed).current_dir(&root).args([
@@ -255,6 +266,29 @@ fn measure(
         rg.args(["--", "."]);
         round.push(if have_rg { time(rg, None)? } else { f64::NAN });
 
+        // The memory just added gets a new body, then is removed, by memdir and by the git CLI.
+        // `--body=...`: a text may start with `- `.
+        let body = format!("--body={text}\n\nRevised in round {k}.");
+        let update = ["-C", &root_arg, "update", &id, &body];
+        round.push(time(memdir(bin, &root, &update), None)?);
+        let bytes = std::fs::read(root.join(&path)).map_err(io_err(root.join(&path)))?;
+        let t = Instant::now();
+        write_file(&git_root.join(&path), &bytes)?;
+        git(&git_root, &["add", "--", &path])?;
+        git(
+            &git_root,
+            &["commit", "-q", "-m", &format!("update: {path}")],
+        )?;
+        round.push(ms(t));
+        round.push(time(
+            memdir(bin, &root, &["-C", &root_arg, "rm", &id]),
+            None,
+        )?);
+        let t = Instant::now();
+        git(&git_root, &["rm", "-q", "--", &path])?;
+        git(&git_root, &["commit", "-q", "-m", &format!("rm: {path}")])?;
+        round.push(ms(t));
+
         if k >= args.warmup {
             for (all, t) in times.iter_mut().zip(round) {
                 all.push(t);
@@ -302,6 +336,13 @@ fn report(n: usize, times: &[Vec<f64>]) {
     if !median[8].is_nan() {
         row("search / ripgrep", search / median[8], 0.1, "x");
     }
+    row(
+        "update / git CLI write+add+commit",
+        median[9] / median[10],
+        0.5,
+        "x",
+    );
+    row("rm / git CLI rm+commit", median[11] / median[12], 0.5, "x");
     let _ = std::io::stdout().flush();
 }
 
@@ -370,9 +411,14 @@ fn memdir(bin: &Path, dir: &Path, args: &[&str]) -> Command {
 
 /// Runs `cmd` with `input` on stdin and returns its wall time in milliseconds.
 fn time(cmd: Command, input: Option<&[u8]>) -> memdir::Result<f64> {
+    Ok(time_output(cmd, input)?.0)
+}
+
+/// Runs `cmd` with `input` on stdin and returns its wall time in milliseconds and its stdout.
+fn time_output(cmd: Command, input: Option<&[u8]>) -> memdir::Result<(f64, Vec<u8>)> {
     let t = Instant::now();
-    run(cmd, input)?;
-    Ok(ms(t))
+    let out = run(cmd, input)?;
+    Ok((ms(t), out))
 }
 
 /// Runs `cmd` to the end and returns its stdout; exit status 0 or 1 (a flagged guard verdict)
