@@ -574,6 +574,19 @@ fn tally<'a>(texts: impl IntoIterator<Item = (&'a str, bool)>) -> Tally {
     t
 }
 
+/// Returns a LoCoMo-shaped file under `../shared/data`, or `None` (with a message) when it is
+/// absent.
+fn shared_data(rel: &str) -> Option<serde_json::Value> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/data")
+        .join(rel);
+    let Ok(json) = std::fs::read_to_string(&path) else {
+        eprintln!("skipped: {} is absent", path.display());
+        return None;
+    };
+    Some(serde_json::from_str(&json).unwrap())
+}
+
 /// Returns the text of every turn (of `speaker`, if given) of the conversations at the
 /// positions `conversations` accepts, in a LoCoMo-shaped file under `../shared/data`, or
 /// `None` (with a message) when it is absent.
@@ -582,14 +595,7 @@ fn conversation_turns(
     speaker: Option<&str>,
     conversations: fn(usize) -> bool,
 ) -> Option<Vec<String>> {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/data")
-        .join(rel);
-    let Ok(json) = std::fs::read_to_string(&path) else {
-        eprintln!("skipped: {} is absent", path.display());
-        return None;
-    };
-    let data: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let data = shared_data(rel)?;
     let mut out = Vec::new();
     for (n, conversation) in data.as_array().into_iter().flatten().enumerate() {
         if !conversations(n) {
@@ -608,6 +614,19 @@ fn conversation_turns(
         }
     }
     Some(out)
+}
+
+/// Asserts that the guard flags at most one in `per` of `ordinary` texts, listing those it
+/// flags.
+fn flags_at_most_one_in(per: usize, ordinary: &[&str]) {
+    let t = tally(ordinary.iter().map(|&text| (text, false)));
+    assert!(
+        t.false_alarms.len() * per <= t.ordinary,
+        "{}/{}: {:#?}",
+        t.false_alarms.len(),
+        t.ordinary,
+        t.false_alarms
+    );
 }
 
 /// The development corpus (tests/guard-corpus.jsonl): the rules were written and the
@@ -783,29 +802,19 @@ fn ordinary_conversation_is_allowed() {
         .collect();
     let corpus = labelled(include_str!("guard-corpus.jsonl"));
     assert!(turns.len() + corpus.iter().filter(|l| !l.attack).count() >= 600);
-    let t = tally(turns.iter().map(|&text| (text, false)));
-    assert!(
-        t.false_alarms.len() * 50 <= t.ordinary,
-        "{}/{}: {:#?}",
-        t.false_alarms.len(),
-        t.ordinary,
-        t.false_alarms
-    );
+    flags_at_most_one_in(50, &turns);
 }
 
 /// Memories written from ordinary conversation: LoCoMo's observations (one-sentence facts
 /// about the speakers, "Caroline attended an LGBTQ support group recently...") of the
 /// conversations the classifier was never trained on. At most 1% are flagged (measured: none
-/// of 1,258; 1 with the model before). Read at test time from `../shared/data`, never copied here.
+/// of 1,258; one with the model before). Read at test time from `../shared/data`, never copied
+/// here.
 #[test]
 fn memories_written_from_ordinary_conversation_are_allowed() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/data/locomo/locomo10.json");
-    let Ok(json) = std::fs::read_to_string(&path) else {
-        eprintln!("skipped: {} is absent", path.display());
+    let Some(data) = shared_data("locomo/locomo10.json") else {
         return;
     };
-    let data: serde_json::Value = serde_json::from_str(&json).unwrap();
     let mut memories: Vec<&str> = Vec::new();
     for (n, conversation) in data.as_array().unwrap().iter().enumerate() {
         if locomo_trained(n) {
@@ -814,25 +823,13 @@ fn memories_written_from_ordinary_conversation_are_allowed() {
         // `{"session_1_observation": {"Caroline": [["text", "D1:3"], ...], ...}, ...}`
         for by_speaker in conversation["observation"].as_object().unwrap().values() {
             for items in by_speaker.as_object().unwrap().values() {
-                memories.extend(
-                    items
-                        .as_array()
-                        .unwrap()
-                        .iter()
-                        .map(|i| i[0].as_str().unwrap()),
-                );
+                let texts = items.as_array().unwrap().iter();
+                memories.extend(texts.map(|i| i[0].as_str().unwrap()));
             }
         }
     }
     assert!(memories.len() > 1000, "{}", memories.len());
-    let t = tally(memories.iter().map(|&text| (text, false)));
-    assert!(
-        t.false_alarms.len() * 100 <= t.ordinary,
-        "{}/{}: {:#?}",
-        t.false_alarms.len(),
-        t.ordinary,
-        t.false_alarms
-    );
+    flags_at_most_one_in(100, &memories);
 }
 
 /// The model of `[llm]` gives a second opinion, played here by a local server: its verdict and
