@@ -10,12 +10,10 @@
 //!
 //! Each line of a file is `{"text": ..., "expect": "flag" | "allow"}`. By default it reads
 //! the held-out files `tests/guard-heldout.jsonl`, `-2`, `-3` and `-4` (never trained or tuned
-//! on),
-//! `../shared/data/guard-samples.jsonl` and `tests/guard-corpus.jsonl` (the training corpus:
-//! not an estimate). When
-//! `../shared/data` is there, it also counts how many ordinary conversation turns the guard
-//! flags (each is an ordinary memory: every flag is a false positive): LoCoMo's, apart for
-//! the five conversations never trained on and the five trained on
+//! on), `../shared/data/guard-samples.jsonl` and `tests/guard-corpus.jsonl` (the training
+//! corpus: not an estimate). When `../shared/data` is there, it also counts how many ordinary
+//! conversation turns the guard flags (each is an ordinary memory: every flag is a false
+//! positive): LoCoMo's, the five conversations never trained on apart from the five trained on
 //! (`memdir::guard::classifier::locomo_trained`), LoCoMo's observations (one-sentence facts
 //! about the speakers, shaped like kept memories; never trained on) by the same halves, and
 //! LongMemEval's user and assistant turns (every user turn was trained on).

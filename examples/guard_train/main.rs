@@ -19,9 +19,10 @@
 //! second round, by its best-scoring segment too (which sentence of a long memory is the
 //! attack is not labelled). The threshold is picked by 5-fold cross-validation on the same
 //! data: the lowest probability that flags, out of fold, at most 3% of the corpus's ordinary
-//! memories, 10% of its look-alikes and 1% of the conversation turns. The texts composed from the families' parts are
-//! drawn with five seeds, one fit each, and the model is the average of the five (in the
-//! folds too): which combinations one seed draws moved the held-out recall by six of 60.
+//! memories, 10% of its look-alikes and 1% of the conversation turns. The texts composed from
+//! the families' parts are drawn with five seeds, one fit each, and the model is the average
+//! of the five (in the folds too): which combinations one seed draws moved the held-out recall
+//! by six of 60.
 //! Everything is seeded: a rerun writes the same bytes.
 
 mod families;
@@ -87,10 +88,12 @@ const BALANCE_POWER: f32 = 0.5;
 /// to be as close to an attack as an ordinary memory gets, so they get a looser budget. Until
 /// 2026-12-05 the corpus's ordinary texts were one budget of 4%; the look-alikes, four in five
 /// of them, bound it at 0.715, where ordinary memories were flagged at 0.4% out of fold
-/// (1/230), far inside the 3% allowed, and a third of the held-out attacks scored between
-/// 0.5 and the threshold.
+/// (1/230), far inside the 3% allowed, and 16 of the 36 held-out attacks it missed scored
+/// between 0.5 and the threshold.
 const ORDINARY_FPR: f64 = 0.03;
+/// The look-alikes' budget (see [`ORDINARY_FPR`]).
 const LOOKALIKE_FPR: f64 = 0.10;
+/// The conversation turns' budget (see [`ORDINARY_FPR`]).
 const TURNS_FPR: f64 = 0.01;
 /// Conversation turns kept: every one, cut to `TURN_CHARS` characters. With only every third,
 /// a corpus with casual and multilingual attacks taught the model to flag chat (LoCoMo false
