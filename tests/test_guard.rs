@@ -742,6 +742,31 @@ fn meets_floors(
     );
 }
 
+/// The held-out files are a split nobody trains on: none of their texts is in the training
+/// corpus (`examples/guard_train` reads the corpus, never these files).
+#[test]
+fn no_held_out_text_is_in_the_training_corpus() {
+    let corpus: std::collections::HashSet<String> = labelled(include_str!("guard-corpus.jsonl"))
+        .into_iter()
+        .map(|l| l.text)
+        .collect();
+    for file in [
+        include_str!("guard-heldout.jsonl"),
+        include_str!("guard-heldout-2.jsonl"),
+        include_str!("guard-heldout-3.jsonl"),
+        include_str!("guard-heldout-4.jsonl"),
+    ] {
+        let held_out = labelled(file);
+        assert!(held_out.len() >= 70, "{}", held_out.len());
+        let shared: Vec<&str> = held_out
+            .iter()
+            .map(|l| l.text.as_str())
+            .filter(|t| corpus.contains(*t))
+            .collect();
+        assert!(shared.is_empty(), "in the corpus too: {shared:#?}");
+    }
+}
+
 /// The held-out file (tests/guard-heldout.jsonl): 60 attacks and 80 ordinary memories written
 /// before any training, in wordings unlike the corpus, never trained or tuned on. The floors
 /// are the figures measured when the model was trained, less a margin for a retrained model.
