@@ -1,13 +1,14 @@
 //! Writes handed to a running watcher: a new process that would add, update or remove a
 //! memory (`memdir add`, once per thing an agent remembers; `update`; `rm`) sends the write
-//! to the watcher serving the repository
-//! (`memdir watch`, or the one behind `memdir serve` and `memdir mcp`) instead of opening the
-//! repository and writing itself. The watcher has the repository open, its index and guard
-//! built, and git's index read; a new process would build them all again for one write.
+//! to the watcher serving the repository (`memdir watch`, or the one behind `memdir serve`
+//! and `memdir mcp`) instead of opening the repository and writing itself. The watcher has
+//! the repository open, its index and guard built, and git's index read; a new process would
+//! build them all again for one write.
 //!
 //! The result is the same as writing oneself: the watcher runs [`Memdir::remember`] (or
-//! [`Memdir::update`], [`Memdir::forget`]) on its own handle, after indexing every change made before the request (as when it vouches for
-//! the tree), and answers with the [`Written`] the caller would have got. When it cannot give
+//! [`Memdir::update`], [`Memdir::forget`]) on its own handle, after indexing every change
+//! made before the request (as when it vouches for the tree), and answers with the
+//! [`Written`] the caller would have got. When it cannot give
 //! exactly that, it does not write:
 //! - a caller whose environment differs from the watcher's in what a write reads
 //!   ([`WRITE_ENV`]: git's configuration, commit dates, fault injection) writes itself;
