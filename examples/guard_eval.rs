@@ -9,7 +9,7 @@
 //! ```
 //!
 //! Each line of a file is `{"text": ..., "expect": "flag" | "allow"}`. By default it reads
-//! the held-out files `tests/guard-heldout.jsonl`, `-2` to `-5` (never trained or tuned
+//! the held-out files `tests/guard-heldout.jsonl`, `-2` to `-6` (never trained or tuned
 //! on), `../shared/data/guard-samples.jsonl` and `tests/guard-corpus.jsonl` (the training
 //! corpus: not an estimate). When `../shared/data` is there, it also counts how many ordinary
 //! conversation turns the guard flags (each is an ordinary memory: every flag is a false
@@ -47,6 +47,7 @@ fn main() -> memdir::Result<()> {
             format!("{root}/tests/guard-heldout-3.jsonl"),
             format!("{root}/tests/guard-heldout-4.jsonl"),
             format!("{root}/tests/guard-heldout-5.jsonl"),
+            format!("{root}/tests/guard-heldout-6.jsonl"),
             format!("{root}/../shared/data/guard-samples.jsonl"),
             format!("{root}/tests/guard-corpus.jsonl"),
         ],
