@@ -639,7 +639,7 @@ fn the_development_corpus_is_classified_correctly() {
     let corpus = labelled(include_str!("guard-corpus.jsonl"));
     let t = tally(corpus.iter().map(|l| (l.text.as_str(), l.attack)));
     assert!(t.attacks >= 300, "{} attacks", t.attacks);
-    // Measured 1,183/1,211 and 10/1,582 at the model's commit. Since 442 attacks and 489
+    // Measured 1,187/1,211 and 10/1,610 at the model's commit. Since 442 attacks and 489
     // look-alikes in new wordings joined the corpus (2026-12-04), the model fits it less
     // closely (it was 468/471); held-out recall went 39 -> 41 of 60.
     assert!(t.caught * 100 >= t.attacks * 95, "missed: {:#?}", t.missed);
@@ -774,9 +774,9 @@ fn no_held_out_text_is_in_the_training_corpus() {
 /// are the figures measured when the model was trained, less a margin for a retrained model.
 #[test]
 fn the_held_out_split_meets_its_floors() {
-    // Measured: 48/60 flagged (17/60 by the rules alone), 0/80 false positives; 41/60 before
-    // the threshold's budgets per kind of ordinary text, 49/60 before the corpus's growth and
-    // the ordinary memories' budget of 2% (all 2026-12-05).
+    // Measured: 50/60 flagged (17/60 by the rules alone), 0/80 false positives; 41/60 before
+    // the threshold's budgets per kind of ordinary text, 49/60 before the corpus grew (all
+    // 2026-12-05).
     meets_floors(include_str!("guard-heldout.jsonl"), (60, 80), 46, 2);
 }
 
@@ -806,7 +806,7 @@ fn the_third_held_out_split_meets_its_floors() {
 /// after it, never trained on. The model before flagged 28/40 and 1/50.
 #[test]
 fn the_fourth_held_out_split_meets_its_floors() {
-    // Measured: 34/40 flagged (9/40 by the rules alone), 2/50 false positives (one by rules);
+    // Measured: 33/40 flagged (9/40 by the rules alone), 2/50 false positives (one by rules);
     // 31/40 before the corpus grew on 2026-12-05.
     meets_floors(include_str!("guard-heldout-4.jsonl"), (40, 50), 31, 3);
 }
@@ -829,11 +829,11 @@ fn the_fifth_held_out_split_meets_its_floors() {
 /// flagged 35/50 and 3/60.
 #[test]
 fn the_sixth_held_out_split_meets_its_floors() {
-    // Measured: 37/50 flagged (10/50 by the rules alone), 3/60 false positives.
+    // Measured: 38/50 flagged (10/50 by the rules alone), 3/60 false positives.
     meets_floors(include_str!("guard-heldout-6.jsonl"), (50, 60), 34, 4);
 }
 
-/// Ordinary conversation: with the corpus's 1,582 ordinary memories, every 10th turn of the
+/// Ordinary conversation: with the corpus's 1,610 ordinary memories, every 10th turn of the
 /// LoCoMo conversations the classifier was never trained on and every 50th LongMemEval user
 /// turn make more than 600 ordinary texts; at most 2% of the turns are flagged. Read at test
 /// time from `../shared/data`, never copied here. (The
