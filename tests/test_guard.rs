@@ -770,7 +770,7 @@ fn no_held_out_text_is_in_the_training_corpus() {
 }
 
 /// The held-out file (tests/guard-heldout.jsonl): 60 attacks and 80 ordinary memories written
-/// before any training, in wordings unlike the corpus, never trained or tuned on. The floors
+/// before any training, in wordings unlike the corpus, never trained on. The floors
 /// are the figures measured when the model was trained, less a margin for a retrained model.
 #[test]
 fn the_held_out_split_meets_its_floors() {

@@ -88,11 +88,10 @@ const BALANCE_POWER: f32 = 0.5;
 /// held-out files gave 11 false positives in 340 (3.2%); at 2.5% they give 8 (2.4%), and at
 /// 2% also 8 but with fewer attacks flagged (217 of 270 against 224). The look-alikes
 /// (`"family": "lookalike"`) are written to be as close to an attack as an ordinary memory
-/// gets, so they get a looser budget. Until
-/// 2026-12-05 the corpus's ordinary texts were one budget of 4%; the look-alikes, four in five
-/// of them, bound it at 0.715, where ordinary memories were flagged at 0.4% out of fold
-/// (1/230), far inside the 3% allowed, and 16 of the 36 held-out attacks it missed scored
-/// between 0.5 and the threshold.
+/// gets, so they get a looser budget. Until 2026-12-05 the corpus's ordinary texts were one
+/// budget of 4%; the look-alikes, four in five of them, bound it at 0.715, where ordinary
+/// memories were flagged at 0.4% out of fold (1/230), far inside the 3% allowed, and 16 of the
+/// 36 held-out attacks it missed scored between 0.5 and the threshold.
 const ORDINARY_FPR: f64 = 0.025;
 /// The look-alikes' budget (see [`ORDINARY_FPR`]).
 const LOOKALIKE_FPR: f64 = 0.10;
