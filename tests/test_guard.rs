@@ -757,6 +757,7 @@ fn no_held_out_text_is_in_the_training_corpus() {
         include_str!("guard-heldout-4.jsonl"),
         include_str!("guard-heldout-5.jsonl"),
         include_str!("guard-heldout-6.jsonl"),
+        include_str!("guard-heldout-7.jsonl"),
     ] {
         let held_out = labelled(file);
         assert!(held_out.len() >= 70, "{}", held_out.len());
@@ -831,6 +832,20 @@ fn the_fifth_held_out_split_meets_its_floors() {
 fn the_sixth_held_out_split_meets_its_floors() {
     // Measured: 38/50 flagged (10/50 by the rules alone), 3/60 false positives.
     meets_floors(include_str!("guard-heldout-6.jsonl"), (50, 60), 34, 4);
+}
+
+/// A seventh held-out split, the hardest: 50 attacks (ten of them in Polish, Swedish,
+/// Turkish, Japanese, Indonesian, Czech, Romanian or Korean, languages the families'
+/// vocabulary does not know) and 60 ordinary memories (more than 25 on an attack's subject,
+/// such as "Emails claiming to be from the CEO that ask for gift cards are phishing"), written
+/// on 2026-12-05 by a hand that read none of the corpus, the other files or the code; never
+/// trained on. It pins what the guard misses as much as what it catches: the false
+/// positives are above issue 19's 3%.
+#[test]
+fn the_seventh_held_out_split_meets_its_floors() {
+    // Measured: 31/50 flagged (8/50 by the rules alone), 5/60 false positives, all by the
+    // classifier.
+    meets_floors(include_str!("guard-heldout-7.jsonl"), (50, 60), 28, 6);
 }
 
 /// Ordinary conversation: with the corpus's 1,610 ordinary memories, every 10th turn of the
