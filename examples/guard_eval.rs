@@ -10,7 +10,8 @@
 //!
 //! Each line of a file is `{"text": ..., "expect": "flag" | "allow"}`. By default it reads
 //! the held-out files `tests/guard-heldout.jsonl`, `-2` to `-7` (never trained on; their
-//! totals were in view when the threshold's budget was chosen),
+//! totals were in view when the threshold's budget was chosen), `tests/guard-gitleaks.jsonl`
+//! (two made-up secrets for each of gitleaks' rules),
 //! `../shared/data/guard-samples.jsonl` and `tests/guard-corpus.jsonl` (the training corpus:
 //! not an estimate). When `../shared/data` is there, it also counts how many ordinary
 //! conversation turns the guard flags (each is an ordinary memory: every flag is a false
@@ -50,6 +51,7 @@ fn main() -> memdir::Result<()> {
             format!("{root}/tests/guard-heldout-5.jsonl"),
             format!("{root}/tests/guard-heldout-6.jsonl"),
             format!("{root}/tests/guard-heldout-7.jsonl"),
+            format!("{root}/tests/guard-gitleaks.jsonl"),
             format!("{root}/../shared/data/guard-samples.jsonl"),
             format!("{root}/tests/guard-corpus.jsonl"),
         ],

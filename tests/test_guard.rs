@@ -742,6 +742,53 @@ fn meets_floors(
     );
 }
 
+/// Secrets of every kind in gitleaks' rule list (`config/gitleaks.toml` of
+/// github.com/gitleaks/gitleaks, MIT): `guard-gitleaks.jsonl` holds two made-up secrets per
+/// rule, one in a sentence and one in a configuration line, each checked against the rule's
+/// expression when written (440 in all). Every one is flagged as a secret, but those of kinds
+/// that are not secrets on their own: client and application ids, and public or publishable
+/// keys (gitleaks reports them as half of a pair).
+#[test]
+fn the_secret_of_every_gitleaks_rule_is_flagged() {
+    const NOT_SECRETS: &[&str] = &[
+        "adobe-client-id",
+        "asana-client-id",
+        "bitbucket-client-id",
+        "discord-client-id",
+        "linkedin-client-id",
+        "looker-client-id",
+        "messagebird-client-id",
+        "plaid-client-id",
+        "sendbird-access-id",
+        "sumologic-access-id",
+        "new-relic-user-api-id",
+        // Discord's application public key, Dropbox's app key, Lob's and Mailgun's public keys.
+        "discord-api-token",
+        "dropbox-api-token",
+        "lob-pub-api-key",
+        "mailgun-pub-key",
+    ];
+    let guard = memdir::Guard::default();
+    let mut rules = std::collections::BTreeSet::new();
+    let mut missed = Vec::new();
+    for line in include_str!("guard-gitleaks.jsonl").lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        let rule = v["rule"].as_str().unwrap().to_owned();
+        let text = v["text"].as_str().unwrap().to_owned();
+        let flagged = guard
+            .check(&text)
+            .flags
+            .iter()
+            .any(|f| f.rule.starts_with("secret."));
+        if !flagged && !NOT_SECRETS.contains(&rule.as_str()) {
+            missed.push((rule.clone(), text));
+        }
+        rules.insert(rule);
+    }
+    assert_eq!(rules.len(), 220);
+    assert!(missed.is_empty(), "{} missed: {missed:#?}", missed.len());
+}
+
 /// The held-out files are a split nobody trains on: none of their texts is in the training
 /// corpus (`examples/guard_train` reads the corpus, never these files).
 #[test]

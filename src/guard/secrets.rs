@@ -99,7 +99,7 @@ static DETECTORS: LazyLock<Vec<Detector>> = LazyLock::new(|| {
         provider(
             "gitlab-token",
             "secret.gitlab-token",
-            r"\bgl(?:pat|dt|ptt|rt|cbt|oas)-[A-Za-z0-9_-]{20,}\b",
+            r"\bgl(?:pat|dt|ptt|rt|cbt|oas|ffct|ft|imt|agent|soat)-[A-Za-z0-9_-]{20,}|\bGR1348941[\w-]{20}|\b_gitlab_session=[0-9a-z]{32}\b",
         ),
         provider(
             "slack-token",
@@ -206,7 +206,7 @@ static DETECTORS: LazyLock<Vec<Detector>> = LazyLock::new(|| {
         provider(
             "newrelic-key",
             "secret.newrelic-key",
-            r"\bNR(?:AK|JS|II)-[A-Za-z0-9]{27}\b",
+            r"\bNR(?:AK|JS|II)-[A-Za-z0-9]{27}\b|\bNRJS-[a-f0-9]{19}\b|\bNRII-[A-Za-z0-9-]{32}\b",
         ),
         provider(
             "pulumi-token",
@@ -286,7 +286,7 @@ static DETECTORS: LazyLock<Vec<Detector>> = LazyLock::new(|| {
         provider(
             "flutterwave-key",
             "secret.flutterwave-key",
-            r"\bFLW(?:SECK|PUBK)(?:_TEST)?-[a-hA-H0-9]{32}-X\b",
+            r"\bFLW(?:SECK|PUBK)(?:_TEST)?-[a-hA-H0-9]{32}-X\b|\bFLWSECK_TEST-[a-hA-H0-9]{12}\b",
         ),
         provider(
             "infracost-key",
@@ -346,10 +346,70 @@ static DETECTORS: LazyLock<Vec<Detector>> = LazyLock::new(|| {
             r"\bops_eyJ[A-Za-z0-9+/=]{250,}",
         ),
         provider(
+            "onepassword-secret-key",
+            "secret.onepassword-secret-key",
+            r"\bA3-[A-Z0-9]{6}-(?:[A-Z0-9]{11}|[A-Z0-9]{6}-[A-Z0-9]{5})-[A-Z0-9]{5}-[A-Z0-9]{5}-[A-Z0-9]{5}\b",
+        ),
+        provider(
+            "alibaba-key",
+            "secret.alibaba-key",
+            r"\bLTAI[A-Za-z0-9]{20}\b",
+        ),
+        provider(
+            "heroku-key",
+            "secret.heroku-key",
+            r"\bHRKU-AA[0-9a-zA-Z_-]{58}\b",
+        ),
+        provider(
+            "defined-networking-key",
+            "secret.defined-networking-key",
+            r"\bdnkey-[A-Za-z0-9=_-]{26}-[A-Za-z0-9=_-]{52}",
+        ),
+        provider(
+            "flyio-token",
+            "secret.flyio-token",
+            r"\bfo1_[\w-]{43}|\bfm1[ar]_[A-Za-z0-9+/]{100,}={0,3}|\bfm2_[A-Za-z0-9+/]{100,}={0,3}",
+        ),
+        provider(
+            "cloudflare-key",
+            "secret.cloudflare-key",
+            r"\bv1\.0-[a-f0-9]{24}-[a-f0-9]{146}\b",
+        ),
+        provider(
+            "teams-webhook",
+            "secret.teams-webhook",
+            r"https://[a-z0-9-]+\.webhook\.office\.com/webhookb2/[A-Za-z0-9@/-]{40,}",
+        ),
+        provider(
+            "airtable-token",
+            "secret.airtable-token",
+            r"\bpat[A-Za-z0-9]{14}\.[a-f0-9]{64}\b",
+        ),
+        provider(
+            "plaid-token",
+            "secret.plaid-token",
+            r"\baccess-(?:sandbox|development|production)-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b",
+        ),
+        provider(
+            "yandex-key",
+            "secret.yandex-key",
+            r"\bAQVN[A-Za-z0-9_-]{35,38}\b|\bt1\.[A-Za-z0-9_-]+={0,2}\.[A-Za-z0-9_-]{86}={0,2}",
+        ),
+        Detector {
+            group: 1,
+            ..provider(
+                "sidekiq-secret",
+                "secret.sidekiq-secret",
+                r#"(?i)\bBUNDLE_(?:ENTERPRISE|GEMS)__CONTRIBSYS__COM\b["']?\s*[:=]\s*["']?([a-f0-9]{8}:[a-f0-9]{8})\b"#,
+            )
+        },
+        provider(
             "jwt",
             "secret.jwt",
             r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}",
         ),
+        // A JWT encoded once more in base64 (`eyJ` becomes `ZXlK`).
+        provider("jwt", "secret.jwt", r"\bZXlK[A-Za-z0-9/_+-]{60,}={0,2}"),
         Detector {
             group: 1,
             accept: Some(|_, caps| high_entropy(caps.get(1).map_or("", |m| m.as_str()))),
@@ -453,10 +513,48 @@ static DETECTORS: LazyLock<Vec<Detector>> = LazyLock::new(|| {
     });
     d.push(Detector {
         group: 2,
-        accept: Some(|_, caps| looks_secret(caps.get(2).map_or("", |m| m.as_str()), false)),
+        accept: Some(|_, caps| assigned_secret(caps.get(2).map_or("", |m| m.as_str()))),
         ..detector(
             kind!("credential-assignment", "a password or key assigned in configuration"),
-            r#"(?i)\b([a-z0-9_.-]*(?:secret|token|passw(?:or)?d|pwd|api_?key|access_?key|private_?key|client_?secret|auth_?key|credentials?)[a-z0-9_.-]*)\s*[:=]\s*["']?([^\s"'`,;]{6,})"#,
+            r#"(?i)\b([a-z0-9_.-]*(?:secret|token|passw(?:or)?d|pwd|api_?key|access_?key|private_?key|client_?secret|auth_?key|credentials?)[a-z0-9_.-]*)["']?\s*(?::|=>?)\s*["']?([^\s"'`,;]{6,})"#,
+        )
+    });
+    // Any other setting named `..._KEY` (`DATADOG_APP_KEY`, `license-key`, `signing.key`):
+    // a key only when its value looks random, and not a public key or a key of a table.
+    d.push(Detector {
+        group: 2,
+        accept: Some(|_, caps| {
+            let name = caps.get(1).map_or("", |m| m.as_str()).to_lowercase();
+            !NOT_SECRET_KEYS.iter().any(|w| name.contains(w))
+                && high_entropy_from(caps.get(2).map_or("", |m| m.as_str()), 16)
+        }),
+        ..detector(
+            kind!("credential-assignment", "a password or key assigned in configuration"),
+            r#"(?i)\b([a-z0-9_.-]*[a-z0-9][_.-]key(?:string)?)["']?\s*(?::|=>?)\s*["']?([A-Za-z0-9_\-+/=.]{16,})"#,
+        )
+    });
+    // A password in a NuGet.Config (`<add key="ClearTextPassword" value="..." />`).
+    d.push(Detector {
+        group: 1,
+        accept: Some(|_, caps| !is_placeholder(caps.get(1).map_or("", |m| m.as_str()))),
+        ..detector(
+            kind!(
+                "credential-assignment",
+                "a password or key assigned in configuration"
+            ),
+            r#"(?i)<add\s+key="(?:ClearText)?Password"\s*value="([^"]{8,})"\s*/>"#,
+        )
+    });
+    // The password of a user given to curl (`curl -u user:pass`, `--user "user:pass"`).
+    d.push(Detector {
+        group: 2,
+        accept: Some(|_, caps| {
+            let password = caps.get(2).map_or("", |m| m.as_str());
+            !password.starts_with('$') && looks_secret(password, false)
+        }),
+        ..detector(
+            kind!("password", "a password or code stated in plain words"),
+            r#"\bcurl\b[^\n]*?\s(?:-u|--user)(?:=|\s{1,5})["']?([^\s"':]{3,}):([^\s"']{3,})"#,
         )
     });
     d.push(Detector {
@@ -464,11 +562,64 @@ static DETECTORS: LazyLock<Vec<Detector>> = LazyLock::new(|| {
         accept: Some(|_, caps| high_entropy(caps.get(1).map_or("", |m| m.as_str()))),
         ..detector(
             kind!("generic", "a long random-looking string next to the word key, token or secret"),
-            r"(?i)\b(?:key|token|secret|password|credential|apikey|api-key|bearer|signing)s?\b[^\n]{0,24}?\b([A-Za-z0-9_\-+/=]{24,})",
+            r"(?i)\b(?:key|keystring|token|secret|password|credential|apikey|api-key|bearer|signing)s?\b[^\n]{0,24}?\b([A-Za-z0-9_\-+/=]{24,})",
         )
     });
     d
 });
+
+/// Returns whether the value assigned to a setting named like a secret is one: it looks secret
+/// ([`looks_secret`]) and is not a reference to one kept elsewhere: a constant or an
+/// environment variable's name (`APPLE_CLIENT_SECRET`, `$TOKEN`), a path (`/run/secrets/db`,
+/// `./credentials.json`) or code (`[word_tokenize(body) for ...`).
+fn assigned_secret(v: &str) -> bool {
+    let v = trim_value(v);
+    let constant = v.contains('_')
+        && v.chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+    let path = v.starts_with(['/', '~']) || v.starts_with("./") || v.starts_with("../");
+    let code = v.starts_with(['[', '(', '{', '$', '%', '<']) || calls_a_function(v);
+    !constant && !path && !code && looks_secret(v, false)
+}
+
+/// Returns whether `v` holds a function call: a name of three or more lower-case letters,
+/// `_` or `.` right before a `(` (`word_tokenize(body)`, `os.getenv("TOKEN")`).
+fn calls_a_function(v: &str) -> bool {
+    v.match_indices('(').any(|(i, _)| {
+        v[..i]
+            .chars()
+            .rev()
+            .take_while(|c| c.is_ascii_lowercase() || *c == '_' || *c == '.')
+            .count()
+            >= 3
+    })
+}
+
+/// Words in the name of a `..._key` setting whose value is not a secret: a public key, or the
+/// key of a table, a cache or a file.
+const NOT_SECRET_KEYS: &[&str] = &[
+    "pub",
+    "primary",
+    "foreign",
+    "sort",
+    "partition",
+    "cache",
+    "idempotency",
+    "object",
+    "bucket",
+    "file",
+    "path",
+    "hash",
+    "lookup",
+    "index",
+    "routing",
+    "dedup",
+    "map",
+    "shard",
+    "row",
+    "group",
+    "host",
+];
 
 /// Returns every secret kind.
 pub(crate) fn kinds() -> Vec<Kind> {
@@ -642,8 +793,12 @@ fn looks_secret(v: &str, short_digits: bool) -> bool {
 fn prose_secret(text: &str, caps: &Captures<'_>) -> bool {
     let whole = caps.get(0).expect("match").as_str().to_lowercase();
     let value = caps.get(1).map_or("", |m| m.as_str());
-    // A URL or path names where a secret is kept, not the secret.
-    if value.contains("://") || value.starts_with('/') || value.starts_with("~/") {
+    // A URL or path names where a secret is kept, and a call fetches it: neither is the secret.
+    if value.contains("://")
+        || value.starts_with('/')
+        || value.starts_with("~/")
+        || calls_a_function(value)
+    {
         return false;
     }
     let short = ["pin", "code", "cvv", "cvc", "passcode"]
@@ -655,8 +810,13 @@ fn prose_secret(text: &str, caps: &Captures<'_>) -> bool {
 
 /// Returns true for a string with the spread of characters of a generated secret.
 fn high_entropy(v: &str) -> bool {
+    high_entropy_from(v, 24)
+}
+
+/// [`high_entropy`] for values of at least `min_len` characters.
+fn high_entropy_from(v: &str, min_len: usize) -> bool {
     let v = trim_value(v);
-    if v.len() < 24 || is_placeholder(v) {
+    if v.len() < min_len || is_placeholder(v) {
         return false;
     }
     let classes = [
@@ -968,6 +1128,51 @@ mod tests {
                 "onepassword-token",
                 format!("ops_eyJ{}", "Zq7xY2wV5uT8sR1q".repeat(16)),
             ),
+            (
+                "onepassword-secret-key",
+                "A3-4EK1OJ-UNM55Q-2E2TE-V2AJ9-SOL1R-0E0VM".to_owned(),
+            ),
+            ("alibaba-key", "LTAI5tsLxNNMd03vELtDuL4c".to_owned()),
+            (
+                "heroku-key",
+                format!("HRKU-AA{}", "dibpyMV_CjXYj8n6Ez".repeat(4)[..58].to_owned()),
+            ),
+            (
+                "defined-networking-key",
+                format!(
+                    "dnkey-{}-{}",
+                    "YA7ZICY34CRJ6J1CMYJ1TGDQBX",
+                    "9Z7BZL7RN3NHI0QQY8YTT6TSUZ".repeat(2)
+                ),
+            ),
+            (
+                "flyio-token",
+                format!("fo1_{}", "Zq7xY2wV5uT8sR1qP4oN7mL0kJ3hG6fE9dC2bA5zQxW"),
+            ),
+            (
+                "cloudflare-key",
+                format!(
+                    "v1.0-{}-{}",
+                    "29068bbe638bbea06d59f3c2",
+                    "5173da69540f8c01".repeat(10)[..146].to_owned()
+                ),
+            ),
+            (
+                "teams-webhook",
+                "https://acme.webhook.office.com/webhookb2/37c764a0-e7a0-4e50-aee9-25571d90cc9a@352e36f9-748f-49c8-9517-a583915b360f/IncomingWebhook/8f2a9c4e1b7d3f6a8f2a9c4e1b7d3f6a/0d984802-8bd9-426c-bb4d-b7acf5cc0ce5".to_owned(),
+            ),
+            (
+                "airtable-token",
+                format!("pats8HCLbj6B6GmPh.{}", "8fab28dccf95e97e".repeat(4)),
+            ),
+            (
+                "plaid-token",
+                "access-sandbox-f94899eb-e785-428a-af0e-63daf02a531c".to_owned(),
+            ),
+            (
+                "yandex-key",
+                "AQVN9A9X8IITapb8A2SRpuiMkUUpqnsLNVb6FWHT".to_owned(),
+            ),
         ];
         for (label, secret) in samples {
             let text = format!("The {label} for the deploy job is {secret} (rotate it monthly).");
@@ -983,6 +1188,54 @@ mod tests {
                 ),
             );
         }
+    }
+
+    /// A secret assigned in a JSON, YAML, PHP, Ruby or env file, or given on a command line,
+    /// whatever its provider: the value alone is redacted.
+    #[test]
+    fn finds_secrets_assigned_in_configuration() {
+        for (text, rule, redacted) in [
+            (
+                r#"{"api_key": "f3a9c2e7b1d84a6f9c0e2b7d5a1c8e4f"}"#,
+                "secret.credential-assignment",
+                r#"{"api_key": "[REDACTED:credential-assignment]"}"#,
+            ),
+            (
+                "'secret_key' => 'q8Zr2LmX7pWc4Vn1',",
+                "secret.credential-assignment",
+                "'secret_key' => '[REDACTED:credential-assignment]',",
+            ),
+            (
+                r#"DATADOG_APP_KEY="32870d2a4a5df58a24f3f39c8186206ff94c8830""#,
+                "secret.credential-assignment",
+                r#"DATADOG_APP_KEY="[REDACTED:credential-assignment]""#,
+            ),
+            (
+                r#"<add key="ClearTextPassword" value="dkrySlL2L6*3NWFv" />"#,
+                "secret.credential-assignment",
+                r#"<add key="ClearTextPassword" value="[REDACTED:credential-assignment]" />"#,
+            ),
+            (
+                "Fetch it with curl -u reporting:WCb6Dq.AbrhSGe https://exports.example.com/a.csv",
+                "secret.password",
+                "Fetch it with curl -u reporting:[REDACTED:password] https://exports.example.com/a.csv",
+            ),
+            (
+                "BUNDLE_ENTERPRISE__CONTRIBSYS__COM=fa2624c9:7168263b",
+                "secret.sidekiq-secret",
+                "BUNDLE_ENTERPRISE__CONTRIBSYS__COM=[REDACTED:sidekiq-secret]",
+            ),
+        ] {
+            let (rules, out) = check(text);
+            assert!(rules.iter().any(|r| r == rule), "{text:?}: {rules:?}");
+            assert_eq!(out, redacted);
+        }
+        // A JWT encoded in base64 once more.
+        let (rules, _) = check(&format!(
+            "WEBHOOK_JWT_B64='ZXlKaGJHY2lPaUpJVXpJMU5pSXNJblI1Y0NJNklrcFhWQ0o5{}'",
+            "LmV5SnpkV0lpT2lJNU5".repeat(3)
+        ));
+        assert!(rules.iter().any(|r| r == "secret.jwt"), "{rules:?}");
     }
 
     #[test]
@@ -1005,6 +1258,14 @@ mod tests {
             "Use the key-value store for session data.",
             "The commit is 3f9c2a1b4d5e6f708192a3b4c5d6e7f8091a2b3c.",
             "Issue PROJ-4411 tracks the token-refresh-background-job-rewrite.",
+            // References to a secret kept elsewhere, and keys that are not secrets.
+            "'client_secret' => APPLE_CLIENT_SECRET,",
+            r#""private_key_file": "/path/to/private/key","#,
+            "email_tokens = [word_tokenize(body) for body in bodies]",
+            r#"token = os.getenv("GITHUB_TOKEN")"#,
+            r#""public_key": "MCowBQYDK2VwAyEAq8Zr2LmX7pWc4Vn1""#,
+            "sort_key = created_at_2024_partition01",
+            "curl -u $DEPLOY_USER:$DEPLOY_TOKEN https://deploy.example.com/hook",
         ] {
             let (rules, out) = check(text);
             assert!(
