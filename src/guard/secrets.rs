@@ -476,6 +476,35 @@ static DETECTORS: LazyLock<Vec<Detector>> = LazyLock::new(|| {
             r#"(?i)\b(?:mot\s+de\s+passe|code\s+secret|passwort|kennwort|contrase(?:ñ|n)a|clave\s+de\s+acceso)\b(?:\s+(?:pour|de|du|des|für|zum|zur|vom|del|de\s+la|para)\s+[^.!?\n:=]{1,40}?)?\s*(?:\best\b|\bist\b|\blautet\b|\bes\b|:|=)\s*["'`«]?\s*([^\s"'`»]{4,})"#,
         )
     });
+    // And in Portuguese, Dutch, Polish, Swedish, Danish, Norwegian, Finnish, Czech, Romanian,
+    // Turkish, Indonesian and Russian: "a senha do roteador é ...", "het wachtwoord van de NAS
+    // is ...", "hasło do serwera to ...", "sunucunun şifresi ..." (Turkish puts the value
+    // right after the word).
+    d.push(Detector {
+        group: 1,
+        accept: Some(prose_secret),
+        ..detector(
+            kind!("password", "a password or code stated in plain words"),
+            r#"(?i)\b(?:senha|wachtwoord|has[łl]o|l[öo]senord(?:et)?|adgangskode(?:n)?|passord(?:et)?|salasana|heslo|parol[aăe]|kata\s+sandi|пароль)\b(?:\s+[^\s.!?\n:=]{1,30}){0,4}?\s*(?:\b(?:é|is|to|är|er|on|je|este|adalah|ialah)\b|:|=)\s*["'`«„“]?\s*([^\s"'`»“”]{4,})"#,
+        )
+    });
+    d.push(Detector {
+        group: 1,
+        accept: Some(prose_secret),
+        ..detector(
+            kind!("password", "a password or code stated in plain words"),
+            r#"(?i)\b[şs]ifre(?:si|m|n)?\b\s*[:=]?\s*["'`]?([^\s"'`]{4,})"#,
+        )
+    });
+    // And in Japanese, Korean and Chinese: "パスワードは ...", "비밀번호는 ...", "密码是 ...".
+    d.push(Detector {
+        group: 1,
+        accept: Some(prose_secret),
+        ..detector(
+            kind!("password", "a password or code stated in plain words"),
+            r#"(?:パスワード|暗証番号|비밀번호|암호|密码|密碼|口令)\s*(?:は|が|는|은|是|为|為|:|：|=)\s*[「"'`]?\s*([^\s「」"'`。、，]{4,})"#,
+        )
+    });
     d.push(Detector {
         group: 1,
         accept: Some(|_, caps| looks_secret(caps.get(1).map_or("", |m| m.as_str()), false)),
@@ -798,6 +827,22 @@ fn prose_secret(text: &str, caps: &Captures<'_>) -> bool {
         || value.starts_with('/')
         || value.starts_with("~/")
         || calls_a_function(value)
+    {
+        return false;
+    }
+    // Where it is kept ("パスワードは 1Password に保存", "the password is 1Password's").
+    let keeper = value.to_lowercase();
+    let keeper = keeper.trim_end_matches(['.', ',']);
+    let keeper = keeper.strip_suffix("'s").unwrap_or(keeper);
+    if [
+        "1password",
+        "bitwarden",
+        "lastpass",
+        "keepass",
+        "keepassxc",
+        "dashlane",
+    ]
+    .contains(&keeper)
     {
         return false;
     }
@@ -1238,6 +1283,32 @@ mod tests {
         assert!(rules.iter().any(|r| r == "secret.jwt"), "{rules:?}");
     }
 
+    /// A password stated in a sentence in another language: the value alone is redacted.
+    #[test]
+    fn finds_passwords_stated_in_other_languages() {
+        for (text, secret) in [
+            ("A senha do roteador é Cafe2024#", "Cafe2024#"),
+            ("Het wachtwoord van de NAS is Zomer2025!", "Zomer2025!"),
+            ("Hasło do serwera to Zima2026!", "Zima2026!"),
+            ("Lösenordet till routern är Sommar2025!", "Sommar2025!"),
+            ("Sunucunun şifresi Kis2026! olarak ayarlandı.", "Kis2026!"),
+            ("Parola contului de admin este Iarna2026!", "Iarna2026!"),
+            ("Heslo k serveru je Zima2026!", "Zima2026!"),
+            ("Kata sandi wifi kantor adalah Kopi2026!", "Kopi2026!"),
+            ("Пароль от сервера: Zima2026!", "Zima2026!"),
+            ("サーバーのパスワードは Fuyu2026! です。", "Fuyu2026!"),
+            ("서버 비밀번호는 Gyeoul2026! 입니다.", "Gyeoul2026!"),
+            ("服务器的密码是 Dongtian2026!", "Dongtian2026!"),
+        ] {
+            let (rules, out) = check(text);
+            assert!(
+                rules.iter().any(|r| r == "secret.password"),
+                "{text:?}: {rules:?}"
+            );
+            assert_eq!(out, text.replace(secret, "[REDACTED:password]"), "{text:?}");
+        }
+    }
+
     #[test]
     fn leaves_ordinary_text_alone() {
         for text in [
@@ -1266,6 +1337,14 @@ mod tests {
             r#""public_key": "MCowBQYDK2VwAyEAq8Zr2LmX7pWc4Vn1""#,
             "sort_key = created_at_2024_partition01",
             "curl -u $DEPLOY_USER:$DEPLOY_TOKEN https://deploy.example.com/hook",
+            // Passwords spoken of, not given, in other languages.
+            "A senha é obrigatória e deve ter pelo menos doze caracteres.",
+            "Het wachtwoord is opgeslagen in de kluis van het team.",
+            "Hasło to podstawa bezpieczeństwa.",
+            "Lösenordet är sparat i lösenordshanteraren.",
+            "Şifre politikası her doksan günde bir değişir.",
+            "パスワードは 1Password に保存してあります。",
+            "密码是 必填项。",
         ] {
             let (rules, out) = check(text);
             assert!(
