@@ -61,8 +61,11 @@ fn the_budget_holds_for_every_format_and_is_counted_with_the_real_tokenizer() {
             assert_eq!(ctx.tokens, tokenizer.count(&ctx.text));
             assert_eq!(ctx.budget, budget);
             if format == ContextFormat::Json {
+                // One block per memory: its passages share it.
                 let v: serde_json::Value = serde_json::from_str(&ctx.text).unwrap();
-                assert_eq!(v["memories"].as_array().unwrap().len(), ctx.items.len());
+                let memories: std::collections::BTreeSet<String> =
+                    ctx.items.iter().map(|i| i.citation()).collect();
+                assert_eq!(v["memories"].as_array().unwrap().len(), memories.len());
             }
             retrieved_at.push(ctx.items.len());
         }
@@ -815,6 +818,62 @@ fn short_memories_take_twice_the_share_of_the_contexts_tokens_they_took() {
     }
     for ((format, ratio), floor) in ratios.iter().zip([0.45, 0.36, 0.39]) {
         assert!(*ratio >= floor, "{format:?}: {ratios:?}");
+    }
+}
+
+/// Issue 17: the passages of one memory share one block, so a procedure's steps or a session's
+/// turns do not repeat the memory's title and citation for each passage kept: the heading once,
+/// then each passage, in every format.
+#[test]
+fn passages_of_one_memory_share_its_heading() {
+    let (_env, mem) = TestEnv::init_lib();
+    let steps = mem
+        .remember(
+            NewMemory::new(
+                "Releasing:\n\n1. Bump the version of the orion crate.\n\n\
+                 2. Tag the orion commit.\n\n3. Push the orion tag; CI publishes it.",
+            )
+            .title("How to release orion")
+            .kind("procedure"),
+            &prov(),
+        )
+        .unwrap();
+    for format in [
+        ContextFormat::Markdown,
+        ContextFormat::Xml,
+        ContextFormat::Json,
+    ] {
+        let ctx = mem
+            .context(&ContextRequest {
+                format,
+                ..ContextRequest::new("orion version tag push", 1000)
+            })
+            .unwrap();
+        let passages: Vec<_> = ctx.items.iter().filter(|i| i.id == steps.id).collect();
+        assert!(passages.len() >= 2, "{format:?}: {:?}", ctx.items);
+        let cited = match format {
+            ContextFormat::Xml => format!("id=\"{}\"", steps.id),
+            _ => passages[0].citation(),
+        };
+        assert_eq!(
+            ctx.text.matches(&cited).count(),
+            1,
+            "{format:?}: {}",
+            ctx.text
+        );
+        for p in &passages {
+            let text = match format {
+                ContextFormat::Json => serde_json::to_string(p.text.trim()).unwrap(),
+                _ => p.text.trim().to_owned(),
+            };
+            let text = text.trim_matches('"');
+            assert!(
+                ctx.text.contains(text),
+                "{format:?}: {text:?} in {}",
+                ctx.text
+            );
+        }
+        assert!(ctx.tokens <= 1000);
     }
 }
 

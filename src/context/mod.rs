@@ -13,7 +13,9 @@
 //! score times a type weight and a recency factor (both from `[context]` in `memory.toml`),
 //! with near-duplicate passages folded into one. They fill the budget best match first, then
 //! by relevance per token, so that a long passage only fairly relevant does not crowd out the
-//! short ones that answer (see `fill.rs`); what is kept is rendered in rank order. With an empty
+//! short ones that answer (see `fill.rs`); what is kept is rendered in rank order, the
+//! passages of one memory in one block where the first of them stands (its title and citation
+//! once; a further passage costs only its text). With an empty
 //! query (a session starting, no prompt yet) it goes to the most recently changed memories. Tokens are counted with a real tokenizer and the rendered total never
 //! exceeds the budget. The same tree and request always give the same bytes: recency is
 //! measured against the newest memory found, not the clock.
@@ -191,7 +193,8 @@ pub struct ContextItem {
     pub id: String,
     /// The content hash of the file as injected (a git blob id: `git cat-file -p` shows it).
     pub revision: String,
-    /// Tokens of this memory's block.
+    /// Tokens of this memory's block, rendered alone (passages of one memory share a block,
+    /// where each further passage adds only its text).
     pub tokens: usize,
     /// Tokens of the memory's own text ([`ContextItem::text`]) alone: `text_tokens / tokens`
     /// is how much of the block is memory rather than citation and metadata.
@@ -383,9 +386,12 @@ impl Memdir {
         for item in &mut candidates {
             measure(item, format, &tokenizer);
         }
-        // Offered best first, then by relevance per token (`fill`); kept in rank order.
+        // Offered best first, then by relevance per token (`fill`); kept in rank order. A
+        // passage of a memory already in the context costs only its text (`render::render`
+        // writes the passages of one memory in one block).
         let mut kept = vec![false; candidates.len()];
         let mut kept_words: Vec<(usize, Words)> = Vec::new();
+        let mut cited: BTreeSet<String> = items.iter().map(ContextItem::citation).collect();
         for i in fill::offer_order(&candidates, request.budget) {
             let words = Words::of(&candidates[i].text);
             if let Some(&(first, _)) = kept_words
@@ -396,10 +402,17 @@ impl Memdir {
                 candidates[first].merged.push(citation);
                 continue;
             }
-            if used + sep + candidates[i].tokens <= request.budget {
-                used += sep + candidates[i].tokens;
+            let citation = candidates[i].citation();
+            let cost = if cited.contains(&citation) {
+                tokenizer.count(&render::continuation(format, &candidates[i]))
+            } else {
+                sep + candidates[i].tokens
+            };
+            if used + cost <= request.budget {
+                used += cost;
                 kept_words.push((i, words));
                 kept[i] = true;
+                cited.insert(citation);
             }
         }
         items.extend(

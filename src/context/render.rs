@@ -27,14 +27,70 @@ pub(super) fn separator(format: ContextFormat) -> &'static str {
 }
 
 /// Returns the whole context: the frame around the note (when not empty) and `items`' blocks.
+///
+/// Passages of one memory at one revision share a block, where the first of them stands: the
+/// title, citation and metadata once, then each passage's text in the order of `items`, a
+/// blank line between them. An imported session's turns or a procedure's steps then do not
+/// repeat their heading for every passage kept.
 pub(super) fn render(format: ContextFormat, note: &str, items: &[ContextItem]) -> String {
     let (open, close) = frame(format);
     let blocks: Vec<String> = (!note.is_empty())
         .then(|| note.to_owned())
         .into_iter()
-        .chain(items.iter().map(|i| block(format, i)))
+        .chain(
+            groups(items)
+                .into_iter()
+                .map(|group| match group.as_slice() {
+                    [one] => block(format, one),
+                    [first, ..] => {
+                        let texts: Vec<&str> = group.iter().map(|i| i.text.trim()).collect();
+                        block(
+                            format,
+                            &ContextItem {
+                                text: texts.join(PASSAGE_SEPARATOR),
+                                ..(*first).clone()
+                            },
+                        )
+                    }
+                    [] => String::new(),
+                }),
+        )
         .collect();
     format!("{open}{}{close}", blocks.join(separator(format)))
+}
+
+/// What stands between two passages of one memory in its block.
+const PASSAGE_SEPARATOR: &str = "\n\n";
+
+/// Returns `items` grouped by citation (`id@revision`), each group where its first item is.
+fn groups(items: &[ContextItem]) -> Vec<Vec<&ContextItem>> {
+    let mut out: Vec<Vec<&ContextItem>> = Vec::new();
+    let mut at: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for item in items {
+        match at.get(&item.citation()) {
+            Some(&g) => out[g].push(item),
+            None => {
+                at.insert(item.citation(), out.len());
+                out.push(vec![item]);
+            }
+        }
+    }
+    out
+}
+
+/// Returns what `item` adds to the block of another passage of its memory already in a
+/// context: its text after the separator, as the format writes text.
+pub(super) fn continuation(format: ContextFormat, item: &ContextItem) -> String {
+    let text = item.text.trim();
+    match format {
+        ContextFormat::Markdown => format!("{PASSAGE_SEPARATOR}{text}"),
+        ContextFormat::Xml => format!("{PASSAGE_SEPARATOR}{}", escape(text)),
+        ContextFormat::Json => {
+            let quoted = serde_json::to_string(&format!("{PASSAGE_SEPARATOR}{text}"))
+                .expect("a string serializes");
+            quoted[1..quoted.len() - 1].to_owned()
+        }
+    }
 }
 
 /// Most memories a note names one by one; the rest are counted.
