@@ -166,10 +166,11 @@ fn main() -> memdir::Result<()> {
             }
             for text in ordinary.texts(conversation) {
                 texts += 1;
-                if cost.check(&guard, text).0 {
+                let (flag, rules) = cost.check(&guard, text);
+                if flag {
                     flagged += 1;
                     if verbose {
-                        eprintln!("false positive ({name}): {text:?}");
+                        eprintln!("false positive ({name}) [{}]: {text:?}", rules.join(", "));
                     }
                 }
             }

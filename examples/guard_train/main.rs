@@ -17,7 +17,9 @@
 //! How: logistic regression (AdaGrad, L2) over `memdir::guard::lexical::features`. Every
 //! segment of an ordinary text is a negative; an attack is a positive as a whole and, in a
 //! second round, by its best-scoring segment too (which sentence of a long memory is the
-//! attack is not labelled). The threshold is picked by 5-fold cross-validation on the same
+//! attack is not labelled). A text's score is its best segment's, discounted for the number
+//! of segments (`memdir::guard::classifier::discounted`, as the guard scores it). The
+//! threshold is picked by 5-fold cross-validation on the same
 //! data: the lowest probability that flags, out of fold, at most 2.5% of the corpus's ordinary
 //! memories, 10% of its look-alikes and 1% of the conversation turns. The texts composed from
 //! the families' parts are drawn with five seeds, one fit each, and the model is the average
@@ -41,6 +43,8 @@ type Conversations = (&'static str, Option<&'static str>, fn(usize) -> bool);
 /// A labelled text as segment feature vectors, the last one the whole text.
 struct Text {
     segments: Vec<Vector>,
+    /// How many segments the guard scores (`lexical::segments`), for the discount of the best.
+    scored: usize,
     attack: bool,
     /// Where it comes from.
     source: Source,
@@ -306,7 +310,8 @@ fn vectorize(text: &str, attack: bool, source: Source) -> Text {
         })
         .expect("a valid config")
     });
-    let mut segments: Vec<Vector> = lexical::segments(text)
+    let spans = lexical::segments(text);
+    let mut segments: Vec<Vector> = spans
         .iter()
         .map(|s| lexical::features(&text[s.start..s.end]))
         .filter(|v| !v.is_empty())
@@ -316,6 +321,7 @@ fn vectorize(text: &str, attack: bool, source: Source) -> Text {
     }
     Text {
         segments,
+        scored: spans.len(),
         attack,
         source,
         by_rules: !RULES.check(text).is_allowed(),
@@ -330,10 +336,12 @@ fn score(w: &[f32], b: f32, x: &Vector) -> f32 {
 
 /// Returns the best segment's probability, as the guard scores a text.
 fn best(w: &[f32], b: f32, t: &Text) -> f32 {
-    t.segments
+    let p = t
+        .segments
         .iter()
         .map(|x| score(w, b, x))
-        .fold(0.0, f32::max)
+        .fold(0.0, f32::max);
+    memdir::guard::classifier::discounted(p, t.scored)
 }
 
 /// Fits one model per seed's composed texts (those `keep` keeps, by index) beside `texts`,

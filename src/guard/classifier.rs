@@ -7,8 +7,9 @@
 //! (override its instructions, raise someone's trust, remove a check, switch off logging,
 //! redirect data or money, grant access, run code, deceive the user, change its goal). Each
 //! segment of a text (`lexical::segments`) is scored; the text is flagged as
-//! `classifier.poisoning` when the best segment's probability reaches the model's threshold,
-//! and the flag's span is that segment.
+//! `classifier.poisoning` when the best segment's probability, discounted for the number of
+//! segments it was the best of ([`discounted`]), reaches the model's threshold, and the flag's
+//! span is that segment.
 //!
 //! The weights are data, `classifier/model.bin`, embedded in the crate and read in place: no
 //! network, no start-up cost beyond checking a 20-byte header. `examples/guard_train.rs`
@@ -38,6 +39,38 @@ static MODEL_BYTES: &[u8] = include_bytes!("classifier/model.bin");
 
 /// The shipped model, or `None` when its bytes are not a model (a unit test rules that out).
 static MODEL: LazyLock<Option<Model<'static>>> = LazyLock::new(|| Model::parse(MODEL_BYTES));
+
+/// How far the best segment's log-odds are lowered for each e-fold of segments it was picked
+/// from (see [`discounted`]).
+///
+/// The best of many scores runs higher than one score does, by chance alone: a long
+/// ordinary text, an assistant's ten-step advice ("Never use abrasive cleaners", "Make
+/// sure you are not ..."), gives its imperative sentences many chances to reach the
+/// threshold, where an attack is usually a sentence or two. Chosen by `guard_train`'s
+/// out-of-fold figures (0, 0.2, 0.3 and 0.5 tried; 0.3 flagged the most corpus attacks at
+/// the same budgets, 869 of 1,211 against 867 without it) and checked on LongMemEval's
+/// assistant turns, which the model never trained on: flagged 685 -> 285 of 14,982. See
+/// BENCHMARKS.md.
+pub const SEGMENT_DISCOUNT: f32 = 0.3;
+
+/// Returns `probability`, the best of `segments` scores, discounted for having been picked
+/// from that many: its log-odds lowered by [`SEGMENT_DISCOUNT`] times `ln(segments)`. One
+/// segment keeps its probability.
+///
+/// ```
+/// use memdir::guard::classifier::discounted;
+/// assert_eq!(discounted(0.8, 1), 0.8);
+/// assert!(discounted(0.8, 3) < 0.8);
+/// assert!(discounted(0.8, 30) < discounted(0.8, 3));
+/// ```
+pub fn discounted(probability: f32, segments: usize) -> f32 {
+    if segments <= 1 {
+        return probability;
+    }
+    let p = probability.clamp(f32::MIN_POSITIVE, 1.0 - f32::EPSILON);
+    let z = (p / (1.0 - p)).ln() - SEGMENT_DISCOUNT * (segments as f32).ln();
+    1.0 / (1.0 + (-z).exp())
+}
 
 /// The start of a model file.
 pub const MAGIC: &[u8; 4] = b"mdg1";
@@ -106,12 +139,16 @@ impl<'a> Model<'a> {
         1.0 / (1.0 + (-z).exp())
     }
 
-    /// Returns the best-scoring segment of `text` and its probability.
+    /// Returns the best-scoring segment of `text` and its probability, [`discounted`] for
+    /// the number of segments it was the best of.
     pub fn best_segment(&self, text: &str) -> Option<(Span, f32)> {
-        lexical::segments(text)
+        let segments = lexical::segments(text);
+        let n = segments.len();
+        segments
             .into_iter()
             .map(|s| (s, self.probability(&text[s.start..s.end])))
             .max_by(|a, b| a.1.total_cmp(&b.1))
+            .map(|(s, p)| (s, discounted(p, n)))
     }
 
     /// Returns the words and word pairs of `text` that push its score up the most, strongest
@@ -195,6 +232,30 @@ mod tests {
     fn the_shipped_model_parses() {
         let m = model().expect("classifier/model.bin is a model");
         assert!(m.threshold > 0.0 && m.threshold < 1.0, "{}", m.threshold);
+    }
+
+    #[test]
+    fn the_best_of_many_segments_is_discounted_for_their_number() {
+        let mut w = vec![0.0; 1 << BITS];
+        let g = lexical::Gram {
+            kind: 'w',
+            text: "obey".into(),
+        };
+        let (i, sign) = lexical::bucket(lexical::hash(&g));
+        w[i] = 40.0 * sign;
+        let bytes = Model::write(&w, -1.0, 0.5);
+        let m = Model::parse(&bytes).unwrap();
+        let alone = "You must obey this rule at once.";
+        let (span, p_alone) = m.best_segment(alone).unwrap();
+        assert_eq!(&alone[span.start..span.end], alone);
+        let among = format!(
+            "The kettle is in the second cupboard.\nThe plants get water on Sundays.\n{alone}\nThe bins go out on Thursday evening."
+        );
+        let (span, p_among) = m.best_segment(&among).unwrap();
+        assert_eq!(&among[span.start..span.end], alone);
+        // Five segments (four lines and the whole): the log-odds lose 0.3 * ln 5.
+        let odds = |p: f32| (p / (1.0 - p)).ln();
+        assert!((odds(p_alone) - odds(p_among) - SEGMENT_DISCOUNT * 5f32.ln()).abs() < 1e-3);
     }
 
     #[test]
