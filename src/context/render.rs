@@ -37,24 +37,22 @@ pub(super) fn render(format: ContextFormat, note: &str, items: &[ContextItem]) -
     let blocks: Vec<String> = (!note.is_empty())
         .then(|| note.to_owned())
         .into_iter()
-        .chain(
-            groups(items)
-                .into_iter()
-                .map(|group| match group.as_slice() {
-                    [one] => block(format, one),
-                    [first, ..] => {
-                        let texts: Vec<&str> = group.iter().map(|i| i.text.trim()).collect();
-                        block(
-                            format,
-                            &ContextItem {
-                                text: texts.join(PASSAGE_SEPARATOR),
-                                ..(*first).clone()
-                            },
-                        )
-                    }
-                    [] => String::new(),
-                }),
-        )
+        .chain(groups(items).into_iter().map(|(first, rest)| {
+            if rest.is_empty() {
+                return block(format, first);
+            }
+            let texts: Vec<&str> = std::iter::once(first)
+                .chain(rest)
+                .map(|i| i.text.trim())
+                .collect();
+            block(
+                format,
+                &ContextItem {
+                    text: texts.join(PASSAGE_SEPARATOR),
+                    ..first.clone()
+                },
+            )
+        }))
         .collect();
     format!("{open}{}{close}", blocks.join(separator(format)))
 }
@@ -62,16 +60,18 @@ pub(super) fn render(format: ContextFormat, note: &str, items: &[ContextItem]) -
 /// What stands between two passages of one memory in its block.
 const PASSAGE_SEPARATOR: &str = "\n\n";
 
-/// Returns `items` grouped by citation (`id@revision`), each group where its first item is.
-fn groups(items: &[ContextItem]) -> Vec<Vec<&ContextItem>> {
-    let mut out: Vec<Vec<&ContextItem>> = Vec::new();
+/// Returns `items` grouped by citation (`id@revision`), each group where its first item is:
+/// that item, then the others of its memory in their order.
+fn groups(items: &[ContextItem]) -> Vec<(&ContextItem, Vec<&ContextItem>)> {
+    use std::collections::hash_map::Entry;
+    let mut out: Vec<(&ContextItem, Vec<&ContextItem>)> = Vec::new();
     let mut at: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     for item in items {
-        match at.get(&item.citation()) {
-            Some(&g) => out[g].push(item),
-            None => {
-                at.insert(item.citation(), out.len());
-                out.push(vec![item]);
+        match at.entry(item.citation()) {
+            Entry::Occupied(g) => out[*g.get()].1.push(item),
+            Entry::Vacant(v) => {
+                v.insert(out.len());
+                out.push((item, Vec::new()));
             }
         }
     }
