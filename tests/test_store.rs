@@ -92,6 +92,57 @@ fn every_write_is_exactly_one_commit_touching_only_its_file() {
     assert!(old.contains("Port 9443."), "{old}");
 }
 
+/// With 3,000 entries or more in git's index, a commit builds its tree on a second thread
+/// while this one writes the index. What it commits and stages is what a small repository
+/// gets: an add, an update and a removal each commit exactly their file, git's index matches
+/// HEAD (`git status` is clean, nothing staged), and `git fsck` finds nothing.
+#[test]
+fn writes_among_thousands_of_files_commit_and_stage_as_in_a_small_repository() {
+    let (env, mem) = TestEnv::init_lib();
+    for i in 0..3_100 {
+        env.write(
+            &format!("attachments/{:02}/{i}.txt", i % 50),
+            format!("attachment {i}\n"),
+        );
+    }
+    env.git(&["add", "attachments"]);
+    env.git(&["commit", "-q", "-m", "attachments"]);
+    let files = env.git(&["ls-files"]).lines().count();
+    assert!(files > 3_100, "{files}");
+
+    let w = mem
+        .remember(
+            NewMemory::new("Port 8443.")
+                .title("Staging port")
+                .kind("fact"),
+            &prov(),
+        )
+        .unwrap();
+    assert_eq!(env.changed_files("HEAD"), [w.path.as_str()]);
+    assert_eq!(w.commit.as_deref(), Some(env.head().as_str()));
+    assert_eq!(env.git_status(), "");
+    assert_eq!(env.git(&["ls-files"]).lines().count(), files + 1);
+
+    let update = Update {
+        body: Some("Port 9443.".into()),
+        ..Update::default()
+    };
+    mem.update(&w.id, update, &prov()).unwrap();
+    assert_eq!(env.changed_files("HEAD"), [w.path.as_str()]);
+    assert_eq!(env.git_status(), "");
+    assert!(
+        env.git(&["show", &format!("HEAD:{}", w.path)])
+            .contains("Port 9443.")
+    );
+
+    mem.forget(&w.id, None, &prov()).unwrap();
+    assert_eq!(env.changed_files("HEAD"), [w.path.as_str()]);
+    assert_eq!(env.git_status(), "");
+    assert_eq!(env.git(&["ls-files"]).lines().count(), files);
+    let fsck = env.git_output(&["fsck", "--strict", "--no-dangling"]);
+    assert_eq!(fsck.status, 0, "git fsck:\n{fsck}");
+}
+
 #[test]
 fn an_update_that_changes_nothing_makes_no_commit() {
     let (env, mem) = TestEnv::init_lib();
