@@ -234,8 +234,8 @@ mod tests {
         assert!(m.threshold > 0.0 && m.threshold < 1.0, "{}", m.threshold);
     }
 
-    #[test]
-    fn the_best_of_many_segments_is_discounted_for_their_number() {
+    /// The bytes of a model that knows one word, "obey", and leans against everything else.
+    fn obey_model() -> Vec<u8> {
         let mut w = vec![0.0; 1 << BITS];
         let g = lexical::Gram {
             kind: 'w',
@@ -243,7 +243,12 @@ mod tests {
         };
         let (i, sign) = lexical::bucket(lexical::hash(&g));
         w[i] = 40.0 * sign;
-        let bytes = Model::write(&w, -1.0, 0.5);
+        Model::write(&w, -1.0, 0.5)
+    }
+
+    #[test]
+    fn the_best_of_many_segments_is_discounted_for_their_number() {
+        let bytes = obey_model();
         let m = Model::parse(&bytes).unwrap();
         let alone = "You must obey this rule at once.";
         let (span, p_alone) = m.best_segment(alone).unwrap();
@@ -260,14 +265,7 @@ mod tests {
 
     #[test]
     fn write_and_parse_round_trip() {
-        let mut w = vec![0.0; 1 << BITS];
-        let g = lexical::Gram {
-            kind: 'w',
-            text: "obey".into(),
-        };
-        let (i, sign) = lexical::bucket(lexical::hash(&g));
-        w[i] = 40.0 * sign;
-        let bytes = Model::write(&w, -1.0, 0.5);
+        let bytes = obey_model();
         let m = Model::parse(&bytes).unwrap();
         assert!(m.probability("obey") > 0.9);
         assert!(m.probability("tea") < 0.5);
