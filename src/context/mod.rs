@@ -394,15 +394,14 @@ impl Memdir {
         let mut cited: BTreeSet<String> = items.iter().map(ContextItem::citation).collect();
         for i in fill::offer_order(&candidates, request.budget) {
             let words = Words::of(&candidates[i].text);
+            let citation = candidates[i].citation();
             if let Some(&(first, _)) = kept_words
                 .iter()
                 .find(|(_, w)| is_near_duplicate(w, &words))
             {
-                let citation = candidates[i].citation();
                 candidates[first].merged.push(citation);
                 continue;
             }
-            let citation = candidates[i].citation();
             let cost = if cited.contains(&citation) {
                 tokenizer.count(&render::continuation(format, &candidates[i]))
             } else {

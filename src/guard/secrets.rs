@@ -56,6 +56,19 @@ fn detector(kind: Kind, pattern: &str) -> Detector {
     }
 }
 
+/// A password or code stated in words: `pattern`'s first group is the value, taken when
+/// [`prose_secret`] finds it one.
+fn stated_password(pattern: &str) -> Detector {
+    Detector {
+        group: 1,
+        accept: Some(prose_secret),
+        ..detector(
+            kind!("password", "a password or code stated in plain words"),
+            pattern,
+        )
+    }
+}
+
 static DETECTORS: LazyLock<Vec<Detector>> = LazyLock::new(|| {
     let provider = |label: &'static str, rule: &'static str, pattern: &str| {
         detector(
@@ -458,53 +471,20 @@ static DETECTORS: LazyLock<Vec<Detector>> = LazyLock::new(|| {
             r"\b\d(?:[ -]?\d){12,18}\b",
         )
     });
-    d.push(Detector {
-        group: 1,
-        accept: Some(prose_secret),
-        ..detector(
-            kind!("password", "a password or code stated in plain words"),
-            r#"(?i)\b(?:password|passwd|passphrase|pwd|passcode|pin(?:\s+code)?|door\s+code|gate\s+code|alarm\s+code|safe\s+code|lock\s+code|security\s+code|cvv|cvc|secret|api[ _-]?key|access[ _-]?key|secret[ _-]?key|token|access[ _-]?token|auth[ _-]?token|credentials?|login)\b(?:\s+(?:for|of|to|on|at)\s+[^.!?\n:=]{1,40}?)?\s*(?:\bis\b|\bwas\b|\bare\b|:|=|->|\bis\s+set\s+to\b|\bhas\s+been\s+(?:set|changed)\s+to\b|\bwas\s+changed\s+to\b|\bis\s+now\b|\bnow\s+is\b)\s*["'`]?([^\s"'`]{4,})"#,
-        )
-    });
+    d.push(stated_password(r#"(?i)\b(?:password|passwd|passphrase|pwd|passcode|pin(?:\s+code)?|door\s+code|gate\s+code|alarm\s+code|safe\s+code|lock\s+code|security\s+code|cvv|cvc|secret|api[ _-]?key|access[ _-]?key|secret[ _-]?key|token|access[ _-]?token|auth[ _-]?token|credentials?|login)\b(?:\s+(?:for|of|to|on|at)\s+[^.!?\n:=]{1,40}?)?\s*(?:\bis\b|\bwas\b|\bare\b|:|=|->|\bis\s+set\s+to\b|\bhas\s+been\s+(?:set|changed)\s+to\b|\bwas\s+changed\s+to\b|\bis\s+now\b|\bnow\s+is\b)\s*["'`]?([^\s"'`]{4,})"#));
     // The same in French, German and Spanish: "mon mot de passe est ...", "das Passwort lautet
     // ...", "la contraseña es ...".
-    d.push(Detector {
-        group: 1,
-        accept: Some(prose_secret),
-        ..detector(
-            kind!("password", "a password or code stated in plain words"),
-            r#"(?i)\b(?:mot\s+de\s+passe|code\s+secret|passwort|kennwort|contrase(?:ñ|n)a|clave\s+de\s+acceso)\b(?:\s+(?:pour|de|du|des|für|zum|zur|vom|del|de\s+la|para)\s+[^.!?\n:=]{1,40}?)?\s*(?:\best\b|\bist\b|\blautet\b|\bes\b|:|=)\s*["'`«]?\s*([^\s"'`»]{4,})"#,
-        )
-    });
+    d.push(stated_password(r#"(?i)\b(?:mot\s+de\s+passe|code\s+secret|passwort|kennwort|contrase(?:ñ|n)a|clave\s+de\s+acceso)\b(?:\s+(?:pour|de|du|des|für|zum|zur|vom|del|de\s+la|para)\s+[^.!?\n:=]{1,40}?)?\s*(?:\best\b|\bist\b|\blautet\b|\bes\b|:|=)\s*["'`«]?\s*([^\s"'`»]{4,})"#));
     // And in Portuguese, Dutch, Polish, Swedish, Danish, Norwegian, Finnish, Czech, Romanian,
     // Turkish, Indonesian and Russian: "a senha do roteador é ...", "het wachtwoord van de NAS
     // is ...", "hasło do serwera to ...", "sunucunun şifresi ..." (Turkish puts the value
     // right after the word).
-    d.push(Detector {
-        group: 1,
-        accept: Some(prose_secret),
-        ..detector(
-            kind!("password", "a password or code stated in plain words"),
-            r#"(?i)\b(?:senha|wachtwoord|has[łl]o|l[öo]senord(?:et)?|adgangskode(?:n)?|passord(?:et)?|salasana|heslo|parol[aăe]|kata\s+sandi|пароль)\b(?:\s+[^\s.!?\n:=]{1,30}){0,4}?\s*(?:\b(?:é|is|to|är|er|on|je|este|adalah|ialah)\b|:|=)\s*["'`«„“]?\s*([^\s"'`»“”]{4,})"#,
-        )
-    });
-    d.push(Detector {
-        group: 1,
-        accept: Some(prose_secret),
-        ..detector(
-            kind!("password", "a password or code stated in plain words"),
-            r#"(?i)\b[şs]ifre(?:si|m|n)?\b\s*[:=]?\s*["'`]?([^\s"'`]{4,})"#,
-        )
-    });
+    d.push(stated_password(r#"(?i)\b(?:senha|wachtwoord|has[łl]o|l[öo]senord(?:et)?|adgangskode(?:n)?|passord(?:et)?|salasana|heslo|parol[aăe]|kata\s+sandi|пароль)\b(?:\s+[^\s.!?\n:=]{1,30}){0,4}?\s*(?:\b(?:é|is|to|är|er|on|je|este|adalah|ialah)\b|:|=)\s*["'`«„“]?\s*([^\s"'`»“”]{4,})"#));
+    d.push(stated_password(
+        r#"(?i)\b[şs]ifre(?:si|m|n)?\b\s*[:=]?\s*["'`]?([^\s"'`]{4,})"#,
+    ));
     // And in Japanese, Korean and Chinese: "パスワードは ...", "비밀번호는 ...", "密码是 ...".
-    d.push(Detector {
-        group: 1,
-        accept: Some(prose_secret),
-        ..detector(
-            kind!("password", "a password or code stated in plain words"),
-            r#"(?:パスワード|暗証番号|비밀번호|암호|密码|密碼|口令)\s*(?:は|が|는|은|是|为|為|:|：|=)\s*[「"'`]?\s*([^\s「」"'`。、，]{4,})"#,
-        )
-    });
+    d.push(stated_password(r#"(?:パスワード|暗証番号|비밀번호|암호|密码|密碼|口令)\s*(?:は|が|는|은|是|为|為|:|：|=)\s*[「"'`]?\s*([^\s「」"'`。、，]{4,})"#));
     d.push(Detector {
         group: 1,
         accept: Some(|_, caps| looks_secret(caps.get(1).map_or("", |m| m.as_str()), false)),
