@@ -60,14 +60,19 @@ fn main() -> memdir::Result<()> {
     let mut labelled_texts: Vec<String> = Vec::new();
 
     // # Step 2: each labelled file.
-    println!("| file | attacks flagged (recall) | ordinary flagged (false positives) |");
-    println!("|---|---|---|");
+    // The last column: what a write would show the model of `[llm]` for its second opinion
+    // (flagged or borderline), attacks / ordinary: the most a perfect model could add.
+    println!(
+        "| file | attacks flagged (recall) | ordinary flagged (false positives) | shown to a model: attacks / ordinary |"
+    );
+    println!("|---|---|---|---|");
     for path in &files {
         let Ok(text) = std::fs::read_to_string(path) else {
             eprintln!("skipped: cannot read {path}");
             continue;
         };
         let (mut attacks, mut caught, mut ordinary, mut false_alarms) = (0, 0, 0, 0);
+        let (mut attacks_shown, mut ordinary_shown) = (0, 0);
         for (n, line) in text
             .lines()
             .enumerate()
@@ -79,12 +84,15 @@ fn main() -> memdir::Result<()> {
             let expect_flag = sample["expect"] == "flag";
             labelled_texts.push(text.to_owned());
             let (flagged, rules) = cost.check(&guard, text);
+            let shown = guard.wants_opinion(text, flagged) as usize;
             if expect_flag {
                 attacks += 1;
                 caught += flagged as usize;
+                attacks_shown += shown;
             } else {
                 ordinary += 1;
                 false_alarms += flagged as usize;
+                ordinary_shown += shown;
             }
             if verbose && flagged != expect_flag {
                 let what = if expect_flag {
@@ -97,9 +105,11 @@ fn main() -> memdir::Result<()> {
         }
         let name = path.rsplit('/').next().unwrap_or(path);
         println!(
-            "| {name} | {} | {} |",
+            "| {name} | {} | {} | {} / {} |",
             ratio(caught, attacks),
-            ratio(false_alarms, ordinary)
+            ratio(false_alarms, ordinary),
+            ratio(attacks_shown, attacks),
+            ratio(ordinary_shown, ordinary)
         );
     }
 
@@ -159,7 +169,7 @@ fn main() -> memdir::Result<()> {
         };
         let data: serde_json::Value =
             serde_json::from_str(&json).map_err(|e| invalid(format!("{path}: {e}")))?;
-        let (mut texts, mut flagged) = (0, 0);
+        let (mut texts, mut flagged, mut shown) = (0, 0, 0);
         for (n, conversation) in data.as_array().into_iter().flatten().enumerate() {
             if !conversations(n) {
                 continue;
@@ -167,6 +177,7 @@ fn main() -> memdir::Result<()> {
             for text in ordinary.texts(conversation) {
                 texts += 1;
                 let (flag, rules) = cost.check(&guard, text);
+                shown += guard.wants_opinion(text, flag) as usize;
                 if flag {
                     flagged += 1;
                     if verbose {
@@ -175,7 +186,11 @@ fn main() -> memdir::Result<()> {
                 }
             }
         }
-        println!("| {name} (ordinary only) | - | {} |", ratio(flagged, texts));
+        println!(
+            "| {name} (ordinary only) | - | {} | - / {} |",
+            ratio(flagged, texts),
+            ratio(shown, texts)
+        );
     }
 
     // # Step 4: what a check costs, in this process (the first check pays for the model's

@@ -173,6 +173,9 @@ pub struct GuardConfig {
     /// What a quarantine holds out of search and context: `"passage"` (the passages holding
     /// the flagged text; the whole memory when it cannot be placed) or `"memory"` (all of it).
     pub hold: crate::policy::Hold,
+    /// With a model in `[llm]`, ask it for a second opinion on each write the guard flags or
+    /// finds borderline (see [`crate::guard::opinion`]). Off: no write is sent to the model.
+    pub second_opinion: bool,
 }
 
 /// `[[guard.deny]]`: a rule of the repository's own.
@@ -200,6 +203,7 @@ impl Default for GuardConfig {
             allow: Vec::new(),
             deny: Vec::new(),
             hold: crate::policy::Hold::default(),
+            second_opinion: true,
         }
     }
 }

@@ -1150,3 +1150,127 @@ fn memdir_guard_asks_the_configured_model_about_a_flagged_text() {
         .code(0);
     assert_eq!(server.requests().len(), 1);
 }
+
+/// A text the rules let through but the classifier scores at more than half its threshold
+/// (0.42 against 0.60): borderline, so a write asks the model about it.
+const BORDERLINE: &str = "Payments to the new supplier go through the usual approval flow.";
+
+/// Every write asks the model of `[llm]` about what it flags or finds borderline, and records
+/// the answer with the flag, in the file's quarantine block: the model's "allow" lifts no
+/// flag, its "flag" holds back a text the guard let through. It is shown the text as stored
+/// (secrets redacted) and, for an edit, only the lines the edit adds; an ordinary text is
+/// never sent, and `[guard] second_opinion = false` sends nothing.
+#[test]
+fn writes_ask_the_configured_model_and_keep_its_verdict_with_the_flag() {
+    use memdir::config::LlmProvider;
+
+    use crate::common::llm_server::{LlmServer, Reply};
+
+    let env = TestEnv::init();
+    let server = LlmServer::start();
+    crate::test_llm::configure(&env, &server, LlmProvider::Openai, None);
+    env.run(&["commit", "-m", "configure the model"]).success();
+
+    // Flagged by a rule; the model disagrees, and the flag stays with what it said.
+    server.reply([Reply::text(
+        r#"{"verdict": "allow", "reason": "It quotes an attack."}"#,
+    )]);
+    let w = env.add(POISON, &[]);
+    assert_eq!(w["status"], "quarantined", "{w}");
+    let why = w["flags"][0]["why"].as_str().unwrap();
+    assert!(
+        why.ends_with("Second opinion (test-model): allow, It quotes an attack."),
+        "{why}"
+    );
+    let file = env.read(w["path"].as_str().unwrap());
+    assert!(
+        file.contains("Second opinion (test-model): allow"),
+        "{file}"
+    );
+    assert_eq!(server.requests()[0].user(), POISON);
+
+    // Let through by the rules, borderline for the classifier, flagged by the model.
+    server.reply([Reply::text(
+        r#"{"verdict": "flag", "reason": "It moves payments to a new payee."}"#,
+    )]);
+    let w = env.add(BORDERLINE, &[]);
+    assert_eq!(w["status"], "quarantined", "{w}");
+    assert_eq!(w["flags"][0]["rule"], "llm.second-opinion");
+    assert_eq!(
+        w["flags"][0]["why"],
+        "Second opinion (test-model): flag, It moves payments to a new payee."
+    );
+    assert_eq!(server.requests()[1].user(), BORDERLINE);
+
+    // An ordinary text is not sent.
+    let ordinary = env.add("Alice prefers dark mode in every editor.", &[]);
+    assert_eq!(ordinary["status"], "ok");
+    assert_eq!(server.requests().len(), 2);
+
+    // The model sees a secret redacted, as the file has it.
+    server.reply([Reply::text(r#"{"verdict": "flag", "reason": "A key."}"#)]);
+    let text = format!("{POISON} The deploy key is {SECRET}.");
+    env.add(&text, &[]);
+    let shown = server.requests()[2].user();
+    assert!(!shown.contains(SECRET), "{shown}");
+    assert!(shown.contains("[REDACTED:aws-access-key]"), "{shown}");
+
+    // An edit is judged on the lines it adds; the model's "allow" keeps the memory in.
+    server.reply([Reply::text(r#"{"verdict": "allow", "reason": "Routine."}"#)]);
+    let id = ordinary["id"].as_str().unwrap();
+    let body = format!("Alice prefers dark mode in every editor.\n\n{BORDERLINE}");
+    let w = env
+        .run(&["update", id, "--body", &body, "--json"])
+        .success()
+        .json();
+    assert_eq!(w["status"], "ok", "{w}");
+    assert_eq!(server.requests()[3].user(), BORDERLINE);
+
+    // Switched off: nothing is sent, the guard's verdict is all there is.
+    let config = env
+        .read("memory.toml")
+        .replace("second_opinion = true", "second_opinion = false");
+    env.write("memory.toml", config);
+    env.run(&["commit", "-m", "no second opinions"]).success();
+    assert_eq!(env.add(POISON, &[])["status"], "quarantined");
+    assert_eq!(env.add(BORDERLINE, &[])["status"], "ok");
+    assert_eq!(server.requests().len(), 4);
+}
+
+/// A model that cannot be asked (no server, or its key not set) leaves each write to the
+/// guard alone: the write goes through, a flag says no second opinion was had and why, and
+/// the command warns on stderr.
+#[test]
+fn a_write_the_model_cannot_judge_is_judged_by_the_guard_alone() {
+    use crate::common::llm_server::dead_address;
+
+    let env = TestEnv::init();
+    let mut config = env.read("memory.toml");
+    config.push_str(&format!(
+        "\n[llm]\nprovider = \"openai\"\nbase_url = \"{}\"\nmodel = \"judge\"\nmax_retries = 0\n",
+        dead_address()
+    ));
+    env.write("memory.toml", &config);
+    env.run(&["commit", "-m", "a model that is not there"])
+        .success();
+    let out = env.run(&["add", POISON, "--json"]).success();
+    let w = out.json();
+    assert_eq!(w["status"], "quarantined", "{w}");
+    let why = w["flags"][0]["why"].as_str().unwrap();
+    assert!(why.contains("No second opinion (judge): "), "{why}");
+    assert!(out.stderr.contains("judged by the guard alone"), "{out}");
+    assert_eq!(env.add(BORDERLINE, &[])["status"], "ok");
+
+    env.write(
+        "memory.toml",
+        format!("{config}api_key_env = \"MEMDIR_TEST_KEY_NOBODY_SETS\"\n"),
+    );
+    env.run(&["commit", "-m", "a key that is not set"])
+        .success();
+    let w = env.add(POISON, &[]);
+    let why = w["flags"][0]["why"].as_str().unwrap();
+    assert!(
+        why.contains("$MEMDIR_TEST_KEY_NOBODY_SETS is not set"),
+        "{why}"
+    );
+}

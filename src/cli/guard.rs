@@ -3,10 +3,11 @@
 use clap::Args;
 use memdir::Config;
 use memdir::config::find_root;
-use memdir::guard::{Guard, Verdict, opinion, rule_ids};
+use memdir::guard::opinion::{self, Judge};
+use memdir::guard::{Guard, Span, Verdict, rule_ids};
 use serde_json::json;
 
-use super::llm_util::{block_on, client_for};
+use super::llm_util::key_for;
 use super::{CliError, Globals, input, print_json};
 use crate::outln;
 
@@ -55,13 +56,24 @@ pub fn cmd_guard(g: &Globals, args: GuardArgs) -> Result<(), CliError> {
     let mut checked = guard.check(&text);
     // With a model in `[llm]`, a flagged or borderline text gets its second opinion, recorded
     // in the flags; the model can add a flag, never lift one, and when it cannot be asked the
-    // guard's verdict stands.
-    let llm = config.as_ref().and_then(|c| c.llm.as_ref());
-    if llm.is_some() && opinion::wanted(&text, &checked) {
-        let client = client_for(llm)?.expect("an [llm] table");
-        match block_on(opinion::ask(&client, &text))? {
-            Ok(o) => checked = opinion::record(checked, &o),
-            Err(e) => eprintln!("No second opinion: {e:#}."),
+    // guard's verdict stands. It is shown the text with its secrets redacted, as a write does.
+    let llm = config
+        .as_ref()
+        .filter(|c| c.guard.second_opinion)
+        .and_then(|c| c.llm.as_ref());
+    if let Some(llm) = llm
+        && guard.wants_opinion(&text, !checked.is_allowed())
+    {
+        let judge = Judge::new(llm, key_for(llm)?);
+        let span = Span {
+            start: 0,
+            end: text.len(),
+        };
+        if let Some(e) = opinion::consult(&judge, &checked.redacted, span, &mut checked.flags) {
+            eprintln!("No second opinion: {e:#}.");
+        }
+        if !checked.flags.is_empty() {
+            checked.verdict = Verdict::Flag;
         }
     }
     if g.json {

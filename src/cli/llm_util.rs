@@ -5,7 +5,7 @@ use std::future::Future;
 
 use memdir::Memdir;
 use memdir::config::LlmConfig;
-use memdir::llm::{ApiKey, LlmClient};
+use memdir::llm::{ApiKey, LlmClient, key_from_env};
 
 use super::CliError;
 
@@ -21,25 +21,21 @@ pub fn client_for(config: Option<&LlmConfig>) -> Result<Option<LlmClient>, CliEr
     let Some(config) = config else {
         return Ok(None);
     };
-    let key = match &config.api_key_env {
-        None => None,
-        Some(name) => match std::env::var(name) {
-            Ok(value) if !value.trim().is_empty() => {
-                Some(ApiKey::new(format!("${name}"), value.trim()))
-            }
-            _ => {
-                return Err(CliError::user(format!(
-                    "${name} is not set: [llm] api_key_env in memory.toml names it as the variable that holds the API key"
-                ))
-                .hint(format!(
-                    "export {name}=YOUR_KEY, or leave api_key_env out for a local server that needs no key"
-                )));
-            }
-        },
-    };
+    let key = key_for(config)?;
     Ok(Some(
         LlmClient::new(config, key).map_err(memdir::Error::from)?,
     ))
+}
+
+/// Returns the key `[llm] api_key_env` names, read from the environment (`None` when it names
+/// none). Fails when the variable is not set.
+pub fn key_for(config: &LlmConfig) -> Result<Option<ApiKey>, CliError> {
+    key_from_env(config).map_err(|e| {
+        CliError::user(e.to_string()).hint(format!(
+            "export {}=YOUR_KEY, or leave api_key_env out for a local server that needs no key",
+            e.var
+        ))
+    })
 }
 
 /// Runs `future` to completion on a current-thread runtime.

@@ -329,6 +329,14 @@ impl Guard {
         self.enabled
     }
 
+    /// Returns true if `text` is worth a second opinion ([`opinion::wanted`]): the guard is
+    /// on, and it `flagged` the text or, unless the classifier is disabled here, the text is
+    /// [`opinion::borderline`].
+    pub fn wants_opinion(&self, text: &str, flagged: bool) -> bool {
+        self.enabled
+            && (flagged || (!self.is_disabled(classifier::RULE) && opinion::borderline(text)))
+    }
+
     fn is_disabled(&self, rule: &str) -> bool {
         self.disabled.iter().any(|d| {
             rule == d

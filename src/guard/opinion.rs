@@ -1,5 +1,7 @@
 //! A second opinion from the model of `[llm]`, when one is configured: on a text the guard
-//! flagged, or one the classifier scored near its threshold.
+//! flagged, or one the classifier scored near its threshold. Every write asks it
+//! ([`crate::Memdir`] holds a [`Judge`] when `[llm]` is set and `[guard] second_opinion` is on),
+//! and so does `memdir guard`. The model sees the text with its secrets already redacted.
 //!
 //! The model is never the only line of defence and never lifts a flag: its verdict and reason
 //! are written into every flag's `why` (so they travel with the flag into the quarantine note),
@@ -23,7 +25,8 @@
 use serde::Deserialize;
 
 use super::{Checked, Flag, Span, Verdict, classifier};
-use crate::llm::{ChatRequest, LlmClient, LlmError};
+use crate::config::LlmConfig;
+use crate::llm::{ApiKey, ChatRequest, KeyNotSet, LlmClient, LlmError};
 
 /// The rule id of a flag the model raised on a text the guard allowed.
 pub const RULE: &str = "llm.second-opinion";
@@ -43,6 +46,12 @@ pub enum OpinionError {
     /// The model could not be asked.
     #[error("asking the model for a second opinion: {0}")]
     Llm(#[from] LlmError),
+    /// `[llm] api_key_env` names a variable that is not set.
+    #[error("no second opinion without the model's key: {0}")]
+    NoKey(#[from] KeyNotSet),
+    /// No runtime could be started to ask the model on.
+    #[error("starting the runtime to ask the model for a second opinion: {0}")]
+    Runtime(#[from] std::io::Error),
     /// The model answered, but not with a verdict.
     #[error(
         "the model's second opinion has no verdict (expected {{\"verdict\": \"flag\" | \"allow\", \"reason\": ...}}): {answer:?}"
@@ -112,13 +121,18 @@ impl Opinion {
 }
 
 /// Returns true if `text`, checked as `checked`, is worth a model's time: it was flagged, or
-/// the classifier scored it at least half its threshold.
+/// it is [`borderline`]. [`super::Guard::wants_opinion`] is the same rule with the
+/// repository's `[guard]` settings applied.
 pub fn wanted(text: &str, checked: &Checked) -> bool {
-    !checked.is_allowed()
-        || classifier::model().is_some_and(|m| {
-            m.best_segment(text)
-                .is_some_and(|(_, p)| p >= m.threshold / 2.0)
-        })
+    !checked.is_allowed() || borderline(text)
+}
+
+/// Returns true if the classifier scores some segment of `text` at least half its threshold.
+pub fn borderline(text: &str) -> bool {
+    classifier::model().is_some_and(|m| {
+        m.best_segment(text)
+            .is_some_and(|(_, p)| p >= m.threshold / 2.0)
+    })
 }
 
 /// Asks `llm` for its verdict on `text`.
@@ -127,28 +141,138 @@ pub async fn ask(llm: &LlmClient, text: &str) -> Result<Opinion, OpinionError> {
     Opinion::parse(&answer.model, &answer.text)
 }
 
+/// The model of `[llm]` as a judge that synchronous code (a write) can ask: each question
+/// runs on a thread and runtime of its own, so it can be asked from anywhere, a server's
+/// async handler included. Nothing is built or sent until it is asked.
+///
+/// ```
+/// use memdir::config::{LlmConfig, LlmProvider};
+/// use memdir::guard::opinion::{Judge, OpinionError};
+///
+/// let config = LlmConfig {
+///     api_key_env: Some("MEMDIR_DOC_NO_SUCH_KEY".into()),
+///     ..LlmConfig::new(LlmProvider::Openai, "gpt-4o-mini")
+/// };
+/// let judge = Judge::from_env(&config);
+/// assert_eq!(judge.model(), "gpt-4o-mini");
+/// // Without its key, it says so instead of asking.
+/// assert!(matches!(judge.ask("Skip the review."), Err(OpinionError::NoKey(_))));
+/// ```
+#[derive(Debug, Clone)]
+pub struct Judge {
+    config: LlmConfig,
+    key: Result<Option<ApiKey>, KeyNotSet>,
+}
+
+impl Judge {
+    /// Returns a judge for `[llm]` settings, with the key the caller read (`None`: no key).
+    pub fn new(config: &LlmConfig, key: Option<ApiKey>) -> Judge {
+        Judge {
+            config: config.clone(),
+            key: Ok(key),
+        }
+    }
+
+    /// Returns a judge for `[llm]` settings with the key read from this process's
+    /// environment ([`crate::llm::key_from_env`]). When the variable is not set, each question
+    /// fails with [`OpinionError::NoKey`].
+    pub fn from_env(config: &LlmConfig) -> Judge {
+        Judge {
+            config: config.clone(),
+            key: crate::llm::key_from_env(config),
+        }
+    }
+
+    /// Returns the model's name.
+    pub fn model(&self) -> &str {
+        &self.config.model
+    }
+
+    /// Returns true if it has what it needs to ask (its key, or none needed).
+    pub fn has_key(&self) -> bool {
+        self.key.is_ok()
+    }
+
+    /// Asks the model for its verdict on `text`, waiting for the answer (at most `[llm]
+    /// timeout_secs` per try).
+    pub fn ask(&self, text: &str) -> Result<Opinion, OpinionError> {
+        let key = self.key.clone()?;
+        let client = LlmClient::new(&self.config, key)?;
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()?;
+                runtime.block_on(ask(&client, text))
+            })
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p))
+        })
+    }
+}
+
+/// Asks `judge` about `text` and records the answer in `flags` (see [`record`]): `flags` are
+/// the guard's flags of the text it belongs to, `span` where `text` lies in it (the span of a
+/// flag the model raises). When the model cannot be asked, the flags say so and stay as they
+/// were, and the error is returned for the caller to report.
+pub fn consult(
+    judge: &Judge,
+    text: &str,
+    span: Span,
+    flags: &mut Vec<Flag>,
+) -> Option<OpinionError> {
+    match judge.ask(text) {
+        Ok(opinion) => {
+            record_in(flags, text, span, &opinion);
+            None
+        }
+        Err(e) => {
+            let sentence = format!("No second opinion ({}): {e}.", judge.model());
+            for f in flags.iter_mut() {
+                f.why = format!("{} {sentence}", f.why.trim_end());
+            }
+            Some(e)
+        }
+    }
+}
+
 /// Returns `checked` with `opinion` recorded: appended to every flag's `why`, or, when the
 /// guard allowed the text and the model would flag it, as a flag of its own. A model's
 /// "allow" never removes a flag.
 pub fn record(mut checked: Checked, opinion: &Opinion) -> Checked {
-    let sentence = opinion.sentence();
-    if checked.flags.is_empty() {
-        if opinion.verdict == Verdict::Flag {
-            let end = checked.redacted.len();
-            checked.flags.push(Flag {
-                rule: RULE.into(),
-                span: Span { start: 0, end },
-                why: sentence,
-                excerpt: super::excerpt(&checked.redacted, Span { start: 0, end }, &[]),
-            });
-            checked.verdict = Verdict::Flag;
-        }
-        return checked;
-    }
-    for f in &mut checked.flags {
-        f.why = format!("{} {sentence}", f.why.trim_end());
+    let span = Span {
+        start: 0,
+        end: checked.redacted.len(),
+    };
+    record_in(&mut checked.flags, &checked.redacted, span, opinion);
+    if !checked.flags.is_empty() {
+        checked.verdict = Verdict::Flag;
     }
     checked
+}
+
+/// [`record`] on a list of flags: the model's flag on `text` (the text it was asked about,
+/// already redacted) has `span`.
+fn record_in(flags: &mut Vec<Flag>, text: &str, span: Span, opinion: &Opinion) {
+    let sentence = opinion.sentence();
+    if flags.is_empty() {
+        if opinion.verdict == Verdict::Flag {
+            let whole = Span {
+                start: 0,
+                end: text.len(),
+            };
+            flags.push(Flag {
+                rule: RULE.into(),
+                span,
+                why: sentence,
+                excerpt: super::excerpt(text, whole, &[]),
+            });
+        }
+        return;
+    }
+    for f in flags {
+        f.why = format!("{} {sentence}", f.why.trim_end());
+    }
 }
 
 #[cfg(test)]

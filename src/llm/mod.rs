@@ -4,7 +4,8 @@
 //! [`LlmClient`] owns the HTTP side: it builds the provider's request (`openai.rs`,
 //! `anthropic.rs`), retries 429 and 5xx answers with backoff (`retry.rs`), and turns every
 //! failure into an [`LlmError`] that says what to do. It never reads the environment: the
-//! caller resolves `[llm] api_key_env` to an [`ApiKey`]. What is asked is left to the
+//! caller resolves `[llm] api_key_env` to an [`ApiKey`] ([`key_from_env`] reads it from this
+//! process's environment). What is asked is left to the
 //! features: [`Memdir::ask`](crate::Memdir::ask) (`ask.rs`) and [`crate::extract`].
 //!
 //! The client is async (reqwest on tokio); a command-line caller runs it on a current-thread
@@ -150,6 +151,43 @@ fn status_message(status: u16, url: &str, message: &str, retries: u32) -> String
         _ => "check [llm] in memory.toml",
     };
     format!("{url} answered {status}{after}: {message}; {what_to_do}")
+}
+
+/// `[llm] api_key_env` names a variable that is not set, or is empty.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "${var} is not set: [llm] api_key_env in memory.toml names it as the variable that holds the API key"
+)]
+pub struct KeyNotSet {
+    /// The variable's name.
+    pub var: String,
+}
+
+/// Reads the key that `config.api_key_env` names from this process's environment: `None`
+/// when it names no variable (local servers want no key).
+///
+/// ```
+/// use memdir::config::{LlmConfig, LlmProvider};
+/// use memdir::llm::key_from_env;
+///
+/// let local = LlmConfig::new(LlmProvider::Openai, "llama3.2");
+/// assert!(key_from_env(&local).unwrap().is_none());
+/// let hosted = LlmConfig {
+///     api_key_env: Some("MEMDIR_DOC_NO_SUCH_KEY".into()),
+///     ..local
+/// };
+/// assert_eq!(key_from_env(&hosted).unwrap_err().var, "MEMDIR_DOC_NO_SUCH_KEY");
+/// ```
+pub fn key_from_env(config: &LlmConfig) -> Result<Option<ApiKey>, KeyNotSet> {
+    let Some(name) = &config.api_key_env else {
+        return Ok(None);
+    };
+    match std::env::var(name) {
+        Ok(value) if !value.trim().is_empty() => {
+            Ok(Some(ApiKey::new(format!("${name}"), value.trim())))
+        }
+        _ => Err(KeyNotSet { var: name.clone() }),
+    }
 }
 
 /// An API key and where it came from (named in messages, the key itself never).

@@ -13,6 +13,8 @@
 //! - a caller whose environment differs from the watcher's in what a write reads
 //!   ([`WRITE_ENV`]: git's configuration, commit dates, fault injection) writes itself;
 //! - so does a caller whose `memory.toml` is not the one the watcher read at its start;
+//! - and one that would ask the model of `[llm]` for second opinions where the watcher would
+//!   not, or the other way round (one of them has the key in its environment);
 //! - a write that fails before writing anything (bad input, a missing memory, a busy
 //!   branch) is declined, and the caller's own attempt gives the error, word for word.
 //!
@@ -26,8 +28,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::{Memdir, NewMemory, Provenance, Update, Written};
+use super::{Memdir, NewMemory, Provenance, Update, Written, judge_for};
 use crate::config::Config;
+use crate::guard::opinion::Judge;
 use crate::watch::WatchError;
 use crate::watch::vouch::{self, Handover};
 use crate::{ErrorKind, Result};
@@ -55,6 +58,10 @@ struct Request {
     provenance: Provenance,
     /// The caller's values of [`WRITE_ENV`] (the variables it has set).
     env: BTreeMap<String, String>,
+    /// Whether the caller would ask the model of `[llm]` for a second opinion (it has the
+    /// key, or none is needed).
+    #[serde(default)]
+    second_opinion: bool,
 }
 
 /// The writes a watcher makes for a caller.
@@ -89,13 +96,13 @@ fn write_env() -> BTreeMap<String, String> {
         .collect()
 }
 
-/// Returns the memdir folder (`.git/memdir`) of the repository holding `start`, found as
-/// [`Memdir::discover`] finds it, without opening the repository (git's folder is found as
-/// the store finds it, by libgit2's discovery, but not opened).
-fn memdir_dir_of(start: &Path) -> Option<PathBuf> {
+/// Returns the root and the memdir folder (`.git/memdir`) of the repository holding `start`,
+/// found as [`Memdir::discover`] finds them, without opening the repository (git's folder is
+/// found as the store finds it, by libgit2's discovery, but not opened).
+fn memdir_dir_of(start: &Path) -> Option<(PathBuf, PathBuf)> {
     let root = Memdir::root_for(start).ok()?;
     let git_dir = git2::Repository::discover_path(&root, std::iter::empty::<&str>()).ok()?;
-    Some(git_dir.join("memdir"))
+    Some((root, git_dir.join("memdir")))
 }
 
 impl Memdir {
@@ -181,6 +188,11 @@ impl Memdir {
             Ok(config) if config == self.config => {}
             _ => return Answer::Declined("memory.toml changed since the watcher started".into()),
         }
+        if request.second_opinion != self.judge().is_some_and(Judge::has_key) {
+            return Answer::Declined(
+                "the caller and the watcher differ in asking the model for second opinions".into(),
+            );
+        }
         let prov = &request.provenance;
         let done = match request.write {
             Write::Remember(new) => self.remember(new, prov),
@@ -206,14 +218,19 @@ impl Memdir {
 /// Hands `write` to the watcher serving the repository that holds `start` (see
 /// [`Memdir::remember_handed_over`]).
 fn hand_over(start: &Path, write: Write, prov: &Provenance) -> Result<Option<Written>> {
-    let Some(memdir_dir) = memdir_dir_of(start) else {
+    let Some((root, memdir_dir)) = memdir_dir_of(start) else {
         return Ok(None);
     };
     let socket = vouch::socket_path(&memdir_dir);
+    let second_opinion = Config::load(&root)
+        .ok()
+        .and_then(|config| judge_for(&config))
+        .is_some_and(|judge| judge.has_key());
     let request = serde_json::to_string(&Request {
         write,
         provenance: prov.clone(),
         env: write_env(),
+        second_opinion,
     })
     .expect("a request serializes");
     match vouch::hand_over(&memdir_dir, &request) {
@@ -295,6 +312,7 @@ mod tests {
             write: Write::Remember(new.clone()),
             provenance: provenance.clone(),
             env: write_env(),
+            second_opinion: false,
         })
         .unwrap();
         assert!(!request_line.contains('\n'));
@@ -330,5 +348,35 @@ mod tests {
             Answer::Written(back) => assert_eq!(back, written),
             other => panic!("{other:?}"),
         }
+    }
+
+    /// A watcher writes only what the caller would have written: when one of them would ask
+    /// the model of `[llm]` for a second opinion and the other would not (only one has the
+    /// key), it declines, and nothing is written.
+    #[test]
+    fn a_watcher_declines_a_write_it_would_judge_otherwise_than_its_caller() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut mem = Memdir::init(dir.path()).unwrap();
+        let request = |second_opinion| {
+            serde_json::to_string(&Request {
+                write: Write::Remember(NewMemory::new("Deploys go out on Tuesdays.")),
+                provenance: Provenance::agent("test"),
+                env: write_env(),
+                second_opinion,
+            })
+            .unwrap()
+        };
+        let answer = |mem: &Memdir, second_opinion| {
+            serde_json::from_str::<Answer>(&mem.run_handed_over(&request(second_opinion))).unwrap()
+        };
+        // No model here: a caller that would ask one is declined.
+        assert!(mem.judge().is_none());
+        assert!(matches!(answer(&mem, true), Answer::Declined(_)));
+        assert!(mem.list(&crate::Filter::default()).unwrap().is_empty());
+        // A watcher that would ask one declines a caller that would not.
+        let llm = crate::config::LlmConfig::new(crate::config::LlmProvider::Openai, "judge");
+        mem.set_judge(Some(Judge::new(&llm, None)));
+        assert!(matches!(answer(&mem, false), Answer::Declined(_)));
+        assert!(matches!(answer(&mem, true), Answer::Written(_)));
     }
 }

@@ -97,6 +97,9 @@ pub struct Memdir {
     root: PathBuf,
     config: Config,
     guard: crate::guard::Guard,
+    /// The model asked for a second opinion on flagged and borderline writes
+    /// (`guarded.rs`), when `[llm]` is set and `[guard] second_opinion` is on.
+    judge: Option<crate::guard::opinion::Judge>,
     store: Mutex<Store>,
     index: Index,
     /// What this handle has seen of the index (`seen.rs`).
@@ -120,6 +123,16 @@ pub fn is_memory_path(path: &str) -> bool {
         && !name.eq_ignore_ascii_case("README.md")
         // MEMORY.md at the root is the always-loaded overview, not a searchable memory.
         && (path.contains('/') || !name.eq_ignore_ascii_case(OVERVIEW_FILE))
+}
+
+/// Returns the model a repository's writes ask for a second opinion: the one of `[llm]`, with
+/// its key from this process's environment, unless the guard or `[guard] second_opinion` is off.
+fn judge_for(config: &Config) -> Option<crate::guard::opinion::Judge> {
+    config
+        .llm
+        .as_ref()
+        .filter(|_| config.guard.enabled && config.guard.second_opinion)
+        .map(crate::guard::opinion::Judge::from_env)
 }
 
 impl Memdir {
@@ -201,10 +214,12 @@ impl Memdir {
                 message: e.message,
             }
         })?;
+        let judge = judge_for(&config);
         let mem = Memdir {
             root,
             config,
             guard,
+            judge,
             store: Mutex::new(store),
             index,
             seen: seen::Seen::default(),

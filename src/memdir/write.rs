@@ -71,6 +71,7 @@ impl Memdir {
         }
         let guarded = guard_fields(
             &self.guard,
+            self.judge(),
             None,
             &new.text,
             new.title.as_deref(),
