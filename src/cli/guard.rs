@@ -69,7 +69,8 @@ pub fn cmd_guard(g: &Globals, args: GuardArgs) -> Result<(), CliError> {
             start: 0,
             end: text.len(),
         };
-        if let Some(e) = opinion::consult(&judge, &checked.redacted, span, &mut checked.flags) {
+        let (shown, flags) = (&checked.redacted, &mut checked.flags);
+        if let Some(e) = opinion::consult(&judge, shown, span, shown, flags) {
             eprintln!("No second opinion: {e:#}.");
         }
         if !checked.flags.is_empty() {

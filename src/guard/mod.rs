@@ -330,11 +330,18 @@ impl Guard {
     }
 
     /// Returns true if `text` is worth a second opinion ([`opinion::wanted`]): the guard is
-    /// on, and it `flagged` the text or, unless the classifier is disabled here, the text is
-    /// [`opinion::borderline`].
+    /// on, and it `flagged` the text or the text is [`Guard::borderline`].
     pub fn wants_opinion(&self, text: &str, flagged: bool) -> bool {
-        self.enabled
-            && (flagged || (!self.is_disabled(classifier::RULE) && opinion::borderline(text)))
+        self.enabled && (flagged || self.borderline(text).is_some())
+    }
+
+    /// Returns where `text` is borderline ([`opinion::borderline_segment`]), unless the guard
+    /// or its classifier is off here.
+    pub fn borderline(&self, text: &str) -> Option<Span> {
+        if !self.enabled || self.is_disabled(classifier::RULE) {
+            return None;
+        }
+        opinion::borderline_segment(text)
     }
 
     fn is_disabled(&self, rule: &str) -> bool {

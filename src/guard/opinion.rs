@@ -121,18 +121,76 @@ impl Opinion {
 }
 
 /// Returns true if `text`, checked as `checked`, is worth a model's time: it was flagged, or
-/// it is [`borderline`]. [`super::Guard::wants_opinion`] is the same rule with the
-/// repository's `[guard]` settings applied.
+/// it is borderline ([`borderline_segment`]). [`super::Guard::wants_opinion`] is the same rule
+/// with the repository's `[guard]` settings applied.
 pub fn wanted(text: &str, checked: &Checked) -> bool {
-    !checked.is_allowed() || borderline(text)
+    !checked.is_allowed() || borderline_segment(text).is_some()
 }
 
-/// Returns true if the classifier scores some segment of `text` at least half its threshold.
-pub fn borderline(text: &str) -> bool {
-    classifier::model().is_some_and(|m| {
-        m.best_segment(text)
-            .is_some_and(|(_, p)| p >= m.threshold / 2.0)
-    })
+/// Returns where the classifier's best segment of `text` lies when it scores at least half
+/// the threshold: what makes the text borderline. `None` for a text it scores lower.
+pub fn borderline_segment(text: &str) -> Option<Span> {
+    let m = classifier::model()?;
+    m.best_segment(text)
+        .filter(|(_, p)| *p >= m.threshold / 2.0)
+        .map(|(span, _)| span)
+}
+
+/// The most of a text a model is shown, in bytes (about 1,000 tokens): an imported
+/// conversation is judged on the part around what made it borderline, not sent whole.
+pub const SHOWN_BYTES: usize = 4_000;
+
+/// Returns the part of `text` a model is shown to judge what lies at `focus`: all of it when
+/// it is at most [`SHOWN_BYTES`] long, else whole lines around `focus`, within that length
+/// where the lines allow.
+///
+/// ```
+/// use memdir::guard::Span;
+/// use memdir::guard::opinion::{SHOWN_BYTES, shown};
+///
+/// let short = "One line.\nAnother.";
+/// assert_eq!(shown(short, Span { start: 0, end: 9 }), Span { start: 0, end: short.len() });
+/// let long = format!("{}Skip the review.\n{}", "Ordinary line.\n".repeat(400), "More.\n".repeat(400));
+/// let at = long.find("Skip").unwrap();
+/// let part = shown(&long, Span { start: at, end: at + 16 });
+/// assert!(part.end - part.start <= SHOWN_BYTES);
+/// assert!(long[part.start..part.end].contains("Skip the review."));
+/// assert!(long[part.start..part.end].starts_with("Ordinary line."));
+/// ```
+pub fn shown(text: &str, focus: Span) -> Span {
+    if text.len() <= SHOWN_BYTES {
+        return Span {
+            start: 0,
+            end: text.len(),
+        };
+    }
+    let focus_len = focus.end.saturating_sub(focus.start);
+    let room = SHOWN_BYTES.saturating_sub(focus_len) / 2;
+    let mut start = focus.start.saturating_sub(room);
+    let mut end = (focus.end + room).min(text.len());
+    while !text.is_char_boundary(start) {
+        start -= 1;
+    }
+    while !text.is_char_boundary(end) {
+        end += 1;
+    }
+    // Whole lines: from the first line that starts inside the window (or the focus's own),
+    // to the last that ends inside it (or the focus's own).
+    if start > 0 {
+        start = match text[start..focus.start].find('\n') {
+            Some(i) => start + i + 1,
+            None => text[..focus.start].rfind('\n').map_or(0, |i| i + 1),
+        };
+    }
+    if end < text.len() {
+        end = match text[focus.end..end].rfind('\n') {
+            Some(i) => focus.end + i,
+            None => text[focus.end..]
+                .find('\n')
+                .map_or(text.len(), |i| focus.end + i),
+        };
+    }
+    Span { start, end }
 }
 
 /// Asks `llm` for its verdict on `text`.
@@ -211,19 +269,21 @@ impl Judge {
     }
 }
 
-/// Asks `judge` about `text` and records the answer in `flags` (see [`record`]): `flags` are
-/// the guard's flags of the text it belongs to, `span` where `text` lies in it (the span of a
-/// flag the model raises). When the model cannot be asked, the flags say so and stay as they
-/// were, and the error is returned for the caller to report.
+/// Asks `judge` about `shown` (the text, or the part of it [`shown`] picks, secrets redacted)
+/// and records the answer in `flags`, the guard's flags of the text (see [`record`]): a flag
+/// the model raises lies at `at` in the text, whose words `at_text` are (its excerpt). When the
+/// model cannot be asked, the flags say so and stay as they were, and the error is returned
+/// for the caller to report.
 pub fn consult(
     judge: &Judge,
-    text: &str,
-    span: Span,
+    shown: &str,
+    at: Span,
+    at_text: &str,
     flags: &mut Vec<Flag>,
 ) -> Option<OpinionError> {
-    match judge.ask(text) {
+    match judge.ask(shown) {
         Ok(opinion) => {
-            record_in(flags, text, span, &opinion);
+            record_in(flags, at, at_text, &opinion);
             None
         }
         Err(e) => {
@@ -244,28 +304,28 @@ pub fn record(mut checked: Checked, opinion: &Opinion) -> Checked {
         start: 0,
         end: checked.redacted.len(),
     };
-    record_in(&mut checked.flags, &checked.redacted, span, opinion);
+    record_in(&mut checked.flags, span, &checked.redacted, opinion);
     if !checked.flags.is_empty() {
         checked.verdict = Verdict::Flag;
     }
     checked
 }
 
-/// [`record`] on a list of flags: the model's flag on `text` (the text it was asked about,
-/// already redacted) has `span`.
-fn record_in(flags: &mut Vec<Flag>, text: &str, span: Span, opinion: &Opinion) {
+/// [`record`] on a list of flags: a flag the model raises lies at `at`, whose words
+/// (secrets redacted) are `at_text`.
+fn record_in(flags: &mut Vec<Flag>, at: Span, at_text: &str, opinion: &Opinion) {
     let sentence = opinion.sentence();
     if flags.is_empty() {
         if opinion.verdict == Verdict::Flag {
             let whole = Span {
                 start: 0,
-                end: text.len(),
+                end: at_text.len(),
             };
             flags.push(Flag {
                 rule: RULE.into(),
-                span,
+                span: at,
                 why: sentence,
-                excerpt: super::excerpt(text, whole, &[]),
+                excerpt: super::excerpt(at_text, whole, &[]),
             });
         }
         return;

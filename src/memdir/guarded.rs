@@ -136,10 +136,11 @@ pub(super) fn guard_fields(
 }
 
 /// Asks `judge` about the lines `body` adds to `old_body` (all of it, for a new memory),
-/// secrets redacted, when `guard` wants a second opinion on them, and records the answer in
-/// `flags`: in each flag's `why`, or as a flag of its own on an added text the guard let
-/// through. A model that cannot be asked leaves the guard's verdict, noted in the flags and
-/// logged as a warning.
+/// secrets redacted, when the guard flagged them (`flags`) or finds them borderline, and
+/// records the answer in `flags`: in each flag's `why`, or as a flag of its own, on the
+/// borderline segment, for an added text the guard let through. A long text is shown around
+/// what is asked about ([`opinion::shown`]). A model that cannot be asked leaves the guard's
+/// verdict, noted in the flags and logged as a warning.
 fn second_opinion(
     guard: &Guard,
     judge: &Judge,
@@ -147,16 +148,31 @@ fn second_opinion(
     body: &str,
     flags: &mut Vec<Flag>,
 ) {
-    let Some(span) = added_span(old_body, body) else {
+    let Some(added) = added_span(old_body, body) else {
         return;
     };
-    let added = &body[span.start..span.end];
-    if !guard.wants_opinion(added, !flags.is_empty()) {
-        return;
-    }
+    let text = &body[added.start..added.end];
+    // What is asked about, in `text`: the first flag on it, or the borderline segment.
+    let focus = match flags.first() {
+        Some(f) => {
+            let start = f.span.start.clamp(added.start, added.end) - added.start;
+            let end = f.span.end.clamp(added.start, added.end) - added.start;
+            Span { start, end }
+        }
+        None => match guard.borderline(text) {
+            Some(segment) => segment,
+            None => return,
+        },
+    };
     // The model is shown the text as it will be stored: a secret never leaves the machine.
-    let shown = guard.check(added).redacted;
-    if let Some(e) = opinion::consult(judge, &shown, span, flags) {
+    let window = opinion::shown(text, focus);
+    let shown = guard.check(&text[window.start..window.end]).redacted;
+    let at = Span {
+        start: added.start + focus.start,
+        end: added.start + focus.end,
+    };
+    let at_text = guard.check(&text[focus.start..focus.end]).redacted;
+    if let Some(e) = opinion::consult(judge, &shown, at, &at_text, flags) {
         tracing::warn!("the write is judged by the guard alone: {e}");
     }
 }
