@@ -72,6 +72,26 @@ pub struct Config {
     pub guard: GuardConfig,
     /// How `memdir serve` listens and authenticates.
     pub serve: ServeConfig,
+    /// When memdir starts a watcher of its own.
+    pub watch: WatchConfig,
+}
+
+/// `[watch]`: a watcher memdir starts by itself (see `memdir watch --background`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WatchConfig {
+    /// `memdir hook` starts a background watcher at a session's start when the repository
+    /// holds at least this many memories and none serves (0: never). Below a few thousand
+    /// memories a call's own look at the files costs less than asking a watcher.
+    pub background_from: usize,
+}
+
+impl Default for WatchConfig {
+    fn default() -> Self {
+        WatchConfig {
+            background_from: 5_000,
+        }
+    }
 }
 
 /// `[serve]`: the HTTP API and inspection pages of `memdir serve`.

@@ -527,3 +527,121 @@ fn adds_handed_over_at_once_are_all_written() {
     }
     assert_eq!(env.git_status(), "");
 }
+
+/// Ends the process `pid` (a background watcher, which no test owns as a child).
+fn kill(pid: u64) {
+    let _ = std::process::Command::new("kill")
+        .args(["-9", &pid.to_string()])
+        .status();
+}
+
+/// Kills the background watcher `pid` when dropped, so a failing test leaves none behind.
+struct Background(u64);
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        kill(self.0);
+    }
+}
+
+/// `memdir watch --background` returns once a detached watcher serves, and says its pid;
+/// the next call is vouched for by it, and another `--background` finds it instead of
+/// starting a second one.
+#[test]
+fn a_background_watcher_serves_the_next_calls_and_is_started_once() {
+    let env = TestEnv::init();
+    env.add("The deploy train leaves on Tuesdays.", &[]);
+    let first = env
+        .run(&["watch", "--background", "--json"])
+        .success()
+        .json();
+    assert_eq!(first["started"], true, "{first}");
+    assert_eq!(first["idle_secs"], 1800);
+    let pid = first["pid"].as_u64().unwrap();
+    let _background = Background(pid);
+
+    let mut cmd = env.memdir_command(&env.repo());
+    cmd.args(["search", "deploy train"])
+        .env("MEMDIR_LOG", "memdir=debug");
+    let out = env.run_command(cmd, None).success();
+    assert!(out.stdout.contains("deploy train"), "{out}");
+    assert!(out.stderr.contains("the watcher vouched"), "{out}");
+
+    let again = env
+        .run(&["watch", "--background", "--json"])
+        .success()
+        .json();
+    assert_eq!(again["started"], false, "{again}");
+    assert_eq!(again["pid"], pid);
+    let text = env.run(&["watch", "--background"]).success();
+    assert!(
+        text.stdout
+            .contains(&format!("already serves this repository (pid {pid})")),
+        "{text}"
+    );
+}
+
+/// `--idle`: a watcher that no other call asks anything stops by itself, and says why.
+#[test]
+fn a_watcher_with_nothing_to_answer_stops_after_its_idle_time() {
+    let env = TestEnv::init();
+    let mut cmd = env.memdir_command(&env.repo());
+    cmd.args(["watch", "--idle", "300ms"]);
+    let out = env.run_command(cmd, None).success();
+    assert!(out.stdout.contains("Watching for changes"), "{out}");
+    assert!(
+        out.stdout.contains("Stopped: no memdir call for 300ms."),
+        "{out}"
+    );
+}
+
+/// At a session's start in a repository of `[watch] background_from` memories or more, the
+/// hook starts a background watcher (and still answers the hook at once: the watcher holds
+/// none of its output open); below that size it starts none.
+#[test]
+fn the_session_start_hook_starts_a_watcher_in_a_large_repository() {
+    let env = TestEnv::init();
+    env.add("The deploy train leaves on Tuesdays.", &[]);
+    env.add("Releases are cut on Thursdays.", &[]);
+    let event = r#"{"hook_event_name": "SessionStart", "session_id": "s1"}"#;
+    let hook = |env: &TestEnv| {
+        let mut cmd = env.memdir_command(&env.repo());
+        cmd.args(["hook", "claude-code"])
+            .env("MEMDIR_LOG", "memdir=debug");
+        env.run_command(cmd, Some(event)).success()
+    };
+    // Two memories, below the default of 5,000: no watcher.
+    let out = hook(&env);
+    assert!(!out.stderr.contains("background watcher"), "{out}");
+
+    let config = env
+        .read("memory.toml")
+        .replace("background_from = 5000", "background_from = 2");
+    env.write("memory.toml", config);
+    env.run(&["commit", "-m", "a watcher from two memories"])
+        .success();
+    let out = hook(&env);
+    let answer: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(
+        answer["hookSpecificOutput"]["hookEventName"],
+        "SessionStart"
+    );
+    let started = out
+        .stderr
+        .split("started a background watcher (pid ")
+        .nth(1)
+        .and_then(|rest| rest.split(')').next())
+        .and_then(|pid| pid.parse::<u64>().ok())
+        .unwrap_or_else(|| panic!("no watcher started: {out}"));
+    let _started = Background(started);
+    // The watcher it started serves (or, had it lost the race to this call's own, that one).
+    let serving = env
+        .run(&["watch", "--background", "--json"])
+        .success()
+        .json();
+    let _serving = Background(serving["pid"].as_u64().unwrap());
+    assert!(
+        serving["pid"] == started || serving["started"] == true,
+        "{serving}"
+    );
+}

@@ -14,7 +14,9 @@ use super::{CliError, Globals, print_json};
 ///
 ///   UserPromptSubmit  before each prompt: the memories that matter for the prompt
 ///   SessionStart      when a session starts, resumes or is cleared: the pinned memories
-///                     and the most recently changed ones (there is no prompt yet)
+///                     and the most recently changed ones (there is no prompt yet); in a
+///                     repository of [watch] background_from memories or more (5,000),
+///                     it also starts `memdir watch --background` unless a watcher runs
 ///
 /// The context never exceeds --budget. Pinned memories that do not fit are left out, the
 /// first ones (MEMORY.md, then by path) kept, and a warning that names the rest goes to the
@@ -140,7 +142,31 @@ fn claude_code(g: &Globals, args: ClaudeCodeArgs) -> Result<(), CliError> {
             hook_event_name: event.name(),
             additional_context: context.text,
         },
-    })
+    })?;
+    if event == Event::SessionStart {
+        start_watcher(&mem);
+    }
+    Ok(())
+}
+
+/// At a session's start in a large repository (`[watch] background_from` memories or more),
+/// starts a background watcher unless one serves, so that the session's calls skip their look
+/// at every file. Never fails the hook: a watcher is only a speed-up.
+fn start_watcher(mem: &memdir::Memdir) {
+    let from = mem.config().watch.background_from;
+    let Ok(count) = mem.memory_count() else {
+        return;
+    };
+    if from == 0 || count < from {
+        return;
+    }
+    let root = mem.root();
+    let idle = super::watch::BACKGROUND_IDLE;
+    match super::watch::background::start_without_waiting(root, &mem.memdir_dir(), idle) {
+        Ok(Some(pid)) => tracing::debug!("started a background watcher (pid {pid})"),
+        Ok(None) => tracing::debug!("a watcher serves already"),
+        Err(e) => tracing::debug!("cannot start a background watcher: {e}"),
+    }
 }
 
 /// Returns the warning for the user when pinned memories were left out.

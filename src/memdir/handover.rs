@@ -96,13 +96,10 @@ fn write_env() -> BTreeMap<String, String> {
         .collect()
 }
 
-/// Returns the root and the memdir folder (`.git/memdir`) of the repository holding `start`,
-/// found as [`Memdir::discover`] finds them, without opening the repository (git's folder is
-/// found as the store finds it, by libgit2's discovery, but not opened).
+/// Returns the root and the memdir folder of the repository holding `start` (see
+/// [`Memdir::locate`]), or `None`.
 fn memdir_dir_of(start: &Path) -> Option<(PathBuf, PathBuf)> {
-    let root = Memdir::root_for(start).ok()?;
-    let git_dir = git2::Repository::discover_path(&root, std::iter::empty::<&str>()).ok()?;
-    Some((root, git_dir.join("memdir")))
+    Memdir::locate(start).ok()
 }
 
 impl Memdir {

@@ -244,6 +244,31 @@ impl Memdir {
         Self::open(&Self::root_for(start)?)
     }
 
+    /// Returns how many memories the index holds (quarantined ones included).
+    pub fn memory_count(&self) -> Result<usize> {
+        Ok(self.index.counts()?.0)
+    }
+
+    /// Returns the root and the memdir folder (`.git/memdir`, where the index, the locks and
+    /// a watcher's socket live) of the memory [`Memdir::discover`] opens for `start`, without
+    /// opening it (git's folder is found by libgit2's discovery, as the store finds it).
+    ///
+    /// ```
+    /// # fn main() -> memdir::Result<()> {
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// memdir::Memdir::init(dir.path())?;
+    /// let (root, memdir_dir) = memdir::Memdir::locate(dir.path())?;
+    /// assert!(memdir_dir.ends_with(".git/memdir"));
+    /// assert_eq!(root, std::fs::canonicalize(dir.path()).unwrap());
+    /// # Ok(()) }
+    /// ```
+    pub fn locate(start: &Path) -> Result<(PathBuf, PathBuf)> {
+        let root = Self::root_for(start)?;
+        let git_dir = git2::Repository::discover_path(&root, std::iter::empty::<&str>())
+            .map_err(|_| Error::NotARepository { path: root.clone() })?;
+        Ok((root, git_dir.join("memdir")))
+    }
+
     /// Returns the root of the memory [`Memdir::discover`] opens for `start`.
     pub(super) fn root_for(start: &Path) -> Result<PathBuf> {
         let start = std::fs::canonicalize(start).map_err(|_| Error::NotARepository {

@@ -3,7 +3,7 @@
 //! [`crate::watch`]; this loop only acts on what they say is due.
 
 use std::ops::ControlFlow;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
@@ -22,6 +22,12 @@ pub struct WatchOptions {
     pub timing: Timing,
     /// Provenance of the commits.
     pub provenance: Provenance,
+    /// Stop once no other process has called (asked or handed a write over) for this long,
+    /// and nothing is waiting to be refreshed or committed. `None`: watch until stopped.
+    pub idle: Option<Duration>,
+    /// Stop at once, before [`WatchReport::Ready`], when another watcher already serves the
+    /// repository: a watcher started only to serve other processes has nothing to do then.
+    pub serve_only: bool,
 }
 
 /// What the watcher did, reported as it happens.
@@ -85,13 +91,23 @@ impl Memdir {
         // by the time `Ready` is reported, the socket answers.
         self.seen.mark_watching();
         let pending = Pending::default();
-        let _voucher = Voucher::serve(&self.memdir_dir(), &self.root, pending.clone());
+        let voucher = Voucher::serve(&self.memdir_dir(), &self.root, pending.clone());
+        if voucher.is_none() && options.serve_only {
+            tracing::debug!("another watcher serves this repository: stopping");
+            return Ok(());
+        }
         if on(WatchReport::Ready).is_break() {
             return Ok(());
         }
         let mut debouncer = Debouncer::new(options.timing, options.commit);
+        let mut last_call = Instant::now();
         loop {
-            let paths = watcher.next(debouncer.deadline())?;
+            let idle_until = options.idle.map(|idle| last_call + idle);
+            let deadline = match (debouncer.deadline(), idle_until) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            let paths = watcher.next(deadline)?;
             let now = Instant::now();
             let mut cookies = Vec::new();
             for path in paths {
@@ -103,6 +119,7 @@ impl Memdir {
             let mut due = Vec::new();
             let mut indexed = true;
             if !cookies.is_empty() {
+                last_call = now;
                 // Asked to vouch: every change before the cookie is recorded; index it now.
                 if let Some(action) = debouncer.refresh_now() {
                     let report = self.act(action, options);
@@ -132,6 +149,13 @@ impl Memdir {
                 if on(report).is_break() {
                     return Ok(());
                 }
+            }
+            if idle_until.is_some_and(|until| now >= until) && debouncer.deadline().is_none() {
+                tracing::debug!(
+                    "no call for {:?}: stopping",
+                    options.idle.unwrap_or_default()
+                );
+                return Ok(());
             }
         }
     }

@@ -43,6 +43,9 @@ use std::time::Duration;
 pub const SOCKET_FILE: &str = "watch.sock";
 /// The lock that the serving watcher holds, beside the socket.
 const LOCK_FILE: &str = "watch.lock";
+/// The serving watcher's process id, beside the socket: written before the socket is bound,
+/// so while the socket takes connections it names the process behind it.
+const PID_FILE: &str = "watch.pid";
 /// The start of a cookie's file name, in the watched folder's top (hidden: never a memory,
 /// ignored by the watcher's routing).
 pub const COOKIE_PREFIX: &str = ".memdir-cookie-";
@@ -110,6 +113,19 @@ pub fn serving(memdir_dir: &Path) -> bool {
         let _ = memdir_dir;
         false
     }
+}
+
+/// Returns the process id of the watcher serving `memdir_dir`'s repository, or `None` when
+/// none serves ([`serving`]).
+pub fn serving_pid(memdir_dir: &Path) -> Option<u32> {
+    if !serving(memdir_dir) {
+        return None;
+    }
+    std::fs::read_to_string(memdir_dir.join(PID_FILE))
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
 }
 
 /// What became of a write handed to a watcher ([`hand_over`]).
@@ -266,12 +282,14 @@ pub fn cookie(rel: &str) -> Option<u64> {
 #[derive(Debug)]
 pub struct Voucher {
     socket: PathBuf,
+    pid_file: PathBuf,
     _lock: crate::lock::WriteLock,
 }
 
 impl Drop for Voucher {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.socket);
+        let _ = std::fs::remove_file(&self.pid_file);
     }
 }
 
@@ -296,6 +314,10 @@ impl Voucher {
             let socket = socket_path(memdir_dir);
             // A socket left by a watcher that was killed: the lock says none serves now.
             let _ = std::fs::remove_file(&socket);
+            let pid_file = memdir_dir.join(PID_FILE);
+            if let Err(e) = std::fs::write(&pid_file, format!("{}\n", std::process::id())) {
+                tracing::debug!("cannot write {}: {e}", pid_file.display());
+            }
             let listener = match std::os::unix::net::UnixListener::bind(&socket) {
                 Ok(l) => l,
                 Err(e) => {
@@ -324,6 +346,7 @@ impl Voucher {
             }
             Some(Voucher {
                 socket,
+                pid_file,
                 _lock: lock,
             })
         }
