@@ -394,7 +394,7 @@ fn status_reports_freshness_hand_edits_and_counts() {
     HEAD:       [SHORT]
     Index:      up to date (1 memory, 1 passage, at [SHORT])
     Git objects: 23 loose, 0 packs
-    Watcher:    none (`memdir watch` makes each call in a large repository faster)
+    Watcher:    none (`memdir watch --background` makes each call in a large repository faster)
     Pinned:     none
     Working tree clean.
     ");

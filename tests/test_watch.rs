@@ -567,6 +567,8 @@ fn a_background_watcher_serves_the_next_calls_and_is_started_once() {
     assert!(out.stdout.contains("deploy train"), "{out}");
     assert!(out.stderr.contains("the watcher vouched"), "{out}");
 
+    let status = env.run(&["status", "--json"]).success().json();
+    assert_eq!(status["watcher_pid"], pid, "{status}");
     let again = env
         .run(&["watch", "--background", "--json"])
         .success()

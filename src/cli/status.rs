@@ -17,7 +17,7 @@ use crate::outln;
 /// `git gc --auto` before a write once they outnumber git's `gc.auto` (6,700 by default).
 ///
 /// Whether a watcher serves the repository (`memdir watch`, `serve` or `mcp`; `--json`:
-/// `"watcher": true`): while one does, calls skip their look at every memory file and
+/// `"watcher": true`, `"watcher_pid": N`): while one does, calls skip their look at every memory file and
 /// `memdir add`, `update` and `rm` hand it their writes.
 ///
 /// And what the pinned memories (MEMORY.md and `pinned: true`), which go into every context,
@@ -80,11 +80,17 @@ pub fn cmd_status(g: &Globals, _args: StatusArgs) -> Result<(), CliError> {
         }
     );
     if s.watcher {
+        let pid = s
+            .watcher_pid
+            .map(|p| format!(", pid {p}"))
+            .unwrap_or_default();
         outln!(
-            "Watcher:    running (calls skip their look at every file; add, update and rm hand it their writes)"
+            "Watcher:    running{pid} (calls skip their look at every file; add, update and rm hand it their writes)"
         );
     } else {
-        outln!("Watcher:    none (`memdir watch` makes each call in a large repository faster)");
+        outln!(
+            "Watcher:    none (`memdir watch --background` makes each call in a large repository faster)"
+        );
     }
     if pinned.files.is_empty() {
         outln!("Pinned:     none");

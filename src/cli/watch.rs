@@ -95,12 +95,14 @@ pub fn cmd_watch(g: &Globals, args: WatchArgs) -> Result<(), CliError> {
             }
         }
     })?;
-    if let Some(idle) = args.idle.filter(|_| !child && !g.json) {
-        println!("Stopped: no memdir call for {}.", humantime(idle));
-    }
     match out_err {
         Some(e) => Err(e.into()),
-        None => Ok(()),
+        None => {
+            if let Some(idle) = args.idle.filter(|_| !child && !g.json) {
+                crate::outln!("Stopped: no memdir call for {}.", humantime(idle));
+            }
+            Ok(())
+        }
     }
 }
 

@@ -639,6 +639,7 @@ impl Memdir {
             passages,
             git_objects,
             watcher: crate::watch::vouch::serving(&self.memdir_dir()),
+            watcher_pid: crate::watch::vouch::serving_pid(&self.memdir_dir()),
         })
     }
 }

@@ -426,4 +426,7 @@ pub struct Status {
     /// skip their look at every memory file, and `memdir add`, `update` and `rm` hand it
     /// their writes.
     pub watcher: bool,
+    /// The serving watcher's process id (`None` when none serves).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub watcher_pid: Option<u32>,
 }
