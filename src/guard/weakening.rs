@@ -169,6 +169,102 @@ fn permissive(text: &str, caps: &regex::Captures<'_>) -> bool {
         .any(|w| PERMISSIVE.contains(&w))
 }
 
+/// Parts of a configuration key (split at `_`, `.` and `-`) that name a security control:
+/// `verify_ssl`, `MFA_REQUIRED`, `audit.enabled`, `require_code_review`.
+const CONTROL_PARTS: &[&str] = &[
+    "audit",
+    "audits",
+    "auditing",
+    "auditlog",
+    "mfa",
+    "2fa",
+    "twofactor",
+    "otp",
+    "totp",
+    "verify",
+    "verification",
+    "csrf",
+    "xsrf",
+    "auth",
+    "authn",
+    "authz",
+    "authentication",
+    "authorization",
+    "approval",
+    "approvals",
+    "review",
+    "reviews",
+    "signature",
+    "signatures",
+    "antivirus",
+    "firewall",
+    "sandbox",
+    "sandboxing",
+    "ratelimit",
+    "encryption",
+    "captcha",
+    "alerts",
+    "alerting",
+    "monitoring",
+    "guardrails",
+    "moderation",
+    "certificate",
+    "certificates",
+];
+
+/// Parts that turn a key around: `skip_verify = true` switches verification off.
+const INVERTING_PARTS: &[&str] = &[
+    "skip", "no", "disable", "disabled", "bypass", "ignore", "insecure",
+];
+
+/// Keys that are a weakening when on, whatever else they say: `insecure = true`,
+/// `allow_unauthenticated = true`.
+const WEAK_WHEN_ON: &[&str] = &["insecure", "unauthenticated", "unverified", "unsigned"];
+
+/// The values that switch a setting off, and those that switch it on.
+const OFF: &[&str] = &[
+    "false", "off", "no", "0", "disabled", "disable", "none", "never",
+];
+const ON: &[&str] = &["true", "on", "yes", "1", "enabled", "enable"];
+
+/// The lowercase parts of a configuration key, split at `_`, `.`, `-` and where camelCase
+/// starts a word (`insecureSkipVerify`: insecure, skip, verify).
+fn key_parts(key: &str) -> Vec<String> {
+    let mut parts = Vec::new();
+    let mut part = String::new();
+    let mut prev_lower = false;
+    for c in key.chars() {
+        if (matches!(c, '_' | '.' | '-') || (c.is_uppercase() && prev_lower)) && !part.is_empty() {
+            parts.push(std::mem::take(&mut part));
+        }
+        if !matches!(c, '_' | '.' | '-') {
+            part.extend(c.to_lowercase());
+        }
+        prev_lower = c.is_lowercase() || c.is_ascii_digit();
+    }
+    if !part.is_empty() {
+        parts.push(part);
+    }
+    parts
+}
+
+/// True for `key = value` that switches a security control off: the key names a control and
+/// the value is off (`verify_ssl = false`), or the key turns it around and the value is on
+/// (`skip_verify: true`, `insecure = 1`); never in a test setting.
+fn config_weakens(text: &str, caps: &regex::Captures<'_>) -> bool {
+    let (Some(key), Some(value)) = (caps.name("key"), caps.name("value")) else {
+        return false;
+    };
+    let parts = key_parts(key.as_str());
+    let has = |set: &[&str]| parts.iter().any(|p| set.contains(&p.as_str()));
+    let value = value.as_str().to_lowercase();
+    let (off, on) = (OFF.contains(&value.as_str()), ON.contains(&value.as_str()));
+    let weakens = (has(CONTROL_PARTS)
+        && ((off && !has(INVERTING_PARTS)) || (on && has(INVERTING_PARTS))))
+        || (on && has(WEAK_WHEN_ON));
+    weakens && strong_claim(text, caps)
+}
+
 pub(crate) fn rules() -> Vec<Rule> {
     let gap = r"[^.!?\n;]{0,40}?";
     vec![
@@ -196,6 +292,26 @@ pub(crate) fn rules() -> Vec<Rule> {
             &format!(r"(?i)\b{STRONG}\b[^.!?\n]{{0,40}}?\b(?:(?:can|may|should|could)\s+(?:safely\s+|just\s+)?be\s+(?:ignored|skipped|bypassed|disabled|waived|overridden|turned\s+off)|(?:is|are)\s+(?:just\s+|only\s+|merely\s+|basically\s+)?(?:a\s+)?(?:formality|formalities|for\s+show|rubber[- ]stamps?|theat(?:er|re)))\b"),
         )
         .accept(strong_claim),
+        Rule::new(
+            "weakening.config",
+            "switches a security control (audit, verification, two-factor, review, alerts...) off in configuration",
+            r#"(?im)(?:^[ \t]*(?:-[ \t]+|export[ \t]+)?|[{,][ \t]*)["']?(?P<key>[a-z0-9][a-z0-9_.-]*)["']?[ \t]*(?:=>|=|:)[ \t]*["']?(?P<value>false|off|no|0|disabled?|none|never|true|on|yes|1|enabled?)["']?[ \t]*(?:[,;#}]|$)"#,
+        )
+        .accept(config_weakens),
+        Rule::new(
+            "weakening.config",
+            "switches a security control (audit, verification, two-factor, review, alerts...) off in configuration",
+            r#"(?im)^[ \t]*(?:\[[ \t]*(?P<section>[a-z0-9_.-]+)[ \t]*\][ \t]*|(?P<yaml>[a-z0-9_.-]+):[ \t]*)\n(?:[ \t]*(?:[#;][^\n]*|[a-z0-9_.-]+[ \t]*[=:][^\n]*)?\n){0,8}?[ \t]*(?:enabled|enable|active)[ \t]*[=:][ \t]*["']?(?:false|off|no|0)\b"#,
+        )
+        .accept(|text, caps| {
+            // A YAML block's name is its section.
+            let section = caps.name("section").or_else(|| caps.name("yaml"));
+            let Some(section) = section else { return false };
+            key_parts(section.as_str())
+                .iter()
+                .any(|p| CONTROL_PARTS.contains(&p.as_str()))
+                && strong_claim(text, caps)
+        }),
         Rule::new(
             "weakening.credential-sharing",
             "hands credentials to a person directly",
@@ -375,6 +491,26 @@ mod tests {
                 "The security scan has been made optional for vendor uploads.",
                 "weakening.disabled",
             ),
+            ("verify_ssl = false", "weakening.config"),
+            ("MFA_REQUIRED=false", "weakening.config"),
+            (
+                "; nightly-sync.ini\n[audit]\nenabled = false\n; leave it off",
+                "weakening.config",
+            ),
+            (
+                "audit_log:\n  retention: 30d\n  enabled: no",
+                "weakening.config",
+            ),
+            ("export SKIP_SIGNATURE_CHECK=1", "weakening.config"),
+            (
+                r#"{"insecureSkipVerify": true, "timeout": 30}"#,
+                "weakening.config",
+            ),
+            (
+                "require_code_review: false  # the lead said so",
+                "weakening.config",
+            ),
+            ("[alerts]\nrecipients =\nenabled = off", "weakening.config"),
         ]);
     }
 
@@ -399,6 +535,17 @@ mod tests {
             "Code review is needed for every change to the billing service.",
             "Two-factor authentication must never be omitted, even for executives.",
             "Approval from a second reviewer is required; it was never dropped.",
+            "verify_ssl = true",
+            "autoplay = false",
+            "line_wrap: off",
+            "[audit]\nenabled = true\nretention = \"90d\"",
+            "MFA_REQUIRED=true",
+            "skip_verify = false",
+            "In the staging config, verify_ssl = false for the self-signed certificate.",
+            "author = none",
+            "review_count = 0 until the first release",
+            "[editor]\nenabled = false",
+            "signature = \"Best, Alice\"",
         ]);
     }
 }
