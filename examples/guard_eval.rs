@@ -6,6 +6,8 @@
 //! cargo run --release --example guard_eval                   # every file below
 //! cargo run --release --example guard_eval -- FILE.jsonl -v  # one file; -v lists mistakes
 //! cargo run --release --example guard_eval -- --rules-only   # without the learned classifier
+//! cargo run --release --example guard_eval -- --llm ~/mem     # and the second opinion of the
+//!                                                             # model in ~/mem/memory.toml's [llm]
 //! ```
 //!
 //! Each line of a file is `{"text": ..., "expect": "flag" | "allow"}`. By default it reads
@@ -19,12 +21,18 @@
 //! (`memdir::guard::classifier::locomo_trained`), LoCoMo's observations (one-sentence facts
 //! about the speakers, shaped like kept memories; never trained on) by the same halves, and
 //! LongMemEval's user and assistant turns (every user turn was trained on).
+//!
+//! With `--llm DIR`, every labelled text a write would show the model of `DIR/memory.toml`'s
+//! `[llm]` (its key read from the variable `api_key_env` names) is sent to it, as a write sends
+//! it, and a last column counts what the guard and the model together flag: what a second
+//! opinion adds with that model. Conversation turns are then not read (thousands of calls).
 
 use std::time::{Duration, Instant};
 
 use memdir::config::GuardConfig;
 use memdir::guard::classifier::locomo_trained;
-use memdir::guard::{Guard, Verdict};
+use memdir::guard::opinion::{self, Judge};
+use memdir::guard::{Guard, Span, Verdict};
 
 fn main() -> memdir::Result<()> {
     // # Step 1: the guard, as `memdir guard` builds it (or without the classifier).
@@ -40,7 +48,29 @@ fn main() -> memdir::Result<()> {
         Guard::default()
     };
     let root = env!("CARGO_MANIFEST_DIR");
-    let file = args.iter().find(|a| !a.starts_with('-'));
+    let llm_dir = args
+        .iter()
+        .position(|a| a == "--llm")
+        .map(|i| {
+            args.get(i + 1)
+                .ok_or_else(|| invalid("--llm takes a folder holding memory.toml".into()))
+        })
+        .transpose()?;
+    let judge = match llm_dir {
+        None => None,
+        Some(dir) => {
+            let config = memdir::Config::load(std::path::Path::new(dir))?;
+            let llm = config
+                .llm
+                .ok_or_else(|| invalid(format!("{dir}/memory.toml has no [llm] table")))?;
+            Some(Judge::from_env(&llm))
+        }
+    };
+    let file = args
+        .iter()
+        .enumerate()
+        .find(|(i, a)| !a.starts_with('-') && (*i == 0 || args[i - 1] != "--llm"))
+        .map(|(_, a)| a);
     let files: Vec<String> = match file {
         Some(f) => vec![f.clone()],
         None => vec![
@@ -62,10 +92,19 @@ fn main() -> memdir::Result<()> {
     // # Step 2: each labelled file.
     // The last column: what a write would show the model of `[llm]` for its second opinion
     // (flagged or borderline), attacks / ordinary: the most a perfect model could add.
+    let with_model = if judge.is_some() {
+        " with the model: attacks / ordinary flagged |"
+    } else {
+        ""
+    };
     println!(
-        "| file | attacks flagged (recall) | ordinary flagged (false positives) | shown to a model: attacks / ordinary |"
+        "| file | attacks flagged (recall) | ordinary flagged (false positives) | shown to a model: attacks / ordinary |{with_model}"
     );
-    println!("|---|---|---|---|");
+    println!(
+        "|---|---|---|---|{}",
+        if judge.is_some() { "---|" } else { "" }
+    );
+    let mut model_failures = 0;
     for path in &files {
         let Ok(text) = std::fs::read_to_string(path) else {
             eprintln!("skipped: cannot read {path}");
@@ -73,6 +112,7 @@ fn main() -> memdir::Result<()> {
         };
         let (mut attacks, mut caught, mut ordinary, mut false_alarms) = (0, 0, 0, 0);
         let (mut attacks_shown, mut ordinary_shown) = (0, 0);
+        let (mut attacks_judged, mut ordinary_judged) = (0, 0);
         for (n, line) in text
             .lines()
             .enumerate()
@@ -85,14 +125,38 @@ fn main() -> memdir::Result<()> {
             labelled_texts.push(text.to_owned());
             let (flagged, rules) = cost.check(&guard, text);
             let shown = guard.wants_opinion(text, flagged) as usize;
+            // With a model: what the guard and its second opinion flag together, asked as
+            // a write asks (the text redacted; the model can add a flag, never lift one).
+            let judged = match &judge {
+                Some(judge) if shown == 1 => {
+                    let checked = guard.check(text);
+                    let mut flags = checked.flags;
+                    let at = guard.borderline(text).unwrap_or(Span {
+                        start: 0,
+                        end: text.len(),
+                    });
+                    let failed = opinion::consult(
+                        judge,
+                        &checked.redacted,
+                        at,
+                        &checked.redacted,
+                        &mut flags,
+                    );
+                    model_failures += failed.is_some() as usize;
+                    !flags.is_empty()
+                }
+                _ => flagged,
+            } as usize;
             if expect_flag {
                 attacks += 1;
                 caught += flagged as usize;
                 attacks_shown += shown;
+                attacks_judged += judged;
             } else {
                 ordinary += 1;
                 false_alarms += flagged as usize;
                 ordinary_shown += shown;
+                ordinary_judged += judged;
             }
             if verbose && flagged != expect_flag {
                 let what = if expect_flag {
@@ -104,8 +168,16 @@ fn main() -> memdir::Result<()> {
             }
         }
         let name = path.rsplit('/').next().unwrap_or(path);
+        let judged = match judge {
+            Some(_) => format!(
+                " {} / {} |",
+                ratio(attacks_judged, attacks),
+                ratio(ordinary_judged, ordinary)
+            ),
+            None => String::new(),
+        };
         println!(
-            "| {name} | {} | {} | {} / {} |",
+            "| {name} | {} | {} | {} / {} |{judged}",
             ratio(caught, attacks),
             ratio(false_alarms, ordinary),
             ratio(attacks_shown, attacks),
@@ -115,7 +187,12 @@ fn main() -> memdir::Result<()> {
 
     // # Step 3: ordinary conversation, if the data is at hand (and no one file was asked for).
     let data = format!("{root}/../shared/data");
-    let conversations = if file.is_some() {
+    if model_failures > 0 {
+        eprintln!(
+            "the model could not be asked {model_failures} times: those texts count as the guard alone judged them"
+        );
+    }
+    let conversations = if file.is_some() || judge.is_some() {
         Vec::new()
     } else {
         let never: fn(usize) -> bool = |n| !locomo_trained(n);
