@@ -248,6 +248,13 @@ fn key_parts(key: &str) -> Vec<String> {
     parts
 }
 
+/// True if a part of `key` names a security control ([`CONTROL_PARTS`]).
+fn names_control(key: &str) -> bool {
+    key_parts(key)
+        .iter()
+        .any(|p| CONTROL_PARTS.contains(&p.as_str()))
+}
+
 /// True for `key = value` that switches a security control off: the key names a control and
 /// the value is off (`verify_ssl = false`), or the key turns it around and the value is on
 /// (`skip_verify: true`, `insecure = 1`); never in a test setting.
@@ -306,11 +313,7 @@ pub(crate) fn rules() -> Vec<Rule> {
         .accept(|text, caps| {
             // A YAML block's name is its section.
             let section = caps.name("section").or_else(|| caps.name("yaml"));
-            let Some(section) = section else { return false };
-            key_parts(section.as_str())
-                .iter()
-                .any(|p| CONTROL_PARTS.contains(&p.as_str()))
-                && strong_claim(text, caps)
+            section.is_some_and(|s| names_control(s.as_str())) && strong_claim(text, caps)
         }),
         Rule::new(
             "weakening.credential-sharing",

@@ -171,7 +171,11 @@ fn second_opinion(
         start: added.start + focus.start,
         end: added.start + focus.end,
     };
-    let at_text = guard.check(&text[focus.start..focus.end]).redacted;
+    // The words of a flag the model may raise, needed only where the guard raised none.
+    let at_text = match flags.is_empty() {
+        true => guard.check(&text[focus.start..focus.end]).redacted,
+        false => String::new(),
+    };
     if let Some(e) = opinion::consult(judge, &shown, at, &at_text, flags) {
         tracing::warn!("the write is judged by the guard alone: {e}");
     }

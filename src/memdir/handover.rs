@@ -24,7 +24,7 @@
 //! time. The transport is [`crate::watch::vouch`].
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
@@ -94,12 +94,6 @@ fn write_env() -> BTreeMap<String, String> {
         .iter()
         .filter_map(|k| std::env::var(k).ok().map(|v| ((*k).to_owned(), v)))
         .collect()
-}
-
-/// Returns the root and the memdir folder of the repository holding `start` (see
-/// [`Memdir::locate`]), or `None`.
-fn memdir_dir_of(start: &Path) -> Option<(PathBuf, PathBuf)> {
-    Memdir::locate(start).ok()
 }
 
 impl Memdir {
@@ -215,7 +209,7 @@ impl Memdir {
 /// Hands `write` to the watcher serving the repository that holds `start` (see
 /// [`Memdir::remember_handed_over`]).
 fn hand_over(start: &Path, write: Write, prov: &Provenance) -> Result<Option<Written>> {
-    let Some((root, memdir_dir)) = memdir_dir_of(start) else {
+    let Ok((root, memdir_dir)) = Memdir::locate(start) else {
         return Ok(None);
     };
     let socket = vouch::socket_path(&memdir_dir);
