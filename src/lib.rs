@@ -81,9 +81,9 @@ pub use memdir::{
     ConsolidationGroup, Derivation, Drifted, FieldChange, FileMerged, HeldLines, ImportOptions,
     ImportStatus, Imported, Lineage, Memdir, MemoryDiff, MemoryView, NewMemory, PROJECT_FOLDER,
     Point, Problem, Provenance, PurgePushed, Purged, Quarantined, Refresh, RefusedProposal,
-    Renamed, Reverted, SearchQuery, SourceStanding, SourceState, Stamped, Status, SyncConflict,
-    SyncError, Synced, Update, Version, WRITE_ENV, WatchOptions, WatchReport, Why, Written,
-    is_memory_path, merge_file,
+    Renamed, Reverted, SearchQuery, SourceStanding, SourceState, Stamped, Status, StopReason,
+    SyncConflict, SyncError, Synced, Update, Version, WRITE_ENV, WatchOptions, WatchReport, Why,
+    Written, is_memory_path, merge_file,
 };
 pub use memory::{
     Derived, FrontMatter, Memory, MemoryId, QuarantineNote, Revision, Source, SourceRef, Timestamp,

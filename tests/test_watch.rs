@@ -647,3 +647,87 @@ fn the_session_start_hook_starts_a_watcher_in_a_large_repository() {
         "{serving}"
     );
 }
+
+/// `--stop`: the serving watcher (here one in the background) stops when asked, and the
+/// command returns once it no longer serves; with none serving, it says so and succeeds.
+#[test]
+fn a_watcher_stops_when_asked_and_then_none_serves() {
+    let env = TestEnv::init();
+    env.add("The deploy train leaves on Tuesdays.", &[]);
+    let started = env
+        .run(&["watch", "--background", "--json"])
+        .success()
+        .json();
+    let pid = started["pid"].as_u64().unwrap();
+    let _background = Background(pid);
+
+    let stopped = env.run(&["watch", "--stop", "--json"]).success().json();
+    assert_eq!(stopped["stopped"], true, "{stopped}");
+    assert_eq!(stopped["pid"], pid);
+    // Returned once it no longer serves: nothing is left of it to find.
+    let status = env.run(&["status", "--json"]).success().json();
+    assert!(status["watcher_pid"].is_null(), "{status}");
+    assert!(!env.path(".git/memdir/watch.sock").exists());
+    assert!(!env.path(".git/memdir/watch.pid").exists());
+
+    let again = env.run(&["watch", "--stop"]).success();
+    assert!(
+        again.stdout.contains("No watcher serves this repository."),
+        "{again}"
+    );
+    let again = env.run(&["watch", "--stop", "--json"]).success().json();
+    assert_eq!(again["stopped"], false, "{again}");
+}
+
+/// A watcher asked to stop first does what waits: a hand edit saved just before is indexed
+/// and, with `--commit`, committed at once rather than after the quiet period; then it says
+/// why it stopped, as its last report.
+#[test]
+fn a_watcher_asked_to_stop_commits_what_waits_first() {
+    let env = TestEnv::init();
+    let mut watch = Watch::start(&env, &["--commit", "--quiet", "1h"]);
+    env.write("fact/watched.md", format!("{VALID}The lambdaword.\n"));
+    let stopped = env.run(&["watch", "--stop"]).success();
+    assert!(
+        stopped.stdout.contains("Stopped the watcher (pid "),
+        "{stopped}"
+    );
+
+    let report = watch.wait_event(|e| e["event"] == "committed");
+    assert_eq!(env.head(), report["commit"].as_str().unwrap());
+    assert_eq!(env.trailer("HEAD", "Memdir-Op"), ["hand-edit"]);
+    assert_eq!(env.git_status(), "");
+    let last = watch.wait_event(|e| e["event"] == "stopped");
+    assert_eq!(last["reason"], "requested", "{last}");
+    assert!(watch.child.wait().unwrap().success());
+    assert_eq!(env.search_ids("lambdaword"), ["watched"]);
+}
+
+/// The watcher inside a server (`memdir mcp`, `memdir serve`: `Memdir::watch_in_background`)
+/// keeps the server's index current, so it says no to `--stop`, which fails and says what
+/// to stop instead.
+#[test]
+fn a_servers_watcher_refuses_to_stop() {
+    let (env, mem) = TestEnv::init_lib();
+    let mem = std::sync::Arc::new(mem);
+    let (tx, reports) = channel();
+    mem.watch_in_background(move |report| {
+        let _ = tx.send(report.clone());
+    });
+    assert_eq!(
+        reports.recv_timeout(DEADLINE).expect("a report"),
+        WatchReport::Ready
+    );
+    let out = env.run(&["watch", "--stop"]).code(1);
+    assert!(
+        out.stderr
+            .contains("is part of `memdir mcp` or `memdir serve`"),
+        "{out}"
+    );
+    // Still serving: the next call is vouched for.
+    let mut cmd = env.memdir_command(&env.repo());
+    cmd.args(["search", "anything"])
+        .env("MEMDIR_LOG", "memdir=debug");
+    let out = env.run_command(cmd, None).success();
+    assert!(out.stderr.contains("the watcher vouched"), "{out}");
+}

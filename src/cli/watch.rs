@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use clap::Args;
 use memdir::watch::Timing;
-use memdir::{WatchOptions, WatchReport};
+use memdir::{StopReason, WatchOptions, WatchReport};
 
 use super::{CliError, Globals, ProvenanceArgs};
 
@@ -15,8 +15,8 @@ use super::{CliError, Globals, ProvenanceArgs};
 /// Watches the repository and refreshes the index shortly after each save, so every search
 /// sees the edit. With --commit, also commits hand edits as `Memdir-Op: hand-edit` once no
 /// file changed for the quiet period. Invalid files are reported (and never committed); the
-/// watch goes on until interrupted (Ctrl-C). With --json, prints one JSON object per line:
-/// `{"event": "ready" | "indexed" | "committed" | "commit-refused" | "failed", ...}`.
+/// watch goes on until interrupted (Ctrl-C) or stopped. With --json, prints one JSON object per line:
+/// `{"event": "ready" | "indexed" | "committed" | "commit-refused" | "failed" | "stopped", ...}`.
 ///
 /// While it runs, every other memdir call in the repository asks it whether anything changed
 /// instead of checking each memory file (.git/memdir/watch.sock), which makes each call in a
@@ -29,10 +29,17 @@ use super::{CliError, Globals, ProvenanceArgs};
 /// serves; it stops by itself after --idle (30m by default) without a call, so a coding
 /// agent's session-start hook can run `memdir watch --background` every time.
 ///
+/// --stop asks the watcher serving the repository (in the background or in a terminal) to
+/// stop: it indexes and, with --commit, commits what waits, runs the writes it took, and
+/// stops; the command returns once it no longer serves (`{"stopped": true|false, "pid": N}`
+/// with --json). The watcher inside `memdir mcp` or `memdir serve` refuses (exit code 1):
+/// stop that process instead.
+///
 /// Examples:
 ///   memdir watch --commit --quiet 5s
 ///   memdir watch --background            # serve this session's calls, stop 30m after the last
 ///   memdir watch --background --idle 8h --json
+///   memdir watch --stop
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub struct WatchArgs {
@@ -49,6 +56,9 @@ pub struct WatchArgs {
     /// its pid (`{"pid": N, "started": true|false, "idle_secs": S}` with --json)
     #[arg(long)]
     background: bool,
+    /// Stop the watcher that serves this repository, and return once it has stopped
+    #[arg(long, conflicts_with_all = ["commit", "quiet", "idle", "background"])]
+    stop: bool,
     /// Run as the process `--background` starts: print the ready line alone, stop at once when
     /// another watcher serves
     #[arg(long, hide = true)]
@@ -61,6 +71,9 @@ pub struct WatchArgs {
 pub const BACKGROUND_IDLE: Duration = Duration::from_secs(30 * 60);
 
 pub fn cmd_watch(g: &Globals, args: WatchArgs) -> Result<(), CliError> {
+    if args.stop {
+        return stop(g);
+    }
     if args.background {
         return background::start(g, &args, args.idle.unwrap_or(BACKGROUND_IDLE));
     }
@@ -75,6 +88,7 @@ pub fn cmd_watch(g: &Globals, args: WatchArgs) -> Result<(), CliError> {
         provenance: args.provenance.provenance(),
         idle: args.idle,
         serve_only: args.background_child,
+        stop_on_request: true,
     };
     let mut out_err = None;
     let child = args.background_child;
@@ -83,11 +97,11 @@ pub fn cmd_watch(g: &Globals, args: WatchArgs) -> Result<(), CliError> {
         // after: no one reads its output any more.
         if child {
             if report == WatchReport::Ready {
-                let _ = print(true, &report);
+                let _ = print(true, &report, None);
             }
             return ControlFlow::Continue(());
         }
-        match print(g.json, &report) {
+        match print(g.json, &report, args.idle.as_ref()) {
             Ok(()) => ControlFlow::Continue(()),
             Err(e) => {
                 out_err = Some(e);
@@ -97,17 +111,43 @@ pub fn cmd_watch(g: &Globals, args: WatchArgs) -> Result<(), CliError> {
     })?;
     match out_err {
         Some(e) => Err(e.into()),
-        None => {
-            if let Some(idle) = args.idle.filter(|_| !child && !g.json) {
-                crate::outln!("Stopped: no memdir call for {}.", humantime(idle));
+        None => Ok(()),
+    }
+}
+
+/// `memdir watch --stop`.
+fn stop(g: &Globals) -> Result<(), CliError> {
+    use memdir::watch::vouch::{self, Stop};
+    let (_, memdir_dir) = memdir::Memdir::locate(&g.start_dir())?;
+    let pid = |p: Option<u32>| p.map_or_else(String::new, |p| format!(" (pid {p})"));
+    match vouch::stop(&memdir_dir) {
+        Stop::NotServing => {
+            if g.json {
+                return super::print_json(&serde_json::json!({"stopped": false, "pid": null}));
             }
+            crate::outln!("No watcher serves this repository.");
             Ok(())
         }
+        Stop::Stopped(p) => {
+            if g.json {
+                return super::print_json(&serde_json::json!({"stopped": true, "pid": p}));
+            }
+            crate::outln!("Stopped the watcher{}.", pid(p));
+            Ok(())
+        }
+        Stop::Refused(p) => Err(CliError::user(format!(
+            "the watcher serving this repository{} is part of `memdir mcp` or `memdir serve`, which need it: stop that process instead",
+            pid(p)
+        ))),
+        Stop::NoAnswer(p) => Err(CliError::user(format!(
+            "the watcher serving this repository{} did not stop: it may be busy or suspended; `kill` it (stopping it at any moment is safe)",
+            pid(p)
+        ))),
     }
 }
 
 /// Prints one report: a JSON line, or sentences (problems on stderr as warnings).
-fn print(json: bool, report: &WatchReport) -> std::io::Result<()> {
+fn print(json: bool, report: &WatchReport, idle: Option<&Duration>) -> std::io::Result<()> {
     let mut out = std::io::stdout().lock();
     if json {
         let line = serde_json::to_string(report).map_err(std::io::Error::other)?;
@@ -134,6 +174,15 @@ fn print(json: bool, report: &WatchReport) -> std::io::Result<()> {
             }
         }
         WatchReport::Failed { message } => eprintln!("error: {message}"),
+        WatchReport::Stopped { reason } => match (reason, idle) {
+            (StopReason::Idle, Some(idle)) => {
+                writeln!(out, "Stopped: no memdir call for {}.", humantime(*idle))?
+            }
+            (StopReason::Idle, None) => writeln!(out, "Stopped: no memdir call.")?,
+            (StopReason::Requested, _) => {
+                writeln!(out, "Stopped: asked to by `memdir watch --stop`.")?
+            }
+        },
     }
     out.flush()
 }

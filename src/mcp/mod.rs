@@ -259,7 +259,9 @@ pub async fn serve_stdio(server: MemdirServer) -> Result<(), McpError> {
         let changed = match report {
             WatchReport::Ready | WatchReport::Committed { .. } => true,
             WatchReport::Indexed { paths, .. } => !paths.is_empty(),
-            WatchReport::CommitRefused { .. } | WatchReport::Failed { .. } => false,
+            WatchReport::CommitRefused { .. }
+            | WatchReport::Failed { .. }
+            | WatchReport::Stopped { .. } => false,
         };
         if changed {
             let peer = peer.clone();

@@ -62,7 +62,7 @@ pub use types::{
     SearchQuery, Status, Update, Written,
 };
 pub use undo::Reverted;
-pub use watch::{WatchOptions, WatchReport};
+pub use watch::{StopReason, WatchOptions, WatchReport};
 
 /// A memory repository: Markdown files in git, with a search index.
 ///

@@ -28,6 +28,20 @@ pub struct WatchOptions {
     /// Stop at once, before [`WatchReport::Ready`], when another watcher already serves the
     /// repository: a watcher started only to serve other processes has nothing to do then.
     pub serve_only: bool,
+    /// Stop when another process asks (`memdir watch --stop`, [`vouch::stop`]), after
+    /// indexing and committing what waits. A server's watcher leaves this off and says no:
+    /// stopping it would leave the server searching a stale index.
+    pub stop_on_request: bool,
+}
+
+/// Why a watcher stopped by itself ([`WatchReport::Stopped`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StopReason {
+    /// No other process called for [`WatchOptions::idle`].
+    Idle,
+    /// Another process asked it to stop ([`WatchOptions::stop_on_request`]).
+    Requested,
 }
 
 /// What the watcher did, reported as it happens.
@@ -59,6 +73,11 @@ pub enum WatchReport {
     Failed {
         /// The error, with its causes.
         message: String,
+    },
+    /// The watcher stops: the last report.
+    Stopped {
+        /// Why.
+        reason: StopReason,
     },
 }
 
@@ -110,6 +129,7 @@ impl Memdir {
             let paths = watcher.next(deadline)?;
             let now = Instant::now();
             let mut cookies = Vec::new();
+            let mut stops = Vec::new();
             for path in paths {
                 match vouch::cookie(&path) {
                     Some(n) => cookies.push(n),
@@ -132,9 +152,12 @@ impl Memdir {
                 // catch-up would have.
                 let mut jobs = Vec::new();
                 for n in cookies {
-                    match pending.take_job(n) {
-                        Some(job) => jobs.push(job),
-                        None => pending.answer(n, indexed),
+                    if let Some(stop) = pending.take_stop(n) {
+                        stops.push(stop);
+                    } else if let Some(job) = pending.take_job(n) {
+                        jobs.push(job);
+                    } else {
+                        pending.answer(n, indexed);
                     }
                 }
                 for job in jobs {
@@ -145,16 +168,32 @@ impl Memdir {
             for action in debouncer.poll(now) {
                 due.extend(self.act(action, options));
             }
+            let stopping = !stops.is_empty() && options.stop_on_request;
+            if stopping {
+                // What waits is done now: a hand edit saved just before is committed, not
+                // left for the next watcher.
+                for action in debouncer.finish() {
+                    due.extend(self.act(action, options));
+                }
+            }
+            for stop in stops {
+                let _ = stop.send(options.stop_on_request);
+            }
             for report in due {
                 if on(report).is_break() {
                     return Ok(());
                 }
             }
-            if idle_until.is_some_and(|until| now >= until) && debouncer.deadline().is_none() {
-                tracing::debug!(
-                    "no call for {:?}: stopping",
-                    options.idle.unwrap_or_default()
-                );
+            let idle =
+                idle_until.is_some_and(|until| now >= until) && debouncer.deadline().is_none();
+            if stopping || idle {
+                let reason = if stopping {
+                    StopReason::Requested
+                } else {
+                    StopReason::Idle
+                };
+                tracing::debug!("stopping: {reason:?}");
+                let _ = on(WatchReport::Stopped { reason });
                 return Ok(());
             }
         }
@@ -221,7 +260,9 @@ impl Memdir {
                         WatchReport::Failed { message } => {
                             tracing::warn!("watching for hand edits: {message}")
                         }
-                        WatchReport::Ready | WatchReport::Committed { .. } => {}
+                        WatchReport::Ready
+                        | WatchReport::Committed { .. }
+                        | WatchReport::Stopped { .. } => {}
                     }
                     on(&report);
                     ControlFlow::Continue(())

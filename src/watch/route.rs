@@ -154,6 +154,17 @@ impl Debouncer {
         due
     }
 
+    /// Returns everything the changes recorded so far wait for, now, without waiting for them
+    /// to settle or for the quiet period: what a watcher does before it stops on request.
+    pub fn finish(&mut self) -> Vec<Action> {
+        let mut due: Vec<Action> = self.refresh_now().into_iter().collect();
+        if std::mem::take(&mut self.commit_due) {
+            due.push(Action::Commit);
+        }
+        self.last_change = None;
+        due
+    }
+
     /// Returns the refresh that changes recorded so far wait for, now, without waiting for
     /// them to settle (`None` when none waits): what a process asking the watcher to vouch
     /// for the tree needs (`vouch.rs`). The commit's quiet period is not cut short.
@@ -207,6 +218,25 @@ mod tests {
         assert_eq!(d.poll(t0 + 60 * MS), vec![]);
         assert_eq!(d.deadline(), Some(t0 + 1000 * MS));
         assert_eq!(d.poll(t0 + 1000 * MS), vec![Action::Commit]);
+    }
+
+    #[test]
+    fn finishing_refreshes_and_commits_what_waits_at_once() {
+        let t0 = Instant::now();
+        let mut d = Debouncer::new(timing(), true);
+        assert_eq!(d.finish(), vec![]);
+        d.push(r("fact/a.md"), t0);
+        d.push(r("notes.txt"), t0);
+        assert_eq!(
+            d.finish(),
+            vec![Action::Rescan(vec!["fact/a.md".into()]), Action::Commit]
+        );
+        assert_eq!(d.deadline(), None);
+        assert_eq!(d.finish(), vec![]);
+        // Without commits, only the refresh.
+        let mut d = Debouncer::new(timing(), false);
+        d.push(r("fact/b.md"), t0);
+        assert_eq!(d.finish(), vec![Action::Refresh(vec!["fact/b.md".into()])]);
     }
 
     #[test]

@@ -30,6 +30,10 @@
 //! carries the lines. No socket, a refused connection, or no `go` mean the caller writes
 //! itself; only a watcher that stops after taking the request leaves it not knowing.
 //!
+//! The socket also takes `stop` ([`stop`]): the watcher's loop indexes what changed before
+//! it, runs the writes it took, and stops (or, for a watcher that is part of a server
+//! process, says it will not: stopping that is stopping the server).
+//!
 //! Unix only; elsewhere [`ask`] always says no, [`hand_over`] leaves every write to the
 //! caller, and no watcher serves.
 
@@ -128,6 +132,74 @@ pub fn serving_pid(memdir_dir: &Path) -> Option<u32> {
         .ok()
 }
 
+/// What a request to stop the serving watcher came to ([`stop`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stop {
+    /// No watcher serves the repository.
+    NotServing,
+    /// The watcher with this process id stopped: it no longer serves, and every write it
+    /// had taken was run.
+    Stopped(Option<u32>),
+    /// The watcher with this process id is part of a server (`memdir mcp`, `memdir serve`)
+    /// and goes on: stop that process instead.
+    Refused(Option<u32>),
+    /// The watcher did not answer in time (or said it would stop and still serves after
+    /// [`WRITE_TIMEOUT`]): it may be busy or suspended.
+    NoAnswer(Option<u32>),
+}
+
+/// The answer of a watcher that stops when asked.
+const STOPPING: &str = "stopping";
+/// The answer of a watcher that does not (see [`Stop::Refused`]).
+const REFUSED: &str = "refused";
+
+/// Asks the watcher serving `memdir_dir`'s repository to stop, and returns once it no longer
+/// serves (it released the lock that makes it the serving one), or says why not.
+pub fn stop(memdir_dir: &Path) -> Stop {
+    #[cfg(unix)]
+    {
+        use std::io::{BufRead as _, BufReader, Write as _};
+        let pid = serving_pid(memdir_dir);
+        let path = socket_path(memdir_dir);
+        let Ok(stream) = std::os::unix::net::UnixStream::connect(&path) else {
+            return Stop::NotServing;
+        };
+        let answered = (|| -> std::io::Result<String> {
+            // The loop runs the writes it took before it answers.
+            stream.set_read_timeout(Some(WRITE_TIMEOUT))?;
+            stream.set_write_timeout(Some(ASK_TIMEOUT))?;
+            (&stream).write_all(b"stop\n")?;
+            let mut answer = String::new();
+            BufReader::new(&stream).read_line(&mut answer)?;
+            Ok(answer.trim_end().to_owned())
+        })();
+        match answered.as_deref() {
+            Ok(STOPPING) => {}
+            Ok(REFUSED) => return Stop::Refused(pid),
+            _ => return Stop::NoAnswer(pid),
+        }
+        // The serving watcher holds the lock until its socket and pid file are gone; wait
+        // for it on a thread, so that a watcher that hangs on its way out is not waited for
+        // forever.
+        let lock = memdir_dir.join(LOCK_FILE);
+        let (tx, rx) = channel();
+        let _ = std::thread::Builder::new()
+            .name("memdir-stop".into())
+            .spawn(move || {
+                let _ = tx.send(crate::lock::WriteLock::acquire(&lock).is_ok());
+            });
+        match rx.recv_timeout(WRITE_TIMEOUT) {
+            Ok(true) => Stop::Stopped(pid),
+            _ => Stop::NoAnswer(pid),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = memdir_dir;
+        Stop::NotServing
+    }
+}
+
 /// What became of a write handed to a watcher ([`hand_over`]).
 #[derive(Debug)]
 pub enum Handover {
@@ -215,6 +287,7 @@ pub struct Job {
 pub struct Pending {
     waiting: Arc<Mutex<HashMap<u64, Sender<bool>>>>,
     jobs: Arc<Mutex<HashMap<u64, Job>>>,
+    stops: Arc<Mutex<HashMap<u64, Sender<bool>>>>,
 }
 
 impl Pending {
@@ -242,6 +315,24 @@ impl Pending {
             .remove(&n)
     }
 
+    /// Takes the request to stop that came with cookie `n`, if it did one: the loop says
+    /// through it whether it stops (`true`) or goes on.
+    pub fn take_stop(&self, n: u64) -> Option<Sender<bool>> {
+        self.stops
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&n)
+    }
+
+    fn register_stop(&self, n: u64) -> Receiver<bool> {
+        let (tx, rx) = channel();
+        self.stops
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(n, tx);
+        rx
+    }
+
     fn register_job(&self, n: u64, request: String) -> Receiver<String> {
         let (answer, rx) = channel();
         self.jobs
@@ -259,6 +350,7 @@ impl Pending {
     fn forget(&self, n: u64) {
         self.lock().remove(&n);
         self.take_job(n);
+        self.take_stop(n);
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Sender<bool>>> {
@@ -405,6 +497,30 @@ fn answer(stream: std::os::unix::net::UnixStream, n: u64, watched: &Path, pendin
             let _ = std::fs::remove_file(&cookie);
             if let Some(answer) = answer {
                 let _ = writer.write_all(format!("{answer}\n").as_bytes());
+            }
+        }
+        "stop" => {
+            let rx = pending.register_stop(n);
+            // As for a write: a loop that has not taken it in time never will, and one that
+            // took it answers once the writes before it are run.
+            let stops = std::fs::write(&cookie, b"").is_ok().then(|| {
+                rx.recv_timeout(ASK_TIMEOUT)
+                    .ok()
+                    .or_else(|| match pending.take_stop(n) {
+                        Some(_) => None,
+                        None => rx.recv_timeout(WRITE_TIMEOUT).ok(),
+                    })
+            });
+            pending.forget(n);
+            let _ = std::fs::remove_file(&cookie);
+            match stops.flatten() {
+                Some(true) => {
+                    let _ = writer.write_all(format!("{STOPPING}\n").as_bytes());
+                }
+                Some(false) => {
+                    let _ = writer.write_all(format!("{REFUSED}\n").as_bytes());
+                }
+                None => {}
             }
         }
         _ => {}
