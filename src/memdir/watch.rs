@@ -177,7 +177,7 @@ impl Memdir {
                 }
             }
             for stop in stops {
-                let _ = stop.send(options.stop_on_request);
+                stop.answer(options.stop_on_request);
             }
             for report in due {
                 if on(report).is_break() {

@@ -287,7 +287,32 @@ pub struct Job {
 pub struct Pending {
     waiting: Arc<Mutex<HashMap<u64, Sender<bool>>>>,
     jobs: Arc<Mutex<HashMap<u64, Job>>>,
-    stops: Arc<Mutex<HashMap<u64, Sender<bool>>>>,
+    stops: Arc<Mutex<HashMap<u64, StopRequest>>>,
+}
+
+/// A request to stop, handed to the watcher's loop: the loop answers it itself
+/// ([`StopRequest::answer`]), on the asker's connection, before it returns, so that the
+/// answer is sent before the process can end.
+#[derive(Debug)]
+pub struct StopRequest {
+    #[cfg(unix)]
+    stream: std::os::unix::net::UnixStream,
+    cookie: PathBuf,
+    answered: Sender<()>,
+}
+
+impl StopRequest {
+    /// Removes the request's cookie and tells the asker whether the watcher stops.
+    pub fn answer(self, stopping: bool) {
+        let _ = std::fs::remove_file(&self.cookie);
+        #[cfg(unix)]
+        {
+            use std::io::Write as _;
+            let line = if stopping { STOPPING } else { REFUSED };
+            let _ = (&self.stream).write_all(format!("{line}\n").as_bytes());
+        }
+        let _ = self.answered.send(());
+    }
 }
 
 impl Pending {
@@ -315,21 +340,32 @@ impl Pending {
             .remove(&n)
     }
 
-    /// Takes the request to stop that came with cookie `n`, if it did one: the loop says
-    /// through it whether it stops (`true`) or goes on.
-    pub fn take_stop(&self, n: u64) -> Option<Sender<bool>> {
+    /// Takes the request to stop that came with cookie `n`, if it did one: the loop answers
+    /// it, saying whether it stops.
+    pub fn take_stop(&self, n: u64) -> Option<StopRequest> {
         self.stops
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .remove(&n)
     }
 
-    fn register_stop(&self, n: u64) -> Receiver<bool> {
-        let (tx, rx) = channel();
+    #[cfg(unix)]
+    fn register_stop(
+        &self,
+        n: u64,
+        stream: std::os::unix::net::UnixStream,
+        cookie: PathBuf,
+    ) -> Receiver<()> {
+        let (answered, rx) = channel();
+        let request = StopRequest {
+            stream,
+            cookie,
+            answered,
+        };
         self.stops
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .insert(n, tx);
+            .insert(n, request);
         rx
     }
 
@@ -453,7 +489,8 @@ impl Voucher {
 /// Answers one asker: writes cookie `n` in `watched` and waits for the loop to have indexed
 /// everything before it. For `vouch`, then says `ok` (or `no`, when the loop failed or took
 /// too long); for `write`, says `go`, reads the request, and sends the loop's answer to it
-/// (nothing, when the loop did not answer in time: the writer cannot tell what happened).
+/// (nothing, when the loop did not answer in time: the writer cannot tell what happened);
+/// for `stop`, hands the connection to the loop, which answers on it ([`StopRequest`]).
 #[cfg(unix)]
 fn answer(stream: std::os::unix::net::UnixStream, n: u64, watched: &Path, pending: &Pending) {
     use std::io::{BufRead as _, BufReader, Write as _};
@@ -500,28 +537,19 @@ fn answer(stream: std::os::unix::net::UnixStream, n: u64, watched: &Path, pendin
             }
         }
         "stop" => {
-            let rx = pending.register_stop(n);
-            // As for a write: a loop that has not taken it in time never will, and one that
-            // took it answers once the writes before it are run.
-            let stops = std::fs::write(&cookie, b"").is_ok().then(|| {
-                rx.recv_timeout(ASK_TIMEOUT)
-                    .ok()
-                    .or_else(|| match pending.take_stop(n) {
-                        Some(_) => None,
-                        None => rx.recv_timeout(WRITE_TIMEOUT).ok(),
-                    })
-            });
+            let Ok(own) = stream.try_clone() else { return };
+            let rx = pending.register_stop(n, own, cookie.clone());
+            // As for a write: a loop that has not taken it in time never will (taken back
+            // here, the asker hears nothing), and one that took it answers it itself once the
+            // writes before it are run.
+            if std::fs::write(&cookie, b"").is_ok()
+                && rx.recv_timeout(ASK_TIMEOUT).is_err()
+                && pending.take_stop(n).is_none()
+            {
+                let _ = rx.recv_timeout(WRITE_TIMEOUT);
+            }
             pending.forget(n);
             let _ = std::fs::remove_file(&cookie);
-            match stops.flatten() {
-                Some(true) => {
-                    let _ = writer.write_all(format!("{STOPPING}\n").as_bytes());
-                }
-                Some(false) => {
-                    let _ = writer.write_all(format!("{REFUSED}\n").as_bytes());
-                }
-                None => {}
-            }
         }
         _ => {}
     }
