@@ -82,6 +82,8 @@ fn main() -> memdir::Result<()> {
             format!("{root}/tests/guard-heldout-6.jsonl"),
             format!("{root}/tests/guard-heldout-7.jsonl"),
             format!("{root}/tests/guard-heldout-8.jsonl"),
+            format!("{root}/tests/guard-heldout-9.jsonl"),
+            format!("{root}/tests/guard-heldout-lookalikes.jsonl"),
             format!("{root}/tests/guard-gitleaks.jsonl"),
             format!("{root}/../shared/data/guard-samples.jsonl"),
             format!("{root}/tests/guard-corpus.jsonl"),
