@@ -34,7 +34,7 @@ pub struct WatchOptions {
     pub stop_on_request: bool,
 }
 
-/// Why a watcher stopped by itself ([`WatchReport::Stopped`]).
+/// Why a watcher stopped ([`WatchReport::Stopped`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum StopReason {
