@@ -85,7 +85,7 @@ pub fn cmd_status(g: &Globals, _args: StatusArgs) -> Result<(), CliError> {
             .map(|p| format!(", pid {p}"))
             .unwrap_or_default();
         outln!(
-            "Watcher:    running{pid} (calls skip their look at every file; add, update and rm hand it their writes)"
+            "Watcher:    running{pid} (calls skip their look at every file; add, update and rm hand it their writes; `memdir watch --stop` stops it)"
         );
     } else {
         outln!(
