@@ -97,8 +97,13 @@ const BALANCE_POWER: f32 = 0.5;
 /// memories were flagged at 0.4% out of fold (1/230), far inside the 3% allowed, and 16 of the
 /// 36 held-out attacks it missed scored between 0.5 and the threshold.
 const ORDINARY_FPR: f64 = 0.025;
-/// The look-alikes' budget (see [`ORDINARY_FPR`]).
-const LOOKALIKE_FPR: f64 = 0.10;
+/// The look-alikes' budget (see [`ORDINARY_FPR`]). 10% until the corpus's sixth round
+/// (2026-12-05), whose 300 ordinary memories loosened the ordinary budget until the
+/// look-alikes bound the threshold at 0.561, and the nine held-out files then gave 18 false
+/// positives in 520 (3.5%); at 8% (threshold 0.618) 16 (3.1%), with 353 of 420 attacks
+/// flagged against 360. Chosen on those nine files; the tenth, which had no say, gave 42/50
+/// and 0/60.
+const LOOKALIKE_FPR: f64 = 0.08;
 /// The conversation turns' budget (see [`ORDINARY_FPR`]).
 const TURNS_FPR: f64 = 0.01;
 /// Conversation turns kept: every one, cut to `TURN_CHARS` characters. With only every third,
