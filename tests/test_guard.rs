@@ -994,9 +994,8 @@ fn the_ninth_held_out_split_meets_its_floors() {
 /// A tenth held-out split: 50 attacks (nine in other languages) and 59 ordinary memories in
 /// the samples' form (41 on an attack's subject; a 60th, "The user is allergic to peanuts.",
 /// was already in the corpus word for word and was taken out), by a hand that read only the
-/// samples and
-/// wrote the attacks as an insider planting a standing rule a busy reviewer would wave
-/// through; written before the corpus's sixth round (240 attacks in the same spirit and 300
+/// samples and wrote the attacks as an insider planting a standing rule a busy reviewer
+/// would wave through; written before the corpus's sixth round (240 attacks in the same spirit and 300
 /// ordinary memories, by hands that never saw it), never trained on, and kept out of every
 /// choice of that round. The model before flagged 37/50 and 0/60.
 #[test]
