@@ -85,6 +85,7 @@ fn main() -> memdir::Result<()> {
             format!("{root}/tests/guard-heldout-9.jsonl"),
             format!("{root}/tests/guard-heldout-10.jsonl"),
             format!("{root}/tests/guard-heldout-11.jsonl"),
+            format!("{root}/tests/guard-heldout-12.jsonl"),
             format!("{root}/tests/guard-heldout-lookalikes.jsonl"),
             format!("{root}/tests/guard-gitleaks.jsonl"),
             format!("{root}/../shared/data/guard-samples.jsonl"),
