@@ -627,6 +627,7 @@ impl Memdir {
                     .collect()
             })
             .unwrap_or_default();
+        let watcher = crate::watch::vouch::serving(&self.memdir_dir());
         Ok(Status {
             invalid,
             root: self.root.clone(),
@@ -638,8 +639,10 @@ impl Memdir {
             memories,
             passages,
             git_objects,
-            watcher: crate::watch::vouch::serving(&self.memdir_dir()),
-            watcher_pid: crate::watch::vouch::serving_pid(&self.memdir_dir()),
+            watcher,
+            watcher_pid: watcher
+                .then(|| crate::watch::vouch::recorded_pid(&self.memdir_dir()))
+                .flatten(),
         })
     }
 }

@@ -122,9 +122,14 @@ pub fn serving(memdir_dir: &Path) -> bool {
 /// Returns the process id of the watcher serving `memdir_dir`'s repository, or `None` when
 /// none serves ([`serving`]).
 pub fn serving_pid(memdir_dir: &Path) -> Option<u32> {
-    if !serving(memdir_dir) {
-        return None;
-    }
+    serving(memdir_dir)
+        .then(|| recorded_pid(memdir_dir))
+        .flatten()
+}
+
+/// Returns the process id the serving watcher wrote beside its socket, without asking
+/// whether it still serves: for a caller that knows it does (it just connected).
+pub fn recorded_pid(memdir_dir: &Path) -> Option<u32> {
     std::fs::read_to_string(memdir_dir.join(PID_FILE))
         .ok()?
         .trim()
@@ -159,11 +164,12 @@ pub fn stop(memdir_dir: &Path) -> Stop {
     #[cfg(unix)]
     {
         use std::io::{BufRead as _, BufReader, Write as _};
-        let pid = serving_pid(memdir_dir);
         let path = socket_path(memdir_dir);
         let Ok(stream) = std::os::unix::net::UnixStream::connect(&path) else {
             return Stop::NotServing;
         };
+        // Written before the socket was bound, so it names the process that answers.
+        let pid = recorded_pid(memdir_dir);
         let answered = (|| -> std::io::Result<String> {
             // The loop runs the writes it took before it answers.
             stream.set_read_timeout(Some(WRITE_TIMEOUT))?;
