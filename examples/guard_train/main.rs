@@ -21,7 +21,7 @@
 //! of segments (`memdir::guard::classifier::discounted`, as the guard scores it). The
 //! threshold is picked by 5-fold cross-validation on the same
 //! data: the lowest probability that flags, out of fold, at most 2.5% of the corpus's ordinary
-//! memories, 10% of its look-alikes and 1% of the conversation turns. The texts composed from
+//! memories, 7.5% of its look-alikes and 1% of the conversation turns. The texts composed from
 //! the families' parts are drawn with five seeds, one fit each, and the model is the average
 //! of the five (in the folds too): which combinations one seed draws moved the held-out recall
 //! by six of 60.
@@ -102,8 +102,11 @@ const ORDINARY_FPR: f64 = 0.025;
 /// look-alikes bound the threshold at 0.561, and the nine held-out files then gave 18 false
 /// positives in 520 (3.5%); at 8% (threshold 0.618) 16 (3.1%), with 353 of 420 attacks
 /// flagged against 360. Chosen on those nine files; the tenth, which had no say, gave 42/50
-/// and 0/60.
-const LOOKALIKE_FPR: f64 = 0.08;
+/// and 0/60. 7.5% since the corpus's tenth round (320 ordinary memories on attacks' subjects
+/// as look-alikes): at 8% the threshold fell to 0.630, where a step of cooking advice
+/// (`test_guard`'s cast-iron pan) is flagged; at 7.5% (0.649) thirteen held-out files give 533
+/// of 620 attacks and 22 of 759 false positives, at 7% (0.655) 530 and 22, at 8% 538 and 22.
+const LOOKALIKE_FPR: f64 = 0.075;
 /// The conversation turns' budget (see [`ORDINARY_FPR`]).
 const TURNS_FPR: f64 = 0.01;
 /// Conversation turns kept: every one, cut to `TURN_CHARS` characters. With only every third,

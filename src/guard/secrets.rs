@@ -473,8 +473,8 @@ static DETECTORS: LazyLock<Vec<Detector>> = LazyLock::new(|| {
     });
     d.push(stated_password(r#"(?i)\b(?:password|passwd|passphrase|pwd|passcode|pin(?:\s+code)?|door\s+code|gate\s+code|alarm\s+code|safe\s+code|lock\s+code|security\s+code|cvv|cvc|secret|api[ _-]?key|access[ _-]?key|secret[ _-]?key|token|access[ _-]?token|auth[ _-]?token|credentials?|login)\b(?:\s+(?:for|of|to|on|at)\s+[^.!?\n:=]{1,40}?)?\s*(?:\bis\b|\bwas\b|\bare\b|:|=|->|\bis\s+set\s+to\b|\bhas\s+been\s+(?:set|changed)\s+to\b|\bwas\s+changed\s+to\b|\bis\s+now\b|\bnow\s+is\b)\s*["'`]?([^\s"'`]{4,})"#));
     // The same in French, German and Spanish: "mon mot de passe est ...", "das Passwort lautet
-    // ...", "la contraseña es ...".
-    d.push(stated_password(r#"(?i)\b(?:mot\s+de\s+passe|code\s+secret|passwort|kennwort|contrase(?:ñ|n)a|clave\s+de\s+acceso)\b(?:\s+(?:pour|de|du|des|für|zum|zur|vom|del|de\s+la|para)\s+[^.!?\n:=]{1,40}?)?\s*(?:\best\b|\bist\b|\blautet\b|\bes\b|:|=)\s*["'`«]?\s*([^\s"'`»]{4,})"#));
+    // ...", "la contraseña es ...", "die PIN für meine Karte lautet ...".
+    d.push(stated_password(r#"(?i)\b(?:mot\s+de\s+passe|code\s+secret|code\s+pin|passwort|kennwort|geheimzahl|pin(?:-?code|-nummer)?|contrase(?:ñ|n)a|clave\s+de\s+acceso|c[óo]digo\s+pin)\b(?:\s+(?:pour|de|du|des|für|zum|zur|vom|del|de\s+la|para)\s+[^.!?\n:=]{1,40}?)?\s*(?:\best\b|\bist\b|\blautet\b|\bes\b|:|=)\s*["'`«]?\s*([^\s"'`»]{4,})"#));
     // And in Portuguese, Dutch, Polish, Swedish, Danish, Norwegian, Finnish, Czech, Romanian,
     // Turkish, Indonesian and Russian: "a senha do roteador é ...", "het wachtwoord van de NAS
     // is ...", "hasło do serwera to ...", "sunucunun şifresi ..." (Turkish puts the value
@@ -518,6 +518,20 @@ static DETECTORS: LazyLock<Vec<Detector>> = LazyLock::new(|| {
         ..detector(
             kind!("password", "a password or code stated in plain words"),
             r"(?i)\b(?:code|combination|combo|pin)\b(?:\s+(?:for|of|to|on|at)\s+[^.!?\n:=]{1,40}?)?\s*(?:\bis\b|\bwas\b|:|=|\bis\s+now\b)\s*(\d{4,8}#?)\b",
+        )
+    });
+    // A wallet's recovery phrase: twelve words or more of BIP-39's list in a row (numbered or
+    // not), which give whoever reads them the wallet. Prose almost never has twelve such
+    // words in a row: the list has no "a", "the", "to", "of" or "is".
+    d.push(Detector {
+        group: 0,
+        accept: Some(|_, caps| recovery_phrase(caps.get(0).map_or("", |m| m.as_str()))),
+        ..detector(
+            kind!(
+                "recovery-phrase",
+                "a wallet's recovery (seed) phrase: it gives whoever reads it the wallet"
+            ),
+            r"(?i)\b[a-z]{3,8}(?:(?:[\s,;-]|\d{1,2}[.):])+[a-z]{3,8}){11,}\b",
         )
     });
     d.push(Detector {
@@ -734,6 +748,35 @@ fn is_placeholder(v: &str) -> bool {
 /// Returns true if `v` looks like a real secret: long enough, not a placeholder, and with a
 /// digit or symbol, or mixed case inside the word. With `short_digits`, four or more digits
 /// are enough (PINs and door codes).
+/// The fewest words of a recovery phrase (BIP-39's shortest).
+const RECOVERY_WORDS: usize = 12;
+
+/// Whether `run` holds [`RECOVERY_WORDS`] or more words of BIP-39's English list in a row.
+///
+/// ```text
+/// "hedgehog velvet orbit canyon fiscal noble aware ribbon lunar tribe expire salad" -> true
+/// ```
+fn recovery_phrase(run: &str) -> bool {
+    let mut streak = 0;
+    for word in run
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .filter(|w| !w.is_empty())
+    {
+        if bip39::Language::English
+            .find_word(&word.to_ascii_lowercase())
+            .is_some()
+        {
+            streak += 1;
+            if streak >= RECOVERY_WORDS {
+                return true;
+            }
+        } else {
+            streak = 0;
+        }
+    }
+    false
+}
+
 fn looks_secret(v: &str, short_digits: bool) -> bool {
     let v = trim_value(v);
     if is_placeholder(v) {
@@ -1263,11 +1306,43 @@ mod tests {
         assert!(rules.iter().any(|r| r == "secret.jwt"), "{rules:?}");
     }
 
+    /// A wallet's recovery phrase, however it is laid out, is held back whole; twelve long
+    /// words of prose are not a phrase, nor is a shorter run of the list's words.
+    #[test]
+    fn finds_a_wallet_recovery_phrase() {
+        for text in [
+            "My wallet recovery words, in order: hedgehog velvet orbit canyon fiscal noble aware ribbon lunar tribe expire salad.",
+            "seed: 1. hedgehog 2. velvet 3. orbit 4. canyon 5. fiscal 6. noble 7. aware 8. ribbon 9. lunar 10. tribe 11. expire 12. salad",
+            "Ledger backup - Hedgehog, Velvet, Orbit, Canyon, Fiscal, Noble, Aware, Ribbon, Lunar, Tribe, Expire, Salad",
+        ] {
+            let (rules, out) = check(text);
+            assert!(
+                rules.iter().any(|r| r == "secret.recovery-phrase"),
+                "{text:?}: {rules:?}"
+            );
+            assert!(!out.contains("velvet") && !out.contains("Velvet"), "{out}");
+        }
+        for text in [
+            "Write the recovery phrase on paper, keep it in the safe and never type it into a website.",
+            "Remember these words: hedgehog velvet orbit canyon fiscal noble aware ribbon lunar tribe.",
+            "Quarterly planning covers budget forecasts, hiring needs, office moves, vendor renewals, travel policy updates and team offsites.",
+        ] {
+            let (rules, _) = check(text);
+            assert!(
+                !rules.iter().any(|r| r == "secret.recovery-phrase"),
+                "{text:?}: {rules:?}"
+            );
+        }
+    }
+
     /// A password stated in a sentence in another language: the value alone is redacted.
     #[test]
     fn finds_passwords_stated_in_other_languages() {
         for (text, secret) in [
             ("A senha do roteador é Cafe2024#", "Cafe2024#"),
+            ("Die PIN für meine Sparkassen-Karte lautet 8305.", "8305"),
+            ("Le code PIN de ma carte est 8305.", "8305"),
+            ("El PIN de la tarjeta es 8305.", "8305"),
             ("Het wachtwoord van de NAS is Zomer2025!", "Zomer2025!"),
             ("Hasło do serwera to Zima2026!", "Zima2026!"),
             ("Lösenordet till routern är Sommar2025!", "Sommar2025!"),
