@@ -14,8 +14,8 @@ const INSTRUCTIONS: &str = r"(?:instructions?|prompts?|rules|guidelines|directiv
 const QUALIFIER: &str = r"(?:previous|previously|prior|earlier|above|preceding|former|original|initial|system|developer|safety|given|standing|operator|ethical)";
 
 /// "Ignore the previous instructions" and "forget your rules" in German, French, Spanish,
-/// Italian, Portuguese, Dutch, Polish, Czech, Romanian, Swedish, Danish, Norwegian, Turkish,
-/// Indonesian, Russian, Ukrainian, Chinese, Japanese and Korean.
+/// Italian, Portuguese, Dutch, Polish, Czech, Romanian, Swedish, Danish, Norwegian, Turkish
+/// and Indonesian; [`OVERRIDE_UNCASED`] holds the languages read without `(?i)`.
 const OVERRIDE_ELSEWHERE: &str = concat!(
     r"(?i)",
     // German
@@ -44,8 +44,15 @@ const OVERRIDE_ELSEWHERE: &str = concat!(
     r"|\b(?:önceki|daha\s+önceki|yukarıdaki|sistem|tüm\s+önceki|orijinal)\s+(?:talimatları|komutları|kuralları|yönergeleri)\w*\s+(?:(?:tamamen|hemen)\s+)?(?:yok\s+say|görmezden\s+gel|unut|dikkate\s+alma)",
     // Indonesian, Malay
     r"|\b(?:abaikan|lupakan|jangan\s+ikuti)\s+(?:(?:semua|seluruh)\s+)*(?:instruksi|perintah|arahan|aturan|petunjuk)\s+(?:sebelumnya|terdahulu|sistem|awal|asli)",
+);
+
+/// The same in Russian, Ukrainian, Chinese, Japanese and Korean, matched as written (a
+/// capital only at the start): the guard's prefilter would need every mix of upper and lower
+/// case of a case-insensitive Cyrillic word, thousands of them, and building it is paid by
+/// every process that checks a text.
+const OVERRIDE_UNCASED: &str = concat!(
     // Russian, Ukrainian
-    r"|(?:игнорируй(?:те)?|проигнорируй(?:те)?|забудь(?:те)?|не\s+обращай(?:те)?\s+внимания\s+на|ігноруй(?:те)?|забудь(?:те)?\s+про)\s+(?:(?:все|всё|свои|твои|ваши|усі|всі)\s+)*(?:предыдущие|прежние|прошлые|изначальные|системные|вышеуказанные|попередні|системні)\s+(?:инструкции|указания|правила|команды|установки|інструкції|вказівки|правила)",
+    r"(?:[Ии]гнорируй(?:те)?|[Пп]роигнорируй(?:те)?|[Зз]абудь(?:те)?|[Нн]е\s+обращай(?:те)?\s+внимания\s+на|[Іі]гноруй(?:те)?|[Зз]абудь(?:те)?\s+про)\s+(?:(?:все|всё|свои|твои|ваши|усі|всі)\s+)*(?:предыдущие|прежние|прошлые|изначальные|системные|вышеуказанные|попередні|системні)\s+(?:инструкции|указания|правила|команды|установки|інструкції|вказівки|правила)",
     // Chinese
     r"|(?:忽略|无视|無視|忽视|忽視|忘记|忘記|忘掉|不要理会|不要理會|不用理会|不用理會)(?:你|您)?(?:之前|以前|先前|上面|上述|此前|原来|原來|原有|所有|全部|一切|系统|系統)+(?:的)?(?:所有|全部|一切)?(?:的)?(?:指令|指示|说明|說明|规则|規則|命令|提示词|提示詞|设定|設定|要求)",
     // Japanese
@@ -55,7 +62,7 @@ const OVERRIDE_ELSEWHERE: &str = concat!(
 );
 
 /// Negations that would turn an order to ignore the instructions around, in the languages of
-/// [`OVERRIDE_ELSEWHERE`]: "nicht", "ne ... pas", "no", "nie", "не", "不要"...
+/// [`OVERRIDE_ELSEWHERE`] and [`OVERRIDE_UNCASED`]: "nicht", "ne ... pas", "no", "nie", "не", "不要"...
 fn not_negated_elsewhere(text: &str, caps: &regex::Captures<'_>) -> bool {
     let at = caps.get(0).map_or(0, |m| m.start());
     if !not_negated(text, caps) {
@@ -136,6 +143,12 @@ pub(crate) fn rules() -> Vec<Rule> {
             "injection.override",
             "tries to replace the agent's instructions with its own",
             OVERRIDE_ELSEWHERE,
+        )
+        .accept(not_negated_elsewhere),
+        Rule::new(
+            "injection.override",
+            "tries to replace the agent's instructions with its own",
+            OVERRIDE_UNCASED,
         )
         .accept(not_negated_elsewhere),
         Rule::new(

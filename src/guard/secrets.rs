@@ -526,12 +526,15 @@ static DETECTORS: LazyLock<Vec<Detector>> = LazyLock::new(|| {
     d.push(Detector {
         group: 0,
         accept: Some(|_, caps| recovery_phrase(caps.get(0).map_or("", |m| m.as_str()))),
+        // Only a text that holds such a run is searched, so the pattern is compiled for
+        // next to no text.
+        needs: Some(recovery_phrase),
         ..detector(
             kind!(
                 "recovery-phrase",
                 "a wallet's recovery (seed) phrase: it gives whoever reads it the wallet"
             ),
-            r"(?i)\b[a-z]{3,8}(?:(?:[\s,;-]|\d{1,2}[.):])+[a-z]{3,8}){11,}\b",
+            r"(?i-u)\b[a-z]{3,8}(?:(?:[\s,;-]|[0-9]{1,2}[.):])+[a-z]{3,8}){11,}\b",
         )
     });
     d.push(Detector {
@@ -758,14 +761,15 @@ const RECOVERY_WORDS: usize = 12;
 /// ```
 fn recovery_phrase(run: &str) -> bool {
     let mut streak = 0;
+    let mut lower = String::new();
     for word in run
         .split(|c: char| !c.is_ascii_alphabetic())
         .filter(|w| !w.is_empty())
     {
-        if bip39::Language::English
-            .find_word(&word.to_ascii_lowercase())
-            .is_some()
-        {
+        lower.clear();
+        lower.extend(word.chars().map(|c| c.to_ascii_lowercase()));
+        // The list's words are 3 to 8 letters long: a longer word needs no lookup.
+        if (3..=8).contains(&word.len()) && bip39::Language::English.find_word(&lower).is_some() {
             streak += 1;
             if streak >= RECOVERY_WORDS {
                 return true;
