@@ -62,7 +62,8 @@ const OVERRIDE_UNCASED: &str = concat!(
 );
 
 /// Negations that would turn an order to ignore the instructions around, in the languages of
-/// [`OVERRIDE_ELSEWHERE`] and [`OVERRIDE_UNCASED`]: "nicht", "ne ... pas", "no", "nie", "не", "不要"...
+/// [`OVERRIDE_ELSEWHERE`] and [`OVERRIDE_UNCASED`]: "nicht", "n'... pas", "no", "nie", "не",
+/// "不要"...
 fn not_negated_elsewhere(text: &str, caps: &regex::Captures<'_>) -> bool {
     let at = caps.get(0).map_or(0, |m| m.start());
     if !not_negated(text, caps) {

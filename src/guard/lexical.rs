@@ -262,8 +262,9 @@ pub const MIN_COMMENT_WORDS: usize = 3;
 /// Returns how many words a reader reads in `segment`: a leading list marker, a bracketed
 /// tag (`[D7:1]`, a turn's id) and a bold label (`**Audrey:**`, a speaker) are markup, not
 /// words, and neither are numbers ("Dave and Calvin, 15 September 2023" is four words). A run
-/// of Chinese or Japanese characters counts a word for every two of them. Without this, markup pushed greetings such as "Hey, how's it going?" over [`MIN_WORDS`]
-/// in every imported conversation.
+/// of Chinese or Japanese characters counts a word for every two of them. Without this,
+/// markup pushed greetings such as "Hey, how's it going?" over [`MIN_WORDS`] in every
+/// imported conversation.
 ///
 /// ```
 /// use memdir::guard::lexical::words_read;
