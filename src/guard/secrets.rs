@@ -754,13 +754,19 @@ fn is_placeholder(v: &str) -> bool {
 /// The fewest words of a recovery phrase (BIP-39's shortest).
 const RECOVERY_WORDS: usize = 12;
 
-/// Whether `run` holds [`RECOVERY_WORDS`] or more words of BIP-39's English list in a row.
+/// The fewest different words among [`RECOVERY_WORDS`] of a phrase: twelve words drawn from
+/// 2,048 repeat one at most, almost always, where a repeated title ("very long title very long
+/// title ...") repeats three.
+const RECOVERY_DISTINCT: usize = 10;
+
+/// Whether `run` holds [`RECOVERY_WORDS`] or more words of BIP-39's English list in a row, at
+/// least [`RECOVERY_DISTINCT`] of them different.
 ///
 /// ```text
 /// "hedgehog velvet orbit canyon fiscal noble aware ribbon lunar tribe expire salad" -> true
 /// ```
 fn recovery_phrase(run: &str) -> bool {
-    let mut streak = 0;
+    let mut streak: Vec<u16> = Vec::new();
     let mut lower = String::new();
     for word in run
         .split(|c: char| !c.is_ascii_alphabetic())
@@ -769,13 +775,22 @@ fn recovery_phrase(run: &str) -> bool {
         lower.clear();
         lower.extend(word.chars().map(|c| c.to_ascii_lowercase()));
         // The list's words are 3 to 8 letters long: a longer word needs no lookup.
-        if (3..=8).contains(&word.len()) && bip39::Language::English.find_word(&lower).is_some() {
-            streak += 1;
-            if streak >= RECOVERY_WORDS {
+        let found = (3..=8)
+            .contains(&word.len())
+            .then(|| bip39::Language::English.find_word(&lower))
+            .flatten();
+        let Some(index) = found else {
+            streak.clear();
+            continue;
+        };
+        streak.push(index);
+        if streak.len() >= RECOVERY_WORDS {
+            let mut last: Vec<u16> = streak[streak.len() - RECOVERY_WORDS..].to_vec();
+            last.sort_unstable();
+            last.dedup();
+            if last.len() >= RECOVERY_DISTINCT {
                 return true;
             }
-        } else {
-            streak = 0;
         }
     }
     false
@@ -1329,6 +1344,7 @@ mod tests {
         for text in [
             "Write the recovery phrase on paper, keep it in the safe and never type it into a website.",
             "Remember these words: hedgehog velvet orbit canyon fiscal noble aware ribbon lunar tribe.",
+            &"very long title ".repeat(20),
             "Quarterly planning covers budget forecasts, hiring needs, office moves, vendor renewals, travel policy updates and team offsites.",
         ] {
             let (rules, _) = check(text);
