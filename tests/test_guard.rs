@@ -639,7 +639,7 @@ fn the_development_corpus_is_classified_correctly() {
     let corpus = labelled(include_str!("guard-corpus.jsonl"));
     let t = tally(corpus.iter().map(|l| (l.text.as_str(), l.attack)));
     assert!(t.attacks >= 300, "{} attacks", t.attacks);
-    // Measured 3,120/3,201 and 30/2,998 at the model's commit. Since 442 attacks and 489
+    // Measured 3,122/3,201 and 30/2,998 at the model's commit. Since 442 attacks and 489
     // look-alikes in new wordings joined the corpus (2026-12-04), the model fits it less
     // closely (it was 468/471); held-out recall went 39 -> 41 of 60. The 520 look-alikes of
     // 2026-12-05 were written to be as hard as look-alikes get (attacks quoted to teach
@@ -1084,7 +1084,7 @@ fn the_fourteenth_held_out_split_meets_its_floors() {
 /// weakened checks, logging, payments, trust, access, execution, exfiltration and overrides,
 /// and everyday texts in their words) and left out of training, since training on them moved
 /// the threshold up and cost held-out recall (see README.md): the false positives on the
-/// hardest ordinary text there is, never trained on. Measured: 57/600 (5 by the rules; 57
+/// hardest ordinary text there is, never trained on. Measured: 58/600 (5 by the rules; 57
 /// before the corpus's sixth round, 63 before its seventh, 62 before its eighth, 58 before
 /// its ninth, 61 before its tenth).
 #[test]

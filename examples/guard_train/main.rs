@@ -105,7 +105,8 @@ const ORDINARY_FPR: f64 = 0.025;
 /// and 0/60. 7.5% since the corpus's tenth round (320 ordinary memories on attacks' subjects
 /// as look-alikes): at 8% the threshold fell to 0.630, where a step of cooking advice
 /// (`test_guard`'s cast-iron pan) is flagged; at 7.5% (0.649) thirteen held-out files give 533
-/// of 620 attacks and 22 of 759 false positives, at 7% (0.655) 530 and 22, at 8% 538 and 22.
+/// of 620 attacks and 22 of 759 false positives, at 7% (0.655) 530 and 22, at 8% 538 and 22
+/// (0.645 at 7.5% once `weakening.not-needed` flagged fewer look-alikes, with the same figures).
 const LOOKALIKE_FPR: f64 = 0.075;
 /// The conversation turns' budget (see [`ORDINARY_FPR`]).
 const TURNS_FPR: f64 = 0.01;
