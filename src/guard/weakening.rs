@@ -297,21 +297,22 @@ const CONSEQUENTIAL: &[&str] = &[
 /// [`CONSEQUENTIAL`] action.
 fn consequential(text: &str, caps: &regex::Captures<'_>) -> bool {
     let m = caps.get(0).expect("match");
-    permissive(text, caps)
-        && sentence(text, &m)
-            .to_lowercase()
-            .split(|c: char| !c.is_alphanumeric())
-            .any(|w| CONSEQUENTIAL.contains(&w))
+    !negated_before(text, m.start()) && {
+        let s = sentence(text, &m).to_lowercase();
+        names_any(&s, PERMISSIVE) && names_any(&s, CONSEQUENTIAL)
+    }
 }
 
 fn permissive(text: &str, caps: &regex::Captures<'_>) -> bool {
     let m = caps.get(0).expect("match");
-    if negated_before(text, m.start()) {
-        return false;
-    }
-    let s = sentence(text, &m).to_lowercase();
-    s.split(|c: char| !c.is_alphanumeric())
-        .any(|w| PERMISSIVE.contains(&w))
+    !negated_before(text, m.start()) && names_any(&sentence(text, &m).to_lowercase(), PERMISSIVE)
+}
+
+/// Whether the lower-case `sentence` holds one of `words` as a word.
+fn names_any(sentence: &str, words: &[&str]) -> bool {
+    sentence
+        .split(|c: char| !c.is_alphanumeric())
+        .any(|w| words.contains(&w))
 }
 
 /// Parts of a configuration key (split at `_`, `.` and `-`) that name a security control:
