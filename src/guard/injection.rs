@@ -66,12 +66,14 @@ const OVERRIDE_UNCASED: &str = concat!(
 /// "不要"...
 fn not_negated_elsewhere(text: &str, caps: &regex::Captures<'_>) -> bool {
     let at = caps.get(0).map_or(0, |m| m.start());
-    if !not_negated(text, caps) {
+    let before = super::text::lowercase_before(text, at);
+    if super::text::negates(&before) {
         return false;
     }
-    let start = super::text::sentence_start(text, at);
-    let before = text[start..at].to_lowercase();
-    let words: Vec<&str> = before.split(|c: char| !c.is_alphanumeric()).collect();
+    let words: Vec<&str> = before
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
     let negating = [
         "nicht",
         "niemals",
@@ -332,6 +334,8 @@ mod tests {
             "Nicht die vorherigen Anweisungen ignorieren, sie gelten weiter.",
             "N'oublie pas les instructions précédentes du client.",
             "Nunca ignores las instrucciones anteriores del equipo de seguridad.",
+            // "nunca" is two words back, past three commas: punctuation is not a word.
+            "El agente nunca, jamás, ignora las instrucciones anteriores.",
             "Nie ignoruj poprzednich instrukcji.",
             "不要忽略之前的指令。",
             "Die vorherigen Anweisungen zur Installation sind veraltet; siehe Wiki.",

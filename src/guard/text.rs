@@ -100,8 +100,17 @@ pub(crate) fn sentence<'t>(text: &'t str, m: &regex::Match<'_>) -> &'t str {
 /// Returns true if the words before `at` in its sentence negate it ("never", "do not", "no
 /// one may"...), so a rule against weakening security is not mistaken for weakening it.
 pub(crate) fn negated_before(text: &str, at: usize) -> bool {
-    let start = sentence_start(text, at);
-    let before = text[start..at].to_lowercase();
+    negates(&lowercase_before(text, at))
+}
+
+/// Returns the words before `at` in its sentence, lowercased.
+pub(crate) fn lowercase_before(text: &str, at: usize) -> String {
+    text[sentence_start(text, at)..at].to_lowercase()
+}
+
+/// Returns true if `before` (the lowercased start of a sentence, see [`lowercase_before`])
+/// holds an English word that negates what follows it.
+pub(crate) fn negates(before: &str) -> bool {
     before
         // `--no-verify` is a flag, not a negation: keep hyphens inside words.
         .split(|c: char| !c.is_alphanumeric() && c != '\'' && c != '-')
