@@ -748,9 +748,6 @@ fn is_placeholder(v: &str) -> bool {
         || lower.starts_with("op://")
 }
 
-/// Returns true if `v` looks like a real secret: long enough, not a placeholder, and with a
-/// digit or symbol, or mixed case inside the word. With `short_digits`, four or more digits
-/// are enough (PINs and door codes).
 /// The fewest words of a recovery phrase (BIP-39's shortest).
 const RECOVERY_WORDS: usize = 12;
 
@@ -796,6 +793,9 @@ fn recovery_phrase(run: &str) -> bool {
     false
 }
 
+/// Returns true if `v` looks like a real secret: long enough, not a placeholder, and with a
+/// digit or symbol, or mixed case inside the word. With `short_digits`, four or more digits
+/// are enough (PINs and door codes).
 fn looks_secret(v: &str, short_digits: bool) -> bool {
     let v = trim_value(v);
     if is_placeholder(v) {
